@@ -1,0 +1,120 @@
+//! `AppError`: the one client-safe error every server function and REST handler returns.
+//!
+//! Internal causes are logged on the server and never sent: the client sees a category and a
+//! message written for it.
+
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, in terms a client can act on. Serialized as `{"error": "<kind>", ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "error", rename_all = "snake_case")]
+pub enum AppError {
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("forbidden: {message}")]
+    Forbidden { message: String },
+    #[error("not found: {message}")]
+    NotFound { message: String },
+    #[error("conflict: {message}")]
+    Conflict { message: String },
+    #[error("invalid {field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("unavailable: {message}")]
+    Unavailable { message: String },
+    #[error("internal error (details are in the server log)")]
+    Internal,
+    /// The request never reached the server function (network, decoding): built on the client side.
+    #[error("request failed: {message}")]
+    Transport { message: String },
+}
+
+impl AppError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid { field: field.into(), message: message.into() }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound { message: message.into() }
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::Unavailable { message: message.into() }
+    }
+
+    /// Logs `cause` on the server and returns the opaque `Internal` error for the client.
+    #[cfg(feature = "ssr")]
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        Self::Internal
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::Unauthenticated => 401,
+            Self::Forbidden { .. } => 403,
+            Self::NotFound { .. } => 404,
+            Self::Conflict { .. } => 409,
+            Self::Invalid { .. } => 422,
+            Self::RateLimited { .. } => 429,
+            Self::Unavailable { .. } => 503,
+            Self::Internal => 500,
+            Self::Transport { .. } => 502,
+        }
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        Self::Transport { message: value.to_string() }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let status = axum::http::StatusCode::from_u16(self.status_code())
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(&self)).into_response();
+        if let Self::RateLimited { retry_after_secs } = self {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::db::DbError> for AppError {
+    fn from(err: crate::db::DbError) -> Self {
+        match err {
+            crate::db::DbError::NotFound => Self::not_found("no such record"),
+            crate::db::DbError::Conflict(what) => Self::Conflict { message: what },
+            other => Self::internal(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_with_a_kind_tag_and_fields() {
+        let json = serde_json_like(&AppError::invalid("server.port", "expected a number"));
+        assert_eq!(json, r#"{"error":"invalid","field":"server.port","message":"expected a number"}"#);
+    }
+
+    #[test]
+    fn internal_errors_carry_no_detail() {
+        assert_eq!(serde_json_like(&AppError::Internal), r#"{"error":"internal"}"#);
+        assert_eq!(AppError::Internal.status_code(), 500);
+    }
+
+    fn serde_json_like(err: &AppError) -> String {
+        serde_json::to_string(err).expect("AppError serializes")
+    }
+}

@@ -1,0 +1,37 @@
+//! Server functions of the home page. Both are read-only facts about the installation.
+
+use leptos::prelude::*;
+
+use super::model::{DatabaseCheck, Overview};
+use crate::error::AppError;
+
+/// The installation's version, database and cluster state.
+#[server(prefix = "/_srv", endpoint = "get_overview")]
+pub async fn get_overview() -> Result<Overview, AppError> {
+    use super::model::DatabaseInfo;
+    let state = crate::state::AppState::from_context()?;
+    let (server_version, cluster) = tokio::join!(state.db.server_version(), state.cluster.status());
+    Ok(Overview {
+        build: state.build.clone(),
+        database: DatabaseInfo {
+            backend: state.db.backend().name().to_owned(),
+            server_version: server_version.ok(),
+        },
+        cluster,
+    })
+}
+
+/// A real round trip to the database: its version and the number of users, timed.
+#[server(prefix = "/_srv", endpoint = "check_database")]
+pub async fn check_database() -> Result<DatabaseCheck, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    let started = std::time::Instant::now();
+    let server_version = state.db.server_version().await?;
+    let users = state.db.count_users().await?;
+    Ok(DatabaseCheck {
+        backend: state.db.backend().name().to_owned(),
+        server_version,
+        users,
+        round_trip_ms: started.elapsed().as_secs_f64() * 1000.0,
+    })
+}

@@ -1,0 +1,36 @@
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::ClusterStatus;
+
+/// What was built: the version (overridable by `app_version`) and the git commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildInfo {
+    pub version: String,
+    pub git_commit: String,
+}
+
+/// The database behind Heimdall, as the overview shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatabaseInfo {
+    /// `sqlite` or `postgresql`.
+    pub backend: String,
+    /// The engine's version, or `None` when it did not answer.
+    pub server_version: Option<String>,
+}
+
+/// Everything the shell and the home page show about the installation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub build: BuildInfo,
+    pub database: DatabaseInfo,
+    pub cluster: ClusterStatus,
+}
+
+/// The result of an on-demand database round trip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseCheck {
+    pub backend: String,
+    pub server_version: String,
+    pub users: i64,
+    pub round_trip_ms: f64,
+}

@@ -1,0 +1,108 @@
+use leptos::prelude::*;
+
+use super::api::CheckDatabase;
+use super::model::Overview;
+use crate::cluster::ClusterStatus;
+use crate::error::AppError;
+use crate::ui::{Badge, Button, ButtonKind, Card, ErrorNotice, Loading, Tone, use_toasts};
+
+/// The overview, loaded once by the layout and shared with the pages through context.
+#[derive(Clone, Copy)]
+pub struct OverviewResource(pub Resource<Result<Overview, AppError>>);
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let OverviewResource(overview) = expect_context();
+    view! {
+        <div class="space-y-6">
+            <header>
+                <h1 class="text-2xl font-semibold tracking-tight">"Overview"</h1>
+                <p class="text-sm text-slate-500 dark:text-slate-400">
+                    "What this Heimdall is running on, checked live."
+                </p>
+            </header>
+            <Transition fallback=|| view! { <Loading label="Loading overview"/> }>
+                {move || overview.get().map(|result| match result {
+                    Ok(o) => view! { <OverviewCards overview=o/> }.into_any(),
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                })}
+            </Transition>
+            <DatabaseCheckPanel/>
+        </div>
+    }
+}
+
+#[component]
+fn OverviewCards(overview: Overview) -> impl IntoView {
+    let Overview { build, database, cluster } = overview;
+    let db_version = database.server_version.clone();
+    let (db_tone, db_label) =
+        if db_version.is_some() { (Tone::Success, "reachable") } else { (Tone::Danger, "unreachable") };
+    let (cluster_tone, cluster_label, cluster_detail) = match &cluster {
+        ClusterStatus::Connected { version, source } => (Tone::Success, "connected", format!("{version} · {source}")),
+        ClusterStatus::NotConfigured { reason } => (Tone::Neutral, "not configured", reason.clone()),
+        ClusterStatus::Unreachable { error, source } => (Tone::Danger, "unreachable", format!("{error} · {source}")),
+    };
+    view! {
+        <div class="grid gap-4 md:grid-cols-3">
+            <Card title="Heimdall">
+                <p class="text-lg font-medium" data-testid="version">{build.version}</p>
+                <p class="text-xs text-slate-500 dark:text-slate-400">"commit " <code>{build.git_commit}</code></p>
+            </Card>
+            <Card title="Database">
+                <div class="flex items-center gap-2">
+                    <span class="text-lg font-medium" data-testid="db-backend">{database.backend}</span>
+                    <Badge tone=db_tone>{db_label}</Badge>
+                </div>
+                <p class="text-xs text-slate-500 dark:text-slate-400">
+                    {db_version.map_or_else(|| "no answer".to_owned(), |v| format!("server {v}"))}
+                </p>
+            </Card>
+            <Card title="Kubernetes">
+                <div class="flex items-center gap-2">
+                    <Badge tone=cluster_tone>{cluster_label}</Badge>
+                </div>
+                <p class="text-xs text-slate-500 dark:text-slate-400 break-words" data-testid="cluster-detail">
+                    {cluster_detail}
+                </p>
+            </Card>
+        </div>
+    }
+}
+
+/// Runs `check_database` on demand. The button needs the hydrated app (it is not a form),
+/// which is what the browser test relies on.
+#[component]
+fn DatabaseCheckPanel() -> impl IntoView {
+    let check = ServerAction::<CheckDatabase>::new();
+    let toasts = use_toasts();
+    Effect::new(move |_| {
+        if let Some(Err(e)) = check.value().get() {
+            toasts.error(format!("Database check failed: {e}"));
+        }
+    });
+    view! {
+        <Card title="Database round trip">
+            <div class="flex flex-wrap items-center gap-4">
+                <Button
+                    kind=ButtonKind::Primary
+                    disabled=check.pending()
+                    on_click=move |_| { check.dispatch(CheckDatabase {}); }
+                    test_id="check-database"
+                >
+                    {move || if check.pending().get() { "Checking…" } else { "Check database" }}
+                </Button>
+                <p class="text-sm" data-testid="database-check-result" aria-live="polite">
+                    {move || match check.value().get() {
+                        None => "Not checked yet.".to_owned(),
+                        Some(Ok(c)) => format!(
+                            "{} {} answered in {:.1} ms · {} user(s)",
+                            c.backend, c.server_version, c.round_trip_ms, c.users
+                        ),
+                        Some(Err(e)) => e.to_string(),
+                    }}
+                </p>
+            </div>
+        </Card>
+    }
+}

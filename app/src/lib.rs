@@ -1,0 +1,90 @@
+//! The Heimdall Leptos application: routes, pages, server functions and the types they share
+//! with the browser. Server-only code sits behind the `ssr` feature.
+
+pub mod cluster;
+pub mod error;
+pub mod home;
+pub mod identity;
+pub mod layout;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::StaticSegment;
+use leptos_router::components::{Route, Router, Routes};
+
+use crate::error::AppError;
+use crate::home::HomePage;
+use crate::layout::AppLayout;
+use crate::ui::{ErrorNotice, THEME_BOOT_SCRIPT};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <script inner_html=THEME_BOOT_SCRIPT></script>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/heimdall.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Heimdall".to_owned() } else { format!("{page} · Heimdall") }/>
+        <Router>
+            <AppLayout>
+                <ErrorBoundary fallback=|errors| view! {
+                    <div class="space-y-2">
+                        <h1 class="text-xl font-semibold">"Something went wrong"</h1>
+                        {move || errors.get().into_iter().map(|(_, e)| {
+                            let error = e.downcast_ref::<AppError>().cloned().unwrap_or(AppError::Internal);
+                            view! { <ErrorNotice error/> }
+                        }).collect_view()}
+                    </div>
+                }>
+                    <Routes fallback=NotFoundPage>
+                        <Route path=StaticSegment("") view=HomePage/>
+                    </Routes>
+                </ErrorBoundary>
+            </AppLayout>
+        </Router>
+    }
+}
+
+/// Any path no route claims. Answers 404 on the server, not 200.
+#[component]
+pub fn NotFoundPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found"/>
+        <div class="py-16 text-center">
+            <p class="text-sm font-semibold text-indigo-600">"404"</p>
+            <h1 class="mt-2 text-2xl font-semibold">"There is no page here"</h1>
+            <p class="mt-2 text-sm text-slate-500 dark:text-slate-400">"Check the address, or go back to the overview."</p>
+            <a href="/" class="mt-4 inline-block text-sm font-medium text-indigo-600 hover:underline">"Overview"</a>
+        </div>
+    }
+}

@@ -1,0 +1,26 @@
+//! `AppState`: everything a server function or handler needs, built once by the server
+//! binary and handed to both Leptos (as context) and axum (as state).
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+
+use crate::cluster::Cluster;
+use crate::db::Database;
+use crate::error::AppError;
+use crate::home::BuildInfo;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Database,
+    pub cluster: Cluster,
+    pub build: BuildInfo,
+}
+
+impl AppState {
+    /// The state inside a server function; the server provides it for every request.
+    pub fn from_context() -> Result<Self, AppError> {
+        leptos::prelude::use_context::<Self>()
+            .ok_or_else(|| AppError::internal("AppState is not in the Leptos context"))
+    }
+}

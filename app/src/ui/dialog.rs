@@ -1,0 +1,47 @@
+use leptos::prelude::*;
+
+use super::{Button, ButtonKind};
+
+/// Asks before a destructive action. Escape or "Cancel" closes it; the confirm button is the
+/// only way to run `on_confirm`.
+#[component]
+pub fn ConfirmDialog(
+    open: RwSignal<bool>,
+    #[prop(into)] title: String,
+    #[prop(into)] message: String,
+    #[prop(into)] confirm_label: String,
+    on_confirm: Callback<()>,
+) -> impl IntoView {
+    let (title, message, confirm_label) =
+        (StoredValue::new(title), StoredValue::new(message), StoredValue::new(confirm_label));
+    view! {
+        <Show when=move || open.get()>
+            <div
+                class="fixed inset-0 z-40 flex items-center justify-center bg-slate-900/50"
+                on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }
+            >
+                <div
+                    role="alertdialog"
+                    aria-modal="true"
+                    aria-labelledby="confirm-title"
+                    class="w-full max-w-md rounded-lg bg-white p-5 shadow-xl dark:bg-slate-900"
+                >
+                    <h2 id="confirm-title" class="text-lg font-semibold">{title.get_value()}</h2>
+                    <p class="mt-2 text-sm text-slate-600 dark:text-slate-300">{message.get_value()}</p>
+                    <div class="mt-4 flex justify-end gap-2">
+                        <Button on_click=move |_| open.set(false)>"Cancel"</Button>
+                        <Button
+                            kind=ButtonKind::Danger
+                            on_click=move |_| {
+                                open.set(false);
+                                on_confirm.run(());
+                            }
+                        >
+                            {confirm_label.get_value()}
+                        </Button>
+                    </div>
+                </div>
+            </div>
+        </Show>
+    }
+}

@@ -1,0 +1,110 @@
+//! Layering the sources and turning their failures into one-line messages.
+
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml, Yaml};
+use serde::{Deserialize, Deserializer};
+
+use super::Config;
+
+/// Why the configuration could not be used. Each message names the key, the value (secrets
+/// redacted) and what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {path}: {message}")]
+    File { path: String, message: String },
+    #[error("invalid configuration: {}", .0.join("; "))]
+    Invalid(Vec<String>),
+}
+
+/// Environment variables that are about how to load, not configuration keys.
+const NOT_KEYS: &[&str] = &["config"];
+
+impl Config {
+    /// Defaults → `file` (TOML or YAML by extension) → `HEIMDALL_*` environment, validated.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            let shown = path.display().to_string();
+            if !path.is_file() {
+                return Err(ConfigError::File { path: shown, message: "no such file".into() });
+            }
+            figment = match path.extension().and_then(|e| e.to_str()) {
+                Some("toml") => figment.merge(Toml::file_exact(path)),
+                Some("yaml" | "yml") => figment.merge(Yaml::file_exact(path)),
+                _ => {
+                    return Err(ConfigError::File {
+                        path: shown,
+                        message: "expected a .toml, .yaml or .yml file".into(),
+                    });
+                }
+            };
+        }
+        // The auth-manager/Heimdall seeds put the database under `auth.database_url`; the
+        // plain `HEIMDALL_DATABASE_URL` and `HEIMDALL_DATABASE__URL` win over it.
+        let seed_alias = Env::prefixed("HEIMDALL_AUTH__")
+            .only(&["database_url"])
+            .map(|_| "database.url".into());
+        let env = Env::prefixed("HEIMDALL_").split("__").ignore(NOT_KEYS).map(|key| {
+            // Keys arrive upper-case here; figment lower-cases them afterwards.
+            if key.as_str().eq_ignore_ascii_case("database_url") { "database.url".into() } else { key.into() }
+        });
+        let config: Config = figment.merge(seed_alias).merge(env).extract().map_err(from_figment)?;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+fn from_figment(err: figment::Error) -> ConfigError {
+    let messages = err
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let source = e.metadata.as_ref().map(|m| match &m.source {
+                Some(figment::Source::File(path)) => path.display().to_string(),
+                _ if m.name.contains("environment") => {
+                    format!("HEIMDALL_{}", e.path.join("__").to_ascii_uppercase())
+                }
+                _ => m.name.to_string(),
+            });
+            match source {
+                Some(source) if !key.is_empty() => format!("{key} (from {source}): {}", e.kind),
+                _ if !key.is_empty() => format!("{key}: {}", e.kind),
+                _ => e.kind.to_string(),
+            }
+        })
+        .collect();
+    ConfigError::Invalid(messages)
+}
+
+/// Accepts a string or a number for a string setting (`HEIMDALL_APP_VERSION=2` is a version).
+pub(super) fn lenient_string<'de, D: Deserializer<'de>>(de: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lenient {
+        S(String),
+        I(i64),
+        F(f64),
+    }
+    Ok(Option::<Lenient>::deserialize(de)?.map(|v| match v {
+        Lenient::S(s) => s,
+        Lenient::I(i) => i.to_string(),
+        Lenient::F(f) => f.to_string(),
+    }))
+}
+
+/// `DatabaseUrl` in the configuration: parsed on the way in, redacted on the way out.
+pub(super) mod database_url {
+    use app::db::DatabaseUrl;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<DatabaseUrl, D::Error> {
+        let raw = String::deserialize(de)?;
+        DatabaseUrl::parse(&raw).map_err(serde::de::Error::custom)
+    }
+
+    pub fn serialize<S: Serializer>(url: &DatabaseUrl, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_str(&url.redacted())
+    }
+}

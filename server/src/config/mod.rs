@@ -1,0 +1,161 @@
+//! Configuration: one typed `Config`, loaded once at start-up from defaults, then an optional
+//! TOML or YAML file (`--config` / `HEIMDALL_CONFIG`), then `HEIMDALL_*` environment variables
+//! with `__` for nesting (the names the seed services' users already set). Every key is listed
+//! in `docs/configuration.md`.
+
+mod load;
+mod validate;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use app::db::DatabaseUrl;
+use serde::{Deserialize, Serialize};
+
+pub use load::ConfigError;
+
+/// Heimdall's whole configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+    pub kubernetes: KubernetesConfig,
+    /// Flink job discovery (the Heimdall seed's `joblocator.k8s-operator` block).
+    pub joblocator_k8s_operator: JobLocatorConfig,
+    /// Overrides the version shown in the UI and `/version` (the seed's `HEIMDALL_APP_VERSION`).
+    #[serde(deserialize_with = "load::lenient_string")]
+    pub app_version: Option<String>,
+    pub bootstrap: BootstrapConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerConfig {
+    /// Address to bind. Anything but loopback needs `allow_external_bind`.
+    pub host: IpAddr,
+    pub port: u16,
+    /// Opt-in for binding a non-loopback address (the operator-console seed's rule).
+    pub allow_external_bind: bool,
+    /// Folder holding the built site (`pkg/` with the WASM, CSS, and public assets).
+    pub site_root: PathBuf,
+    /// How long in-flight requests may run after SIGTERM/SIGINT.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 3000,
+            allow_external_bind: false,
+            site_root: PathBuf::from("target/site"),
+            shutdown_timeout_secs: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DatabaseConfig {
+    /// `sqlite:<path>` (or a bare path) or `postgres://user:password@host:port/db`.
+    #[serde(with = "load::database_url")]
+    pub url: DatabaseUrl,
+    pub max_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            url: DatabaseUrl::parse("sqlite:heimdall.db").unwrap_or_else(|_| unreachable!("valid literal")),
+            max_connections: 10,
+            acquire_timeout_secs: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines for a terminal.
+    #[default]
+    Human,
+    /// One JSON object per line for log shippers.
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `info,heimdall=debug,sqlx=warn`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { format: LogFormat::Human, level: "info".into() }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KubernetesConfig {
+    /// `false` runs without a cluster even when one could be found.
+    pub enabled: bool,
+    /// An explicit kubeconfig; unset means in-cluster, then `$KUBECONFIG`, then `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use; unset means its current context.
+    pub context: Option<String>,
+}
+
+impl Default for KubernetesConfig {
+    fn default() -> Self {
+        Self { enabled: true, kubeconfig: None, context: None }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobLocatorConfig {
+    pub enabled: bool,
+    /// Comma-separated namespaces; `*`, `all` or `_all_` watch the whole cluster.
+    pub namespace_to_watch: String,
+    /// Optional label selector applied to `FlinkDeployment`s.
+    pub label_selector: Option<String>,
+}
+
+impl Default for JobLocatorConfig {
+    fn default() -> Self {
+        Self { enabled: true, namespace_to_watch: "default".into(), label_selector: None }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BootstrapConfig {
+    /// Username of the admin created on the very first start.
+    pub admin_username: String,
+}
+
+impl Default for BootstrapConfig {
+    fn default() -> Self {
+        Self { admin_username: "admin".into() }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            log: LogConfig::default(),
+            kubernetes: KubernetesConfig::default(),
+            joblocator_k8s_operator: JobLocatorConfig::default(),
+            app_version: None,
+            bootstrap: BootstrapConfig::default(),
+        }
+    }
+}

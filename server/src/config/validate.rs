@@ -1,0 +1,173 @@
+//! Checks that the types alone cannot express.
+
+use super::{Config, ConfigError};
+
+impl Config {
+    /// Every problem at once, each naming its key and value.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        let host = self.server.host;
+        if !host.is_loopback() && !self.server.allow_external_bind {
+            problems.push(format!(
+                "server.host = {host}: binding beyond loopback needs server.allow_external_bind = true \
+                 (HEIMDALL_SERVER__ALLOW_EXTERNAL_BIND=true)"
+            ));
+        }
+        if self.database.max_connections == 0 {
+            problems.push("database.max_connections = 0: expected at least 1".to_owned());
+        }
+        if self.database.acquire_timeout_secs == 0 {
+            problems.push("database.acquire_timeout_secs = 0: expected at least 1 second".to_owned());
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            problems.push(format!("log.level = {:?}: expected a tracing filter such as \"info\" ({e})", self.log.level));
+        }
+        if self.joblocator_k8s_operator.namespace_to_watch.trim().is_empty() {
+            problems.push(
+                "joblocator_k8s_operator.namespace_to_watch is empty: expected namespaces separated by commas, or *"
+                    .to_owned(),
+            );
+        }
+        let admin = &self.bootstrap.admin_username;
+        if admin.trim().is_empty() || admin.len() > 64 {
+            problems.push(format!("bootstrap.admin_username = {admin:?}: expected 1 to 64 characters"));
+        }
+        if problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(problems)) }
+    }
+
+    /// The effective configuration as TOML, secrets redacted (`heimdall config check`).
+    pub fn to_redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot render the configuration: {e}\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use figment::Jail;
+
+    use super::*;
+    use crate::config::LogFormat;
+
+    fn load_err(jail_setup: impl FnOnce(&mut Jail)) -> String {
+        let mut message = String::new();
+        Jail::expect_with(|jail| {
+            jail_setup(jail);
+            message = Config::load(None).expect_err("must fail").to_string();
+            Ok(())
+        });
+        message
+    }
+
+    #[test]
+    fn defaults_are_loopback_port_3000_and_a_sqlite_file() {
+        Jail::expect_with(|_| {
+            let config = Config::load(None).expect("defaults load");
+            assert_eq!(config.server.host.to_string(), "127.0.0.1");
+            assert_eq!(config.server.port, 3000);
+            assert_eq!(config.database.url.expose(), "sqlite:heimdall.db");
+            assert_eq!(config.log.format, LogFormat::Human);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_non_numeric_port_names_the_key_and_the_variable() {
+        let message = load_err(|jail| jail.set_env("HEIMDALL_SERVER__PORT", "abc"));
+        assert!(message.contains("server.port"), "{message}");
+        assert!(message.contains("HEIMDALL_SERVER__PORT"), "{message}");
+        assert!(message.contains("abc"), "{message}");
+    }
+
+    #[test]
+    fn the_seeds_variable_names_are_accepted() {
+        Jail::expect_with(|jail| {
+            jail.set_env("HEIMDALL_JOBLOCATOR_K8S_OPERATOR__NAMESPACE_TO_WATCH", "flink,streaming");
+            jail.set_env("HEIMDALL_AUTH__DATABASE_URL", "sqlite+aiosqlite:///./seed.db");
+            jail.set_env("HEIMDALL_APP_VERSION", "2");
+            let config = Config::load(None).expect("loads");
+            assert_eq!(config.joblocator_k8s_operator.namespace_to_watch, "flink,streaming");
+            assert_eq!(config.database.url.expose(), "sqlite:./seed.db");
+            assert_eq!(config.app_version.as_deref(), Some("2"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn heimdall_database_url_wins_over_the_seed_alias() {
+        Jail::expect_with(|jail| {
+            jail.set_env("HEIMDALL_AUTH__DATABASE_URL", "sqlite:alias.db");
+            jail.set_env("HEIMDALL_DATABASE_URL", "postgres://u:p@db/heimdall");
+            let config = Config::load(None).expect("loads");
+            assert_eq!(config.database.url.expose(), "postgres://u:p@db/heimdall");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_file_is_layered_under_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.create_file("heimdall.toml", "[server]\nport = 4000\n[log]\nformat = \"json\"\n")?;
+            jail.create_file("heimdall.yaml", "server:\n  port: 4001\n")?;
+            jail.set_env("HEIMDALL_LOG__FORMAT", "human");
+            let config = Config::load(Some(Path::new("heimdall.toml"))).expect("loads");
+            assert_eq!(config.server.port, 4000);
+            assert_eq!(config.log.format, LogFormat::Human);
+            let yaml = Config::load(Some(Path::new("heimdall.yaml"))).expect("loads");
+            assert_eq!(yaml.server.port, 4001);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn external_binding_must_be_allowed_explicitly() {
+        let message = load_err(|jail| jail.set_env("HEIMDALL_SERVER__HOST", "0.0.0.0"));
+        assert!(message.contains("server.host = 0.0.0.0"), "{message}");
+        assert!(message.contains("allow_external_bind"), "{message}");
+        Jail::expect_with(|jail| {
+            jail.set_env("HEIMDALL_SERVER__HOST", "0.0.0.0");
+            jail.set_env("HEIMDALL_SERVER__ALLOW_EXTERNAL_BIND", "true");
+            Config::load(None).expect("allowed");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_database_url_is_named_without_its_password() {
+        let message = load_err(|jail| jail.set_env("HEIMDALL_DATABASE_URL", "mysql://root:hunter2@db/x"));
+        assert!(message.contains("database.url"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+    }
+
+    #[test]
+    fn unknown_log_formats_and_filters_are_rejected() {
+        let message = load_err(|jail| jail.set_env("HEIMDALL_LOG__FORMAT", "xml"));
+        assert!(message.contains("log.format"), "{message}");
+        let message = load_err(|jail| jail.set_env("HEIMDALL_LOG__LEVEL", "info,=[bogus"));
+        assert!(message.contains("log.level"), "{message}");
+    }
+
+    #[test]
+    fn a_missing_or_unknown_file_is_a_clear_error() {
+        Jail::expect_with(|jail| {
+            let missing = Config::load(Some(Path::new("nope.toml"))).expect_err("missing");
+            assert!(missing.to_string().contains("nope.toml: no such file"), "{missing}");
+            jail.create_file("heimdall.ini", "")?;
+            let ini = Config::load(Some(Path::new("heimdall.ini"))).expect_err("ini");
+            assert!(ini.to_string().contains("expected a .toml"), "{ini}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_rendered_config_redacts_the_database_password() {
+        Jail::expect_with(|jail| {
+            jail.set_env("HEIMDALL_DATABASE_URL", "postgres://u:secret@db/heimdall");
+            let rendered = Config::load(None).expect("loads").to_redacted_toml();
+            assert!(rendered.contains("postgres://u:***@db/heimdall"), "{rendered}");
+            assert!(!rendered.contains("secret"), "{rendered}");
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,73 @@
+//! Liveness, readiness and version, at Heimdall's own paths and at each seed's documented path
+//! with the shape that seed returns.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use app::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/livez", get(|| async { Json(json!({ "status": "ok" })) }))
+        .route("/readyz", get(readyz))
+        // The operator-console seed.
+        .route("/healthz", get(|| async { Json(json!({ "status": "healthy" })) }))
+        .route("/api/v1/healthz", get(|| async { Json(json!({ "status": "healthy" })) }))
+        // The Python Heimdall seed.
+        .route("/api/healthz", get(|| async { Json(json!({ "status": "ok" })) }))
+        // The auth-manager seed: an `{data}` envelope on success, `{error, code, reason}` on failure.
+        .route("/health", get(|| async { Json(json!({ "data": "OK" })) }))
+        .route("/health/ready", get(health_ready))
+        .route("/version", get(version))
+}
+
+/// What is not ready, if anything: the database must answer; a configured cluster must too.
+async fn readiness(state: &AppState) -> Result<(), String> {
+    let (db, cluster) = tokio::join!(state.db.ping(), state.cluster.status());
+    if let Err(e) = db {
+        return Err(format!("database ({}) unreachable: {e}", state.db.backend().name()));
+    }
+    match cluster {
+        app::cluster::ClusterStatus::Unreachable { error, .. } => Err(format!("kubernetes unreachable: {error}")),
+        _ => Ok(()),
+    }
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match readiness(&state).await {
+        Ok(()) => Json(json!({ "status": "ready" })).into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not_ready", "error": error }))).into_response()
+        }
+    }
+}
+
+async fn health_ready(State(state): State<AppState>) -> Response {
+    match readiness(&state).await {
+        Ok(()) => Json(json!({ "data": { "status": "ready" } })).into_response(),
+        Err(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "error": "service not ready", "code": "SERVICE_UNAVAILABLE", "reason": reason })),
+        )
+            .into_response(),
+    }
+}
+
+async fn version(State(state): State<AppState>) -> Json<Value> {
+    let server_version = state.db.server_version().await.ok();
+    Json(json!({
+        "data": {
+            "app_version": state.build.version,
+            "git_commit": state.build.git_commit,
+            "database": {
+                "backend": state.db.backend().name(),
+                "server_version": server_version,
+            },
+        }
+    }))
+}

@@ -1,0 +1,158 @@
+//! Building and running the application: `Application::build` connects everything and binds a
+//! listener; `run_until_stopped` serves until the shutdown signal. Tests use the same pair on
+//! port 0.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use leptos::prelude::LeptosOptions;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+
+use app::cluster::Cluster;
+use app::db::{Database, NewUser, PoolSettings};
+use app::home::BuildInfo;
+use app::identity::{Role, generate_password, hash_password};
+use app::state::AppState;
+
+use crate::config::Config;
+
+/// Length of the generated first-start admin password.
+const BOOTSTRAP_PASSWORD_LEN: usize = 24;
+
+/// The credentials of the admin created on the very first start, shown once.
+pub struct BootstrapAdmin {
+    pub username: String,
+    pub password: SecretString,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    shutdown_timeout: Duration,
+    /// `Some` only on the start that created the first admin.
+    pub bootstrap_admin: Option<BootstrapAdmin>,
+}
+
+impl Application {
+    /// Connects to the database (and migrates it), the cluster, and binds `server.host:port`.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let addr = SocketAddr::new(config.server.host, config.server.port);
+        let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        Self::build_with_listener(config, listener).await
+    }
+
+    pub async fn build_with_listener(config: &Config, listener: TcpListener) -> anyhow::Result<Self> {
+        let db = connect_database(config).await?;
+        let bootstrap_admin = bootstrap_admin(&db, &config.bootstrap.admin_username).await?;
+        let cluster = connect_cluster(config).await?;
+        let site_addr = listener.local_addr().context("listener has no local address")?;
+        let state = AppState {
+            leptos_options: leptos_options(config, site_addr),
+            db,
+            cluster,
+            build: BuildInfo {
+                version: config.app_version.clone().unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
+                git_commit: env!("HEIMDALL_GIT_COMMIT").to_owned(),
+            },
+        };
+        if !config.server.site_root.join("pkg").is_dir() {
+            tracing::warn!(
+                site_root = %config.server.site_root.display(),
+                "no built site here: pages render but without styles or hydration (build with `scripts/heimdall run`)"
+            );
+        }
+        Ok(Self {
+            listener,
+            state,
+            shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
+            bootstrap_admin,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish (bounded by
+    /// `server.shutdown_timeout_secs`) and closes the database pool.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self { listener, state, shutdown_timeout, .. } = self;
+        let db = state.db.clone();
+        let router = crate::http::router(state);
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            let _ = stopping_tx.send(());
+        });
+        let mut serve = std::pin::pin!(serve.into_future());
+        tokio::select! {
+            result = &mut serve => result.context("server failed")?,
+            () = async {
+                let _ = stopping_rx.await;
+                tokio::time::sleep(shutdown_timeout).await;
+            } => tracing::warn!("in-flight requests did not finish within {} s; stopping anyway", shutdown_timeout.as_secs()),
+        }
+        db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Connects and migrates. The error names the backend and the redacted URL.
+pub async fn connect_database(config: &Config) -> anyhow::Result<Database> {
+    let settings = PoolSettings {
+        max_connections: config.database.max_connections,
+        acquire_timeout: Duration::from_secs(config.database.acquire_timeout_secs),
+    };
+    let db = Database::connect(&config.database.url, &settings).await?;
+    db.migrate().await.with_context(|| format!("database {}", config.database.url.redacted()))?;
+    tracing::info!(backend = db.backend().name(), url = %config.database.url, "database ready");
+    Ok(db)
+}
+
+async fn bootstrap_admin(db: &Database, username: &str) -> anyhow::Result<Option<BootstrapAdmin>> {
+    let password = generate_password(BOOTSTRAP_PASSWORD_LEN);
+    let hash = hash_password(password.clone()).await.map_err(anyhow::Error::msg)?;
+    let admin = NewUser {
+        username: username.to_owned(),
+        email: None,
+        display_name: "Administrator".into(),
+        password_hash: Some(hash),
+        role: Role::Admin,
+    };
+    let created = db.bootstrap_admin(&admin).await.context("creating the first admin")?;
+    Ok(created.map(|row| BootstrapAdmin { username: row.username, password }))
+}
+
+async fn connect_cluster(config: &Config) -> anyhow::Result<Cluster> {
+    let k8s = &config.kubernetes;
+    let cluster = if !k8s.enabled {
+        Cluster::not_configured("switched off (kubernetes.enabled = false)")
+    } else if let Some(path) = &k8s.kubeconfig {
+        Cluster::from_kubeconfig(path, k8s.context.clone()).await?
+    } else {
+        Cluster::infer().await?
+    };
+    match cluster.client() {
+        Some(_) => tracing::info!("kubernetes client configured"),
+        None => tracing::info!("kubernetes not configured: cluster features are off"),
+    }
+    Ok(cluster)
+}
+
+fn leptos_options(config: &Config, site_addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("heimdall")
+        .site_root(config.server.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(site_addr)
+        .build()
+}
