@@ -1,0 +1,61 @@
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn the_home_page_renders_on_the_server_with_true_facts() {
+    let app = spawn_app().await;
+    let response = app.get("/").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let html = response.text().await.expect("body");
+    assert!(html.contains("Overview"), "no heading");
+    assert!(html.contains(app.state.db.backend().name()), "database backend not shown");
+    assert!(html.contains("Kubernetes is not configured"), "missing the not-configured banner");
+    assert!(html.contains("/pkg/heimdall.js"), "hydration script missing");
+}
+
+#[tokio::test]
+async fn an_unknown_path_is_a_404_page() {
+    let app = spawn_app().await;
+    let response = app.get("/no/such/page").await;
+    assert_eq!(response.status(), 404);
+    assert!(response.text().await.expect("body").contains("There is no page here"));
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
+    let app = spawn_app().await;
+    let generated = app.get("/livez").await;
+    let id = generated.headers()["x-request-id"].to_str().expect("ascii").to_owned();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let given = app
+        .client
+        .get(app.url("/livez"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(given.headers()["x-request-id"], "trace-me-123");
+}
+
+#[tokio::test]
+async fn pages_are_compressed_when_the_client_accepts_it() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn stopping_the_server_finishes_cleanly_and_closes_the_port() {
+    let mut app = spawn_app().await;
+    assert_eq!(app.get("/livez").await.status(), 200);
+    app.stop().await.expect("graceful stop");
+    let refused = reqwest::Client::new().get(app.url("/livez")).send().await;
+    assert!(refused.is_err(), "the port must be closed after shutdown");
+}
