@@ -48,9 +48,10 @@ impl Cluster {
     pub async fn infer() -> Result<Self, ClusterError> {
         match kube::Config::infer().await {
             Ok(config) => Self::from_config(config, "inferred (in-cluster or default kubeconfig)".into()),
-            Err(e) => Ok(Self::not_configured(format!(
-                "no in-cluster service account and no kubeconfig found ({e})"
-            ))),
+            Err(e) => {
+                tracing::debug!(error = %e, "no Kubernetes configuration found");
+                Ok(Self::not_configured("no in-cluster service account, $KUBECONFIG or ~/.kube/config"))
+            }
         }
     }
 

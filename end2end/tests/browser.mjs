@@ -1,0 +1,34 @@
+// Shared browser set-up: Debian's Chromium driven by playwright-core (never a downloaded browser).
+import { chromium } from 'playwright-core';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const BASE_URL = process.env.HEIMDALL_E2E_URL ?? 'http://127.0.0.1:3000';
+export const RESULTS_DIR = new URL('../test-results/', import.meta.url).pathname;
+mkdirSync(RESULTS_DIR, { recursive: true });
+
+const FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+/** Launches Chromium with a fresh profile; the caller closes it. */
+export async function launch() {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'heimdall-e2e-'));
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: FLAGS,
+  });
+}
+
+/** Opens `path` and waits until `hydrate()` has run (it sets `data-hydrated` on <body>). */
+export async function openHydrated(context, path = '/') {
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(BASE_URL + path);
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  return { page, errors };
+}

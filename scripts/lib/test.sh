@@ -1,0 +1,105 @@
+# The README's test command: every check and test, with the peers it starts and stops.
+# Sourced by scripts/heimdall; uses scripts/lib/common.sh.
+
+TEST_TMP=""
+PG_DIR=""
+SERVER_PID=""
+TEST_LOG=""
+
+cleanup() {
+  local rc=$?
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ -n "$PG_DIR" ]; then
+    bash "$ROOT/scripts/lib/postgres.sh" stop "$PG_DIR" || true
+  fi
+  if [ -n "$TEST_TMP" ]; then rm -rf "$TEST_TMP"; fi
+  if [ "$rc" != 0 ]; then
+    printf '\n\033[1;31mFAILED in step: %s\033[0m\n' "$CURRENT_STEP" >&2
+  fi
+  exit "$rc"
+}
+
+ensure_test_peers() {
+  step "test peers: Chromium"
+  if [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium
+  fi
+  /usr/bin/chromium --version
+}
+
+# Runs a command, keeping its output for the final count.
+run_logged() {
+  "$@" 2>&1 | tee -a "$TEST_LOG"
+  return "${PIPESTATUS[0]}"
+}
+
+rust_tests() {
+  local backend=$1
+  step "Rust tests on $backend"
+  HEIMDALL_TEST_DATABASE=$backend run_logged cargo test -p app -p heimdall --features app/test-support
+}
+
+browser_tests() {
+  step "build the site (release)"
+  cargo leptos build --release
+  step "browser tests (Chromium)"
+  local port
+  port=$(free_port)
+  HEIMDALL_DATABASE_URL="sqlite:$TEST_TMP/e2e.db" HEIMDALL_SERVER__PORT=$port HEIMDALL_KUBERNETES__ENABLED=false \
+    "$CARGO_TARGET_DIR/release/heimdall" serve >"$TEST_TMP/e2e-server.log" 2>&1 &
+  SERVER_PID=$!
+  if ! wait_http_ok "http://127.0.0.1:$port/readyz" 60; then
+    tail -n 40 "$TEST_TMP/e2e-server.log" >&2
+    die "Heimdall did not become ready on port $port"
+  fi
+  HEIMDALL_E2E_URL="http://127.0.0.1:$port" run_logged node --test end2end/tests/
+  kill -TERM "$SERVER_PID"
+  wait "$SERVER_PID" || die "Heimdall did not stop cleanly on SIGTERM (log: see above)"
+  SERVER_PID=""
+  grep -q "stopped" "$TEST_TMP/e2e-server.log" || die "no graceful-shutdown line in the server log"
+}
+
+# One closing line for the whole run, summing cargo's and node's counts.
+summarize() {
+  local passed failed
+  passed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^passed;?$/) s += $i } /^# pass / { s += $3 } END { print s + 0 }' "$TEST_LOG")
+  failed=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) if ($(i+1) ~ /^failed;?$/) s += $i } /^# fail / { s += $3 } END { print s + 0 }' "$TEST_LOG")
+  echo
+  echo "$passed passed, $failed failed"
+  [ "$failed" = 0 ]
+}
+
+run_all_tests() {
+  trap cleanup EXIT
+  TEST_TMP=$(mktemp -d)
+  chmod 755 "$TEST_TMP"
+  TEST_LOG="$TEST_TMP/tests.log"
+  ensure_build_tools
+  ensure_test_peers
+
+  step "format"
+  cargo fmt --all -- --check
+  step "clippy (server side)"
+  cargo clippy -p app -p heimdall --all-targets --features app/test-support -- -D warnings
+  step "clippy (browser side)"
+  cargo clippy -p app -p frontend --target wasm32-unknown-unknown --features app/hydrate -- -D warnings
+
+  step "test peers: PostgreSQL"
+  PG_DIR="$TEST_TMP/postgres"
+  local pg_port
+  pg_port=$(free_port)
+  bash "$ROOT/scripts/lib/postgres.sh" start "$PG_DIR" "$pg_port"
+  export HEIMDALL_TEST_POSTGRES_URL
+  HEIMDALL_TEST_POSTGRES_URL=$(bash "$ROOT/scripts/lib/postgres.sh" url "$pg_port")
+  echo "PostgreSQL on 127.0.0.1:$pg_port (data in $PG_DIR)"
+
+  rust_tests sqlite
+  rust_tests postgres
+  browser_tests
+
+  step "summary"
+  summarize
+}
