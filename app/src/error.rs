@@ -32,15 +32,22 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::Invalid { field: field.into(), message: message.into() }
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::NotFound { message: message.into() }
+        Self::NotFound {
+            message: message.into(),
+        }
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::Unavailable { message: message.into() }
+        Self::Unavailable {
+            message: message.into(),
+        }
     }
 
     /// Logs `cause` on the server and returns the opaque `Internal` error for the client.
@@ -70,7 +77,9 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        Self::Transport { message: value.to_string() }
+        Self::Transport {
+            message: value.to_string(),
+        }
     }
 }
 
@@ -81,7 +90,9 @@ impl axum::response::IntoResponse for AppError {
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(&self)).into_response();
         if let Self::RateLimited { retry_after_secs } = self {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
         }
         response
     }
@@ -105,7 +116,10 @@ mod tests {
     #[test]
     fn serializes_with_a_kind_tag_and_fields() {
         let json = serde_json_like(&AppError::invalid("server.port", "expected a number"));
-        assert_eq!(json, r#"{"error":"invalid","field":"server.port","message":"expected a number"}"#);
+        assert_eq!(
+            json,
+            r#"{"error":"invalid","field":"server.port","message":"expected a number"}"#
+        );
     }
 
     #[test]

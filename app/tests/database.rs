@@ -23,7 +23,10 @@ async fn the_database_reports_the_backend_the_run_asked_for() {
     assert_eq!(t.db.backend(), test_backend());
     t.db.ping().await.expect("ping");
     let version = t.db.server_version().await.expect("version");
-    assert!(version.chars().next().is_some_and(|c| c.is_ascii_digit()), "{version}");
+    assert!(
+        version.chars().next().is_some_and(|c| c.is_ascii_digit()),
+        "{version}"
+    );
 }
 
 #[tokio::test]
@@ -36,7 +39,9 @@ async fn a_new_database_has_no_users_and_migrating_twice_is_harmless() {
 #[tokio::test]
 async fn inserted_users_read_back_field_for_field() {
     let t = fresh_database().await;
-    let hash = hash_password(SecretString::from("s3cret-password")).await.expect("hash");
+    let hash = hash_password(SecretString::from("s3cret-password"))
+        .await
+        .expect("hash");
     let mut new = viewer("ada");
     new.password_hash = Some(hash.clone());
     new.role = Role::Developer;
@@ -76,13 +81,19 @@ async fn settings_insert_then_replace() {
     assert_eq!(t.db.get_setting("theme").await.expect("get"), None);
     t.db.put_setting("theme", "dark").await.expect("put");
     t.db.put_setting("theme", "light").await.expect("replace");
-    assert_eq!(t.db.get_setting("theme").await.expect("get").as_deref(), Some("light"));
+    assert_eq!(
+        t.db.get_setting("theme").await.expect("get").as_deref(),
+        Some("light")
+    );
 }
 
 #[tokio::test]
 async fn concurrent_bootstraps_create_exactly_one_admin() {
     let t = fresh_database().await;
-    let admin = NewUser { role: Role::Admin, ..viewer("admin") };
+    let admin = NewUser {
+        role: Role::Admin,
+        ..viewer("admin")
+    };
     let attempts: Vec<_> = (0..8)
         .map(|_| {
             let db = t.db.clone();

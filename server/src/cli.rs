@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "heimdall", version, about = "Heimdall, the platform operations console")]
+#[command(
+    name = "heimdall",
+    version,
+    about = "Heimdall, the platform operations console"
+)]
 pub struct Cli {
     /// A TOML or YAML configuration file, layered between the defaults and HEIMDALL_* variables.
     #[arg(long, global = true, env = "HEIMDALL_CONFIG", value_name = "FILE")]

@@ -21,7 +21,10 @@ fn main() -> ExitCode {
         }
     };
     let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::Config { command: ConfigCommand::Check } = command {
+    if let Command::Config {
+        command: ConfigCommand::Check,
+    } = command
+    {
         #[allow(clippy::print_stdout, reason = "the command's output is the configuration")]
         {
             println!("# configuration is valid; effective values (secrets redacted):");

@@ -40,7 +40,9 @@ impl Application {
     /// Connects to the database (and migrates it), the cluster, and binds `server.host:port`.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let addr = SocketAddr::new(config.server.host, config.server.port);
-        let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
         Self::build_with_listener(config, listener).await
     }
 
@@ -54,7 +56,10 @@ impl Application {
             db,
             cluster,
             build: BuildInfo {
-                version: config.app_version.clone().unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
+                version: config
+                    .app_version
+                    .clone()
+                    .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
                 git_commit: env!("HEIMDALL_GIT_COMMIT").to_owned(),
             },
         };
@@ -82,8 +87,16 @@ impl Application {
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish (bounded by
     /// `server.shutdown_timeout_secs`) and closes the database pool.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state, shutdown_timeout, .. } = self;
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            state,
+            shutdown_timeout,
+            ..
+        } = self;
         let db = state.db.clone();
         let router = crate::http::router(state);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
@@ -113,14 +126,18 @@ pub async fn connect_database(config: &Config) -> anyhow::Result<Database> {
         acquire_timeout: Duration::from_secs(config.database.acquire_timeout_secs),
     };
     let db = Database::connect(&config.database.url, &settings).await?;
-    db.migrate().await.with_context(|| format!("database {}", config.database.url.redacted()))?;
+    db.migrate()
+        .await
+        .with_context(|| format!("database {}", config.database.url.redacted()))?;
     tracing::info!(backend = db.backend().name(), url = %config.database.url, "database ready");
     Ok(db)
 }
 
 async fn bootstrap_admin(db: &Database, username: &str) -> anyhow::Result<Option<BootstrapAdmin>> {
     let password = generate_password(BOOTSTRAP_PASSWORD_LEN);
-    let hash = hash_password(password.clone()).await.map_err(anyhow::Error::msg)?;
+    let hash = hash_password(password.clone())
+        .await
+        .map_err(anyhow::Error::msg)?;
     let admin = NewUser {
         username: username.to_owned(),
         email: None,
@@ -128,8 +145,14 @@ async fn bootstrap_admin(db: &Database, username: &str) -> anyhow::Result<Option
         password_hash: Some(hash),
         role: Role::Admin,
     };
-    let created = db.bootstrap_admin(&admin).await.context("creating the first admin")?;
-    Ok(created.map(|row| BootstrapAdmin { username: row.username, password }))
+    let created = db
+        .bootstrap_admin(&admin)
+        .await
+        .context("creating the first admin")?;
+    Ok(created.map(|row| BootstrapAdmin {
+        username: row.username,
+        password,
+    }))
 }
 
 async fn connect_cluster(config: &Config) -> anyhow::Result<Cluster> {

@@ -20,7 +20,10 @@ fn script() -> PathBuf {
 
 impl PrivateCluster {
     fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
         let dir = tempfile::tempdir().expect("tempdir");
         let cluster = Self { dir, port };
         cluster.run("start");
@@ -34,7 +37,11 @@ impl PrivateCluster {
             cmd.arg(self.port.to_string());
         }
         let out = cmd.output().expect("run postgres.sh");
-        assert!(out.status.success(), "postgres.sh {action} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "postgres.sh {action} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     fn url(&self) -> String {
@@ -49,7 +56,11 @@ impl Drop for PrivateCluster {
 }
 
 async fn readyz(client: &reqwest::Client, base: &str) -> (u16, serde_json::Value) {
-    let response = client.get(format!("{base}/readyz")).send().await.expect("request");
+    let response = client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .expect("request");
     let status = response.status().as_u16();
     (status, response.json().await.expect("JSON"))
 }
@@ -75,7 +86,9 @@ async fn readyz_turns_503_while_postgres_is_down_and_200_when_it_returns() {
     config.database.acquire_timeout_secs = 2;
     config.kubernetes.enabled = false;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let app = Application::build_with_listener(&config, listener).await.expect("build");
+    let app = Application::build_with_listener(&config, listener)
+        .await
+        .expect("build");
     let base = format!("http://{}", app.local_addr().expect("addr"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
@@ -89,7 +102,12 @@ async fn readyz_turns_503_while_postgres_is_down_and_200_when_it_returns() {
     let (status, body) = eventually(&client, &base, 503).await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["status"], "not_ready");
-    assert!(body["error"].as_str().is_some_and(|e| e.contains("database (postgresql) unreachable")), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("database (postgresql) unreachable")),
+        "{body}"
+    );
 
     cluster.run("start");
     let (status, body) = eventually(&client, &base, 200).await;

@@ -5,11 +5,11 @@
 //! once where both backends accept it; `with_pool!` expands one body per backend so each is
 //! type-checked against its own driver.
 
-mod url;
-mod users;
 mod settings;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod url;
+mod users;
 
 use std::time::Duration;
 
@@ -55,7 +55,11 @@ pub enum DbError {
     Conflict(String),
     /// Names the backend and the redacted URL; the driver's own words go last.
     #[error("cannot connect to the {backend} database {url}: {cause}")]
-    Connect { backend: &'static str, url: String, cause: sqlx::Error },
+    Connect {
+        backend: &'static str,
+        url: String,
+        cause: sqlx::Error,
+    },
     #[error("migrating the database failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]
@@ -85,7 +89,10 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        Self { max_connections: 10, acquire_timeout: Duration::from_secs(5) }
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -119,10 +126,11 @@ impl Database {
                 let options = url.postgres_options().map_err(connect_err)?;
                 // One direct connection first: the pool would retry until its timeout and
                 // report only "timed out", hiding "connection refused" or "bad password".
-                let probe = tokio::time::timeout(settings.acquire_timeout, PgConnection::connect_with(&options))
-                    .await
-                    .map_err(|_| connect_err(sqlx::Error::PoolTimedOut))?
-                    .map_err(connect_err)?;
+                let probe =
+                    tokio::time::timeout(settings.acquire_timeout, PgConnection::connect_with(&options))
+                        .await
+                        .map_err(|_| connect_err(sqlx::Error::PoolTimedOut))?
+                        .map_err(connect_err)?;
                 probe.close().await.map_err(connect_err)?;
                 let pool = sqlx::postgres::PgPoolOptions::new()
                     .max_connections(settings.max_connections)
@@ -161,7 +169,11 @@ impl Database {
     /// The engine's own version string, e.g. `3.46.0` or `15.18`.
     pub async fn server_version(&self) -> Result<String> {
         let version = match self {
-            Self::Sqlite(pool) => sqlx::query_scalar("SELECT sqlite_version()").fetch_one(pool).await?,
+            Self::Sqlite(pool) => {
+                sqlx::query_scalar("SELECT sqlite_version()")
+                    .fetch_one(pool)
+                    .await?
+            }
             Self::Postgres(pool) => sqlx::query_scalar("SHOW server_version").fetch_one(pool).await?,
         };
         Ok(version)

@@ -45,17 +45,23 @@ pub async fn fresh_database_url() -> (DatabaseUrl, Option<PathBuf>) {
     match test_backend() {
         Backend::Sqlite => {
             let path = std::env::temp_dir().join(format!("{name}.db"));
-            let url = DatabaseUrl::parse(&format!("sqlite:{}", path.display())).expect("temp path is a valid URL");
+            let url =
+                DatabaseUrl::parse(&format!("sqlite:{}", path.display())).expect("temp path is a valid URL");
             (url, Some(path))
         }
         Backend::Postgres => {
             let admin = std::env::var("HEIMDALL_TEST_POSTGRES_URL").expect(
                 "HEIMDALL_TEST_DATABASE=postgres needs HEIMDALL_TEST_POSTGRES_URL (the test command sets it)",
             );
-            let mut conn = PgConnection::connect(&admin)
+            let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+                panic!(
+                    "cannot reach the test PostgreSQL at {}: {e}",
+                    super::url::redact(&admin)
+                )
+            });
+            conn.execute(format!("CREATE DATABASE {name}").as_str())
                 .await
-                .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {}: {e}", super::url::redact(&admin)));
-            conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+                .expect("create test database");
             conn.close().await.ok();
             let mut url = url::Url::parse(&admin).expect("HEIMDALL_TEST_POSTGRES_URL is a URL");
             url.set_path(&name);
@@ -67,7 +73,9 @@ pub async fn fresh_database_url() -> (DatabaseUrl, Option<PathBuf>) {
 /// A fresh, migrated database for one test.
 pub async fn fresh_database() -> TestDatabase {
     let (url, sqlite_file) = fresh_database_url().await;
-    let db = Database::connect(&url, &PoolSettings::default()).await.expect("connect to the test database");
+    let db = Database::connect(&url, &PoolSettings::default())
+        .await
+        .expect("connect to the test database");
     db.migrate().await.expect("migrate the test database");
     TestDatabase { db, url, sqlite_file }
 }

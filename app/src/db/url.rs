@@ -28,27 +28,45 @@ impl DatabaseUrl {
         }
         let (scheme, rest) = match input.split_once(':') {
             Some((scheme, rest)) if !scheme.contains('/') && scheme.len() > 1 => (scheme, rest),
-            _ => return Ok(Self { raw: format!("sqlite:{input}"), backend: Backend::Sqlite }),
+            _ => {
+                return Ok(Self {
+                    raw: format!("sqlite:{input}"),
+                    backend: Backend::Sqlite,
+                });
+            }
         };
         let driver = scheme.split('+').next().unwrap_or(scheme).to_ascii_lowercase();
         match driver.as_str() {
             "sqlite" => {
                 // SQLAlchemy's `sqlite:///./x.db` means the relative path `./x.db`.
-                let path = rest.strip_prefix("///").or_else(|| rest.strip_prefix("//")).unwrap_or(rest);
+                let path = rest
+                    .strip_prefix("///")
+                    .or_else(|| rest.strip_prefix("//"))
+                    .unwrap_or(rest);
                 if path.is_empty() {
                     return Err(UrlError(format!("{scheme}: with no file path")));
                 }
-                Ok(Self { raw: format!("sqlite:{path}"), backend: Backend::Sqlite })
+                Ok(Self {
+                    raw: format!("sqlite:{path}"),
+                    backend: Backend::Sqlite,
+                })
             }
             "postgres" | "postgresql" => {
                 let raw = format!("postgres:{rest}");
-                let parsed = url::Url::parse(&raw).map_err(|e| UrlError(format!("{} ({e})", redact(&raw))))?;
+                let parsed =
+                    url::Url::parse(&raw).map_err(|e| UrlError(format!("{} ({e})", redact(&raw))))?;
                 if parsed.host_str().is_none_or(str::is_empty) {
                     return Err(UrlError(format!("{} (no host)", redact(&raw))));
                 }
-                Ok(Self { raw, backend: Backend::Postgres })
+                Ok(Self {
+                    raw,
+                    backend: Backend::Postgres,
+                })
             }
-            other => Err(UrlError(format!("the unsupported scheme {other:?} in {}", redact(input)))),
+            other => Err(UrlError(format!(
+                "the unsupported scheme {other:?} in {}",
+                redact(input)
+            ))),
         }
     }
 

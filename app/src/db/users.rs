@@ -53,7 +53,12 @@ macro_rules! bind_new_user {
             .bind(&$user.username)
             .bind(&$user.email)
             .bind(&$user.display_name)
-            .bind($user.password_hash.as_ref().map($crate::identity::PasswordHash::as_phc))
+            .bind(
+                $user
+                    .password_hash
+                    .as_ref()
+                    .map($crate::identity::PasswordHash::as_phc),
+            )
             .bind($user.role.as_str())
             .bind($now)
     };
@@ -62,7 +67,8 @@ pub(super) use bind_new_user;
 
 impl Database {
     pub async fn count_users(&self) -> Result<i64> {
-        let n = with_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?);
+        let n =
+            with_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?);
         Ok(n)
     }
 

@@ -34,14 +34,25 @@ pub fn HomePage() -> impl IntoView {
 
 #[component]
 fn OverviewCards(overview: Overview) -> impl IntoView {
-    let Overview { build, database, cluster } = overview;
+    let Overview {
+        build,
+        database,
+        cluster,
+    } = overview;
     let db_version = database.server_version.clone();
-    let (db_tone, db_label) =
-        if db_version.is_some() { (Tone::Success, "reachable") } else { (Tone::Danger, "unreachable") };
+    let (db_tone, db_label) = if db_version.is_some() {
+        (Tone::Success, "reachable")
+    } else {
+        (Tone::Danger, "unreachable")
+    };
     let (cluster_tone, cluster_label, cluster_detail) = match &cluster {
-        ClusterStatus::Connected { version, source } => (Tone::Success, "connected", format!("{version} · {source}")),
+        ClusterStatus::Connected { version, source } => {
+            (Tone::Success, "connected", format!("{version} · {source}"))
+        }
         ClusterStatus::NotConfigured { reason } => (Tone::Neutral, "not configured", reason.clone()),
-        ClusterStatus::Unreachable { error, source } => (Tone::Danger, "unreachable", format!("{error} · {source}")),
+        ClusterStatus::Unreachable { error, source } => {
+            (Tone::Danger, "unreachable", format!("{error} · {source}"))
+        }
     };
     view! {
         <div class="grid gap-4 md:grid-cols-3">

@@ -45,8 +45,9 @@ pub async fn hash_password(password: SecretString) -> Result<PasswordHash, Strin
 pub fn generate_password(len: usize) -> SecretString {
     const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rngs::OsRng;
-    let password: String =
-        (0..len).map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())])).collect();
+    let password: String = (0..len)
+        .map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())]))
+        .collect();
     SecretString::from(password)
 }
 
@@ -57,8 +58,14 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_are_argon2id_and_verify() {
-        let hash = hash_password(SecretString::from("correct horse")).await.expect("hash");
-        assert!(hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{}", hash.as_phc());
+        let hash = hash_password(SecretString::from("correct horse"))
+            .await
+            .expect("hash");
+        assert!(
+            hash.as_phc().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{}",
+            hash.as_phc()
+        );
         let parsed = argon2::PasswordHash::new(hash.as_phc()).expect("phc");
         assert!(argon2().verify_password(b"correct horse", &parsed).is_ok());
         assert!(argon2().verify_password(b"wrong horse", &parsed).is_err());
@@ -74,6 +81,9 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_hash() {
-        assert_eq!(format!("{:?}", PasswordHash("$argon2id$secret".into())), "PasswordHash(***)");
+        assert_eq!(
+            format!("{:?}", PasswordHash("$argon2id$secret".into())),
+            "PasswordHash(***)"
+        );
     }
 }

@@ -50,7 +50,9 @@ pub fn AppLayout(children: Children) -> impl IntoView {
 
 /// Says plainly which integrations are off, so an empty page is never a mystery.
 #[component]
-fn NotConfiguredBanner(overview: Resource<Result<crate::home::Overview, crate::error::AppError>>) -> impl IntoView {
+fn NotConfiguredBanner(
+    overview: Resource<Result<crate::home::Overview, crate::error::AppError>>,
+) -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
             {move || overview.get().and_then(Result::ok).and_then(|o| match o.cluster {

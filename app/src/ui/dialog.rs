@@ -12,8 +12,11 @@ pub fn ConfirmDialog(
     #[prop(into)] confirm_label: String,
     on_confirm: Callback<()>,
 ) -> impl IntoView {
-    let (title, message, confirm_label) =
-        (StoredValue::new(title), StoredValue::new(message), StoredValue::new(confirm_label));
+    let (title, message, confirm_label) = (
+        StoredValue::new(title),
+        StoredValue::new(message),
+        StoredValue::new(confirm_label),
+    );
     view! {
         <Show when=move || open.get()>
             <div

@@ -11,7 +11,9 @@ if(t==='dark'||(!t&&window.matchMedia('(prefers-color-scheme: dark)').matches))\
 #[component]
 pub fn ThemeToggle() -> impl IntoView {
     let toggle = move |_| {
-        let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element())
+        let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
         else {
             return;
         };

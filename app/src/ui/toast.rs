@@ -43,7 +43,10 @@ impl Toasts {
 }
 
 pub fn provide_toasts() -> Toasts {
-    let toasts = Toasts { items: RwSignal::new(Vec::new()), next_id: StoredValue::new(0) };
+    let toasts = Toasts {
+        items: RwSignal::new(Vec::new()),
+        next_id: StoredValue::new(0),
+    };
     provide_context(toasts);
     toasts
 }

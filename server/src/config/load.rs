@@ -28,7 +28,10 @@ impl Config {
         if let Some(path) = file {
             let shown = path.display().to_string();
             if !path.is_file() {
-                return Err(ConfigError::File { path: shown, message: "no such file".into() });
+                return Err(ConfigError::File {
+                    path: shown,
+                    message: "no such file".into(),
+                });
             }
             figment = match path.extension().and_then(|e| e.to_str()) {
                 Some("toml") => figment.merge(Toml::file_exact(path)),
@@ -46,11 +49,22 @@ impl Config {
         let seed_alias = Env::prefixed("HEIMDALL_AUTH__")
             .only(&["database_url"])
             .map(|_| "database.url".into());
-        let env = Env::prefixed("HEIMDALL_").split("__").ignore(NOT_KEYS).map(|key| {
-            // Keys arrive upper-case here; figment lower-cases them afterwards.
-            if key.as_str().eq_ignore_ascii_case("database_url") { "database.url".into() } else { key.into() }
-        });
-        let config: Config = figment.merge(seed_alias).merge(env).extract().map_err(from_figment)?;
+        let env = Env::prefixed("HEIMDALL_")
+            .split("__")
+            .ignore(NOT_KEYS)
+            .map(|key| {
+                // Keys arrive upper-case here; figment lower-cases them afterwards.
+                if key.as_str().eq_ignore_ascii_case("database_url") {
+                    "database.url".into()
+                } else {
+                    key.into()
+                }
+            });
+        let config: Config = figment
+            .merge(seed_alias)
+            .merge(env)
+            .extract()
+            .map_err(from_figment)?;
         config.validate()?;
         Ok(config)
     }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use load::ConfigError;
 
 /// Heimdall's whole configuration.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -96,7 +96,10 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        Self { format: LogFormat::Human, level: "info".into() }
+        Self {
+            format: LogFormat::Human,
+            level: "info".into(),
+        }
     }
 }
 
@@ -113,7 +116,11 @@ pub struct KubernetesConfig {
 
 impl Default for KubernetesConfig {
     fn default() -> Self {
-        Self { enabled: true, kubeconfig: None, context: None }
+        Self {
+            enabled: true,
+            kubeconfig: None,
+            context: None,
+        }
     }
 }
 
@@ -129,7 +136,11 @@ pub struct JobLocatorConfig {
 
 impl Default for JobLocatorConfig {
     fn default() -> Self {
-        Self { enabled: true, namespace_to_watch: "default".into(), label_selector: None }
+        Self {
+            enabled: true,
+            namespace_to_watch: "default".into(),
+            label_selector: None,
+        }
     }
 }
 
@@ -142,20 +153,8 @@ pub struct BootstrapConfig {
 
 impl Default for BootstrapConfig {
     fn default() -> Self {
-        Self { admin_username: "admin".into() }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
         Self {
-            server: ServerConfig::default(),
-            database: DatabaseConfig::default(),
-            log: LogConfig::default(),
-            kubernetes: KubernetesConfig::default(),
-            joblocator_k8s_operator: JobLocatorConfig::default(),
-            app_version: None,
-            bootstrap: BootstrapConfig::default(),
+            admin_username: "admin".into(),
         }
     }
 }

@@ -20,7 +20,10 @@ impl Config {
             problems.push("database.acquire_timeout_secs = 0: expected at least 1 second".to_owned());
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
-            problems.push(format!("log.level = {:?}: expected a tracing filter such as \"info\" ({e})", self.log.level));
+            problems.push(format!(
+                "log.level = {:?}: expected a tracing filter such as \"info\" ({e})",
+                self.log.level
+            ));
         }
         if self.joblocator_k8s_operator.namespace_to_watch.trim().is_empty() {
             problems.push(
@@ -30,9 +33,15 @@ impl Config {
         }
         let admin = &self.bootstrap.admin_username;
         if admin.trim().is_empty() || admin.len() > 64 {
-            problems.push(format!("bootstrap.admin_username = {admin:?}: expected 1 to 64 characters"));
+            problems.push(format!(
+                "bootstrap.admin_username = {admin:?}: expected 1 to 64 characters"
+            ));
         }
-        if problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(problems)) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
     }
 
     /// The effective configuration as TOML, secrets redacted (`heimdall config check`).
@@ -42,6 +51,10 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::result_large_err,
+    reason = "figment::Jail's closures return figment::Error"
+)]
 mod tests {
     use std::path::Path;
 
@@ -83,11 +96,17 @@ mod tests {
     #[test]
     fn the_seeds_variable_names_are_accepted() {
         Jail::expect_with(|jail| {
-            jail.set_env("HEIMDALL_JOBLOCATOR_K8S_OPERATOR__NAMESPACE_TO_WATCH", "flink,streaming");
+            jail.set_env(
+                "HEIMDALL_JOBLOCATOR_K8S_OPERATOR__NAMESPACE_TO_WATCH",
+                "flink,streaming",
+            );
             jail.set_env("HEIMDALL_AUTH__DATABASE_URL", "sqlite+aiosqlite:///./seed.db");
             jail.set_env("HEIMDALL_APP_VERSION", "2");
             let config = Config::load(None).expect("loads");
-            assert_eq!(config.joblocator_k8s_operator.namespace_to_watch, "flink,streaming");
+            assert_eq!(
+                config.joblocator_k8s_operator.namespace_to_watch,
+                "flink,streaming"
+            );
             assert_eq!(config.database.url.expose(), "sqlite:./seed.db");
             assert_eq!(config.app_version.as_deref(), Some("2"));
             Ok(())
@@ -108,7 +127,10 @@ mod tests {
     #[test]
     fn a_file_is_layered_under_the_environment() {
         Jail::expect_with(|jail| {
-            jail.create_file("heimdall.toml", "[server]\nport = 4000\n[log]\nformat = \"json\"\n")?;
+            jail.create_file(
+                "heimdall.toml",
+                "[server]\nport = 4000\n[log]\nformat = \"json\"\n",
+            )?;
             jail.create_file("heimdall.yaml", "server:\n  port: 4001\n")?;
             jail.set_env("HEIMDALL_LOG__FORMAT", "human");
             let config = Config::load(Some(Path::new("heimdall.toml"))).expect("loads");
@@ -152,7 +174,10 @@ mod tests {
     fn a_missing_or_unknown_file_is_a_clear_error() {
         Jail::expect_with(|jail| {
             let missing = Config::load(Some(Path::new("nope.toml"))).expect_err("missing");
-            assert!(missing.to_string().contains("nope.toml: no such file"), "{missing}");
+            assert!(
+                missing.to_string().contains("nope.toml: no such file"),
+                "{missing}"
+            );
             jail.create_file("heimdall.ini", "")?;
             let ini = Config::load(Some(Path::new("heimdall.ini"))).expect_err("ini");
             assert!(ini.to_string().contains("expected a .toml"), "{ini}");

@@ -16,7 +16,10 @@ pub fn routes() -> Router<AppState> {
         .route("/readyz", get(readyz))
         // The operator-console seed.
         .route("/healthz", get(|| async { Json(json!({ "status": "healthy" })) }))
-        .route("/api/v1/healthz", get(|| async { Json(json!({ "status": "healthy" })) }))
+        .route(
+            "/api/v1/healthz",
+            get(|| async { Json(json!({ "status": "healthy" })) }),
+        )
         // The Python Heimdall seed.
         .route("/api/healthz", get(|| async { Json(json!({ "status": "ok" })) }))
         // The auth-manager seed: an `{data}` envelope on success, `{error, code, reason}` on failure.
@@ -29,10 +32,15 @@ pub fn routes() -> Router<AppState> {
 async fn readiness(state: &AppState) -> Result<(), String> {
     let (db, cluster) = tokio::join!(state.db.ping(), state.cluster.status());
     if let Err(e) = db {
-        return Err(format!("database ({}) unreachable: {e}", state.db.backend().name()));
+        return Err(format!(
+            "database ({}) unreachable: {e}",
+            state.db.backend().name()
+        ));
     }
     match cluster {
-        app::cluster::ClusterStatus::Unreachable { error, .. } => Err(format!("kubernetes unreachable: {error}")),
+        app::cluster::ClusterStatus::Unreachable { error, .. } => {
+            Err(format!("kubernetes unreachable: {error}"))
+        }
         _ => Ok(()),
     }
 }
@@ -42,7 +50,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(()) => Json(json!({ "status": "ready" })).into_response(),
         Err(error) => {
             tracing::warn!(%error, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not_ready", "error": error }))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "not_ready", "error": error })),
+            )
+                .into_response()
         }
     }
 }

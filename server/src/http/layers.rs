@@ -38,7 +38,9 @@ async fn cache_headers(req: Request, next: Next) -> Response {
     let policy = cache_policy(req.uri().path());
     let mut response = next.run(req).await;
     if response.status().is_success() && !response.headers().contains_key(header::CACHE_CONTROL) {
-        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
 }

@@ -12,12 +12,27 @@ async fn json_of(app: &crate::helpers::TestApp, path: &str) -> (u16, Value) {
 async fn every_seed_health_path_answers_with_its_own_shape() {
     let app = spawn_app().await;
     assert_eq!(json_of(&app, "/livez").await, (200, json!({ "status": "ok" })));
-    assert_eq!(json_of(&app, "/readyz").await, (200, json!({ "status": "ready" })));
-    assert_eq!(json_of(&app, "/healthz").await, (200, json!({ "status": "healthy" })));
-    assert_eq!(json_of(&app, "/api/v1/healthz").await, (200, json!({ "status": "healthy" })));
-    assert_eq!(json_of(&app, "/api/healthz").await, (200, json!({ "status": "ok" })));
+    assert_eq!(
+        json_of(&app, "/readyz").await,
+        (200, json!({ "status": "ready" }))
+    );
+    assert_eq!(
+        json_of(&app, "/healthz").await,
+        (200, json!({ "status": "healthy" }))
+    );
+    assert_eq!(
+        json_of(&app, "/api/v1/healthz").await,
+        (200, json!({ "status": "healthy" }))
+    );
+    assert_eq!(
+        json_of(&app, "/api/healthz").await,
+        (200, json!({ "status": "ok" }))
+    );
     assert_eq!(json_of(&app, "/health").await, (200, json!({ "data": "OK" })));
-    assert_eq!(json_of(&app, "/health/ready").await, (200, json!({ "data": { "status": "ready" } })));
+    assert_eq!(
+        json_of(&app, "/health/ready").await,
+        (200, json!({ "data": { "status": "ready" } }))
+    );
 }
 
 #[tokio::test]
@@ -27,9 +42,14 @@ async fn version_names_the_build_and_the_database_behind_it() {
     assert_eq!(status, 200);
     let data = &body["data"];
     assert_eq!(data["app_version"], env!("CARGO_PKG_VERSION"));
-    assert!(data["git_commit"].as_str().is_some_and(|c| !c.is_empty()), "{body}");
+    assert!(
+        data["git_commit"].as_str().is_some_and(|c| !c.is_empty()),
+        "{body}"
+    );
     assert_eq!(data["database"]["backend"], app.state.db.backend().name());
-    let server_version = data["database"]["server_version"].as_str().expect("server version");
+    let server_version = data["database"]["server_version"]
+        .as_str()
+        .expect("server version");
     assert!(server_version.starts_with(|c: char| c.is_ascii_digit()), "{body}");
 }
 
@@ -58,7 +78,12 @@ async fn an_unreachable_cluster_makes_readyz_503_with_a_reason() {
     let (status, body) = json_of(&app, "/readyz").await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["status"], "not_ready");
-    assert!(body["error"].as_str().is_some_and(|e| e.contains("kubernetes unreachable")), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("kubernetes unreachable")),
+        "{body}"
+    );
     let (status, body) = json_of(&app, "/health/ready").await;
     assert_eq!(status, 503);
     assert_eq!(body["code"], "SERVICE_UNAVAILABLE");

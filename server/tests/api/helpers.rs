@@ -81,8 +81,12 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(config: Config, sqlite_file: Option<PathBuf>) -> TestApp {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
-    let mut app = Application::build_with_listener(&config, listener).await.expect("application builds");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind port 0");
+    let mut app = Application::build_with_listener(&config, listener)
+        .await
+        .expect("application builds");
     let addr = app.local_addr().expect("local addr");
     let bootstrap_admin = app.bootstrap_admin.take();
     let state = app.state().clone();

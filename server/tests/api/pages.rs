@@ -8,8 +8,14 @@ async fn the_home_page_renders_on_the_server_with_true_facts() {
     assert_eq!(response.headers()["cache-control"], "no-store");
     let html = response.text().await.expect("body");
     assert!(html.contains("Overview"), "no heading");
-    assert!(html.contains(app.state.db.backend().name()), "database backend not shown");
-    assert!(html.contains("Kubernetes is not configured"), "missing the not-configured banner");
+    assert!(
+        html.contains(app.state.db.backend().name()),
+        "database backend not shown"
+    );
+    assert!(
+        html.contains("Kubernetes is not configured"),
+        "missing the not-configured banner"
+    );
     assert!(html.contains("/pkg/heimdall.js"), "hydration script missing");
 }
 
@@ -18,14 +24,23 @@ async fn an_unknown_path_is_a_404_page() {
     let app = spawn_app().await;
     let response = app.get("/no/such/page").await;
     assert_eq!(response.status(), 404);
-    assert!(response.text().await.expect("body").contains("There is no page here"));
+    assert!(
+        response
+            .text()
+            .await
+            .expect("body")
+            .contains("There is no page here")
+    );
 }
 
 #[tokio::test]
 async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
     let app = spawn_app().await;
     let generated = app.get("/livez").await;
-    let id = generated.headers()["x-request-id"].to_str().expect("ascii").to_owned();
+    let id = generated.headers()["x-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     assert_eq!(id.len(), 36, "a UUID: {id}");
     let given = app
         .client
