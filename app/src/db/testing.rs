@@ -11,18 +11,21 @@ use sqlx::{Connection, Executor, PgConnection};
 
 use super::{Backend, Database, DatabaseUrl, PoolSettings};
 
-/// A migrated database that exists for one test. The SQLite file is removed on drop; a
-/// PostgreSQL test database is left for the cluster's own teardown (the test command
-/// deletes the whole cluster).
+/// A migrated database that exists for one test. A PostgreSQL test database is left for the
+/// cluster's own teardown (the test command deletes the whole cluster).
 pub struct TestDatabase {
     pub db: Database,
     pub url: DatabaseUrl,
-    sqlite_file: Option<PathBuf>,
+    _file: TempDbFile,
 }
 
-impl Drop for TestDatabase {
+/// Removes a test's SQLite file (and its WAL companions) when dropped; empty for PostgreSQL.
+#[derive(Default)]
+pub struct TempDbFile(Option<PathBuf>);
+
+impl Drop for TempDbFile {
     fn drop(&mut self) {
-        if let Some(path) = &self.sqlite_file {
+        if let Some(path) = &self.0 {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
@@ -40,14 +43,14 @@ pub fn test_backend() -> Backend {
 }
 
 /// A fresh URL (nothing created yet for SQLite; an empty database for PostgreSQL).
-pub async fn fresh_database_url() -> (DatabaseUrl, Option<PathBuf>) {
+pub async fn fresh_database_url() -> (DatabaseUrl, TempDbFile) {
     let name = format!("heimdall_test_{}", uuid::Uuid::new_v4().simple());
     match test_backend() {
         Backend::Sqlite => {
             let path = std::env::temp_dir().join(format!("{name}.db"));
             let url =
                 DatabaseUrl::parse(&format!("sqlite:{}", path.display())).expect("temp path is a valid URL");
-            (url, Some(path))
+            (url, TempDbFile(Some(path)))
         }
         Backend::Postgres => {
             let admin = std::env::var("HEIMDALL_TEST_POSTGRES_URL").expect(
@@ -65,17 +68,20 @@ pub async fn fresh_database_url() -> (DatabaseUrl, Option<PathBuf>) {
             conn.close().await.ok();
             let mut url = url::Url::parse(&admin).expect("HEIMDALL_TEST_POSTGRES_URL is a URL");
             url.set_path(&name);
-            (DatabaseUrl::parse(url.as_str()).expect("valid URL"), None)
+            (
+                DatabaseUrl::parse(url.as_str()).expect("valid URL"),
+                TempDbFile::default(),
+            )
         }
     }
 }
 
 /// A fresh, migrated database for one test.
 pub async fn fresh_database() -> TestDatabase {
-    let (url, sqlite_file) = fresh_database_url().await;
+    let (url, file) = fresh_database_url().await;
     let db = Database::connect(&url, &PoolSettings::default())
         .await
         .expect("connect to the test database");
     db.migrate().await.expect("migrate the test database");
-    TestDatabase { db, url, sqlite_file }
+    TestDatabase { db, url, _file: file }
 }

@@ -1,11 +1,14 @@
 use argon2::PasswordVerifier;
 use secrecy::ExposeSecret;
 
+use app::db::testing::TempDbFile;
+
 use crate::helpers::{spawn_app_with, test_config};
 
 #[tokio::test]
 async fn the_first_start_creates_one_admin_whose_printed_password_works() {
     let (config, file) = test_config().await;
+    // The first app owns the SQLite file; it is removed when `first` goes at the end.
     let mut first = spawn_app_with(config.clone(), file).await;
     let admin = first
         .bootstrap_admin
@@ -32,7 +35,7 @@ async fn the_first_start_creates_one_admin_whose_printed_password_works() {
     first.stop().await.expect("stop");
 
     // A second start on the same database creates nobody and prints nothing.
-    let second = spawn_app_with(config, None).await;
+    let second = spawn_app_with(config, TempDbFile::default()).await;
     assert!(second.bootstrap_admin.is_none());
     assert_eq!(second.state.db.count_users().await.expect("count"), 1);
 }

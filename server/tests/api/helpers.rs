@@ -1,9 +1,8 @@
 //! `spawn_app()`: the real application on port 0 with a fresh database, and a client for it.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
-use app::db::testing::fresh_database_url;
+use app::db::testing::{TempDbFile, fresh_database_url};
 use heimdall::config::Config;
 use heimdall::startup::{Application, BootstrapAdmin};
 use tokio::sync::oneshot;
@@ -16,7 +15,7 @@ pub struct TestApp {
     pub state: app::state::AppState,
     shutdown: Option<oneshot::Sender<()>>,
     pub handle: Option<JoinHandle<anyhow::Result<()>>>,
-    sqlite_file: Option<PathBuf>,
+    _file: TempDbFile,
 }
 
 impl TestApp {
@@ -56,31 +55,26 @@ impl Drop for TestApp {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        if let Some(path) = &self.sqlite_file {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
-        }
     }
 }
 
 /// A configuration for tests: a fresh database, port 0, no cluster unless a test adds one.
-pub async fn test_config() -> (Config, Option<PathBuf>) {
-    let (url, sqlite_file) = fresh_database_url().await;
+pub async fn test_config() -> (Config, TempDbFile) {
+    let (url, file) = fresh_database_url().await;
     let mut config = Config::default();
     config.database.url = url;
     config.server.port = 0;
     config.kubernetes.enabled = false;
     config.server.shutdown_timeout_secs = 5;
-    (config, sqlite_file)
+    (config, file)
 }
 
 pub async fn spawn_app() -> TestApp {
-    let (config, sqlite_file) = test_config().await;
-    spawn_app_with(config, sqlite_file).await
+    let (config, file) = test_config().await;
+    spawn_app_with(config, file).await
 }
 
-pub async fn spawn_app_with(config: Config, sqlite_file: Option<PathBuf>) -> TestApp {
+pub async fn spawn_app_with(config: Config, file: TempDbFile) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind port 0");
@@ -107,6 +101,6 @@ pub async fn spawn_app_with(config: Config, sqlite_file: Option<PathBuf>) -> Tes
         state,
         shutdown: Some(tx),
         handle: Some(handle),
-        sqlite_file,
+        _file: file,
     }
 }
