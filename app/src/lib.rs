@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod error;
+pub mod flink;
 pub mod home;
 pub mod identity;
 pub mod layout;

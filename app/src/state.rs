@@ -7,6 +7,7 @@ use leptos::prelude::LeptosOptions;
 use crate::cluster::Cluster;
 use crate::db::Database;
 use crate::error::AppError;
+use crate::flink::FlinkWatch;
 use crate::home::BuildInfo;
 
 #[derive(Clone, FromRef)]
@@ -14,6 +15,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Database,
     pub cluster: Cluster,
+    /// FlinkDeployment watches; empty when there is no cluster or discovery is off.
+    pub flink: Vec<FlinkWatch>,
     pub build: BuildInfo,
 }
 

@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 
 use app::cluster::Cluster;
 use app::db::{Database, NewUser, PoolSettings};
+use app::flink::{FlinkWatch, WatchedNamespaces, spawn_watches};
 use app::home::BuildInfo;
 use app::identity::{Role, generate_password, hash_password};
 use app::state::AppState;
@@ -50,11 +51,13 @@ impl Application {
         let db = connect_database(config).await?;
         let bootstrap_admin = bootstrap_admin(&db, &config.bootstrap.admin_username).await?;
         let cluster = connect_cluster(config).await?;
+        let flink = start_flink_watches(config, &cluster);
         let site_addr = listener.local_addr().context("listener has no local address")?;
         let state = AppState {
             leptos_options: leptos_options(config, site_addr),
             db,
             cluster,
+            flink,
             build: BuildInfo {
                 version: config
                     .app_version
@@ -169,6 +172,17 @@ async fn connect_cluster(config: &Config) -> anyhow::Result<Cluster> {
         None => tracing::info!("kubernetes not configured: cluster features are off"),
     }
     Ok(cluster)
+}
+
+/// One reflector per watched namespace when a cluster is configured and discovery is on.
+fn start_flink_watches(config: &Config, cluster: &Cluster) -> Vec<FlinkWatch> {
+    let locator = &config.joblocator_k8s_operator;
+    let Some(client) = cluster.client().filter(|_| locator.enabled) else {
+        return Vec::new();
+    };
+    let namespaces = WatchedNamespaces::parse(&locator.namespace_to_watch);
+    tracing::info!(?namespaces, label_selector = ?locator.label_selector, "watching FlinkDeployments");
+    spawn_watches(client, &namespaces, locator.label_selector.as_deref())
 }
 
 fn leptos_options(config: &Config, site_addr: SocketAddr) -> LeptosOptions {

@@ -8,6 +8,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
+use app::flink::WatchState;
 use app::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -28,7 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/version", get(version))
 }
 
-/// What is not ready, if anything: the database must answer; a configured cluster must too.
+/// What is not ready, if anything: the database must answer; a configured cluster must too,
+/// and every FlinkDeployment watch must have completed its first sync.
 async fn readiness(state: &AppState) -> Result<(), String> {
     let (db, cluster) = tokio::join!(state.db.ping(), state.cluster.status());
     if let Err(e) = db {
@@ -37,12 +39,27 @@ async fn readiness(state: &AppState) -> Result<(), String> {
             state.db.backend().name()
         ));
     }
-    match cluster {
-        app::cluster::ClusterStatus::Unreachable { error, .. } => {
-            Err(format!("kubernetes unreachable: {error}"))
-        }
-        _ => Ok(()),
+    if let app::cluster::ClusterStatus::Unreachable { error, .. } = cluster {
+        return Err(format!("kubernetes unreachable: {error}"));
     }
+    for watch in &state.flink {
+        match watch.state() {
+            WatchState::Ready => {}
+            WatchState::Syncing => {
+                return Err(format!(
+                    "FlinkDeployments in {}: first sync in progress",
+                    watch.scope()
+                ));
+            }
+            WatchState::Failed(error) => {
+                return Err(format!(
+                    "watching FlinkDeployments in {} failed: {error}",
+                    watch.scope()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
