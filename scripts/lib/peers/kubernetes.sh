@@ -18,8 +18,17 @@ ETCD=$BIN/etcd-$ETCD_VERSION
 
 log() { echo "kubernetes.sh: $*" >&2; }
 
+# Go is only needed to build the peers once; find it where the image puts it.
+ensure_go() {
+  command -v go >/dev/null && return 0
+  [ -x /usr/local/go/bin/go ] && export PATH="/usr/local/go/bin:$PATH" && return 0
+  log "Go is needed once to build etcd and kube-apiserver (apt-get install golang-go, or https://go.dev)"
+  exit 1
+}
+
 build_apiserver() {
   [ -x "$APISERVER" ] && return 0
+  ensure_go
   log "building kube-apiserver $KUBE_VERSION from the Go module proxy (once)"
   local src=$PEERS/src/apiserver-$KUBE_VERSION staging
   mkdir -p "$src" "$BIN"
@@ -46,6 +55,7 @@ build_apiserver() {
 
 build_etcd() {
   [ -x "$ETCD" ] && return 0
+  ensure_go
   log "building etcd $ETCD_VERSION from the Go module proxy (once)"
   local src=$PEERS/src/etcd-$ETCD_VERSION
   mkdir -p "$src" "$BIN"
