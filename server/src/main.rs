@@ -72,10 +72,8 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
 /// shipper.
 fn announce_bootstrap_admin(admin: &BootstrapAdmin) {
     eprintln!(
-        "\n  ┌──────────────────────────────────────────────────────────────┐\n  \
-         │ First start: created the admin account. Shown only this once. │\n  \
-         └──────────────────────────────────────────────────────────────┘\n  \
-         username: {}\n  password: {}\n",
+        "\n  First start: created the admin account. Its password is shown only this once:\n\n    \
+         username: {}\n    password: {}\n",
         admin.username,
         admin.password.expose_secret()
     );
