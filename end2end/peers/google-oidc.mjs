@@ -31,6 +31,8 @@ const provider = new Provider(issuer, {
     revocation: '/revoke',
   },
   pkce: { required: () => true },
+  // Like Google: the scopes' claims (email, name) are in the ID token itself, not only userinfo.
+  conformIdTokenClaims: false,
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'given_name', 'family_name'] },
   features: { devInteractions: { enabled: true }, revocation: { enabled: true } },
   // Every login name becomes `<name>@<domain>` with a verified email, like a Google account.

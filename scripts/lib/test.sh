@@ -4,6 +4,7 @@
 TEST_TMP=""
 PG_DIR=""
 KUBE_DIR=""
+GOOGLE_PID=""
 SERVER_PID=""
 TEST_LOG=""
 
@@ -12,6 +13,10 @@ cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ -n "$GOOGLE_PID" ]; then
+    kill -TERM "$GOOGLE_PID" 2>/dev/null || true
+    wait "$GOOGLE_PID" 2>/dev/null || true
   fi
   if [ -n "$KUBE_DIR" ]; then
     bash "$ROOT/scripts/lib/peers/kubernetes.sh" stop "$KUBE_DIR" || true
@@ -79,6 +84,28 @@ KC
   echo "kube-apiserver at $server; Heimdall runs as system:serviceaccount:heimdall:heimdall"
 }
 
+# npm oidc-provider at Google's paths, with a client and secret made for this run.
+start_google_standin() {
+  step "test peers: Google stand-in (oidc-provider)"
+  local port dir="$TEST_TMP/google"
+  port=$(free_port)
+  mkdir -p "$dir"
+  export HEIMDALL_TEST_GOOGLE_ISSUER="http://127.0.0.1:$port"
+  export HEIMDALL_TEST_GOOGLE_CLIENT_ID="heimdall-google-test"
+  HEIMDALL_TEST_GOOGLE_CLIENT_SECRET=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
+  export HEIMDALL_TEST_GOOGLE_CLIENT_SECRET
+  # Nothing listens there: tests stop at the redirect and read the code from it.
+  export HEIMDALL_TEST_GOOGLE_REDIRECT_URI="http://127.0.0.1:9/auth/google/callback"
+  PORT=$port GOOGLE_CLIENT_ID=$HEIMDALL_TEST_GOOGLE_CLIENT_ID GOOGLE_CLIENT_SECRET=$HEIMDALL_TEST_GOOGLE_CLIENT_SECRET \
+    GOOGLE_REDIRECT_URIS=$HEIMDALL_TEST_GOOGLE_REDIRECT_URI node "$ROOT/end2end/peers/google-oidc.mjs" >"$dir/log" 2>&1 &
+  GOOGLE_PID=$!
+  if ! wait_http_ok "$HEIMDALL_TEST_GOOGLE_ISSUER/.well-known/openid-configuration" 30; then
+    tail -n 30 "$dir/log" >&2
+    die "the Google stand-in did not start"
+  fi
+  echo "Google stand-in at $HEIMDALL_TEST_GOOGLE_ISSUER"
+}
+
 # Runs a command, keeping its output for the final count.
 run_logged() {
   "$@" 2>&1 | tee -a "$TEST_LOG"
@@ -123,6 +150,8 @@ summarize() {
 
 run_all_tests() {
   trap cleanup EXIT
+  # A signal ends the run through the EXIT trap, so peers are stopped then too.
+  trap "exit 130" INT TERM
   TEST_TMP=$(mktemp -d)
   chmod 755 "$TEST_TMP"
   TEST_LOG="$TEST_TMP/tests.log"
@@ -146,6 +175,7 @@ run_all_tests() {
   echo "PostgreSQL on 127.0.0.1:$pg_port (data in $PG_DIR)"
 
   start_kubernetes
+  start_google_standin
 
   rust_tests sqlite
   rust_tests postgres

@@ -3,6 +3,8 @@
 
 mod model;
 #[cfg(feature = "ssr")]
+pub mod oidc;
+#[cfg(feature = "ssr")]
 mod password;
 
 pub use model::Role;
