@@ -5,6 +5,8 @@ TEST_TMP=""
 PG_DIR=""
 KUBE_DIR=""
 GOOGLE_PID=""
+KEYCLOAK_DIR=""
+KEYCLOAK_STARTER=""
 SERVER_PID=""
 TEST_LOG=""
 
@@ -13,6 +15,12 @@ cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ -n "$KEYCLOAK_STARTER" ]; then
+    kill "$KEYCLOAK_STARTER" 2>/dev/null || true
+  fi
+  if [ -n "$KEYCLOAK_DIR" ]; then
+    bash "$ROOT/scripts/lib/peers/keycloak.sh" stop "$KEYCLOAK_DIR" || true
   fi
   if [ -n "$GOOGLE_PID" ]; then
     kill -TERM "$GOOGLE_PID" 2>/dev/null || true
@@ -82,6 +90,30 @@ KC
   export HEIMDALL_TEST_KUBECONFIG="$KUBE_DIR/heimdall.kubeconfig"
   export HEIMDALL_TEST_ADMIN_KUBECONFIG="$admin"
   echo "kube-apiserver at $server; Heimdall runs as system:serviceaccount:heimdall:heimdall"
+}
+
+# Keycloak boots in 30-70 s: start it first, in the background, and collect it later.
+begin_keycloak() {
+  step "test peers: Keycloak (starting in the background)"
+  KEYCLOAK_DIR="$TEST_TMP/keycloak"
+  bash "$ROOT/scripts/lib/peers/keycloak.sh" start "$KEYCLOAK_DIR" >"$TEST_TMP/keycloak-start.log" 2>&1 &
+  KEYCLOAK_STARTER=$!
+}
+
+finish_keycloak() {
+  step "test peers: Keycloak (waiting for readiness)"
+  if ! wait "$KEYCLOAK_STARTER"; then
+    KEYCLOAK_STARTER=""
+    cat "$TEST_TMP/keycloak-start.log" >&2
+    die "Keycloak did not start"
+  fi
+  KEYCLOAK_STARTER=""
+  # shellcheck disable=SC1091
+  source "$KEYCLOAK_DIR/keycloak.env"
+  export HEIMDALL_TEST_KEYCLOAK_ISSUER=$KEYCLOAK_ISSUER
+  export HEIMDALL_TEST_KEYCLOAK_CLIENT_ID=$KEYCLOAK_CLIENT_ID
+  export HEIMDALL_TEST_KEYCLOAK_CLIENT_SECRET=$KEYCLOAK_CLIENT_SECRET
+  echo "Keycloak realm at $KEYCLOAK_ISSUER"
 }
 
 # npm oidc-provider at Google's paths, with a client and secret made for this run.
@@ -165,6 +197,8 @@ run_all_tests() {
   step "clippy (browser side)"
   cargo clippy -p app -p frontend --target wasm32-unknown-unknown --features app/hydrate -- -D warnings
 
+  begin_keycloak
+
   step "test peers: PostgreSQL"
   PG_DIR="$TEST_TMP/postgres"
   local pg_port
@@ -176,6 +210,7 @@ run_all_tests() {
 
   start_kubernetes
   start_google_standin
+  finish_keycloak
 
   rust_tests sqlite
   rust_tests postgres

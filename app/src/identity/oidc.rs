@@ -21,6 +21,27 @@ pub struct ProviderMetadata {
     pub revocation_endpoint: Option<String>,
 }
 
+/// What a provider's token introspection (RFC 7662) says about a token. Keycloak adds
+/// `realm_access.roles`, which map to Heimdall roles.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(default)]
+    pub sub: Option<String>,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub realm_access: Option<RealmAccess>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RealmAccess {
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
 /// The claims of a validated ID token.
 #[derive(Debug, Clone, Deserialize)]
 pub struct IdTokenClaims {
@@ -84,6 +105,40 @@ impl OidcClient {
     /// The provider's current signing keys.
     pub async fn jwks(&self, metadata: &ProviderMetadata) -> Result<JwkSet, OidcError> {
         self.get_json(&metadata.jwks_uri).await
+    }
+
+    /// Asks the provider whether `token` is active, authenticating as the confidential client.
+    /// Keycloak only answers for tokens whose audience includes that client.
+    pub async fn introspect(
+        &self,
+        metadata: &ProviderMetadata,
+        client_id: &str,
+        client_secret: &str,
+        token: &str,
+    ) -> Result<Introspection, OidcError> {
+        let url = metadata
+            .introspection_endpoint
+            .as_deref()
+            .ok_or_else(|| OidcError::Fetch {
+                url: metadata.issuer.clone(),
+                message: "the provider has no introspection endpoint".into(),
+            })?;
+        let fail = |message: String| OidcError::Fetch {
+            url: url.to_owned(),
+            message,
+        };
+        let response = self
+            .http
+            .post(url)
+            .basic_auth(client_id, Some(client_secret))
+            .form(&[("token", token), ("token_type_hint", "access_token")])
+            .send()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(fail(format!("HTTP {}", response.status())));
+        }
+        response.json().await.map_err(|e| fail(e.to_string()))
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, OidcError> {
