@@ -68,18 +68,22 @@ async fn spawn_watching(kubeconfig: PathBuf, namespace: &str) -> TestApp {
     spawn_app_with(config, file).await
 }
 
-/// Polls `/readyz` (bounded) until it answers `want`.
-async fn readyz_becomes(app: &TestApp, want: u16) -> (u16, Value) {
+/// Polls `/readyz` (bounded, 10 s) until `done(status, body)` holds; returns the last answer.
+async fn readyz_until(app: &TestApp, done: impl Fn(u16, &Value) -> bool) -> (u16, Value) {
     let mut last = (0, Value::Null);
     for _ in 0..100 {
         let response = app.get("/readyz").await;
         last = (response.status().as_u16(), response.json().await.expect("JSON"));
-        if last.0 == want {
+        if done(last.0, &last.1) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     last
+}
+
+async fn readyz_becomes(app: &TestApp, want: u16) -> (u16, Value) {
+    readyz_until(app, |status, _| status == want).await
 }
 
 #[tokio::test]
@@ -229,7 +233,11 @@ async fn without_the_list_verb_the_watch_fails_with_a_clear_reason() {
     let kubeconfig = with_token(&service_account_kubeconfig(), &token, dir.path());
 
     let app = spawn_watching(kubeconfig, &ns).await;
-    let (status, body) = readyz_becomes(&app, 503).await;
+    // "first sync in progress" is a 503 too; wait for the watch's verdict.
+    let (status, body) = readyz_until(&app, |_, body| {
+        body["error"].as_str().is_some_and(|e| e.contains("failed"))
+    })
+    .await;
     let error = body["error"].as_str().unwrap_or_default().to_owned();
     // Restore: the shipped role was never touched; remove the copy.
     let _ = bindings.delete(&copy_name, &DeleteParams::default()).await;
