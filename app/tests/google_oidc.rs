@@ -3,30 +3,9 @@
 //! ID token the provider issued through a real authorization-code + PKCE login.
 
 use app::identity::oidc::{OidcClient, ProviderMetadata, verify_id_token};
+use app::testing::GoogleStandIn;
 use base64::Engine as _;
 use sha2::Digest as _;
-
-struct StandIn {
-    issuer: String,
-    client_id: String,
-    client_secret: String,
-    redirect_uri: String,
-}
-
-fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!("{name} is unset: run the README's test command, which starts the Google stand-in")
-    })
-}
-
-fn stand_in() -> StandIn {
-    StandIn {
-        issuer: env("HEIMDALL_TEST_GOOGLE_ISSUER"),
-        client_id: env("HEIMDALL_TEST_GOOGLE_CLIENT_ID"),
-        client_secret: env("HEIMDALL_TEST_GOOGLE_CLIENT_SECRET"),
-        redirect_uri: env("HEIMDALL_TEST_GOOGLE_REDIRECT_URI"),
-    }
-}
 
 fn random_token() -> String {
     format!(
@@ -44,7 +23,7 @@ fn form_action(html: &str) -> String {
 }
 
 /// Logs `user` in through the provider's own pages and returns the ID token.
-async fn log_in(p: &StandIn, meta: &ProviderMetadata, user: &str, nonce: &str) -> String {
+async fn log_in(p: &GoogleStandIn, meta: &ProviderMetadata, user: &str, nonce: &str) -> String {
     let redirect = p.redirect_uri.clone();
     let http = reqwest::Client::builder()
         .cookie_store(true)
@@ -128,7 +107,7 @@ async fn log_in(p: &StandIn, meta: &ProviderMetadata, user: &str, nonce: &str) -
 
 #[tokio::test]
 async fn the_google_stand_in_is_discovered_at_googles_paths() {
-    let p = stand_in();
+    let p = GoogleStandIn::from_env();
     let meta = OidcClient::default()
         .discover(&p.issuer)
         .await
@@ -149,7 +128,7 @@ async fn the_google_stand_in_is_discovered_at_googles_paths() {
 
 #[tokio::test]
 async fn its_jwks_validates_an_id_token_it_issued_and_refuses_tampering() {
-    let p = stand_in();
+    let p = GoogleStandIn::from_env();
     let oidc = OidcClient::default();
     let meta = oidc.discover(&p.issuer).await.expect("discovery");
     let jwks = oidc.jwks(&meta).await.expect("jwks");

@@ -2,28 +2,10 @@
 //! realm fixture `end2end/peers/keycloak/heimdall-realm.json` imported.
 
 use app::identity::oidc::OidcClient;
-
-fn env(name: &str) -> String {
-    std::env::var(name)
-        .unwrap_or_else(|_| panic!("{name} is unset: run the README's test command, which starts Keycloak"))
-}
-
-struct Realm {
-    issuer: String,
-    client_id: String,
-    client_secret: String,
-}
-
-fn realm() -> Realm {
-    Realm {
-        issuer: env("HEIMDALL_TEST_KEYCLOAK_ISSUER"),
-        client_id: env("HEIMDALL_TEST_KEYCLOAK_CLIENT_ID"),
-        client_secret: env("HEIMDALL_TEST_KEYCLOAK_CLIENT_SECRET"),
-    }
-}
+use app::testing::KeycloakRealm;
 
 /// An access token for a fixture user, straight from Keycloak (the test's own request).
-async fn access_token(realm: &Realm, token_endpoint: &str, user: &str, password: &str) -> String {
+async fn access_token(realm: &KeycloakRealm, token_endpoint: &str, user: &str, password: &str) -> String {
     let body: serde_json::Value = reqwest::Client::new()
         .post(token_endpoint)
         .form(&[
@@ -48,7 +30,7 @@ async fn access_token(realm: &Realm, token_endpoint: &str, user: &str, password:
 
 #[tokio::test]
 async fn a_keycloak_token_for_each_test_user_is_active_with_its_mapped_realm_role() {
-    let realm = realm();
+    let realm = KeycloakRealm::from_env();
     let oidc = OidcClient::default();
     let meta = oidc.discover(&realm.issuer).await.expect("Keycloak discovery");
     for (user, password, role) in [
@@ -70,7 +52,7 @@ async fn a_keycloak_token_for_each_test_user_is_active_with_its_mapped_realm_rol
 
 #[tokio::test]
 async fn a_forged_token_is_inactive_and_a_wrong_client_secret_is_refused() {
-    let realm = realm();
+    let realm = KeycloakRealm::from_env();
     let oidc = OidcClient::default();
     let meta = oidc.discover(&realm.issuer).await.expect("Keycloak discovery");
     let forged = oidc

@@ -18,11 +18,7 @@ use app::flink::{FlinkDeployment, FlinkDeploymentSpec, FlinkJobSpec};
 use crate::helpers::{TestApp, spawn_app_with, test_config};
 
 fn env_path(name: &str) -> PathBuf {
-    std::env::var(name)
-        .unwrap_or_else(|_| {
-            panic!("{name} is unset: run the README's test command, which starts kube-apiserver")
-        })
-        .into()
+    app::testing::peer_env(name).into()
 }
 
 /// The ServiceAccount kubeconfig written by `scripts/heimdall test`.
