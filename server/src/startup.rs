@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use tokio::net::TcpListener;
 
 use app::cluster::Cluster;
-use app::db::{Database, NewUser, PoolSettings};
+use app::db::{ADMIN_BOOTSTRAPPED_AT, Database, NewUser, PoolSettings};
 use app::flink::{FlinkWatch, WatchedNamespaces, spawn_watches};
 use app::home::BuildInfo;
 use app::identity::{Role, generate_password, hash_password};
@@ -137,6 +137,16 @@ pub async fn connect_database(config: &Config) -> anyhow::Result<Database> {
 }
 
 async fn bootstrap_admin(db: &Database, username: &str) -> anyhow::Result<Option<BootstrapAdmin>> {
+    // Every later start ends here, without paying for an argon2 hash it would throw away.
+    // Two first starts racing past this check are settled by `Database::bootstrap_admin`.
+    if db
+        .get_setting(ADMIN_BOOTSTRAPPED_AT)
+        .await
+        .context("reading the bootstrap marker")?
+        .is_some()
+    {
+        return Ok(None);
+    }
     let password = generate_password(BOOTSTRAP_PASSWORD_LEN);
     let hash = hash_password(password.clone())
         .await

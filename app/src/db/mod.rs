@@ -16,6 +16,7 @@ use std::time::Duration;
 use sqlx::{Connection, PgConnection, PgPool, SqlitePool};
 
 pub use self::url::{DatabaseUrl, UrlError};
+pub use settings::ADMIN_BOOTSTRAPPED_AT;
 pub use users::{NewUser, UserRow};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of whichever backend `$db` is.
