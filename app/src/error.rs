@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "error", rename_all = "snake_case")]
 pub enum AppError {
-    #[error("sign-in required")]
-    Unauthenticated,
+    /// No usable credentials: none sent, or a token/password that did not check out.
+    #[error("sign-in required: {message}")]
+    Unauthenticated { message: String },
     #[error("forbidden: {message}")]
     Forbidden { message: String },
     #[error("not found: {message}")]
@@ -19,8 +20,8 @@ pub enum AppError {
     Conflict { message: String },
     #[error("invalid {field}: {message}")]
     Invalid { field: String, message: String },
-    #[error("too many requests; retry in {retry_after_secs} s")]
-    RateLimited { retry_after_secs: u64 },
+    #[error("{message}")]
+    RateLimited { retry_after_secs: u64, message: String },
     #[error("unavailable: {message}")]
     Unavailable { message: String },
     #[error("internal error (details are in the server log)")]
@@ -34,6 +35,24 @@ impl AppError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid {
             field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::Unauthenticated {
+            message: message.into(),
+        }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict {
             message: message.into(),
         }
     }
@@ -60,7 +79,7 @@ impl AppError {
     /// The HTTP status this error answers with.
     pub fn status_code(&self) -> u16 {
         match self {
-            Self::Unauthenticated => 401,
+            Self::Unauthenticated { .. } => 401,
             Self::Forbidden { .. } => 403,
             Self::NotFound { .. } => 404,
             Self::Conflict { .. } => 409,
@@ -89,7 +108,7 @@ impl axum::response::IntoResponse for AppError {
         let status = axum::http::StatusCode::from_u16(self.status_code())
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, axum::Json(&self)).into_response();
-        if let Self::RateLimited { retry_after_secs } = self {
+        if let Self::RateLimited { retry_after_secs, .. } = self {
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());

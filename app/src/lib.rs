@@ -1,6 +1,7 @@
 //! The Heimdall Leptos application: routes, pages, server functions and the types they share
 //! with the browser. Server-only code sits behind the `ssr` feature.
 
+pub mod admin;
 pub mod cluster;
 pub mod error;
 pub mod flink;
@@ -21,8 +22,10 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Router, Routes};
 
+use crate::admin::{AdminAuditPage, AdminTenantsPage, AdminUsersPage};
 use crate::error::AppError;
 use crate::home::HomePage;
+use crate::identity::{AccountPage, LoginPage, RegisterPage};
 use crate::layout::AppLayout;
 use crate::ui::{ErrorNotice, THEME_BOOT_SCRIPT};
 
@@ -67,6 +70,12 @@ pub fn App() -> impl IntoView {
                 }>
                     <Routes fallback=NotFoundPage>
                         <Route path=StaticSegment("") view=HomePage/>
+                        <Route path=StaticSegment("login") view=LoginPage/>
+                        <Route path=StaticSegment("register") view=RegisterPage/>
+                        <Route path=StaticSegment("account") view=AccountPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("users")) view=AdminUsersPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("tenants")) view=AdminTenantsPage/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AdminAuditPage/>
                     </Routes>
                 </ErrorBoundary>
             </AppLayout>

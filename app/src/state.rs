@@ -9,6 +9,7 @@ use crate::db::Database;
 use crate::error::AppError;
 use crate::flink::FlinkWatch;
 use crate::home::BuildInfo;
+use crate::identity::Authenticator;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -18,6 +19,8 @@ pub struct AppState {
     /// FlinkDeployment watches; empty when there is no cluster or discovery is off.
     pub flink: Vec<FlinkWatch>,
     pub build: BuildInfo,
+    /// Sessions, tokens, logins and the permission check.
+    pub auth: Authenticator,
 }
 
 impl AppState {

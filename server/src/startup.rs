@@ -15,7 +15,10 @@ use app::cluster::Cluster;
 use app::db::{ADMIN_BOOTSTRAPPED_AT, Database, NewUser, PoolSettings};
 use app::flink::{FlinkWatch, WatchedNamespaces, spawn_watches};
 use app::home::BuildInfo;
-use app::identity::{Role, generate_password, hash_password};
+use app::identity::{
+    AllowList, AuthSettings, Authenticator, JwtKey, ProviderSettings, Role, ThrottlePolicy,
+    generate_password, hash_password,
+};
 use app::state::AppState;
 
 use crate::config::Config;
@@ -53,6 +56,7 @@ impl Application {
         let cluster = connect_cluster(config).await?;
         let flink = start_flink_watches(config, &cluster);
         let site_addr = listener.local_addr().context("listener has no local address")?;
+        let auth = Authenticator::new(db.clone(), auth_settings(config));
         let state = AppState {
             leptos_options: leptos_options(config, site_addr),
             db,
@@ -65,6 +69,7 @@ impl Application {
                     .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
                 git_commit: env!("HEIMDALL_GIT_COMMIT").to_owned(),
             },
+            auth,
         };
         if !config.server.site_root.join("pkg").is_dir() {
             tracing::warn!(
@@ -103,7 +108,9 @@ impl Application {
         let db = state.db.clone();
         let router = crate::http::router(state);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+        // The peer address feeds sessions, the audit log and the per-address login backoff.
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(listener, service).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
             let _ = stopping_tx.send(());
@@ -193,6 +200,74 @@ fn start_flink_watches(config: &Config, cluster: &Cluster) -> Vec<FlinkWatch> {
     let namespaces = WatchedNamespaces::parse(&locator.namespace_to_watch);
     tracing::info!(?namespaces, label_selector = ?locator.label_selector, "watching FlinkDeployments");
     spawn_watches(client, &namespaces, locator.label_selector.as_deref())
+}
+
+/// `auth.*` in the shape the authenticator uses.
+pub fn auth_settings(config: &Config) -> AuthSettings {
+    use secrecy::ExposeSecret;
+    let auth = &config.auth;
+    let mut settings = AuthSettings::with_random_key();
+    match &auth.session_secret_key {
+        Some(key) => settings.jwt_key = JwtKey(key.expose_secret().as_bytes().to_vec()),
+        None => tracing::warn!(
+            "auth.session_secret_key is not set: bearer JWTs are signed with a random key and end at restart"
+        ),
+    }
+    // Secure cookies unless this is plain HTTP on loopback, where browsers would drop them.
+    let plain_local = match &config.server.public_url {
+        Some(url) => url::Url::parse(url).is_ok_and(|u| {
+            u.scheme() == "http" && matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+        }),
+        None => config.server.host.is_loopback(),
+    };
+    settings.enabled = auth.enabled;
+    settings.cookie_name = auth.cookie_name.clone();
+    settings.cookie_secure = auth.cookie_secure.unwrap_or(!plain_local);
+    settings.session_idle = chrono::Duration::seconds(secs(auth.session_idle_timeout_secs));
+    settings.session_max_age = chrono::Duration::seconds(secs(auth.session_max_age_secs));
+    settings.jwt_lifetime = chrono::Duration::seconds(secs(auth.jwt_lifetime_secs));
+    settings.password_min_length = auth.password_min_length;
+    settings.registration_enabled = auth.registration_enabled;
+    settings.allow_list = AllowList::new(&auth.allowed_emails, &auth.allowed_domains);
+    settings.admin_token = auth.admin_token.clone();
+    settings.lockout = ThrottlePolicy {
+        account_attempts: auth.lockout.account_attempts,
+        ip_attempts: auth.lockout.ip_attempts,
+        base_lock: Duration::from_secs(auth.lockout.base_lock_secs),
+        max_lock: Duration::from_secs(auth.lockout.max_lock_secs),
+        ..ThrottlePolicy::default()
+    };
+    settings.public_url = config.server.public_url.clone();
+    settings.google = match (&auth.google_client_id, &auth.google_client_secret) {
+        (Some(id), Some(secret)) => Some(ProviderSettings {
+            issuer: auth.google_issuer.clone(),
+            client_id: id.clone(),
+            client_secret: secret.clone(),
+            redirect_url: auth.redirect_url.clone(),
+            role_map: Vec::new(),
+            default_role: Some(auth.google_default_role),
+            sync_role: false,
+        }),
+        _ => None,
+    };
+    let kc = &auth.keycloak;
+    settings.keycloak = match (&kc.issuer, &kc.client_secret) {
+        (Some(issuer), Some(secret)) => Some(ProviderSettings {
+            issuer: issuer.clone(),
+            client_id: kc.client_id.clone(),
+            client_secret: secret.clone(),
+            redirect_url: kc.redirect_url.clone(),
+            role_map: kc.role_mapping.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            default_role: kc.default_role,
+            sync_role: kc.sync_role,
+        }),
+        _ => None,
+    };
+    settings
+}
+
+fn secs(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX / 1000)
 }
 
 fn leptos_options(config: &Config, site_addr: SocketAddr) -> LeptosOptions {

@@ -5,7 +5,11 @@
 //! once where both backends accept it; `with_pool!` expands one body per backend so each is
 //! type-checked against its own driver.
 
+mod api_tokens;
+mod audit;
+mod sessions;
 mod settings;
+mod tenants;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod url;
@@ -16,8 +20,11 @@ use std::time::Duration;
 use sqlx::{Connection, PgConnection, PgPool, SqlitePool};
 
 pub use self::url::{DatabaseUrl, UrlError};
+pub use api_tokens::ApiTokenRow;
+pub use audit::AuditRecord;
+pub use sessions::{NewSession, OAuthStateRow, SessionRow};
 pub use settings::ADMIN_BOOTSTRAPPED_AT;
-pub use users::{NewUser, UserRow};
+pub use users::{NewUser, UserPatch, UserRow};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of whichever backend `$db` is.
 macro_rules! with_pool {

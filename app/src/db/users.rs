@@ -1,10 +1,9 @@
-//! The `users` table. Identity features build on these; the foundation only needs the
-//! bootstrap admin.
+//! The `users` and `identity_links` tables.
 
 use chrono::{DateTime, Utc};
 
 use super::{Database, Result, with_pool};
-use crate::identity::{PasswordHash, Role};
+use crate::identity::{LinkedIdentity, PasswordHash, Role};
 
 /// A row of `users`. Holds the password hash, so it never crosses the wire: map it to a
 /// model type first.
@@ -33,6 +32,16 @@ pub struct NewUser {
     pub role: Role,
 }
 
+/// A partial update of a user; `None` leaves a field alone. `email: Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub email: Option<Option<String>>,
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub active: Option<bool>,
+    pub password_hash: Option<PasswordHash>,
+}
+
 macro_rules! user_columns {
     () => {
         "id, username, email, display_name, password_hash, role, active, created_at, updated_at, last_login_at"
@@ -45,6 +54,18 @@ pub(super) const INSERT_USER: &str = concat!(
     user_columns!()
 );
 const SELECT_USER_BY_USERNAME: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE username = $1");
+const SELECT_USER_BY_ID: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+const SELECT_USER_BY_EMAIL: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE lower(email) = lower($1)"
+);
+const SEARCH_USERS: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE $1 = '' OR lower(username) LIKE $2 OR lower(coalesce(email, '')) LIKE $2 \
+     OR lower(display_name) LIKE $2 ORDER BY username LIMIT 500"
+);
 
 /// Binds a `NewUser` and its timestamp to `INSERT_USER`'s parameters, for either backend.
 macro_rules! bind_new_user {
@@ -79,6 +100,131 @@ impl Database {
             .fetch_one(pool)
             .await?);
         Ok(row)
+    }
+
+    pub async fn find_user(&self, id: i64) -> Result<UserRow> {
+        let row = with_pool!(self, pool => sqlx::query_as(SELECT_USER_BY_ID).bind(id).fetch_one(pool).await?);
+        Ok(row)
+    }
+
+    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
+        let row = with_pool!(self, pool => sqlx::query_as(SELECT_USER_BY_EMAIL)
+            .bind(email)
+            .fetch_optional(pool)
+            .await?);
+        Ok(row)
+    }
+
+    /// Users whose username, email or display name contains `query` (all when empty).
+    pub async fn search_users(&self, query: &str) -> Result<Vec<UserRow>> {
+        let query = query.trim().to_lowercase();
+        let pattern = format!("%{}%", query.replace(['%', '_'], ""));
+        let rows = with_pool!(self, pool => sqlx::query_as(SEARCH_USERS)
+            .bind(&query)
+            .bind(&pattern)
+            .fetch_all(pool)
+            .await?);
+        Ok(rows)
+    }
+
+    /// Applies the fields of `patch` that are set, in one statement.
+    pub async fn update_user(&self, id: i64, patch: &UserPatch) -> Result<UserRow> {
+        let now = Utc::now();
+        let row = with_pool!(self, pool => sqlx::query_as(concat!(
+            "UPDATE users SET email = CASE WHEN $2 THEN $3 ELSE email END, \
+             display_name = coalesce($4, display_name), role = coalesce($5, role), \
+             active = coalesce($6, active), password_hash = coalesce($7, password_hash), updated_at = $8 \
+             WHERE id = $1 RETURNING ",
+            user_columns!()
+        ))
+        .bind(id)
+        .bind(patch.email.is_some())
+        .bind(patch.email.clone().flatten())
+        .bind(&patch.display_name)
+        .bind(patch.role.map(Role::as_str))
+        .bind(patch.active)
+        .bind(patch.password_hash.as_ref().map(PasswordHash::as_phc))
+        .bind(now)
+        .fetch_one(pool)
+        .await?);
+        Ok(row)
+    }
+
+    pub async fn delete_user(&self, id: i64) -> Result<()> {
+        let deleted = with_pool!(self, pool => sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        if deleted == 0 {
+            return Err(super::DbError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn touch_last_login(&self, id: i64) -> Result<()> {
+        with_pool!(self, pool => sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(Utc::now())
+            .execute(pool)
+            .await
+            .map(drop)?);
+        Ok(())
+    }
+
+    /// The user linked to `provider`'s `subject`, if any.
+    pub async fn find_linked_user(&self, provider: &str, subject: &str) -> Result<Option<UserRow>> {
+        let row = with_pool!(self, pool => sqlx::query_as(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE id = (SELECT user_id FROM identity_links WHERE provider = $1 AND subject = $2)"
+        ))
+        .bind(provider)
+        .bind(subject)
+        .fetch_optional(pool)
+        .await?);
+        Ok(row)
+    }
+
+    pub async fn link_identity(
+        &self,
+        user_id: i64,
+        provider: &str,
+        subject: &str,
+        email: Option<&str>,
+    ) -> Result<()> {
+        let now = Utc::now();
+        with_pool!(self, pool => sqlx::query(
+            "INSERT INTO identity_links (user_id, provider, subject, email, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5)",
+        )
+        .bind(user_id)
+        .bind(provider)
+        .bind(subject)
+        .bind(email)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(drop)?);
+        Ok(())
+    }
+
+    pub async fn list_links(&self, user_id: i64) -> Result<Vec<LinkedIdentity>> {
+        let rows = with_pool!(self, pool => sqlx::query_as(
+            "SELECT provider, email, created_at FROM identity_links WHERE user_id = $1 ORDER BY provider",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?);
+        Ok(rows)
+    }
+
+    /// `(user_id, provider)` for every link, for the admin list (one query, not one per user).
+    pub async fn all_link_providers(&self) -> Result<Vec<(i64, String)>> {
+        let rows = with_pool!(self, pool => sqlx::query_as("SELECT user_id, provider FROM identity_links ORDER BY provider")
+            .fetch_all(pool)
+            .await?);
+        Ok(rows)
     }
 
     pub async fn find_user_by_username(&self, username: &str) -> Result<UserRow> {

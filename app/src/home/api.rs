@@ -1,4 +1,5 @@
-//! Server functions of the home page. Both are read-only facts about the installation.
+//! Server functions of the home page. Both are read-only facts about the installation, open to
+//! anyone who may read (anonymous callers too when auth is disabled).
 
 use leptos::prelude::*;
 
@@ -9,7 +10,8 @@ use crate::error::AppError;
 #[server(prefix = "/_srv", endpoint = "get_overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
     use super::model::DatabaseInfo;
-    let state = crate::state::AppState::from_context()?;
+    use crate::identity::{Permission, RequestContext};
+    let state = RequestContext::require(Permission::Read).await?.state;
     let (server_version, cluster) = tokio::join!(state.db.server_version(), state.cluster.status());
     Ok(Overview {
         build: state.build.clone(),
@@ -24,7 +26,8 @@ pub async fn get_overview() -> Result<Overview, AppError> {
 /// A real round trip to the database: its version and the number of users, timed.
 #[server(prefix = "/_srv", endpoint = "check_database")]
 pub async fn check_database() -> Result<DatabaseCheck, AppError> {
-    let state = crate::state::AppState::from_context()?;
+    use crate::identity::{Permission, RequestContext};
+    let state = RequestContext::require(Permission::Read).await?.state;
     let started = std::time::Instant::now();
     let server_version = state.db.server_version().await?;
     let users = state.db.count_users().await?;

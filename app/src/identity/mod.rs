@@ -1,12 +1,53 @@
-//! Identity: roles, and (server-side) password hashing. Login, sessions and tenants build on
-//! this in their own modules.
+//! Identity and access: who a request comes from (`Principal`) and what it may do
+//! (`Permission`); password, Google and Keycloak sign-in; sessions, bearer JWTs and personal API
+//! tokens; allow-lists and brute-force backoff; the login and account pages.
 
+mod allowlist;
+mod api;
 mod model;
+mod pages;
+
+#[cfg(feature = "ssr")]
+mod accounts;
+#[cfg(feature = "ssr")]
+mod authenticator;
+#[cfg(feature = "ssr")]
+mod context;
+#[cfg(feature = "ssr")]
+pub mod oauth;
 #[cfg(feature = "ssr")]
 pub mod oidc;
 #[cfg(feature = "ssr")]
 mod password;
-
-pub use model::Role;
 #[cfg(feature = "ssr")]
-pub use password::{PasswordHash, generate_password, hash_password};
+mod principal;
+#[cfg(feature = "ssr")]
+mod request;
+#[cfg(feature = "ssr")]
+pub mod secrets;
+#[cfg(feature = "ssr")]
+mod settings;
+#[cfg(feature = "ssr")]
+mod throttle;
+
+pub use allowlist::{AllowList, check_password_length};
+pub use api::*;
+pub use model::*;
+pub use pages::{AccountPage, LoginPage, RegisterPage, ViewerResource, use_viewer};
+
+#[cfg(feature = "ssr")]
+pub use accounts::{SelfPatch, clean_name, looks_like_email};
+#[cfg(feature = "ssr")]
+pub use authenticator::{Authenticator, IssuedJwt, cookie_value, login_action};
+#[cfg(feature = "ssr")]
+pub use context::RequestContext;
+#[cfg(feature = "ssr")]
+pub use password::{PasswordHash, generate_password, hash_password, verify_password};
+#[cfg(feature = "ssr")]
+pub use principal::{Actor, Permission, Principal, Via};
+#[cfg(feature = "ssr")]
+pub use request::RequestMeta;
+#[cfg(feature = "ssr")]
+pub use settings::{AuthSettings, JwtKey, ProviderSettings};
+#[cfg(feature = "ssr")]
+pub use throttle::ThrottlePolicy;

@@ -53,6 +53,8 @@ pub struct IdTokenClaims {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
+    pub preferred_username: Option<String>,
+    #[serde(default)]
     pub nonce: Option<String>,
 }
 

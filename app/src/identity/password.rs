@@ -1,6 +1,6 @@
 //! Argon2id password hashing, always off the async runtime (`spawn_blocking`).
 
-use argon2::password_hash::{PasswordHasher, SaltString, rand_core::OsRng};
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
@@ -41,6 +41,22 @@ pub async fn hash_password(password: SecretString) -> Result<PasswordHash, Strin
     .map_err(|e| format!("hashing task failed: {e}"))?
 }
 
+/// Checks `password` against `hash` on a blocking thread. Any failure (bad hash, wrong
+/// password, task panic) is `false`.
+pub async fn verify_password(password: SecretString, hash: PasswordHash) -> bool {
+    tokio::task::spawn_blocking(move || {
+        argon2::PasswordHash::new(hash.as_phc())
+            .map(|parsed| {
+                argon2()
+                    .verify_password(password.expose_secret().as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
 /// A random password of `len` characters from an alphabet without look-alikes (0/O, 1/l/I).
 pub fn generate_password(len: usize) -> SecretString {
     const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -54,7 +70,6 @@ pub fn generate_password(len: usize) -> SecretString {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use argon2::PasswordVerifier;
 
     #[tokio::test]
     async fn hashes_are_argon2id_and_verify() {
@@ -69,6 +84,8 @@ mod tests {
         let parsed = argon2::PasswordHash::new(hash.as_phc()).expect("phc");
         assert!(argon2().verify_password(b"correct horse", &parsed).is_ok());
         assert!(argon2().verify_password(b"wrong horse", &parsed).is_err());
+        assert!(verify_password(SecretString::from("correct horse"), hash.clone()).await);
+        assert!(!verify_password(SecretString::from("wrong horse"), hash).await);
     }
 
     #[test]

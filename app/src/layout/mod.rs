@@ -1,19 +1,37 @@
-//! The app shell: header with navigation, the "not configured" banner, toasts, and the page.
+//! The app shell: header with navigation (by role) and the user menu, the "not configured" and
+//! "auth off" banners, toasts, and the page.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
+use leptos_router::hooks::use_location;
 
 use crate::cluster::ClusterStatus;
 use crate::home::{OverviewResource, get_overview};
-use crate::ui::{ThemeToggle, ToastHost, provide_toasts};
+use crate::identity::{Logout, Role, ViewerResource, get_viewer, use_viewer};
+use crate::ui::{Badge, ThemeToggle, ToastHost, Tone, provide_toasts};
 
-/// Navigation entries. A domain joins this list when its pages exist, never before.
-const NAV_SECTIONS: &[(&str, &str)] = &[("Overview", "/")];
+/// Navigation entries and the least role that sees each. A domain joins this list when its
+/// pages exist, never before. Hiding is for tidiness; the server functions enforce access.
+const NAV_SECTIONS: &[(&str, &str, Option<Role>)] = &[
+    ("Overview", "/", None),
+    ("Users", "/admin/users", Some(Role::Admin)),
+    ("Tenants", "/admin/tenants", Some(Role::Admin)),
+    ("Audit log", "/admin/audit", Some(Role::Admin)),
+];
 
 #[component]
 pub fn AppLayout(children: Children) -> impl IntoView {
     provide_toasts();
-    let overview = Resource::new(|| (), |()| get_overview());
+    let location = use_location();
+    // Re-read on navigation: signing in or out ends in a navigation.
+    let viewer = Resource::new(move || location.pathname.get(), |_| get_viewer());
+    provide_context(ViewerResource(viewer));
+    let viewer = use_viewer();
+    let role = move || viewer.get().and_then(|v| v.user).map(|u| u.role);
+    let overview = Resource::new(
+        move || viewer.get().and_then(|v| v.user).map(|u| u.id),
+        |_| get_overview(),
+    );
     provide_context(OverviewResource(overview));
     view! {
         <div class="min-h-screen bg-slate-50 text-slate-900 dark:bg-slate-950 dark:text-slate-100">
@@ -23,10 +41,11 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                         <span class="inline-block h-5 w-5 rounded bg-indigo-600"></span>
                         "Heimdall"
                     </a>
-                    <ul class="flex gap-1 text-sm">
-                        {NAV_SECTIONS
+                    <ul class="flex gap-1 text-sm" data-testid="main-nav">
+                        {move || NAV_SECTIONS
                             .iter()
-                            .map(|(label, href)| view! {
+                            .filter(|(_, _, least)| least.is_none_or(|least| role().is_some_and(|r| r >= least)))
+                            .map(|(label, href, _)| view! {
                                 <li>
                                     <A
                                         href=*href
@@ -38,13 +57,53 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                             })
                             .collect_view()}
                     </ul>
-                    <div class="ml-auto"><ThemeToggle/></div>
+                    <div class="ml-auto flex items-center gap-3"><UserMenu/><ThemeToggle/></div>
                 </nav>
             </header>
+            <AuthOffBanner/>
             <NotConfiguredBanner overview/>
             <main class="mx-auto max-w-7xl px-4 py-6">{children()}</main>
             <ToastHost/>
         </div>
+    }
+}
+
+/// The signed-in user with their role, the account link and sign-out; or a sign-in link.
+#[component]
+fn UserMenu() -> impl IntoView {
+    let viewer = use_viewer();
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        {move || viewer.get().map(|v| match v.user {
+            Some(u) => view! {
+                <div class="flex items-center gap-2 text-sm" data-testid="user-menu">
+                    <a href="/account" class="font-medium hover:underline" data-testid="user-name">{u.username}</a>
+                    <Badge tone=match u.role { Role::Admin => Tone::Danger, Role::Developer => Tone::Info, Role::Viewer => Tone::Neutral }>
+                        <span data-testid="user-role">{u.role.as_str()}</span>
+                    </Badge>
+                    <ActionForm action=logout>
+                        <button type="submit" data-testid="logout" class="rounded-md px-2 py-1 text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800">"Sign out"</button>
+                    </ActionForm>
+                </div>
+            }.into_any(),
+            None => view! {
+                <a href="/login" class="text-sm font-medium text-indigo-600 hover:underline" data-testid="sign-in-link">"Sign in"</a>
+            }.into_any(),
+        })}
+    }
+}
+
+/// With `auth.enabled = false` anyone can read; say so, so nobody mistakes it for a locked door.
+#[component]
+fn AuthOffBanner() -> impl IntoView {
+    let viewer = use_viewer();
+    view! {
+        <Show when=move || viewer.get().is_some_and(|v| !v.auth_enabled)>
+            <div role="status" data-testid="banner-auth-off" class="border-b border-sky-200 bg-sky-50 px-4 py-2 text-sm text-sky-900 dark:border-sky-900 dark:bg-sky-950 dark:text-sky-200">
+                <strong>"Authentication is off. "</strong>
+                "Anyone who can reach Heimdall can read it; signing in is still required to change anything (auth.enabled)."
+            </div>
+        </Show>
     }
 }
 

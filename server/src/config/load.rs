@@ -49,6 +49,10 @@ impl Config {
         let seed_alias = Env::prefixed("HEIMDALL_AUTH__")
             .only(&["database_url"])
             .map(|_| "database.url".into());
+        // The operator-console seed's static token is a bare `ADMIN_TOKEN`.
+        let admin_token_alias = Env::raw()
+            .only(&["admin_token"])
+            .map(|_| "auth.admin_token".into());
         let env = Env::prefixed("HEIMDALL_")
             .split("__")
             .ignore(NOT_KEYS)
@@ -62,6 +66,7 @@ impl Config {
             });
         let config: Config = figment
             .merge(seed_alias)
+            .merge(admin_token_alias)
             .merge(env)
             .extract()
             .map_err(from_figment)?;
@@ -120,5 +125,50 @@ pub(super) mod database_url {
 
     pub fn serialize<S: Serializer>(url: &DatabaseUrl, ser: S) -> Result<S::Ok, S::Error> {
         ser.serialize_str(&url.redacted())
+    }
+}
+
+/// A list given as a real list, a JSON list in a string (`["a@x.com"]`, as the seed documents),
+/// or comma-separated text.
+pub(super) fn lenient_list<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lenient {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Lenient::deserialize(de)? {
+        Lenient::List(items) => items,
+        Lenient::Text(text) => {
+            let text = text.trim();
+            let inner = text
+                .strip_prefix('[')
+                .and_then(|t| t.strip_suffix(']'))
+                .unwrap_or(text);
+            inner
+                .split(',')
+                .map(|item| item.trim().trim_matches('"').trim().to_owned())
+                .filter(|item| !item.is_empty())
+                .collect()
+        }
+    })
+}
+
+/// An optional secret: read as text, written back as `***` (so `config check` never prints it).
+pub(super) mod secret {
+    use secrecy::SecretString;
+    use serde::{Deserializer, Serializer};
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(de: D) -> Result<Option<SecretString>, D::Error> {
+        Ok(super::lenient_string(de)?
+            .filter(|s| !s.is_empty())
+            .map(SecretString::from))
+    }
+
+    pub fn serialize<S: Serializer>(value: &Option<SecretString>, ser: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(_) => ser.serialize_str("***"),
+            None => ser.serialize_none(),
+        }
     }
 }

@@ -6,11 +6,15 @@
 mod load;
 mod validate;
 
+mod auth;
+
 use std::net::IpAddr;
 use std::path::PathBuf;
 
 use app::db::DatabaseUrl;
 use serde::{Deserialize, Serialize};
+
+pub use auth::{AuthConfig, KeycloakConfig, LockoutConfig};
 
 pub use load::ConfigError;
 
@@ -28,6 +32,8 @@ pub struct Config {
     #[serde(deserialize_with = "load::lenient_string")]
     pub app_version: Option<String>,
     pub bootstrap: BootstrapConfig,
+    /// Sign-in, sessions, tokens, providers (`auth.*`; the Heimdall seed's `HEIMDALL_AUTH__*`).
+    pub auth: AuthConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,6 +48,9 @@ pub struct ServerConfig {
     pub site_root: PathBuf,
     /// How long in-flight requests may run after SIGTERM/SIGINT.
     pub shutdown_timeout_secs: u64,
+    /// The URL users reach Heimdall at (e.g. `https://heimdall.example.com`), for OAuth redirect
+    /// URIs and the session cookie's `Secure` flag. Unset: the `Host` the browser used.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -52,6 +61,7 @@ impl Default for ServerConfig {
             allow_external_bind: false,
             site_root: PathBuf::from("target/site"),
             shutdown_timeout_secs: 20,
+            public_url: None,
         }
     }
 }

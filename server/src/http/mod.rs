@@ -1,10 +1,16 @@
-//! The axum router: Leptos pages and server functions, health and version routes, and the
-//! layers every request passes through (request id, tracing, compression, cache headers).
+//! The axum router: Leptos pages and server functions, health and version routes, the seed
+//! auth and user REST routes, the guards (CSRF, sign-in redirect, server-function statuses), and
+//! the layers every request passes through (request id, tracing, compression, cache headers).
 
+mod auth_routes;
+mod extract;
+mod guards;
 mod health;
 mod layers;
+mod users_routes;
 
 use axum::Router;
+use axum::middleware;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use app::state::AppState;
@@ -16,6 +22,8 @@ pub fn router(state: AppState) -> Router {
     let leptos_state = state.clone();
     let app_router = Router::new()
         .merge(health::routes())
+        .merge(auth_routes::routes())
+        .merge(users_routes::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -26,6 +34,12 @@ pub fn router(state: AppState) -> Router {
             },
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(guards::server_fn_status))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guards::sign_in_redirect,
+        ))
+        .layer(middleware::from_fn_with_state(state.clone(), guards::csrf))
         .with_state(state);
     layers::apply(app_router)
 }

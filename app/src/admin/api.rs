@@ -1,0 +1,91 @@
+//! Server functions of the admin pages. Each starts with the admin check (audited when
+//! refused) and calls the operation in `ssr.rs` that the REST routes share.
+
+use leptos::prelude::*;
+
+use super::model::{AuditEntry, AuditFilter, NewUserForm, TenantInfo, UserSummary, UserWithPassword};
+use crate::error::AppError;
+use crate::identity::Role;
+
+#[cfg(feature = "ssr")]
+async fn admin_context() -> Result<crate::identity::RequestContext, AppError> {
+    crate::identity::RequestContext::require(crate::identity::Permission::Administer).await
+}
+
+#[server(prefix = "/_srv", endpoint = "list_users")]
+pub async fn list_users(query: String) -> Result<Vec<UserSummary>, AppError> {
+    let ctx = admin_context().await?;
+    super::ops::list_users(&ctx.state.auth, &ctx.principal, &query).await
+}
+
+#[server(prefix = "/_srv", endpoint = "create_user")]
+pub async fn create_user(form: NewUserForm) -> Result<UserWithPassword, AppError> {
+    let ctx = admin_context().await?;
+    super::ops::create_user(&ctx.state.auth, &ctx.principal, form, &ctx.meta).await
+}
+
+#[server(prefix = "/_srv", endpoint = "set_user_role")]
+pub async fn set_user_role(id: i64, role: Role) -> Result<UserSummary, AppError> {
+    let ctx = admin_context().await?;
+    let patch = super::model::AdminUserPatch {
+        role: Some(role),
+        ..super::model::AdminUserPatch::default()
+    };
+    super::ops::update_user(&ctx.state.auth, &ctx.principal, id, patch, &ctx.meta).await
+}
+
+#[server(prefix = "/_srv", endpoint = "set_user_active")]
+pub async fn set_user_active(id: i64, active: bool) -> Result<UserSummary, AppError> {
+    let ctx = admin_context().await?;
+    let patch = super::model::AdminUserPatch {
+        active: Some(active),
+        ..super::model::AdminUserPatch::default()
+    };
+    super::ops::update_user(&ctx.state.auth, &ctx.principal, id, patch, &ctx.meta).await
+}
+
+/// Sets a generated password (shown once in the response) and ends the user's sessions.
+#[server(prefix = "/_srv", endpoint = "reset_user_password")]
+pub async fn reset_user_password(id: i64) -> Result<UserWithPassword, AppError> {
+    let ctx = admin_context().await?;
+    super::ops::reset_password(&ctx.state.auth, &ctx.principal, id, &ctx.meta).await
+}
+
+#[server(prefix = "/_srv", endpoint = "set_user_tenants")]
+pub async fn set_user_tenants(id: i64, tenant_ids: Vec<i64>) -> Result<UserSummary, AppError> {
+    let ctx = admin_context().await?;
+    super::ops::set_user_tenants(&ctx.state.auth, &ctx.principal, id, tenant_ids, &ctx.meta).await
+}
+
+#[server(prefix = "/_srv", endpoint = "list_tenants")]
+pub async fn list_tenants() -> Result<Vec<TenantInfo>, AppError> {
+    let ctx = admin_context().await?;
+    super::ops::list_tenants(&ctx.state.auth, &ctx.principal).await
+}
+
+#[server(prefix = "/_srv", endpoint = "create_tenant")]
+pub async fn create_tenant(slug: String, name: String) -> Result<TenantInfo, AppError> {
+    let ctx = admin_context().await?;
+    super::ops::create_tenant(&ctx.state.auth, &ctx.principal, &slug, &name, &ctx.meta).await
+}
+
+/// A tenant's members: visible to its members and to admins.
+#[server(prefix = "/_srv", endpoint = "list_tenant_members")]
+pub async fn list_tenant_members(slug: String) -> Result<Vec<String>, AppError> {
+    use crate::identity::{Permission, RequestContext};
+    let ctx = RequestContext::require(Permission::Read).await?;
+    let result = super::ops::tenant_members(&ctx.state.auth, &ctx.principal, &slug).await;
+    if let Err(AppError::Forbidden { .. }) = &result
+        && let Ok(tenant) = ctx.state.db.find_tenant_by_slug(&slug).await
+    {
+        // Audit the refusal the same way every other check does.
+        ctx.check(Permission::Tenant(tenant.id)).await?;
+    }
+    result
+}
+
+#[server(prefix = "/_srv", endpoint = "list_audit")]
+pub async fn list_audit(filter: AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
+    let ctx = admin_context().await?;
+    Ok(ctx.state.db.list_audit(&filter).await?)
+}

@@ -1,0 +1,301 @@
+//! The admin pages: users, tenants, audit log.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::api::{
+    CreateTenant, CreateUser, ResetUserPassword, SetUserActive, SetUserRole, SetUserTenants, list_audit,
+    list_tenants, list_users,
+};
+use super::model::{AuditFilter, NewUserForm, Outcome, TenantInfo, UserSummary};
+use crate::identity::Role;
+use crate::ui::{
+    Badge, Button, ButtonKind, Card, ConfirmDialog, DataTable, EmptyState, ErrorNotice, FormError,
+    INPUT_CLASS, Loading, TextField, Tone, use_toasts,
+};
+
+fn role_tone(role: Role) -> Tone {
+    match role {
+        Role::Admin => Tone::Danger,
+        Role::Developer => Tone::Info,
+        Role::Viewer => Tone::Neutral,
+    }
+}
+
+fn when(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    d.map_or_else(|| "never".to_owned(), |d| d.format("%Y-%m-%d %H:%M").to_string())
+}
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let query = RwSignal::new(String::new());
+    let create = ServerAction::<CreateUser>::new();
+    let set_role = ServerAction::<SetUserRole>::new();
+    let set_active = ServerAction::<SetUserActive>::new();
+    let reset = ServerAction::<ResetUserPassword>::new();
+    let set_tenants = ServerAction::<SetUserTenants>::new();
+    let users = Resource::new(
+        move || {
+            (
+                query.get(),
+                create.version().get(),
+                set_role.version().get(),
+                set_active.version().get(),
+                reset.version().get(),
+                set_tenants.version().get(),
+            )
+        },
+        |(q, ..)| list_users(q),
+    );
+    let tenants = Resource::new(|| (), |()| list_tenants());
+    let toasts = use_toasts();
+    for value in [set_role.value(), set_active.value(), set_tenants.value()] {
+        Effect::new(move |_| match value.get() {
+            Some(Err(e)) => toasts.error(e.to_string()),
+            Some(Ok(u)) => toasts.success(format!("Saved {}", u.username)),
+            None => {}
+        });
+    }
+    let shown_password = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .or_else(|| reset.value().get().and_then(Result::ok))
+            .and_then(|u| u.password.map(|p| (u.user.username, p)))
+    };
+    let (form_username, form_email, form_role) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new("viewer".to_owned()),
+    );
+    view! {
+        <Title text="Users"/>
+        <div class="space-y-6">
+            <header class="flex flex-wrap items-end justify-between gap-4">
+                <div>
+                    <h1 class="text-2xl font-semibold tracking-tight">"Users"</h1>
+                    <p class="text-sm text-slate-500">"Roles, tenants and access. Every change is in the audit log."</p>
+                </div>
+                <input type="search" placeholder="Search users…" aria-label="Search users" class=INPUT_CLASS.to_owned() + " max-w-xs"
+                    data-testid="user-search" on:input=move |ev| query.set(event_target_value(&ev))/>
+            </header>
+            <Card title="New user">
+                <form class="flex flex-wrap items-end gap-2" on:submit=move |ev| {
+                    ev.prevent_default();
+                    let role = form_role.get().parse().unwrap_or(Role::Viewer);
+                    create.dispatch(CreateUser { form: NewUserForm {
+                        username: form_username.get(), email: form_email.get(), display_name: String::new(), role, password: String::new(),
+                    }});
+                }>
+                    <label class="text-sm">"Username"<input class=INPUT_CLASS required=true bind:value=form_username data-testid="new-username"/></label>
+                    <label class="text-sm">"Email (optional)"<input class=INPUT_CLASS type="email" bind:value=form_email/></label>
+                    <label class="text-sm">"Role"
+                        <select class=INPUT_CLASS bind:value=form_role>
+                            {Role::ALL.into_iter().rev().map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <Button kind=ButtonKind::Primary submit=true disabled=create.pending()>"Create user"</Button>
+                </form>
+                <FormError message=Signal::derive(move || create.value().get().and_then(Result::err).map(|e| e.to_string()))/>
+            </Card>
+            {move || shown_password().map(|(user, password)| view! {
+                <div role="status" class="rounded-md bg-emerald-50 p-3 text-sm dark:bg-emerald-950">
+                    "Password for " <strong>{user}</strong> " (shown once; hand it over safely): "
+                    <code class="font-mono" data-testid="shown-password">{password}</code>
+                </div>
+            })}
+            <Transition fallback=|| view! { <Loading label="Loading users"/> }>
+                {move || users.get().map(|r| match r {
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <EmptyState title="No users match" hint="Try another search."/> }.into_any(),
+                    Ok(list) => {
+                        let all_tenants = tenants.get().and_then(Result::ok).unwrap_or_default();
+                        view! {
+                            <DataTable headers=vec!["User", "Role", "Tenants", "Sign-in", "Last login", "Actions"]>
+                                {list.into_iter().map(|u| view! { <UserRow user=u all_tenants=all_tenants.clone() set_role set_active reset set_tenants/> }).collect_view()}
+                            </DataTable>
+                        }.into_any()
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn UserRow(
+    user: UserSummary,
+    all_tenants: Vec<TenantInfo>,
+    set_role: ServerAction<SetUserRole>,
+    set_active: ServerAction<SetUserActive>,
+    reset: ServerAction<ResetUserPassword>,
+    set_tenants: ServerAction<SetUserTenants>,
+) -> impl IntoView {
+    let id = user.id;
+    let active = user.active;
+    let confirm_active = RwSignal::new(false);
+    let confirm_reset = RwSignal::new(false);
+    let member_of: Vec<i64> = user.tenants.iter().map(|t| t.id).collect();
+    let sign_in = {
+        let mut ways = user.providers.clone();
+        if user.has_password {
+            ways.insert(0, "password".into());
+        }
+        ways.join(", ")
+    };
+    let username = user.username.clone();
+    view! {
+        <tr data-testid="user-row" class=if active { "" } else { "opacity-60" }>
+            <td class="px-3 py-2">
+                <div class="font-medium">{user.username.clone()}</div>
+                <div class="text-xs text-slate-500">{user.email.clone().unwrap_or_default()}</div>
+                {(!active).then(|| view! { <Badge tone=Tone::Warning>"deactivated"</Badge> })}
+            </td>
+            <td class="px-3 py-2">
+                <select class=INPUT_CLASS aria-label=format!("Role of {}", user.username)
+                    on:change=move |ev| {
+                        if let Ok(role) = event_target_value(&ev).parse::<Role>() {
+                            set_role.dispatch(SetUserRole { id, role });
+                        }
+                    }>
+                    {Role::ALL.into_iter().rev().map(|r| view! { <option value=r.as_str() selected=r == user.role>{r.as_str()}</option> }).collect_view()}
+                </select>
+                <span class="sr-only"><Badge tone=role_tone(user.role)>{user.role.as_str()}</Badge></span>
+            </td>
+            <td class="px-3 py-2">
+                {if all_tenants.is_empty() {
+                    view! { <span class="text-xs text-slate-500">"no tenants yet"</span> }.into_any()
+                } else {
+                    all_tenants.into_iter().map(|t| {
+                        let tid = t.id;
+                        let checked = member_of.contains(&tid);
+                        let member_of = member_of.clone();
+                        view! {
+                            <label class="mr-2 inline-flex items-center gap-1 text-xs">
+                                <input type="checkbox" checked=checked on:change=move |ev| {
+                                    let mut ids: Vec<i64> = member_of.iter().copied().filter(|x| *x != tid).collect();
+                                    if event_target_checked(&ev) { ids.push(tid); }
+                                    set_tenants.dispatch(SetUserTenants { id, tenant_ids: ids });
+                                }/>
+                                {t.slug}
+                            </label>
+                        }
+                    }).collect_view().into_any()
+                }}
+            </td>
+            <td class="px-3 py-2 text-xs">{sign_in}</td>
+            <td class="px-3 py-2 text-xs">{when(user.last_login_at)}</td>
+            <td class="px-3 py-2 whitespace-nowrap">
+                <Button kind=ButtonKind::Ghost on_click=move |_| confirm_active.set(true)>{if active { "Deactivate" } else { "Activate" }}</Button>
+                <Button kind=ButtonKind::Ghost on_click=move |_| confirm_reset.set(true)>"Reset password"</Button>
+                <ConfirmDialog open=confirm_active
+                    title=if active { format!("Deactivate {username}?") } else { format!("Activate {username}?") }
+                    message=if active { "They are signed out everywhere and cannot sign in until activated again." } else { "They can sign in again." }
+                    confirm_label=if active { "Deactivate" } else { "Activate" }
+                    on_confirm=Callback::new(move |()| { set_active.dispatch(SetUserActive { id, active: !active }); })/>
+                <ConfirmDialog open=confirm_reset
+                    title=format!("Reset the password of {username}?")
+                    message="A new password is generated and shown once; their sessions end."
+                    confirm_label="Reset password"
+                    on_confirm=Callback::new(move |()| { reset.dispatch(ResetUserPassword { id }); })/>
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+pub fn AdminTenantsPage() -> impl IntoView {
+    let create = ServerAction::<CreateTenant>::new();
+    let tenants = Resource::new(move || create.version().get(), |_| list_tenants());
+    view! {
+        <Title text="Tenants"/>
+        <div class="space-y-6">
+            <h1 class="text-2xl font-semibold tracking-tight">"Tenants"</h1>
+            <Card title="New tenant">
+                <ActionForm action=create attr:class="flex flex-wrap items-end gap-2">
+                    <TextField label="Slug" name="slug" placeholder="payments" required=true/>
+                    <TextField label="Name" name="name" placeholder="Payments team" required=true/>
+                    <Button kind=ButtonKind::Primary submit=true disabled=create.pending()>"Create tenant"</Button>
+                </ActionForm>
+                <FormError message=Signal::derive(move || create.value().get().and_then(Result::err).map(|e| e.to_string()))/>
+            </Card>
+            <Transition fallback=|| view! { <Loading label="Loading tenants"/> }>
+                {move || tenants.get().map(|r| match r {
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <EmptyState title="No tenants yet" hint="Create one above, then add members on the Users page."/> }.into_any(),
+                    Ok(list) => view! {
+                        <DataTable headers=vec!["Slug", "Name", "Members", "Created"]>
+                            {list.into_iter().map(|t| view! {
+                                <tr data-testid="tenant-row">
+                                    <td class="px-3 py-2 font-mono">{t.slug}</td>
+                                    <td class="px-3 py-2">{t.name}</td>
+                                    <td class="px-3 py-2">{t.members}</td>
+                                    <td class="px-3 py-2">{when(Some(t.created_at))}</td>
+                                </tr>
+                            }).collect_view()}
+                        </DataTable>
+                    }.into_any(),
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+pub fn AdminAuditPage() -> impl IntoView {
+    let action = RwSignal::new(String::new());
+    let actor = RwSignal::new(String::new());
+    let outcome = RwSignal::new(String::new());
+    let entries = Resource::new(
+        move || AuditFilter {
+            action: action.get(),
+            actor: actor.get(),
+            outcome: outcome.get(),
+        },
+        |filter| list_audit(filter),
+    );
+    view! {
+        <Title text="Audit log"/>
+        <div class="space-y-6">
+            <header class="flex flex-wrap items-end justify-between gap-4">
+                <div>
+                    <h1 class="text-2xl font-semibold tracking-tight">"Audit log"</h1>
+                    <p class="text-sm text-slate-500">"Sign-ins, failures, role changes, tokens — newest first."</p>
+                </div>
+                <div class="flex flex-wrap gap-2">
+                    <input class=INPUT_CLASS placeholder="Action, e.g. login" aria-label="Filter by action" on:input=move |ev| action.set(event_target_value(&ev))/>
+                    <input class=INPUT_CLASS placeholder="Actor" aria-label="Filter by actor" on:input=move |ev| actor.set(event_target_value(&ev))/>
+                    <select class=INPUT_CLASS aria-label="Filter by outcome" on:change=move |ev| outcome.set(event_target_value(&ev))>
+                        <option value="">"any outcome"</option>
+                        {Outcome::ALL.into_iter().map(|o| view! { <option value=o.as_str()>{o.as_str()}</option> }).collect_view()}
+                    </select>
+                </div>
+            </header>
+            <Transition fallback=|| view! { <Loading label="Loading the audit log"/> }>
+                {move || entries.get().map(|r| match r {
+                    Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <EmptyState title="Nothing recorded" hint="No entry matches these filters."/> }.into_any(),
+                    Ok(list) => view! {
+                        <DataTable headers=vec!["When", "Actor", "Action", "Target", "Outcome", "From", "Detail"]>
+                            {list.into_iter().map(|e| {
+                                let tone = match e.outcome { Outcome::Success => Tone::Success, Outcome::Failure => Tone::Warning, Outcome::Denied => Tone::Danger };
+                                view! {
+                                    <tr data-testid="audit-row">
+                                        <td class="px-3 py-2 whitespace-nowrap text-xs">{e.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                        <td class="px-3 py-2">{e.actor}</td>
+                                        <td class="px-3 py-2 font-mono text-xs">{e.action}</td>
+                                        <td class="px-3 py-2">{e.target}</td>
+                                        <td class="px-3 py-2"><Badge tone>{e.outcome.as_str()}</Badge></td>
+                                        <td class="px-3 py-2 text-xs">{e.ip}</td>
+                                        <td class="px-3 py-2 text-xs text-slate-500">{e.detail}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </DataTable>
+                    }.into_any(),
+                })}
+            </Transition>
+        </div>
+    }
+}

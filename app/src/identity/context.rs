@@ -1,0 +1,83 @@
+//! `RequestContext`: what a server function starts with — the application state, the caller
+//! and the request's metadata — and the one permission check it makes.
+
+use leptos::prelude::use_context;
+
+use super::principal::{Permission, Principal};
+use super::request::RequestMeta;
+use crate::admin::Outcome;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub struct RequestContext {
+    pub state: AppState,
+    pub principal: Principal,
+    pub meta: RequestMeta,
+}
+
+impl RequestContext {
+    /// Resolves the caller of the current server function.
+    pub async fn load() -> Result<Self, AppError> {
+        let state = AppState::from_context()?;
+        let parts = use_context::<axum::http::request::Parts>()
+            .ok_or_else(|| AppError::internal("request parts are not in the Leptos context"))?;
+        let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
+        let principal = state.auth.resolve(&parts.headers, &meta).await?;
+        Ok(Self {
+            state,
+            principal,
+            meta,
+        })
+    }
+
+    /// Loads the caller and checks `permission` in one step: how every guarded server
+    /// function begins.
+    pub async fn require(permission: Permission) -> Result<Self, AppError> {
+        let ctx = Self::load().await?;
+        ctx.check(permission).await?;
+        Ok(ctx)
+    }
+
+    /// `Principal::authorize`, with an audit entry when a signed-in caller is refused.
+    pub async fn check(&self, permission: Permission) -> Result<(), AppError> {
+        let result = self.principal.authorize(permission);
+        if let Err(AppError::Forbidden { message }) = &result {
+            let actor = self.principal.actor.as_ref();
+            let path = use_context::<axum::http::request::Parts>()
+                .map(|p| p.uri.path().to_owned())
+                .unwrap_or_default();
+            self.state
+                .auth
+                .audit(
+                    actor.and_then(|a| a.id),
+                    &self.principal.display_name(),
+                    "access.denied",
+                    &path,
+                    Outcome::Denied,
+                    &self.meta,
+                    message,
+                )
+                .await;
+        }
+        result
+    }
+}
+
+/// REST handlers take the same context as an extractor; a bad bearer credential rejects the
+/// request with the `AppError` JSON body.
+impl axum::extract::FromRequestParts<AppState> for RequestContext {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, AppError> {
+        let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
+        let principal = state.auth.resolve(&parts.headers, &meta).await?;
+        Ok(Self {
+            state: state.clone(),
+            principal,
+            meta,
+        })
+    }
+}

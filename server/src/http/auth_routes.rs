@@ -1,0 +1,322 @@
+//! The seed-compatible sign-in API: `/auth/jwt/*` and `/auth/cookie/*` (the Heimdall seed's
+//! fastapi-users routes), `/auth/login` (the IDP portal), `/auth/register`, and the Google and
+//! Keycloak authorization-code flows (`/auth/{provider}/authorize|login|callback`).
+
+use axum::Router;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::json;
+
+use app::admin::Outcome;
+use app::error::AppError;
+use app::identity::oauth::{OAUTH_BINDING_COOKIE, safe_return_to};
+use app::identity::{LoginMethod, RequestContext, RequestMeta, cookie_value};
+use app::state::AppState;
+
+use super::extract::{FormBody, JsonBody};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/jwt/login", post(jwt_login))
+        .route("/auth/jwt/logout", post(logout))
+        .route("/auth/cookie/login", post(cookie_login))
+        .route("/auth/cookie/logout", post(logout))
+        .route("/auth/logout", post(logout))
+        .route("/auth/login", post(idp_login))
+        .route("/auth/register", post(register))
+        .route("/auth/{provider}/authorize", get(authorize))
+        .route("/auth/{provider}/login", get(login_redirect))
+        .route("/auth/{provider}/callback", get(callback))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    username: String,
+    password: String,
+}
+
+/// Wrong credentials on the fastapi-users paths answer 400 with its `detail`, as the seed's
+/// clients expect, plus Heimdall's own error fields.
+fn seed_login_error(err: AppError) -> Response {
+    match err {
+        AppError::Unauthenticated { message } => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(
+                json!({"error": "unauthenticated", "message": message, "detail": "LOGIN_BAD_CREDENTIALS"}),
+            ),
+        )
+            .into_response(),
+        other => other.into_response(),
+    }
+}
+
+async fn jwt_login(ctx: RequestContext, FormBody(form): FormBody<PasswordForm>) -> Response {
+    let auth = &ctx.state.auth;
+    let result = async {
+        let user = auth
+            .password_login(&form.username, SecretString::from(form.password), &ctx.meta)
+            .await?;
+        auth.issue_jwt(&user, LoginMethod::Password, &ctx.meta).await
+    }
+    .await;
+    match result {
+        Ok(jwt) => axum::Json(
+            json!({"access_token": jwt.token, "token_type": "bearer", "expires_in": jwt.expires_in}),
+        )
+        .into_response(),
+        Err(e) => seed_login_error(e),
+    }
+}
+
+async fn cookie_login(ctx: RequestContext, FormBody(form): FormBody<PasswordForm>) -> Response {
+    let auth = &ctx.state.auth;
+    let result = async {
+        let user = auth
+            .password_login(&form.username, SecretString::from(form.password), &ctx.meta)
+            .await?;
+        auth.open_cookie_session(&user, LoginMethod::Password, &ctx.meta)
+            .await
+    }
+    .await;
+    match result {
+        Ok(cookie) => with_cookie(StatusCode::NO_CONTENT.into_response(), &cookie),
+        Err(e) => seed_login_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct IdpLogin {
+    username: String,
+    password: String,
+}
+
+/// The IDP portal's login: JSON in, `{token, role}` out.
+async fn idp_login(ctx: RequestContext, JsonBody(body): JsonBody<IdpLogin>) -> Result<Response, AppError> {
+    let auth = &ctx.state.auth;
+    let user = auth
+        .password_login(&body.username, SecretString::from(body.password), &ctx.meta)
+        .await?;
+    let jwt = auth.issue_jwt(&user, LoginMethod::Password, &ctx.meta).await?;
+    Ok(
+        axum::Json(json!({"token": jwt.token, "role": user.role, "expires_in": jwt.expires_in}))
+            .into_response(),
+    )
+}
+
+/// Ends the session behind the cookie or the bearer JWT, and clears the cookie.
+async fn logout(ctx: RequestContext) -> Result<Response, AppError> {
+    ctx.state.auth.end_session(&ctx.principal, &ctx.meta).await?;
+    let response = StatusCode::NO_CONTENT.into_response();
+    Ok(with_cookie(response, &ctx.state.auth.clear_cookie_header()))
+}
+
+#[derive(Deserialize)]
+struct Registration {
+    email: String,
+    password: String,
+}
+
+async fn register(ctx: RequestContext, JsonBody(body): JsonBody<Registration>) -> Result<Response, AppError> {
+    let auth = &ctx.state.auth;
+    let user = auth
+        .register(&body.email, SecretString::from(body.password), &ctx.meta)
+        .await?;
+    let view = auth.current_user(&user).await?;
+    Ok((StatusCode::CREATED, axum::Json(view)).into_response())
+}
+
+fn provider_method(name: &str) -> Result<LoginMethod, AppError> {
+    match name {
+        "google" => Ok(LoginMethod::Google),
+        "keycloak" => Ok(LoginMethod::Keycloak),
+        other => Err(AppError::not_found(format!("no sign-in provider {other:?}"))),
+    }
+}
+
+#[derive(Deserialize)]
+struct StartQuery {
+    next: Option<String>,
+}
+
+async fn start(
+    state: &AppState,
+    provider: &str,
+    next: Option<&str>,
+    meta: &RequestMeta,
+) -> Result<(String, String), AppError> {
+    let auth = &state.auth;
+    let provider = auth.provider(provider_method(provider)?)?;
+    let base = meta.base_url(auth.settings().public_url.as_deref());
+    let started = provider.start(&state.db, next.unwrap_or("/"), &base).await?;
+    // Scoped to /auth and short-lived: it only has to survive the trip to the provider.
+    let secure = if auth.settings().cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{OAUTH_BINDING_COOKIE}={}; Path=/auth; HttpOnly; SameSite=Lax; Max-Age=600{secure}",
+        started.binding
+    );
+    Ok((started.authorization_url, cookie))
+}
+
+/// The seed's `/auth/google/authorize`: `{authorization_url}` for the client to open.
+async fn authorize(
+    ctx: RequestContext,
+    Path(provider): Path<String>,
+    Query(q): Query<StartQuery>,
+) -> Result<Response, AppError> {
+    let (url, cookie) = start(&ctx.state, &provider, q.next.as_deref(), &ctx.meta).await?;
+    Ok(with_cookie(
+        axum::Json(json!({"authorization_url": url})).into_response(),
+        &cookie,
+    ))
+}
+
+/// The login page's provider buttons: straight to the provider.
+async fn login_redirect(
+    ctx: RequestContext,
+    Path(provider): Path<String>,
+    Query(q): Query<StartQuery>,
+) -> Result<Response, AppError> {
+    let (url, cookie) = start(&ctx.state, &provider, q.next.as_deref(), &ctx.meta).await?;
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    response.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_str(&url).map_err(AppError::internal)?,
+    );
+    Ok(with_cookie(response, &cookie))
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// Finishes a provider sign-in. Browsers get the session cookie and a redirect; API clients
+/// get a bearer JWT as well. Failures are 4xx with an audit entry: a page for browsers,
+/// JSON for the rest.
+async fn callback(
+    ctx: RequestContext,
+    Path(provider): Path<String>,
+    Query(q): Query<CallbackQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let (state, meta) = (&ctx.state, &ctx.meta);
+    let result = async {
+        let method = provider_method(&provider)?;
+        if let Some(error) = q.error {
+            return Err(AppError::invalid(
+                "error",
+                format!("the sign-in was cancelled at {provider}: {error}"),
+            ));
+        }
+        let (Some(code), Some(oauth_state)) = (q.code, q.state) else {
+            return Err(AppError::invalid(
+                "code",
+                "the callback needs code and state parameters",
+            ));
+        };
+        let auth = &state.auth;
+        let base = meta.base_url(auth.settings().public_url.as_deref());
+        let binding = cookie_value(&headers, OAUTH_BINDING_COOKIE);
+        let identity = auth
+            .provider(method)?
+            .finish(&state.db, &code, &oauth_state, binding.as_deref(), &base)
+            .await?;
+        let user = auth.provider_login(&identity, meta).await?;
+        let cookie = auth.open_cookie_session(&user, method, meta).await?;
+        Ok((user, identity.return_to, cookie, method))
+    }
+    .await;
+    let auth = &state.auth;
+    let clear_binding = format!("{OAUTH_BINDING_COOKIE}=; Path=/auth; HttpOnly; SameSite=Lax; Max-Age=0");
+    match result {
+        Ok((user, return_to, cookie, method)) => {
+            let response = if wants_html {
+                let mut r = StatusCode::SEE_OTHER.into_response();
+                if let Ok(location) = HeaderValue::from_str(&safe_return_to(&return_to)) {
+                    r.headers_mut().insert(header::LOCATION, location);
+                }
+                r
+            } else {
+                match auth.issue_jwt(&user, method, meta).await {
+                    Ok(jwt) => {
+                        axum::Json(json!({"access_token": jwt.token, "token_type": "bearer"})).into_response()
+                    }
+                    Err(e) => return e.into_response(),
+                }
+            };
+            with_cookie(with_cookie(response, &cookie), &clear_binding)
+        }
+        Err(err) => {
+            if matches!(err, AppError::Invalid { ref field, .. } if field == "state") {
+                auth.audit(
+                    None,
+                    "anonymous",
+                    "oauth.state_rejected",
+                    &provider,
+                    Outcome::Denied,
+                    meta,
+                    &err.to_string(),
+                )
+                .await;
+            } else if matches!(err, AppError::Unauthenticated { .. } | AppError::Invalid { .. }) {
+                auth.audit(
+                    None,
+                    "anonymous",
+                    "oauth.callback_rejected",
+                    &provider,
+                    Outcome::Denied,
+                    meta,
+                    &err.to_string(),
+                )
+                .await;
+            }
+            let response = if wants_html {
+                failure_page(&err)
+            } else {
+                err.into_response()
+            };
+            with_cookie(response, &clear_binding)
+        }
+    }
+}
+
+/// A small page for a failed provider sign-in, with the status of the error.
+fn failure_page(err: &AppError) -> Response {
+    let status = StatusCode::from_u16(err.status_code()).unwrap_or(StatusCode::BAD_REQUEST);
+    let message = html_escape(&err.to_string());
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign-in failed · Heimdall</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/heimdall.css\"></head><body class=\"p-8 font-sans\">\
+         <h1 class=\"text-xl font-semibold\">Sign-in failed</h1><p role=\"alert\" data-testid=\"signin-error\">{message}</p>\
+         <p><a class=\"text-indigo-600\" href=\"/login\">Back to sign in</a></p></body></html>"
+    );
+    (status, Html(body)).into_response()
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub fn with_cookie(mut response: Response, cookie: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}

@@ -1,0 +1,83 @@
+//! The Heimdall seed's user routes (fastapi-users): `/users/me` for everyone signed in,
+//! `/users/{id}` for admins. The same operations back the admin pages.
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use app::admin::{AdminUserPatch, ops};
+use app::error::AppError;
+use app::identity::{CurrentUser, Permission, RequestContext, SelfPatch};
+use app::state::AppState;
+
+use super::extract::JsonBody;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/users/me", get(me).patch(patch_me))
+        .route("/users/{id}", get(get_user).patch(patch_user).delete(delete_user))
+}
+
+async fn me(ctx: RequestContext) -> Result<axum::Json<CurrentUser>, AppError> {
+    ctx.check(Permission::OwnAccount).await?;
+    let auth = &ctx.state.auth;
+    Ok(axum::Json(
+        auth.current_user(&auth.me(&ctx.principal).await?).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MePatch {
+    display_name: Option<String>,
+    email: Option<String>,
+    password: Option<String>,
+    current_password: Option<String>,
+}
+
+async fn patch_me(
+    ctx: RequestContext,
+    JsonBody(body): JsonBody<MePatch>,
+) -> Result<axum::Json<CurrentUser>, AppError> {
+    ctx.check(Permission::OwnAccount).await?;
+    let auth = &ctx.state.auth;
+    let patch = SelfPatch {
+        display_name: body.display_name,
+        email: body.email,
+        password: body.password.map(SecretString::from),
+        current_password: body.current_password.map(SecretString::from),
+    };
+    let user = auth.update_me(&ctx.principal, patch, &ctx.meta).await?;
+    Ok(axum::Json(auth.current_user(&user).await?))
+}
+
+fn user_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse()
+        .map_err(|_| AppError::invalid("id", format!("{raw:?} is not a user id")))
+}
+
+async fn get_user(ctx: RequestContext, Path(id): Path<String>) -> Result<Response, AppError> {
+    ctx.check(Permission::Administer).await?;
+    let user = ops::get_user(&ctx.state.auth, &ctx.principal, user_id(&id)?).await?;
+    Ok(axum::Json(user).into_response())
+}
+
+async fn patch_user(
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    JsonBody(patch): JsonBody<AdminUserPatch>,
+) -> Result<Response, AppError> {
+    ctx.check(Permission::Administer).await?;
+    let user = ops::update_user(&ctx.state.auth, &ctx.principal, user_id(&id)?, patch, &ctx.meta).await?;
+    Ok(axum::Json(user).into_response())
+}
+
+async fn delete_user(ctx: RequestContext, Path(id): Path<String>) -> Result<Response, AppError> {
+    ctx.check(Permission::Administer).await?;
+    ops::delete_user(&ctx.state.auth, &ctx.principal, user_id(&id)?, &ctx.meta).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
