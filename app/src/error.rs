@@ -95,9 +95,17 @@ impl AppError {
 impl leptos::server_fn::error::FromServerFnError for AppError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
+    /// On the server these are malformed calls (bad or missing arguments): the caller's fault,
+    /// so a 4xx. On the client they are network or decoding failures.
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        Self::Transport {
-            message: value.to_string(),
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            E::Args(m) | E::MissingArg(m) | E::Deserialization(m) => Self::invalid("arguments", m),
+            E::UnsupportedRequestMethod(m) => Self::invalid("method", m),
+            E::Registration(m) => Self::not_found(m),
+            other => Self::Transport {
+                message: other.to_string(),
+            },
         }
     }
 }

@@ -43,8 +43,9 @@ impl Database {
 
     /// The newest entries matching `filter` (action prefix, actor substring, exact outcome).
     pub async fn list_audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>> {
-        let action = format!("{}%", filter.action.trim().replace(['%', '_'], ""));
-        let actor = format!("%{}%", filter.actor.trim().to_lowercase().replace(['%', '_'], ""));
+        // `%` is the only wildcard stripped; a literal `_` matching any one character is harmless.
+        let action = format!("{}%", filter.action.trim().replace('%', ""));
+        let actor = format!("%{}%", filter.actor.trim().to_lowercase().replace('%', ""));
         let rows = with_pool!(self, pool => sqlx::query_as(
             "SELECT id, actor_id, actor, action, target, outcome, ip, detail, created_at FROM audit_log \
              WHERE action LIKE $1 AND lower(actor) LIKE $2 AND ($3 = '' OR outcome = $3) \

@@ -118,7 +118,7 @@ impl Database {
     /// Users whose username, email or display name contains `query` (all when empty).
     pub async fn search_users(&self, query: &str) -> Result<Vec<UserRow>> {
         let query = query.trim().to_lowercase();
-        let pattern = format!("%{}%", query.replace(['%', '_'], ""));
+        let pattern = format!("%{}%", query.replace('%', ""));
         let rows = with_pool!(self, pool => sqlx::query_as(SEARCH_USERS)
             .bind(&query)
             .bind(&pattern)

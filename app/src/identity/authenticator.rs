@@ -506,13 +506,13 @@ impl Authenticator {
     /// Ends the session this request came with (cookie or JWT). Other credentials have no
     /// session to end.
     pub async fn end_session(&self, principal: &Principal, meta: &RequestMeta) -> Result<(), AppError> {
+        let user_id = principal.user_id()?;
         let (Via::Cookie { session_id } | Via::Jwt { session_id }) = principal.via else {
             return Err(AppError::invalid(
                 "session",
                 "this request has no session to sign out of",
             ));
         };
-        let user_id = principal.user_id()?;
         self.0.db.revoke_session(user_id, session_id).await?;
         self.audit(
             Some(user_id),

@@ -19,7 +19,8 @@ use crate::ui::{
 #[derive(Clone, Copy)]
 pub struct ViewerResource(pub Resource<Result<Viewer, AppError>>);
 
-/// The viewer, once loaded (`None` while loading or on error).
+/// The viewer, once loaded (`None` while loading or on error). Read it inside a
+/// `<Transition>`, so server and browser render the same thing.
 pub fn use_viewer() -> Signal<Option<Viewer>> {
     let ViewerResource(viewer) = expect_context();
     Signal::derive(move || viewer.get().and_then(Result::ok))
@@ -50,11 +51,11 @@ pub fn LoginPage() -> impl IntoView {
         <div class="mx-auto mt-8 max-w-sm space-y-6">
             <div class="text-center">
                 <h1 class="text-2xl font-semibold tracking-tight">"Sign in to Heimdall"</h1>
-                {move || viewer.get().and_then(|v| v.user).map(|u| view! {
+                <Transition fallback=|| ()>{move || viewer.get().and_then(|v| v.user).map(|u| view! {
                     <p class="mt-2 text-sm text-slate-500" data-testid="already-signed-in">
                         "You are signed in as " <strong>{u.username}</strong> ". " <a class="text-indigo-600 hover:underline" href="/">"Go to the overview"</a>
                     </p>
-                })}
+                })}</Transition>
             </div>
             <FormError message=Signal::derive(provider_error)/>
             <Card title="">
@@ -68,7 +69,7 @@ pub fn LoginPage() -> impl IntoView {
                     </Button>
                 </ActionForm>
             </Card>
-            {move || viewer.get().map(|v| {
+            <Transition fallback=|| ()>{move || viewer.get().map(|v| {
                 let m = v.methods;
                 view! {
                     <div class="space-y-2">
@@ -87,7 +88,7 @@ pub fn LoginPage() -> impl IntoView {
                         </Show>
                     </div>
                 }
-            })}
+            })}</Transition>
         </div>
     }
 }

@@ -28,10 +28,7 @@ pub fn AppLayout(children: Children) -> impl IntoView {
     provide_context(ViewerResource(viewer));
     let viewer = use_viewer();
     let role = move || viewer.get().and_then(|v| v.user).map(|u| u.role);
-    let overview = Resource::new(
-        move || viewer.get().and_then(|v| v.user).map(|u| u.id),
-        |_| get_overview(),
-    );
+    let overview = Resource::new(move || location.pathname.get(), |_| get_overview());
     provide_context(OverviewResource(overview));
     view! {
         <div class="min-h-screen bg-slate-50 text-slate-900 dark:bg-slate-950 dark:text-slate-100">
@@ -42,6 +39,7 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                         "Heimdall"
                     </a>
                     <ul class="flex gap-1 text-sm" data-testid="main-nav">
+                        <Transition fallback=|| ()>
                         {move || NAV_SECTIONS
                             .iter()
                             .filter(|(_, _, least)| least.is_none_or(|least| role().is_some_and(|r| r >= least)))
@@ -56,11 +54,12 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                                 </li>
                             })
                             .collect_view()}
+                        </Transition>
                     </ul>
-                    <div class="ml-auto flex items-center gap-3"><UserMenu/><ThemeToggle/></div>
+                    <div class="ml-auto flex items-center gap-3"><Transition fallback=|| ()><UserMenu/></Transition><ThemeToggle/></div>
                 </nav>
             </header>
-            <AuthOffBanner/>
+            <Transition fallback=|| ()><AuthOffBanner/></Transition>
             <NotConfiguredBanner overview/>
             <main class="mx-auto max-w-7xl px-4 py-6">{children()}</main>
             <ToastHost/>

@@ -2,9 +2,12 @@
 
 use std::net::SocketAddr;
 
+use app::db::NewUser;
 use app::db::testing::{TempDbFile, fresh_database_url};
+use app::identity::{Role, hash_password};
 use heimdall::config::Config;
 use heimdall::startup::{Application, BootstrapAdmin};
+use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -29,13 +32,73 @@ impl TestApp {
 
     /// Calls a server function the way the browser does (form-encoded POST).
     pub async fn server_fn(&self, name: &str) -> reqwest::Response {
-        self.client
-            .post(self.url(&format!("/_srv/{name}")))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("")
-            .send()
+        call_server_fn(&self.client, &self.url(&format!("/_srv/{name}")), "").await
+    }
+
+    /// Signs this app's own client in as the bootstrap admin.
+    pub async fn sign_in_as_admin(&self) {
+        let admin = self
+            .bootstrap_admin
+            .as_ref()
+            .expect("the bootstrap admin of this start");
+        let response = sign_in(
+            &self.client,
+            &self.url("/auth/cookie/login"),
+            &admin.username,
+            admin.password.expose_secret(),
+        )
+        .await;
+        assert_eq!(response.status(), 204, "admin sign-in");
+    }
+
+    /// Creates a user with a password straight in the database, optionally in a tenant.
+    pub async fn create_user(&self, username: &str, role: Role, tenant: Option<&str>) -> TestUser {
+        let password = format!("{username}-password-123");
+        let hash = hash_password(SecretString::from(password.clone()))
             .await
-            .expect("request")
+            .expect("hash");
+        let row = self
+            .state
+            .db
+            .insert_user(&NewUser {
+                username: username.to_owned(),
+                email: Some(format!("{username}@example.test")),
+                display_name: username.to_owned(),
+                password_hash: Some(hash),
+                role,
+            })
+            .await
+            .expect("insert user");
+        if let Some(slug) = tenant {
+            let tenant = match self.state.db.find_tenant_by_slug(slug).await {
+                Ok(t) => t,
+                Err(_) => self.state.db.insert_tenant(slug, slug).await.expect("tenant"),
+            };
+            self.state
+                .db
+                .set_memberships(row.id, &[tenant.id])
+                .await
+                .expect("membership");
+        }
+        TestUser {
+            id: row.id,
+            username: username.to_owned(),
+            password,
+        }
+    }
+
+    /// A fresh client signed in (cookie session) as `user`.
+    pub async fn client_for(&self, user: &TestUser) -> reqwest::Client {
+        let client = new_client();
+        let response = sign_in(
+            &client,
+            &self.url("/auth/cookie/login"),
+            &user.username,
+            &user.password,
+        )
+        .await;
+        assert_eq!(response.status(), 204, "sign-in of {}", user.username);
+        client
     }
 
     /// Asks the server to stop and waits for it.
@@ -58,6 +121,46 @@ impl Drop for TestApp {
     }
 }
 
+/// A user made by `TestApp::create_user`.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i64,
+    pub username: String,
+    pub password: String,
+}
+
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("client")
+}
+
+pub async fn call_server_fn(client: &reqwest::Client, url: &str, body: &str) -> reqwest::Response {
+    client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("request")
+}
+
+pub async fn sign_in(
+    client: &reqwest::Client,
+    url: &str,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    client
+        .post(url)
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .expect("request")
+}
+
 /// A configuration for tests: a fresh database, port 0, no cluster unless a test adds one.
 pub async fn test_config() -> (Config, TempDbFile) {
     let (url, file) = fresh_database_url().await;
@@ -66,6 +169,9 @@ pub async fn test_config() -> (Config, TempDbFile) {
     config.server.port = 0;
     config.kubernetes.enabled = false;
     config.server.shutdown_timeout_secs = 5;
+    if let Ok(dir) = std::env::var("HEIMDALL_TEST_LOG_DIR") {
+        capture_logs(&dir);
+    }
     (config, file)
 }
 
@@ -88,11 +194,7 @@ pub async fn spawn_app_with(config: Config, file: TempDbFile) -> TestApp {
     let handle = tokio::spawn(app.run_until_stopped(async move {
         let _ = rx.await;
     }));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .expect("client");
+    let client = new_client();
     TestApp {
         addr,
         client,
@@ -103,4 +205,20 @@ pub async fn spawn_app_with(config: Config, file: TempDbFile) -> TestApp {
         handle: Some(handle),
         _file: file,
     }
+}
+
+/// Sends this test process's logs (debug level) to a file the test command greps for secrets.
+fn capture_logs(dir: &str) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let path = std::path::Path::new(dir).join(format!("rust-tests-{}.log", std::process::id()));
+        let Ok(file) = std::fs::File::create(&path) else {
+            panic!("cannot write {}", path.display());
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,hyper=info,h2=info,rustls=info,tower=info")
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+    });
 }

@@ -88,6 +88,7 @@ async fn with_its_service_account_heimdall_is_connected_and_ready() {
     config.kubernetes.enabled = true;
     config.kubernetes.kubeconfig = Some(service_account_kubeconfig());
     let app = spawn_app_with(config, file).await;
+    app.sign_in_as_admin().await;
 
     let (status, body) = readyz_becomes(&app, 200).await;
     assert_eq!(status, 200, "{body}");

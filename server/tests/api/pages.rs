@@ -3,6 +3,7 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn the_home_page_renders_on_the_server_with_true_facts() {
     let app = spawn_app().await;
+    app.sign_in_as_admin().await;
     let response = app.get("/").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
@@ -55,6 +56,7 @@ async fn every_response_carries_a_request_id_and_keeps_a_given_one() {
 #[tokio::test]
 async fn pages_are_compressed_when_the_client_accepts_it() {
     let app = spawn_app().await;
+    app.sign_in_as_admin().await;
     let response = app
         .client
         .get(app.url("/"))
@@ -73,4 +75,33 @@ async fn stopping_the_server_finishes_cleanly_and_closes_the_port() {
     app.stop().await.expect("graceful stop");
     let refused = reqwest::Client::new().get(app.url("/livez")).send().await;
     assert!(refused.is_err(), "the port must be closed after shutdown");
+}
+
+#[tokio::test]
+async fn a_signed_out_browser_is_sent_to_the_login_page_and_back() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/admin/users?q=a"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        response.headers()["location"],
+        "/login?next=%2Fadmin%2Fusers%3Fq%3Da"
+    );
+    let login = app
+        .client
+        .get(app.url("/login"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(login.status(), 200);
+    let html = login.text().await.expect("body");
+    assert!(html.contains("Sign in to Heimdall"), "login page");
+    // No provider is configured here, so no provider button is offered.
+    assert!(!html.contains("Sign in with Google") && !html.contains("Sign in with Keycloak"));
 }

@@ -5,6 +5,7 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn check_database_round_trips_to_the_database() {
     let app = spawn_app().await;
+    app.sign_in_as_admin().await;
     let response = app.server_fn("check_database").await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("JSON");
@@ -20,6 +21,7 @@ async fn check_database_round_trips_to_the_database() {
 #[tokio::test]
 async fn get_overview_reports_that_no_cluster_is_configured() {
     let app = spawn_app().await;
+    app.sign_in_as_admin().await;
     let body: Value = app.server_fn("get_overview").await.json().await.expect("JSON");
     assert_eq!(body["cluster"]["state"], "not_configured");
     assert_eq!(body["build"]["version"], env!("CARGO_PKG_VERSION"));

@@ -1,0 +1,296 @@
+//! The authorization matrix: every server function and REST route × {anonymous, viewer,
+//! developer, admin, member of another tenant} → the status it must answer. One table; a server
+//! function missing from it fails `every_server_function_is_in_the_matrix`, so new endpoints
+//! join it.
+
+use std::collections::BTreeSet;
+
+use app::identity::Role;
+
+use crate::helpers::{TestApp, new_client, spawn_app};
+
+/// Callers, in the order of each row's statuses.
+const CALLERS: [&str; 5] = ["anonymous", "viewer", "developer", "admin", "other tenant"];
+
+struct Case {
+    method: &'static str,
+    path: &'static str,
+    /// Form body for server functions, JSON for REST; `{target}`, `{victim}` and `{alpha}` are filled in.
+    body: &'static str,
+    /// Statuses for anonymous, viewer (tenant alpha), developer (tenant alpha), admin, developer
+    /// of tenant beta.
+    expect: [u16; 5],
+    /// Ends the caller's session: run with a fresh sign-in.
+    ends_session: bool,
+}
+
+const fn sf(path: &'static str, body: &'static str, expect: [u16; 5]) -> Case {
+    Case {
+        method: "POST",
+        path,
+        body,
+        expect,
+        ends_session: false,
+    }
+}
+
+const fn rest(method: &'static str, path: &'static str, body: &'static str, expect: [u16; 5]) -> Case {
+    Case {
+        method,
+        path,
+        body,
+        expect,
+        ends_session: false,
+    }
+}
+
+const fn ending(method: &'static str, path: &'static str, expect: [u16; 5]) -> Case {
+    Case {
+        method,
+        path,
+        body: "",
+        expect,
+        ends_session: true,
+    }
+}
+
+const EVERYONE: [u16; 5] = [200, 200, 200, 200, 200];
+const SIGNED_IN: [u16; 5] = [401, 200, 200, 200, 200];
+const ADMIN_ONLY: [u16; 5] = [401, 403, 403, 200, 403];
+
+const MATRIX: &[Case] = &[
+    // Home
+    sf("/_srv/get_viewer", "", EVERYONE),
+    sf("/_srv/get_overview", "", SIGNED_IN),
+    sf("/_srv/check_database", "", SIGNED_IN),
+    // Sign-in (wrong credentials for everyone; registration is off)
+    sf(
+        "/_srv/login",
+        "username=nobody-one&password=wrong-password",
+        [401; 5],
+    ),
+    sf(
+        "/_srv/register_account",
+        "email=x%40example.com&password=long-enough",
+        [404; 5],
+    ),
+    // Own account
+    sf("/_srv/get_my_account", "", SIGNED_IN),
+    sf("/_srv/update_my_profile", "display_name=Someone", SIGNED_IN),
+    sf(
+        "/_srv/change_my_password",
+        "current_password=wrong&new_password=another-long-one",
+        [401, 422, 422, 422, 422],
+    ),
+    sf("/_srv/list_my_links", "", SIGNED_IN),
+    sf("/_srv/list_my_sessions", "", SIGNED_IN),
+    sf("/_srv/revoke_my_session", "id=999999", [401, 404, 404, 404, 404]),
+    sf("/_srv/list_my_tokens", "", SIGNED_IN),
+    sf("/_srv/create_my_token", "name=matrix&scope=read", SIGNED_IN),
+    sf("/_srv/revoke_my_token", "id=999999", [401, 404, 404, 404, 404]),
+    // Administration
+    sf("/_srv/list_users", "query=", ADMIN_ONLY),
+    sf(
+        "/_srv/create_user",
+        "form[username]=made-by-matrix&form[role]=viewer",
+        ADMIN_ONLY,
+    ),
+    sf("/_srv/set_user_role", "id={target}&role=developer", ADMIN_ONLY),
+    sf("/_srv/set_user_active", "id={target}&active=true", ADMIN_ONLY),
+    sf("/_srv/reset_user_password", "id={target}", ADMIN_ONLY),
+    sf(
+        "/_srv/set_user_tenants",
+        "id={target}&tenant_ids[0]={alpha}",
+        ADMIN_ONLY,
+    ),
+    sf("/_srv/list_tenants", "", ADMIN_ONLY),
+    sf(
+        "/_srv/create_tenant",
+        "slug=made-by-matrix&name=Matrix",
+        ADMIN_ONLY,
+    ),
+    sf("/_srv/list_audit", "filter[action]=login", ADMIN_ONLY),
+    // Tenant-scoped: members of alpha and admins
+    sf(
+        "/_srv/list_tenant_members",
+        "slug=alpha",
+        [401, 200, 200, 200, 403],
+    ),
+    // REST: the seeds' paths
+    rest("GET", "/users/me", "", SIGNED_IN),
+    rest("PATCH", "/users/me", r#"{"display_name":"Someone"}"#, SIGNED_IN),
+    rest("GET", "/users/{target}", "", ADMIN_ONLY),
+    rest(
+        "PATCH",
+        "/users/{target}",
+        r#"{"display_name":"Target"}"#,
+        ADMIN_ONLY,
+    ),
+    rest("DELETE", "/users/{victim}", "", [401, 403, 403, 204, 403]),
+    rest("POST", "/auth/jwt/login", "", [422; 5]),
+    rest("POST", "/auth/cookie/login", "", [422; 5]),
+    rest(
+        "POST",
+        "/auth/login",
+        r#"{"username":"nobody-two","password":"wrong-password"}"#,
+        [401; 5],
+    ),
+    rest(
+        "POST",
+        "/auth/register",
+        r#"{"email":"x@example.com","password":"long-enough"}"#,
+        [404; 5],
+    ),
+    rest("GET", "/auth/google/authorize", "", [404; 5]),
+    rest("GET", "/auth/keycloak/login", "", [404; 5]),
+    rest("GET", "/auth/google/callback?code=x&state=y", "", [404; 5]),
+    rest("GET", "/healthz", "", EVERYONE),
+    rest("GET", "/readyz", "", EVERYONE),
+    rest("GET", "/version", "", EVERYONE),
+    // Pages: a signed-out browser is sent to the login page; data stays behind the functions.
+    rest("PAGE", "/", "", [303, 200, 200, 200, 200]),
+    rest("PAGE", "/account", "", [303, 200, 200, 200, 200]),
+    rest("PAGE", "/admin/users", "", [303, 200, 200, 200, 200]),
+    rest("PAGE", "/login", "", EVERYONE),
+    // Ending a session (fresh sign-in per caller)
+    ending("POST", "/_srv/logout", [401, 200, 200, 200, 200]),
+    ending("POST", "/_srv/logout_everywhere", SIGNED_IN),
+    ending("POST", "/auth/cookie/logout", [401, 204, 204, 204, 204]),
+    ending("POST", "/auth/jwt/logout", [401, 204, 204, 204, 204]),
+];
+
+struct World {
+    callers: Vec<Option<crate::helpers::TestUser>>,
+    target: i64,
+    victim: i64,
+    alpha: i64,
+}
+
+async fn world(app: &TestApp) -> World {
+    let viewer = app
+        .create_user("matrix-viewer", Role::Viewer, Some("alpha"))
+        .await;
+    let developer = app
+        .create_user("matrix-developer", Role::Developer, Some("alpha"))
+        .await;
+    let admin = app.create_user("matrix-admin", Role::Admin, None).await;
+    let other = app
+        .create_user("matrix-other", Role::Developer, Some("beta"))
+        .await;
+    let target = app.create_user("matrix-target", Role::Viewer, None).await;
+    let victim = app.create_user("matrix-victim", Role::Viewer, None).await;
+    let alpha = app.state.db.find_tenant_by_slug("alpha").await.expect("alpha").id;
+    World {
+        callers: vec![None, Some(viewer), Some(developer), Some(admin), Some(other)],
+        target: target.id,
+        victim: victim.id,
+        alpha,
+    }
+}
+
+async fn client_as(app: &TestApp, who: Option<&crate::helpers::TestUser>) -> reqwest::Client {
+    match who {
+        Some(user) => app.client_for(user).await,
+        None => new_client(),
+    }
+}
+
+async fn send(app: &TestApp, client: &reqwest::Client, case: &Case, w: &World) -> (u16, String) {
+    let fill = |s: &str| {
+        s.replace("{target}", &w.target.to_string())
+            .replace("{victim}", &w.victim.to_string())
+            .replace("{alpha}", &w.alpha.to_string())
+    };
+    let url = app.url(&fill(case.path));
+    let body = fill(case.body);
+    let request = match case.method {
+        "PAGE" => client.get(url).header("accept", "text/html"),
+        "GET" => client.get(url),
+        "DELETE" => client.delete(url),
+        "PATCH" => client
+            .patch(url)
+            .header("content-type", "application/json")
+            .body(body),
+        _ if case.path.starts_with("/_srv/") => client
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body),
+        _ => client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body),
+    };
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn every_route_answers_each_caller_as_the_matrix_says() {
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let mut signed_in = Vec::new();
+    for who in &w.callers {
+        signed_in.push(client_as(&app, who.as_ref()).await);
+    }
+    let mut failures = Vec::new();
+    for case in MATRIX {
+        for (i, who) in w.callers.iter().enumerate() {
+            let fresh;
+            let client = if case.ends_session {
+                fresh = client_as(&app, who.as_ref()).await;
+                &fresh
+            } else {
+                &signed_in[i]
+            };
+            let (status, body) = send(&app, client, case, &w).await;
+            if status != case.expect[i] {
+                failures.push(format!(
+                    "{} {} as {}: expected {}, got {status}: {}",
+                    case.method,
+                    case.path,
+                    CALLERS[i],
+                    case.expect[i],
+                    body.chars().take(200).collect::<String>()
+                ));
+            }
+            // Whatever the answer, no secret material rides on it.
+            assert!(!body.contains("$argon2"), "{} leaked a password hash", case.path);
+            assert!(!body.contains("hms_"), "{} leaked a session id", case.path);
+            if status >= 400 && case.method != "PAGE" {
+                assert!(
+                    serde_json::from_str::<serde_json::Value>(&body).is_ok_and(|v| v.get("error").is_some()),
+                    "{} {} as {}: an error answers with a JSON body naming it, got {body:?}",
+                    case.method,
+                    case.path,
+                    CALLERS[i]
+                );
+            }
+            assert_ne!(status, 500, "{} as {}", case.path, CALLERS[i]);
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_server_function_is_in_the_matrix() {
+    let registered: BTreeSet<&str> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path)
+        .collect();
+    let covered: BTreeSet<&str> = MATRIX
+        .iter()
+        .map(|c| c.path)
+        .filter(|p| p.starts_with("/_srv/"))
+        .collect();
+    let missing: Vec<_> = registered.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "server functions missing from MATRIX: {missing:?}"
+    );
+    assert!(registered.len() >= 20, "the registry was read: {registered:?}");
+}
