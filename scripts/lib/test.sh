@@ -9,6 +9,8 @@ KEYCLOAK_DIR=""
 KEYCLOAK_STARTER=""
 SERVER_PID=""
 TEST_LOG=""
+# Chosen before the Google stand-in starts, so it can register the browser tests' callback.
+E2E_PORT=""
 
 cleanup() {
   local rc=$?
@@ -129,7 +131,7 @@ start_google_standin() {
   # Nothing listens there: tests stop at the redirect and read the code from it.
   export HEIMDALL_TEST_GOOGLE_REDIRECT_URI="http://127.0.0.1:9/auth/google/callback"
   PORT=$port GOOGLE_CLIENT_ID=$HEIMDALL_TEST_GOOGLE_CLIENT_ID GOOGLE_CLIENT_SECRET=$HEIMDALL_TEST_GOOGLE_CLIENT_SECRET \
-    GOOGLE_REDIRECT_URIS=$HEIMDALL_TEST_GOOGLE_REDIRECT_URI node "$ROOT/end2end/peers/google-oidc.mjs" >"$dir/log" 2>&1 &
+    GOOGLE_REDIRECT_URIS="$HEIMDALL_TEST_GOOGLE_REDIRECT_URI,http://127.0.0.1:${E2E_PORT:-9}/auth/google/callback" node "$ROOT/end2end/peers/google-oidc.mjs" >"$dir/log" 2>&1 &
   GOOGLE_PID=$!
   if ! wait_http_ok "$HEIMDALL_TEST_GOOGLE_ISSUER/.well-known/openid-configuration" 30; then
     tail -n 30 "$dir/log" >&2

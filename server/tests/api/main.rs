@@ -7,5 +7,6 @@ mod bootstrap;
 mod health;
 mod helpers;
 mod kubernetes;
+mod oauth;
 mod pages;
 mod server_fns;

@@ -1,0 +1,324 @@
+//! Google and Keycloak sign-in through Heimdall's own routes, against the real peers the test
+//! command starts: the Google stand-in (npm oidc-provider at Google's paths) and Keycloak with
+//! the `heimdall` realm. The provider's own login pages are filled in over HTTP here; the
+//! browser tests do the same in Chromium.
+
+use serde_json::Value;
+
+use app::admin::{AuditFilter, Outcome};
+use app::identity::Role;
+use app::testing::{GoogleStandIn, KeycloakRealm};
+
+use crate::helpers::{TestApp, new_client, spawn_app_with, test_config};
+
+async fn google_app(allowed_domains: Vec<String>) -> TestApp {
+    let g = GoogleStandIn::from_env();
+    let (mut config, file) = test_config().await;
+    config.auth.google_client_id = Some(g.client_id);
+    config.auth.google_client_secret = Some(g.client_secret.into());
+    config.auth.google_issuer = g.issuer;
+    // Registered with the stand-in; nothing listens there, the test carries the code over.
+    config.auth.redirect_url = Some(g.redirect_uri);
+    config.auth.allowed_domains = allowed_domains;
+    spawn_app_with(config, file).await
+}
+
+async fn keycloak_app() -> TestApp {
+    let k = KeycloakRealm::from_env();
+    let (mut config, file) = test_config().await;
+    config.auth.keycloak.issuer = Some(k.issuer);
+    config.auth.keycloak.client_id = k.client_id;
+    config.auth.keycloak.client_secret = Some(k.client_secret.into());
+    spawn_app_with(config, file).await
+}
+
+/// The provider's first `<form action="...">`.
+fn form_action(html: &str) -> String {
+    let start = html.find("action=\"").expect("a form on the provider's page") + "action=\"".len();
+    let end = html[start..].find('"').expect("closing quote") + start;
+    html[start..end].replace("&amp;", "&")
+}
+
+/// A browser-like client that stops when the provider sends it back to `callback_prefix`.
+fn browser_until(callback_prefix: String) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.url().as_str().starts_with(&callback_prefix) {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+        .expect("client")
+}
+
+/// Starts at Heimdall's `/auth/{provider}/login`, signs in on the provider's pages with `fields`
+/// (then consents, for the stand-in), and returns the callback URL the provider redirected to,
+/// rewritten onto Heimdall's address.
+async fn through_provider(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    provider: &str,
+    fields: &[(&str, &str)],
+) -> String {
+    // Heimdall answers 303 to the provider; the client follows it to the provider's login page.
+    let mut response = browser
+        .get(app.url(&format!("/auth/{provider}/login?next=/account")))
+        .send()
+        .await
+        .expect("start");
+    let at = response.url().as_str().to_owned();
+    assert!(
+        !at.starts_with(&app.url("")),
+        "Heimdall sends the browser to {provider}: {at}"
+    );
+    let mut form: Vec<(&str, &str)> = fields.to_vec();
+    for _ in 0..4 {
+        if response.status().is_redirection() {
+            break;
+        }
+        let base = response.url().clone();
+        let html = response.text().await.expect("page");
+        let action = base.join(&form_action(&html)).expect("form URL");
+        response = browser.post(action).form(&form).send().await.expect("form post");
+        form = vec![("prompt", "consent")];
+    }
+    let back = url::Url::parse(response.headers()["location"].to_str().expect("location")).expect("URL");
+    // Google's redirect URI is a placeholder port; the callback itself is Heimdall's.
+    format!("{}?{}", app.url(back.path()), back.query().unwrap_or_default())
+}
+
+async fn finish(browser: &reqwest::Client, callback: &str) -> reqwest::Response {
+    browser
+        .get(callback)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("callback")
+}
+
+async fn audit(app: &TestApp, action: &str) -> Vec<app::admin::AuditEntry> {
+    app.state
+        .db
+        .list_audit(&AuditFilter {
+            action: action.to_owned(),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("audit")
+}
+
+#[tokio::test]
+async fn google_sign_in_creates_a_linked_viewer_with_a_session_and_a_state_cannot_be_replayed() {
+    let app = google_app(Vec::new()).await;
+    let browser = browser_until(GoogleStandIn::from_env().redirect_uri);
+    let callback = through_provider(
+        &app,
+        &browser,
+        "google",
+        &[("prompt", "login"), ("login", "ada"), ("password", "x")],
+    )
+    .await;
+    let done = finish(&browser, &callback).await;
+    assert_eq!(done.status(), 200);
+    let set_cookies: Vec<String> = done
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().expect("ascii").to_owned())
+        .collect();
+    assert!(
+        set_cookies.iter().any(|c| c.starts_with("heimdall_auth=hms_")),
+        "{set_cookies:?}"
+    );
+    let body: Value = done.json().await.expect("JSON");
+    assert_eq!(body["token_type"], "bearer");
+
+    let me: Value = browser
+        .get(app.url("/users/me"))
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(me["email"], "ada@gmail.test");
+    assert_eq!(me["role"], "viewer");
+    let links = app
+        .state
+        .db
+        .list_links(me["id"].as_i64().expect("id"))
+        .await
+        .expect("links");
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].provider, "google");
+    assert_eq!(audit(&app, "login.google").await[0].outcome, Outcome::Success);
+
+    // The same callback again: the state was used up.
+    let replay = finish(&browser, &callback).await;
+    assert_eq!(replay.status(), 422);
+    let body: Value = replay.json().await.expect("JSON");
+    assert_eq!(body["field"], "state");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("already used")),
+        "{body}"
+    );
+    assert_eq!(audit(&app, "oauth.state_rejected").await.len(), 1);
+
+    // A second sign-in finds the same user through the link.
+    let again = through_provider(
+        &app,
+        &browser,
+        "google",
+        &[("prompt", "login"), ("login", "ada"), ("password", "x")],
+    )
+    .await;
+    assert_eq!(finish(&browser, &again).await.status(), 200);
+    assert_eq!(app.state.db.count_users().await.expect("count"), 2, "admin + ada");
+}
+
+#[tokio::test]
+async fn a_callback_carried_to_another_browser_is_refused() {
+    let app = google_app(Vec::new()).await;
+    let browser = browser_until(GoogleStandIn::from_env().redirect_uri);
+    let callback = through_provider(
+        &app,
+        &browser,
+        "google",
+        &[("prompt", "login"), ("login", "bea"), ("password", "x")],
+    )
+    .await;
+    let elsewhere = finish(&new_client(), &callback).await;
+    assert_eq!(elsewhere.status(), 422);
+    let body: Value = elsewhere.json().await.expect("JSON");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("another browser")),
+        "{body}"
+    );
+    // A browser asking for a page gets a readable page with the same status.
+    let html = new_client()
+        .get(&callback)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(html.status(), 422);
+    assert!(html.text().await.expect("body").contains("Sign-in failed"));
+}
+
+#[tokio::test]
+async fn google_sign_in_respects_the_allow_list() {
+    let app = google_app(vec!["example.com".into()]).await;
+    let browser = browser_until(GoogleStandIn::from_env().redirect_uri);
+    let callback = through_provider(
+        &app,
+        &browser,
+        "google",
+        &[("prompt", "login"), ("login", "cyd"), ("password", "x")],
+    )
+    .await;
+    let refused = finish(&browser, &callback).await;
+    assert_eq!(refused.status(), 403);
+    let body: Value = refused.json().await.expect("JSON");
+    assert_eq!(body["message"], "cyd@gmail.test is not allowed to sign in here");
+    assert_eq!(
+        app.state.db.count_users().await.expect("count"),
+        1,
+        "nobody was created"
+    );
+    let denied = audit(&app, "login.google").await;
+    assert_eq!(denied[0].outcome, Outcome::Denied);
+}
+
+#[tokio::test]
+async fn the_authorize_route_answers_the_seeds_json() {
+    let app = google_app(Vec::new()).await;
+    let response = new_client()
+        .get(app.url("/auth/google/authorize"))
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["set-cookie"]
+            .to_str()
+            .expect("ascii")
+            .starts_with("heimdall_oauth=")
+    );
+    let body: Value = response.json().await.expect("JSON");
+    let url = body["authorization_url"].as_str().expect("authorization_url");
+    assert!(
+        url.starts_with(&GoogleStandIn::from_env().issuer) && url.contains("/o/oauth2/v2/auth?"),
+        "{url}"
+    );
+    for part in [
+        "code_challenge_method=S256",
+        "code_challenge=",
+        "nonce=",
+        "state=",
+        "scope=openid+email+profile",
+    ] {
+        assert!(url.contains(part), "{part} in {url}");
+    }
+}
+
+#[tokio::test]
+async fn keycloak_users_land_with_their_mapped_roles() {
+    let app = keycloak_app().await;
+    // dave already has a local account with his email: the first Keycloak sign-in links it
+    // and takes the role from Keycloak.
+    let local = app.create_user("dave", Role::Viewer, None).await;
+    app.state
+        .db
+        .update_user(
+            local.id,
+            &app::db::UserPatch {
+                email: Some(Some("dave@heimdall.test".into())),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("email");
+    for (user, password, role) in [
+        ("alice-admin", "alice-password", "admin"),
+        ("dave-developer", "dave-password", "developer"),
+        ("vera-viewer", "vera-password", "viewer"),
+    ] {
+        let browser = browser_until(app.url("/auth/keycloak/callback"));
+        let callback = through_provider(
+            &app,
+            &browser,
+            "keycloak",
+            &[("username", user), ("password", password)],
+        )
+        .await;
+        let done = finish(&browser, &callback).await;
+        assert_eq!(done.status(), 200, "{user}");
+        let me: Value = browser
+            .get(app.url("/users/me"))
+            .send()
+            .await
+            .expect("me")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(me["role"], role, "{user}: {me}");
+    }
+    let dave = app.state.db.find_user(local.id).await.expect("dave");
+    assert_eq!(
+        dave.role,
+        Role::Developer,
+        "linked, and the role synced from Keycloak"
+    );
+    assert_eq!(
+        app.state.db.list_links(local.id).await.expect("links")[0].provider,
+        "keycloak"
+    );
+    assert_eq!(audit(&app, "user.role_changed").await.len(), 1);
+}
