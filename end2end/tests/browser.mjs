@@ -32,3 +32,29 @@ export async function openHydrated(context, path = '/') {
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
   return { page, errors };
 }
+
+/** A fresh browser (no shared cookies between its contexts); the caller closes it. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: FLAGS,
+  });
+}
+
+/** The bootstrap admin the test command read from the server's first-start message. */
+export const ADMIN = {
+  username: process.env.HEIMDALL_E2E_ADMIN_USERNAME ?? 'admin',
+  password: process.env.HEIMDALL_E2E_ADMIN_PASSWORD,
+};
+
+/** Signs in on Heimdall's login page with a password; resolves on the page after sign-in. */
+export async function signInWithPassword(context, username, password, path = '/') {
+  const { page, errors } = await openHydrated(context, path);
+  await page.waitForURL(/\/login/);
+  await page.fill('input[name="username"]', username);
+  await page.fill('input[name="password"]', password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('user-name').waitFor({ timeout: 15_000 });
+  return { page, errors };
+}

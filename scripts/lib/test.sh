@@ -149,27 +149,45 @@ run_logged() {
 rust_tests() {
   local backend=$1
   step "Rust tests on $backend"
-  HEIMDALL_TEST_DATABASE=$backend run_logged cargo test -p app -p heimdall --features app/test-support
+  # The integration tests write their logs (debug level) here for the secret scan.
+  HEIMDALL_TEST_DATABASE=$backend HEIMDALL_TEST_LOG_DIR="$TEST_TMP/logs" \
+    run_logged cargo test -p app -p heimdall --features app/test-support
 }
 
 browser_tests() {
   step "build the site (release)"
   cargo leptos build --release
   step "browser tests (Chromium)"
-  local port
-  port=$(free_port)
+  local port=$E2E_PORT
+  # Both providers configured, as a real installation would be; debug logs for the secret scan.
   HEIMDALL_DATABASE_URL="sqlite:$TEST_TMP/e2e.db" HEIMDALL_SERVER__PORT=$port HEIMDALL_KUBERNETES__ENABLED=false \
+    HEIMDALL_LOG__LEVEL=debug \
+    HEIMDALL_AUTH__GOOGLE_ISSUER="$HEIMDALL_TEST_GOOGLE_ISSUER" \
+    HEIMDALL_AUTH__GOOGLE_CLIENT_ID="$HEIMDALL_TEST_GOOGLE_CLIENT_ID" \
+    HEIMDALL_AUTH__GOOGLE_CLIENT_SECRET="$HEIMDALL_TEST_GOOGLE_CLIENT_SECRET" \
+    HEIMDALL_AUTH__KEYCLOAK__ISSUER="$HEIMDALL_TEST_KEYCLOAK_ISSUER" \
+    HEIMDALL_AUTH__KEYCLOAK__CLIENT_ID="$HEIMDALL_TEST_KEYCLOAK_CLIENT_ID" \
+    HEIMDALL_AUTH__KEYCLOAK__CLIENT_SECRET="$HEIMDALL_TEST_KEYCLOAK_CLIENT_SECRET" \
     "$CARGO_TARGET_DIR/release/heimdall" serve >"$TEST_TMP/e2e-server.log" 2>&1 &
   SERVER_PID=$!
   if ! wait_http_ok "http://127.0.0.1:$port/readyz" 60; then
     tail -n 40 "$TEST_TMP/e2e-server.log" >&2
     die "Heimdall did not become ready on port $port"
   fi
+  # The first start prints the admin's password once; the browser tests sign in with it.
+  export HEIMDALL_E2E_ADMIN_PASSWORD
+  HEIMDALL_E2E_ADMIN_PASSWORD=$(sed -n 's/^    password: //p' "$TEST_TMP/e2e-server.log" | head -n 1)
+  [ -n "$HEIMDALL_E2E_ADMIN_PASSWORD" ] || die "no first-start admin password in the server log"
   HEIMDALL_E2E_URL="http://127.0.0.1:$port" run_logged node --test end2end/tests/
   kill -TERM "$SERVER_PID"
   wait "$SERVER_PID" || die "Heimdall did not stop cleanly on SIGTERM (log: see above)"
   SERVER_PID=""
   grep -q "stopped" "$TEST_TMP/e2e-server.log" || die "no graceful-shutdown line in the server log"
+}
+
+secret_scan() {
+  step "secret scan of every captured log"
+  run_logged bash "$ROOT/scripts/lib/secret-scan.sh" "$TEST_TMP"/logs/*.log "$TEST_TMP/e2e-server.log"
 }
 
 # One closing line for the whole run, summing cargo's and node's counts.
@@ -189,6 +207,7 @@ run_all_tests() {
   TEST_TMP=$(mktemp -d)
   chmod 755 "$TEST_TMP"
   TEST_LOG="$TEST_TMP/tests.log"
+  mkdir -p "$TEST_TMP/logs"
   ensure_build_tools
   ensure_test_peers
 
@@ -211,12 +230,14 @@ run_all_tests() {
   echo "PostgreSQL on 127.0.0.1:$pg_port (data in $PG_DIR)"
 
   start_kubernetes
+  E2E_PORT=$(free_port)
   start_google_standin
   finish_keycloak
 
   rust_tests sqlite
   rust_tests postgres
   browser_tests
+  secret_scan
 
   step "summary"
   summarize

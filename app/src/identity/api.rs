@@ -98,7 +98,7 @@ pub async fn logout_everywhere() -> Result<u64, AppError> {
 #[server(prefix = "/_srv", endpoint = "get_my_account")]
 pub async fn get_my_account() -> Result<CurrentUser, AppError> {
     use super::{Permission, RequestContext};
-    let ctx = RequestContext::require(Permission::OwnAccount).await?;
+    let ctx = RequestContext::require(Permission::ViewOwnAccount).await?;
     let auth = &ctx.state.auth;
     auth.current_user(&auth.me(&ctx.principal).await?).await
 }
@@ -135,14 +135,14 @@ pub async fn change_my_password(current_password: String, new_password: String) 
 #[server(prefix = "/_srv", endpoint = "list_my_links")]
 pub async fn list_my_links() -> Result<Vec<LinkedIdentity>, AppError> {
     use super::{Permission, RequestContext};
-    let ctx = RequestContext::require(Permission::OwnAccount).await?;
+    let ctx = RequestContext::require(Permission::ViewOwnAccount).await?;
     Ok(ctx.state.db.list_links(ctx.principal.user_id()?).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "list_my_sessions")]
 pub async fn list_my_sessions() -> Result<Vec<SessionInfo>, AppError> {
     use super::{Permission, RequestContext};
-    let ctx = RequestContext::require(Permission::OwnAccount).await?;
+    let ctx = RequestContext::require(Permission::ViewOwnAccount).await?;
     ctx.state.auth.my_sessions(&ctx.principal).await
 }
 
@@ -159,7 +159,7 @@ pub async fn revoke_my_session(id: i64) -> Result<(), AppError> {
 #[server(prefix = "/_srv", endpoint = "list_my_tokens")]
 pub async fn list_my_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
     use super::{Permission, RequestContext};
-    let ctx = RequestContext::require(Permission::OwnAccount).await?;
+    let ctx = RequestContext::require(Permission::ViewOwnAccount).await?;
     ctx.state.auth.my_tokens(&ctx.principal).await
 }
 

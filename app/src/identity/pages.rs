@@ -74,12 +74,12 @@ pub fn LoginPage() -> impl IntoView {
                 view! {
                     <div class="space-y-2">
                         <Show when=move || m.google>
-                            <a href=move || provider_href("google") data-testid="login-google" class="flex w-full justify-center rounded-md bg-white px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:bg-slate-800 dark:ring-slate-600">
+                            <a href=move || provider_href("google") rel="external" data-testid="login-google" class="flex w-full justify-center rounded-md bg-white px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:bg-slate-800 dark:ring-slate-600">
                                 "Sign in with Google"
                             </a>
                         </Show>
                         <Show when=move || m.keycloak>
-                            <a href=move || provider_href("keycloak") data-testid="login-keycloak" class="flex w-full justify-center rounded-md bg-white px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:bg-slate-800 dark:ring-slate-600">
+                            <a href=move || provider_href("keycloak") rel="external" data-testid="login-keycloak" class="flex w-full justify-center rounded-md bg-white px-3 py-2 text-sm font-medium ring-1 ring-slate-300 hover:bg-slate-50 dark:bg-slate-800 dark:ring-slate-600">
                                 "Sign in with Keycloak"
                             </a>
                         </Show>

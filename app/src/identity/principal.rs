@@ -48,7 +48,9 @@ pub struct Principal {
 pub enum Permission {
     /// See operational state (overview, jobs). Anonymous when auth is disabled.
     Read,
-    /// Manage one's own account: profile, sessions, tokens. Needs a user.
+    /// See one's own account: profile, sessions, tokens. Needs a user; read tokens may.
+    ViewOwnAccount,
+    /// Change one's own account: profile, sessions, tokens. Needs a user.
     OwnAccount,
     /// Change operational state (deploy, approve): developers and admins.
     Operate,
@@ -92,13 +94,13 @@ impl Principal {
             scope: TokenScope::Read,
             ..
         } = self.via
-            && permission != Permission::Read
+            && !matches!(permission, Permission::Read | Permission::ViewOwnAccount)
         {
             return Err(AppError::forbidden("this API token is read-only"));
         }
         let allowed = match permission {
             Permission::Read => true,
-            Permission::OwnAccount => actor.id.is_some(),
+            Permission::ViewOwnAccount | Permission::OwnAccount => actor.id.is_some(),
             Permission::Operate => actor.role >= Role::Developer,
             Permission::Administer => actor.role == Role::Admin,
             Permission::Tenant(id) => actor.role == Role::Admin || self.tenant_ids.contains(&id),
@@ -107,7 +109,9 @@ impl Principal {
             return Ok(());
         }
         Err(AppError::forbidden(match permission {
-            Permission::OwnAccount => "the admin token has no account; sign in as a user",
+            Permission::ViewOwnAccount | Permission::OwnAccount => {
+                "the admin token has no account; sign in as a user"
+            }
             Permission::Operate => "this needs the developer or admin role",
             Permission::Administer => "this needs the admin role",
             Permission::Tenant(_) => "you are not a member of this tenant",
@@ -115,9 +119,9 @@ impl Principal {
         }))
     }
 
-    /// The signed-in user's id, for account operations.
+    /// The signed-in user's id, for account operations (their permission is checked apart).
     pub fn user_id(&self) -> Result<i64, AppError> {
-        self.authorize(Permission::OwnAccount)?;
+        self.authorize(Permission::ViewOwnAccount)?;
         self.actor
             .as_ref()
             .and_then(|a| a.id)
@@ -148,30 +152,34 @@ mod tests {
     #[test]
     fn the_permission_table_holds() {
         use Permission::*;
-        let perms = [Read, OwnAccount, Operate, Administer, Tenant(1)];
-        let cases: Vec<(&str, Principal, [u16; 5])> = vec![
+        let perms = [Read, ViewOwnAccount, OwnAccount, Operate, Administer, Tenant(1)];
+        let cases: Vec<(&str, Principal, [u16; 6])> = vec![
             (
                 "anonymous, auth on",
                 Principal::anonymous(true),
-                [401, 401, 401, 401, 401],
+                [401, 401, 401, 401, 401, 401],
             ),
             (
                 "anonymous, auth off",
                 Principal::anonymous(false),
-                [0, 401, 401, 401, 401],
+                [0, 401, 401, 401, 401, 401],
             ),
-            ("viewer", user(Role::Viewer, &[], COOKIE), [0, 0, 403, 403, 403]),
+            (
+                "viewer",
+                user(Role::Viewer, &[], COOKIE),
+                [0, 0, 0, 403, 403, 403],
+            ),
             (
                 "developer in tenant 1",
                 user(Role::Developer, &[1], COOKIE),
-                [0, 0, 0, 403, 0],
+                [0, 0, 0, 0, 403, 0],
             ),
             (
                 "developer in tenant 2",
                 user(Role::Developer, &[2], COOKIE),
-                [0, 0, 0, 403, 403],
+                [0, 0, 0, 0, 403, 403],
             ),
-            ("admin", user(Role::Admin, &[], COOKIE), [0, 0, 0, 0, 0]),
+            ("admin", user(Role::Admin, &[], COOKIE), [0, 0, 0, 0, 0, 0]),
             (
                 "admin with a read token",
                 user(
@@ -182,7 +190,7 @@ mod tests {
                         scope: TokenScope::Read,
                     },
                 ),
-                [0, 403, 403, 403, 403],
+                [0, 0, 403, 403, 403, 403],
             ),
             (
                 "admin token",
@@ -196,7 +204,7 @@ mod tests {
                     via: Via::AdminToken,
                     auth_enabled: true,
                 },
-                [0, 403, 0, 0, 0],
+                [0, 403, 403, 0, 0, 0],
             ),
         ];
         for (name, principal, expected) in cases {

@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn me(ctx: RequestContext) -> Result<axum::Json<CurrentUser>, AppError> {
-    ctx.check(Permission::OwnAccount).await?;
+    ctx.check(Permission::ViewOwnAccount).await?;
     let auth = &ctx.state.auth;
     Ok(axum::Json(
         auth.current_user(&auth.me(&ctx.principal).await?).await?,
