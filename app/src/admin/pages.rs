@@ -253,7 +253,7 @@ pub fn AdminAuditPage() -> impl IntoView {
             actor: actor.get(),
             outcome: outcome.get(),
         },
-        |filter| list_audit(filter),
+        list_audit,
     );
     view! {
         <Title text="Audit log"/>

@@ -138,10 +138,10 @@ impl Authenticator {
                 Err(other) => Err(other),
             };
         }
-        if let Some(cookie) = cookie_value(headers, &self.0.settings.cookie_name) {
-            if let Some(principal) = self.resolve_cookie(&cookie).await? {
-                return Ok(principal);
-            }
+        if let Some(cookie) = cookie_value(headers, &self.0.settings.cookie_name)
+            && let Some(principal) = self.resolve_cookie(&cookie).await?
+        {
+            return Ok(principal);
         }
         Ok(Principal::anonymous(self.0.settings.enabled))
     }

@@ -650,3 +650,37 @@ async fn server_function_errors_carry_their_real_status() {
     let malformed = app.server_fn("list_users").await;
     assert_eq!(malformed.status(), 422);
 }
+
+#[tokio::test]
+async fn an_idle_session_expires() {
+    let app = spawn_app().await;
+    let viewer = app.create_user("vic", Role::Viewer, None).await;
+    let browser = app.client_for(&viewer).await;
+    assert_eq!(
+        browser
+            .get(app.url("/users/me"))
+            .send()
+            .await
+            .expect("me")
+            .status(),
+        200
+    );
+    let sessions = app.state.db.list_sessions(viewer.id).await.expect("sessions");
+    assert_eq!(sessions.len(), 1);
+    // As if the last request was longer ago than the idle timeout (8 h by default).
+    let long_ago = chrono::Utc::now() - chrono::Duration::hours(9);
+    app.state
+        .db
+        .touch_session(sessions[0].id, long_ago)
+        .await
+        .expect("backdate");
+    assert_eq!(
+        browser
+            .get(app.url("/users/me"))
+            .send()
+            .await
+            .expect("me")
+            .status(),
+        401
+    );
+}
