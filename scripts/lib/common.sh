@@ -76,3 +76,17 @@ wait_http_ok() {
   done
   return 1
 }
+
+# Old build outputs of Heimdall's own crates pile up in the shared cache (each code change
+# leaves another test binary behind). Drop the ones untouched for two days; at worst cargo
+# relinks them.
+prune_build_cache() {
+  local dir=$CARGO_TARGET_DIR/debug
+  [ -d "$dir/deps" ] || return 0
+  find "$dir/deps" -maxdepth 1 -type f \( -name 'api-*' -o -name 'heimdall-*' -o -name 'libheimdall-*' \
+    -o -name 'app-*' -o -name 'libapp-*' -o -name 'cli-*' -o -name 'postgres_outage-*' -o -name 'database-*' \
+    -o -name 'google_oidc-*' -o -name 'keycloak_oidc-*' \) -mtime +1 -delete
+  if [ -d "$dir/incremental" ]; then
+    find "$dir/incremental" -mindepth 1 -maxdepth 1 -type d -mtime +1 -exec rm -rf {} +
+  fi
+}

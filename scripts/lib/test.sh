@@ -209,6 +209,7 @@ run_all_tests() {
   TEST_LOG="$TEST_TMP/tests.log"
   mkdir -p "$TEST_TMP/logs"
   ensure_build_tools
+  prune_build_cache
   ensure_test_peers
 
   step "format"
