@@ -206,6 +206,7 @@ impl Authenticator {
         patch: SelfPatch,
         meta: &RequestMeta,
     ) -> Result<UserRow, AppError> {
+        principal.authorize(Permission::OwnAccount)?;
         let user = self.me(principal).await?;
         let mut changes = UserPatch::default();
         if let Some(name) = patch.display_name {
@@ -275,6 +276,7 @@ impl Authenticator {
         id: i64,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
+        principal.authorize(Permission::OwnAccount)?;
         let user_id = principal.user_id()?;
         if !self.db().revoke_session(user_id, id).await? {
             return Err(AppError::not_found("no such active session"));
@@ -298,6 +300,7 @@ impl Authenticator {
         principal: &Principal,
         meta: &RequestMeta,
     ) -> Result<u64, AppError> {
+        principal.authorize(Permission::OwnAccount)?;
         let user_id = principal.user_id()?;
         let n = self.db().revoke_all_sessions(user_id).await?;
         let detail = format!("{n} session(s)");
@@ -369,6 +372,7 @@ impl Authenticator {
         id: i64,
         meta: &RequestMeta,
     ) -> Result<(), AppError> {
+        principal.authorize(Permission::OwnAccount)?;
         let user_id = principal.user_id()?;
         if !self.db().revoke_api_token(user_id, id).await? {
             return Err(AppError::not_found("no such active token"));

@@ -358,6 +358,9 @@ async fn personal_api_tokens_work_as_bearer_respect_scope_and_die_when_revoked()
         "this API token is read-only"
     );
 
+    // Nor can it change its owner's account, e.g. revoke tokens, but it may read it.
+    assert_eq!(with_token("/_srv/logout_everywhere").await.status(), 403);
+    assert_eq!(with_token("/_srv/get_my_account").await.status(), 200);
     let listed: Value = app.server_fn("list_my_tokens").await.json().await.expect("JSON");
     assert!(
         listed[0]["last_used_at"].is_string(),

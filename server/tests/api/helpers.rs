@@ -216,7 +216,9 @@ fn capture_logs(dir: &str) {
             panic!("cannot write {}", path.display());
         };
         let _ = tracing_subscriber::fmt()
-            .with_env_filter("debug,hyper=info,h2=info,rustls=info,tower=info")
+            // `cookie_store` is the test client's own cookie jar (Heimdall's HTTP client keeps
+            // none); it logs the cookies it stores, which are the tests' to hold, not the server's.
+            .with_env_filter("debug,hyper=info,h2=info,rustls=info,tower=info,cookie_store=off")
             .with_writer(std::sync::Mutex::new(file))
             .with_ansi(false)
             .try_init();
