@@ -6,12 +6,13 @@ use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::allowlist::check_password_length;
-use super::authenticator::{Authenticator, login_action};
+use super::authenticator::Authenticator;
 use super::oauth::ProviderIdentity;
 use super::password::{hash_password, verify_password};
 use super::principal::{Permission, Principal, Via};
 use super::request::RequestMeta;
 use super::secrets::{API_TOKEN_PREFIX, hash_secret, random_secret};
+use super::sign_in::login_action;
 use crate::admin::Outcome;
 use crate::db::{DbError, NewUser, UserPatch, UserRow};
 use crate::error::AppError;

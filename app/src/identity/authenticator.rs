@@ -1,61 +1,38 @@
 //! The `Authenticator`: turns a request's credentials (session cookie, bearer JWT, personal API
-//! token, static admin token) into a `Principal`, checks passwords with brute-force backoff,
-//! opens and ends sessions, and writes the audit entries of all of it.
+//! token, static admin token) into a `Principal`, and writes the audit log. Signing in is in
+//! `sign_in.rs`; opening and ending sessions and issuing JWTs in `sessions.rs`.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::http::{HeaderMap, header};
 use chrono::Utc;
-use jsonwebtoken::errors::ErrorKind;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use secrecy::ExposeSecret;
 
 use super::oauth::OAuthProvider;
-use super::password::{PasswordHash, hash_password, verify_password};
+use super::password::PasswordHash;
 use super::principal::{Actor, Principal, Via};
 use super::request::RequestMeta;
-use super::secrets::{API_TOKEN_PREFIX, SESSION_PREFIX, hash_secret, random_secret, secrets_match};
+use super::secrets::{API_TOKEN_PREFIX, SESSION_PREFIX, hash_secret, secrets_match};
 use super::settings::AuthSettings;
-use super::throttle::{Locked, LoginThrottle};
+use super::throttle::LoginThrottle;
 use crate::admin::Outcome;
-use crate::db::{AuditRecord, Database, NewSession, UserRow};
+use crate::db::{AuditRecord, Database};
 use crate::error::AppError;
 use crate::identity::{LoginMethod, LoginMethods, Role};
 
-/// Issuer and audience of Heimdall's own bearer JWTs.
-const JWT_ISSUER: &str = "heimdall";
 /// Sessions and tokens record their last use at most this often (not a write per request).
 const TOUCH_EVERY_SECS: i64 = 60;
 
-#[derive(Debug, Serialize, Deserialize)]
-struct BearerClaims {
-    sub: String,
-    sid: i64,
-    role: Role,
-    iss: String,
-    aud: String,
-    iat: i64,
-    exp: i64,
-}
-
-/// A bearer JWT just issued.
-pub struct IssuedJwt {
-    pub token: String,
-    pub expires_in: i64,
-}
-
 /// Cheap to clone; one per application.
 #[derive(Clone)]
-pub struct Authenticator(Arc<Inner>);
+pub struct Authenticator(pub(super) Arc<Inner>);
 
-struct Inner {
-    db: Database,
-    settings: AuthSettings,
-    throttle: LoginThrottle,
+pub(super) struct Inner {
+    pub(super) db: Database,
+    pub(super) settings: AuthSettings,
+    pub(super) throttle: LoginThrottle,
     /// Verified against when the username is unknown, so both answers take as long.
-    dummy_hash: tokio::sync::OnceCell<PasswordHash>,
+    pub(super) dummy_hash: tokio::sync::OnceCell<PasswordHash>,
     google: Option<OAuthProvider>,
     keycloak: Option<OAuthProvider>,
 }
@@ -270,281 +247,6 @@ impl Authenticator {
         }))
     }
 
-    fn verify_jwt(&self, token: &str) -> Result<BearerClaims, AppError> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[JWT_ISSUER]);
-        validation.set_audience(&[JWT_ISSUER]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 5;
-        let key = DecodingKey::from_secret(&self.0.settings.jwt_key.0);
-        jsonwebtoken::decode::<BearerClaims>(token, &key, &validation)
-            .map(|data| data.claims)
-            .map_err(|e| {
-                AppError::unauthenticated(match e.kind() {
-                    ErrorKind::ExpiredSignature => "the bearer token has expired",
-                    ErrorKind::InvalidAudience => "the bearer token is for another audience",
-                    ErrorKind::InvalidIssuer => "the bearer token is from another issuer",
-                    ErrorKind::InvalidSignature => "the bearer token's signature is invalid",
-                    ErrorKind::InvalidAlgorithm => "the bearer token's algorithm is not accepted",
-                    _ => "the bearer token is malformed",
-                })
-            })
-    }
-
-    /// Checks a username (or email) and password. Unknown users cost the same argon2
-    /// verification as known ones; failures count towards per-account and per-address locks.
-    pub async fn password_login(
-        &self,
-        username: &str,
-        password: SecretString,
-        meta: &RequestMeta,
-    ) -> Result<UserRow, AppError> {
-        let username = username.trim();
-        if username.is_empty() || password.expose_secret().is_empty() {
-            return Err(AppError::invalid("username", "enter a username and a password"));
-        }
-        let now = Instant::now();
-        if let Err(locked) = self.0.throttle.check(username, &meta.ip, now) {
-            let (what, left) = match locked {
-                Locked::Account(d) => ("this account", d),
-                Locked::Address(d) => ("your address", d),
-            };
-            let secs = left.as_secs().max(1);
-            let message = format!("too many failed sign-ins for {what}; try again in {secs} s");
-            self.audit(
-                None,
-                username,
-                "login.password",
-                username,
-                Outcome::Denied,
-                meta,
-                &message,
-            )
-            .await;
-            return Err(AppError::RateLimited {
-                retry_after_secs: secs,
-                message,
-            });
-        }
-        let user = self.find_login_user(username).await?;
-        let verified = match user.as_ref().and_then(|u| u.password_hash.clone()) {
-            Some(hash) => verify_password(password, hash).await,
-            None => {
-                let dummy = self
-                    .0
-                    .dummy_hash
-                    .get_or_try_init(|| hash_password(SecretString::from("not a real password")))
-                    .await
-                    .map_err(AppError::internal)?;
-                verify_password(password, dummy.clone()).await;
-                false
-            }
-        };
-        let Some(user) = user.filter(|_| verified) else {
-            self.0.throttle.record_failure(username, &meta.ip, now);
-            let detail = "wrong username or password";
-            self.audit(
-                None,
-                username,
-                "login.password",
-                username,
-                Outcome::Failure,
-                meta,
-                detail,
-            )
-            .await;
-            return Err(AppError::unauthenticated(detail));
-        };
-        self.admit(&user, LoginMethod::Password, meta).await?;
-        self.0.throttle.record_success(username);
-        Ok(user)
-    }
-
-    async fn find_login_user(&self, username: &str) -> Result<Option<UserRow>, AppError> {
-        match self.0.db.find_user_by_username(username).await {
-            Ok(user) => Ok(Some(user)),
-            Err(crate::db::DbError::NotFound) if username.contains('@') => {
-                Ok(self.0.db.find_user_by_email(username).await?)
-            }
-            Err(crate::db::DbError::NotFound) => Ok(None),
-            Err(other) => Err(other.into()),
-        }
-    }
-
-    /// The checks every login path shares once the credentials are good: the account is
-    /// active and its email passes the allow-lists. Records the outcome.
-    pub async fn admit(
-        &self,
-        user: &UserRow,
-        method: LoginMethod,
-        meta: &RequestMeta,
-    ) -> Result<(), AppError> {
-        let action = login_action(method);
-        if !user.active {
-            let message = "this account is deactivated; ask an administrator";
-            self.audit(
-                Some(user.id),
-                &user.username,
-                action,
-                &user.username,
-                Outcome::Denied,
-                meta,
-                message,
-            )
-            .await;
-            return Err(AppError::forbidden(message));
-        }
-        if let Some(email) = &user.email {
-            self.check_allowed(email, action, meta).await?;
-        }
-        self.0.db.touch_last_login(user.id).await?;
-        self.audit(
-            Some(user.id),
-            &user.username,
-            action,
-            &user.username,
-            Outcome::Success,
-            meta,
-            "",
-        )
-        .await;
-        tracing::info!(user = %user.username, method = method.as_str(), "signed in");
-        Ok(())
-    }
-
-    /// The allow-lists, with an audit entry when they refuse.
-    pub async fn check_allowed(
-        &self,
-        email: &str,
-        action: &'static str,
-        meta: &RequestMeta,
-    ) -> Result<(), AppError> {
-        if self.0.settings.allow_list.permits(email) {
-            return Ok(());
-        }
-        let message = format!("{email} is not allowed to sign in here");
-        self.audit(
-            None,
-            email,
-            action,
-            email,
-            Outcome::Denied,
-            meta,
-            "not on the allow-list",
-        )
-        .await;
-        Err(AppError::forbidden(message))
-    }
-
-    /// Opens a browser session; returns the `Set-Cookie` value.
-    pub async fn open_cookie_session(
-        &self,
-        user: &UserRow,
-        method: LoginMethod,
-        meta: &RequestMeta,
-    ) -> Result<String, AppError> {
-        let secret = random_secret(SESSION_PREFIX);
-        let max_age = self.0.settings.session_max_age;
-        self.0
-            .db
-            .insert_session(&NewSession {
-                token_hash: &hash_secret(&secret),
-                user_id: user.id,
-                kind: "cookie",
-                method: method.as_str(),
-                user_agent: &meta.user_agent,
-                ip: &meta.ip,
-                expires_at: Utc::now() + max_age,
-            })
-            .await?;
-        Ok(self.cookie_header(&secret, max_age.num_seconds()))
-    }
-
-    /// Issues a short-lived bearer JWT backed by a session row, so logout revokes it.
-    pub async fn issue_jwt(
-        &self,
-        user: &UserRow,
-        method: LoginMethod,
-        meta: &RequestMeta,
-    ) -> Result<IssuedJwt, AppError> {
-        let lifetime = self.0.settings.jwt_lifetime;
-        let now = Utc::now();
-        let sid = self
-            .0
-            .db
-            .insert_session(&NewSession {
-                token_hash: &hash_secret(&random_secret("jti_")),
-                user_id: user.id,
-                kind: "bearer",
-                method: method.as_str(),
-                user_agent: &meta.user_agent,
-                ip: &meta.ip,
-                expires_at: now + lifetime,
-            })
-            .await?;
-        let claims = BearerClaims {
-            sub: user.id.to_string(),
-            sid,
-            role: user.role,
-            iss: JWT_ISSUER.into(),
-            aud: JWT_ISSUER.into(),
-            iat: now.timestamp(),
-            exp: (now + lifetime).timestamp(),
-        };
-        let token = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(&self.0.settings.jwt_key.0),
-        )
-        .map_err(AppError::internal)?;
-        Ok(IssuedJwt {
-            token,
-            expires_in: lifetime.num_seconds(),
-        })
-    }
-
-    /// Ends the session this request came with (cookie or JWT). Other credentials have no
-    /// session to end.
-    pub async fn end_session(&self, principal: &Principal, meta: &RequestMeta) -> Result<(), AppError> {
-        let user_id = principal.user_id()?;
-        let (Via::Cookie { session_id } | Via::Jwt { session_id }) = principal.via else {
-            return Err(AppError::invalid(
-                "session",
-                "this request has no session to sign out of",
-            ));
-        };
-        self.0.db.revoke_session(user_id, session_id).await?;
-        self.audit(
-            Some(user_id),
-            &principal.display_name(),
-            "logout",
-            "",
-            Outcome::Success,
-            meta,
-            "",
-        )
-        .await;
-        Ok(())
-    }
-
-    /// `Set-Cookie` for the session cookie.
-    pub fn cookie_header(&self, value: &str, max_age_secs: i64) -> String {
-        let secure = if self.0.settings.cookie_secure {
-            "; Secure"
-        } else {
-            ""
-        };
-        format!(
-            "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}",
-            self.0.settings.cookie_name
-        )
-    }
-
-    /// `Set-Cookie` that deletes the session cookie.
-    pub fn clear_cookie_header(&self) -> String {
-        self.cookie_header("", 0)
-    }
-
     /// Appends to the audit log. A failure to record is logged, not raised: the request's own
     /// outcome stands.
     #[allow(clippy::too_many_arguments)]
@@ -570,14 +272,6 @@ impl Authenticator {
         if let Err(err) = self.0.db.record_audit(&record).await {
             tracing::error!(error = %err, action, "could not write the audit log");
         }
-    }
-}
-
-pub fn login_action(method: LoginMethod) -> &'static str {
-    match method {
-        LoginMethod::Password => "login.password",
-        LoginMethod::Google => "login.google",
-        LoginMethod::Keycloak => "login.keycloak",
     }
 }
 

@@ -26,7 +26,11 @@ mod request;
 #[cfg(feature = "ssr")]
 pub mod secrets;
 #[cfg(feature = "ssr")]
+mod sessions;
+#[cfg(feature = "ssr")]
 mod settings;
+#[cfg(feature = "ssr")]
+mod sign_in;
 #[cfg(feature = "ssr")]
 mod throttle;
 
@@ -38,7 +42,7 @@ pub use pages::{AccountPage, LoginPage, RegisterPage, ViewerResource, use_viewer
 #[cfg(feature = "ssr")]
 pub use accounts::{SelfPatch, clean_name, looks_like_email};
 #[cfg(feature = "ssr")]
-pub use authenticator::{Authenticator, IssuedJwt, cookie_value, login_action};
+pub use authenticator::{Authenticator, cookie_value};
 #[cfg(feature = "ssr")]
 pub use context::RequestContext;
 #[cfg(feature = "ssr")]
@@ -48,6 +52,10 @@ pub use principal::{Actor, Permission, Principal, Via};
 #[cfg(feature = "ssr")]
 pub use request::RequestMeta;
 #[cfg(feature = "ssr")]
+pub use sessions::IssuedJwt;
+#[cfg(feature = "ssr")]
 pub use settings::{AuthSettings, JwtKey, ProviderSettings};
+#[cfg(feature = "ssr")]
+pub use sign_in::login_action;
 #[cfg(feature = "ssr")]
 pub use throttle::ThrottlePolicy;
