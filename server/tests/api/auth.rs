@@ -4,21 +4,9 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use app::admin::AuditFilter;
 use app::identity::Role;
 
 use crate::helpers::{TestApp, call_server_fn, new_client, sign_in, spawn_app, spawn_app_with, test_config};
-
-async fn audit_actions(app: &TestApp, action: &str) -> Vec<app::admin::AuditEntry> {
-    app.state
-        .db
-        .list_audit(&AuditFilter {
-            action: action.to_owned(),
-            ..AuditFilter::default()
-        })
-        .await
-        .expect("audit log")
-}
 
 async fn jwt_for(app: &TestApp, username: &str, password: &str) -> String {
     let response = sign_in(&new_client(), &app.url("/auth/jwt/login"), username, password).await;
@@ -76,7 +64,7 @@ async fn a_wrong_password_is_a_400_with_the_seeds_detail_and_is_audited() {
         .expect("request");
     assert_eq!(missing.status(), 422);
     assert_eq!(missing.json::<Value>().await.expect("JSON")["error"], "invalid");
-    let failures = audit_actions(&app, "login.password").await;
+    let failures = app.audit_entries("login.password").await;
     assert_eq!(failures.len(), 2, "{failures:?}");
     assert!(failures.iter().all(|e| e.outcome == app::admin::Outcome::Failure));
 }
@@ -157,7 +145,7 @@ async fn cookie_login_sets_an_http_only_lax_cookie_and_logout_really_revokes_it(
         .await
         .expect("request");
     assert_eq!(replay.status(), 401);
-    assert_eq!(audit_actions(&app, "logout").await.len(), 1);
+    assert_eq!(app.audit_entries("logout").await.len(), 1);
 }
 
 #[tokio::test]
@@ -248,7 +236,7 @@ async fn forged_expired_and_wrong_audience_tokens_are_refused_and_audited() {
             "{name}: {body}"
         );
     }
-    let rejected = audit_actions(&app, "token.rejected").await;
+    let rejected = app.audit_entries("token.rejected").await;
     assert_eq!(rejected.len(), cases.len(), "{rejected:?}");
 }
 
@@ -272,7 +260,7 @@ async fn a_cross_site_post_is_refused_with_403_and_audited_but_same_site_passes(
             .is_some_and(|m| m.contains("cross-site request refused")),
         "{body}"
     );
-    assert_eq!(audit_actions(&app, "csrf.rejected").await.len(), 1);
+    assert_eq!(app.audit_entries("csrf.rejected").await.len(), 1);
     // The session survived the attempt.
     assert_eq!(
         browser
@@ -384,8 +372,8 @@ async fn personal_api_tokens_work_as_bearer_respect_scope_and_die_when_revoked()
         after.json::<Value>().await.expect("JSON")["message"],
         "this API token has been revoked"
     );
-    assert_eq!(audit_actions(&app, "token.created").await.len(), 1);
-    assert_eq!(audit_actions(&app, "token.revoked").await.len(), 1);
+    assert_eq!(app.audit_entries("token.created").await.len(), 1);
+    assert_eq!(app.audit_entries("token.revoked").await.len(), 1);
 }
 
 #[tokio::test]
@@ -606,7 +594,7 @@ async fn admins_manage_users_through_the_seed_routes_and_deactivation_ends_sessi
     );
     assert_eq!(app.client.get(&url).send().await.expect("get").status(), 404);
     for action in ["user.role_changed", "user.deactivated", "user.deleted"] {
-        assert_eq!(audit_actions(&app, action).await.len(), 1, "{action}");
+        assert_eq!(app.audit_entries(action).await.len(), 1, "{action}");
     }
     // An admin cannot demote themselves.
     let me: Value = app

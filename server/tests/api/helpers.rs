@@ -87,6 +87,18 @@ impl TestApp {
         }
     }
 
+    /// The audit entries whose action starts with `action`, newest first.
+    pub async fn audit_entries(&self, action: &str) -> Vec<app::admin::AuditEntry> {
+        self.state
+            .db
+            .list_audit(&app::admin::AuditFilter {
+                action: action.to_owned(),
+                ..Default::default()
+            })
+            .await
+            .expect("audit log")
+    }
+
     /// A fresh client signed in (cookie session) as `user`.
     pub async fn client_for(&self, user: &TestUser) -> reqwest::Client {
         let client = new_client();

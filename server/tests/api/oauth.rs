@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use app::admin::{AuditFilter, Outcome};
+use app::admin::Outcome;
 use app::identity::Role;
 use app::testing::{GoogleStandIn, KeycloakRealm};
 
@@ -99,17 +99,6 @@ async fn finish(browser: &reqwest::Client, callback: &str) -> reqwest::Response 
         .expect("callback")
 }
 
-async fn audit(app: &TestApp, action: &str) -> Vec<app::admin::AuditEntry> {
-    app.state
-        .db
-        .list_audit(&AuditFilter {
-            action: action.to_owned(),
-            ..AuditFilter::default()
-        })
-        .await
-        .expect("audit")
-}
-
 #[tokio::test]
 async fn google_sign_in_creates_a_linked_viewer_with_a_session_and_a_state_cannot_be_replayed() {
     let app = google_app(Vec::new()).await;
@@ -154,7 +143,10 @@ async fn google_sign_in_creates_a_linked_viewer_with_a_session_and_a_state_canno
         .expect("links");
     assert_eq!(links.len(), 1);
     assert_eq!(links[0].provider, "google");
-    assert_eq!(audit(&app, "login.google").await[0].outcome, Outcome::Success);
+    assert_eq!(
+        app.audit_entries("login.google").await[0].outcome,
+        Outcome::Success
+    );
 
     // The same callback again: the state was used up.
     let replay = finish(&browser, &callback).await;
@@ -167,7 +159,7 @@ async fn google_sign_in_creates_a_linked_viewer_with_a_session_and_a_state_canno
             .is_some_and(|m| m.contains("already used")),
         "{body}"
     );
-    assert_eq!(audit(&app, "oauth.state_rejected").await.len(), 1);
+    assert_eq!(app.audit_entries("oauth.state_rejected").await.len(), 1);
 
     // A second sign-in finds the same user through the link.
     let again = through_provider(
@@ -232,7 +224,7 @@ async fn google_sign_in_respects_the_allow_list() {
         1,
         "nobody was created"
     );
-    let denied = audit(&app, "login.google").await;
+    let denied = app.audit_entries("login.google").await;
     assert_eq!(denied[0].outcome, Outcome::Denied);
 }
 
@@ -320,5 +312,5 @@ async fn keycloak_users_land_with_their_mapped_roles() {
         app.state.db.list_links(local.id).await.expect("links")[0].provider,
         "keycloak"
     );
-    assert_eq!(audit(&app, "user.role_changed").await.len(), 1);
+    assert_eq!(app.audit_entries("user.role_changed").await.len(), 1);
 }
