@@ -22,7 +22,7 @@ impl RequestContext {
         let parts = use_context::<axum::http::request::Parts>()
             .ok_or_else(|| AppError::internal("request parts are not in the Leptos context"))?;
         let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
-        let principal = resolve_once(&state, &parts.headers, &parts.extensions, &meta).await?;
+        let principal = state.auth.resolve(&parts.headers, &meta).await?;
         Ok(Self {
             state,
             principal,
@@ -73,25 +73,11 @@ impl axum::extract::FromRequestParts<AppState> for RequestContext {
         state: &AppState,
     ) -> Result<Self, AppError> {
         let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
-        let principal = resolve_once(state, &parts.headers, &parts.extensions, &meta).await?;
+        let principal = state.auth.resolve(&parts.headers, &meta).await?;
         Ok(Self {
             state: state.clone(),
             principal,
             meta,
         })
-    }
-}
-
-/// The principal the sign-in guard already resolved for this request (page renders), else a
-/// fresh resolution. Extensions are set by the server only, never by the client.
-async fn resolve_once(
-    state: &AppState,
-    headers: &axum::http::HeaderMap,
-    extensions: &axum::http::Extensions,
-    meta: &RequestMeta,
-) -> Result<Principal, AppError> {
-    match extensions.get::<Principal>() {
-        Some(principal) => Ok(principal.clone()),
-        None => state.auth.resolve(headers, meta).await,
     }
 }

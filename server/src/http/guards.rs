@@ -102,7 +102,7 @@ fn is_public_page(path: &str) -> bool {
 
 /// With auth on, a signed-out browser asking for a page goes to the login page (and comes
 /// back after). Data is protected by the server functions either way; this is the courtesy.
-pub async fn sign_in_redirect(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn sign_in_redirect(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let wants_page = req.method() == Method::GET
         && req
             .headers()
@@ -119,13 +119,7 @@ pub async fn sign_in_redirect(State(state): State<AppState>, mut req: Request, n
             let location = format!("/login?next={}", encode(&next_path));
             (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
         }
-        Ok(principal) => {
-            // The page's server functions run during rendering; they reuse this instead of
-            // resolving the same cookie again.
-            req.extensions_mut().insert(principal);
-            next.run(req).await
-        }
-        Err(_) => next.run(req).await,
+        _ => next.run(req).await,
     }
 }
 
