@@ -125,12 +125,40 @@ impl axum::response::IntoResponse for AppError {
     }
 }
 
+/// A value a caller sent that is wrong, and why: the validation error every domain shares.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {field}: {message}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<FieldError> for AppError {
+    fn from(err: FieldError) -> Self {
+        Self::invalid(err.field, err.message)
+    }
+}
+
+/// The fallback for a repository error no domain translated: a missing row is a 404, a unique
+/// violation a 409 in words (the constraint's name goes to the log only), the rest a 500.
 #[cfg(feature = "ssr")]
 impl From<crate::db::DbError> for AppError {
     fn from(err: crate::db::DbError) -> Self {
         match err {
             crate::db::DbError::NotFound => Self::not_found("no such record"),
-            crate::db::DbError::Conflict(what) => Self::Conflict { message: what },
+            crate::db::DbError::Conflict { constraint } => {
+                tracing::warn!(%constraint, "unique constraint violated");
+                Self::conflict("a record with these values already exists")
+            }
             other => Self::internal(other),
         }
     }

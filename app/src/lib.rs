@@ -2,6 +2,7 @@
 //! with the browser. Server-only code sits behind the `ssr` feature.
 
 pub mod admin;
+pub mod audit;
 pub mod cluster;
 pub mod error;
 pub mod flink;
@@ -12,6 +13,8 @@ pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod request;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "test-support")]

@@ -1,26 +1,33 @@
 //! `AppState`: everything a server function or handler needs, built once by the server
-//! binary and handed to both Leptos (as context) and axum (as state).
+//! binary and handed to both Leptos (as context) and axum (as state). One service per domain.
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
+use crate::admin::AdminService;
+use crate::audit::Audit;
 use crate::cluster::Cluster;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::flink::FlinkWatch;
 use crate::home::BuildInfo;
-use crate::identity::Authenticator;
+use crate::identity::IdentityService;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    /// The seam itself: health, version and the overview's database facts.
     pub db: Database,
     pub cluster: Cluster,
     /// FlinkDeployment watches; empty when there is no cluster or discovery is off.
     pub flink: Vec<FlinkWatch>,
     pub build: BuildInfo,
-    /// Sessions, tokens, logins and the permission check.
-    pub auth: Authenticator,
+    /// The audit log's handle (the CSRF guard and permission checks record through it).
+    pub audit: Audit,
+    /// Sessions, tokens, sign-ins, accounts and the credential check.
+    pub identity: IdentityService,
+    /// Users, tenants and the audit log, for admins.
+    pub admin: AdminService,
 }
 
 impl AppState {

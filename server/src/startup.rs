@@ -11,12 +11,15 @@ use leptos::prelude::LeptosOptions;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 
+use app::admin::AdminService;
+use app::audit::Audit;
 use app::cluster::Cluster;
-use app::db::{ADMIN_BOOTSTRAPPED_AT, Database, NewUser, PoolSettings};
+use app::db::{Database, PoolSettings};
 use app::flink::{FlinkWatch, WatchedNamespaces, spawn_watches};
 use app::home::BuildInfo;
+use app::identity::store::{ADMIN_BOOTSTRAPPED_AT, IdentityStore, NewUser};
 use app::identity::{
-    AllowList, AuthSettings, Authenticator, JwtKey, ProviderSettings, Role, ThrottlePolicy,
+    AllowList, AuthSettings, IdentityService, JwtKey, ProviderSettings, Role, ThrottlePolicy,
     generate_password, hash_password,
 };
 use app::state::AppState;
@@ -52,11 +55,20 @@ impl Application {
 
     pub async fn build_with_listener(config: &Config, listener: TcpListener) -> anyhow::Result<Self> {
         let db = connect_database(config).await?;
-        let bootstrap_admin = bootstrap_admin(&db, &config.bootstrap.admin_username).await?;
+        let identity_store = IdentityStore::new(db.clone());
+        let bootstrap_admin = bootstrap_admin(&identity_store, &config.bootstrap.admin_username).await?;
         let cluster = connect_cluster(config).await?;
         let flink = start_flink_watches(config, &cluster);
         let site_addr = listener.local_addr().context("listener has no local address")?;
-        let auth = Authenticator::new(db.clone(), auth_settings(config));
+        // One service per domain, each holding what it needs; built once, shared by every request.
+        let audit = Audit::new(db.clone());
+        let settings = auth_settings(config);
+        let admin = AdminService::new(
+            identity_store.clone(),
+            audit.clone(),
+            settings.password_min_length,
+        );
+        let identity = IdentityService::new(identity_store, audit.clone(), settings);
         let state = AppState {
             leptos_options: leptos_options(config, site_addr),
             db,
@@ -69,7 +81,9 @@ impl Application {
                     .unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_owned()),
                 git_commit: env!("HEIMDALL_GIT_COMMIT").to_owned(),
             },
-            auth,
+            audit,
+            identity,
+            admin,
         };
         if !config.server.site_root.join("pkg").is_dir() {
             tracing::warn!(
@@ -143,9 +157,9 @@ pub async fn connect_database(config: &Config) -> anyhow::Result<Database> {
     Ok(db)
 }
 
-async fn bootstrap_admin(db: &Database, username: &str) -> anyhow::Result<Option<BootstrapAdmin>> {
+async fn bootstrap_admin(db: &IdentityStore, username: &str) -> anyhow::Result<Option<BootstrapAdmin>> {
     // Every later start ends here, without paying for an argon2 hash it would throw away.
-    // Two first starts racing past this check are settled by `Database::bootstrap_admin`.
+    // Two first starts racing past this check are settled by `IdentityStore::bootstrap_admin`.
     if db
         .get_setting(ADMIN_BOOTSTRAPPED_AT)
         .await

@@ -1,11 +1,12 @@
 //! Server functions of the admin pages. Each starts with the admin check (audited when
-//! refused) and calls the operation in `ssr.rs` that the REST routes share.
+//! refused) and calls the `AdminService` operation the REST routes share.
 
 use leptos::prelude::*;
 
-use super::model::{AuditEntry, AuditFilter, NewUserForm, TenantInfo, UserSummary, UserWithPassword};
+use super::model::{NewUserForm, UserSummary, UserWithPassword};
+use crate::audit::{AuditEntry, AuditFilter};
 use crate::error::AppError;
-use crate::identity::Role;
+use crate::identity::{Role, TenantInfo};
 
 #[cfg(feature = "ssr")]
 async fn admin_context() -> Result<crate::identity::RequestContext, AppError> {
@@ -15,13 +16,17 @@ async fn admin_context() -> Result<crate::identity::RequestContext, AppError> {
 #[server(prefix = "/_srv", endpoint = "list_users")]
 pub async fn list_users(query: String) -> Result<Vec<UserSummary>, AppError> {
     let ctx = admin_context().await?;
-    super::ops::list_users(&ctx.state.auth, &ctx.principal, &query).await
+    Ok(ctx.state.admin.list_users(&ctx.principal, &query).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "create_user")]
 pub async fn create_user(form: NewUserForm) -> Result<UserWithPassword, AppError> {
     let ctx = admin_context().await?;
-    super::ops::create_user(&ctx.state.auth, &ctx.principal, form, &ctx.meta).await
+    Ok(ctx
+        .state
+        .admin
+        .create_user(&ctx.principal, form, &ctx.meta)
+        .await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "set_user_role")]
@@ -31,7 +36,11 @@ pub async fn set_user_role(id: i64, role: Role) -> Result<UserSummary, AppError>
         role: Some(role),
         ..super::model::AdminUserPatch::default()
     };
-    super::ops::update_user(&ctx.state.auth, &ctx.principal, id, patch, &ctx.meta).await
+    Ok(ctx
+        .state
+        .admin
+        .update_user(&ctx.principal, id, patch, &ctx.meta)
+        .await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "set_user_active")]
@@ -41,32 +50,48 @@ pub async fn set_user_active(id: i64, active: bool) -> Result<UserSummary, AppEr
         active: Some(active),
         ..super::model::AdminUserPatch::default()
     };
-    super::ops::update_user(&ctx.state.auth, &ctx.principal, id, patch, &ctx.meta).await
+    Ok(ctx
+        .state
+        .admin
+        .update_user(&ctx.principal, id, patch, &ctx.meta)
+        .await?)
 }
 
 /// Sets a generated password (shown once in the response) and ends the user's sessions.
 #[server(prefix = "/_srv", endpoint = "reset_user_password")]
 pub async fn reset_user_password(id: i64) -> Result<UserWithPassword, AppError> {
     let ctx = admin_context().await?;
-    super::ops::reset_password(&ctx.state.auth, &ctx.principal, id, &ctx.meta).await
+    Ok(ctx
+        .state
+        .admin
+        .reset_password(&ctx.principal, id, &ctx.meta)
+        .await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "set_user_tenants")]
 pub async fn set_user_tenants(id: i64, tenant_ids: Vec<i64>) -> Result<UserSummary, AppError> {
     let ctx = admin_context().await?;
-    super::ops::set_user_tenants(&ctx.state.auth, &ctx.principal, id, tenant_ids, &ctx.meta).await
+    Ok(ctx
+        .state
+        .admin
+        .set_user_tenants(&ctx.principal, id, tenant_ids, &ctx.meta)
+        .await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "list_tenants")]
 pub async fn list_tenants() -> Result<Vec<TenantInfo>, AppError> {
     let ctx = admin_context().await?;
-    super::ops::list_tenants(&ctx.state.auth, &ctx.principal).await
+    Ok(ctx.state.admin.list_tenants(&ctx.principal).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "create_tenant")]
 pub async fn create_tenant(slug: String, name: String) -> Result<TenantInfo, AppError> {
     let ctx = admin_context().await?;
-    super::ops::create_tenant(&ctx.state.auth, &ctx.principal, &slug, &name, &ctx.meta).await
+    Ok(ctx
+        .state
+        .admin
+        .create_tenant(&ctx.principal, &slug, &name, &ctx.meta)
+        .await?)
 }
 
 /// A tenant's members: visible to its members and to admins.
@@ -74,18 +99,15 @@ pub async fn create_tenant(slug: String, name: String) -> Result<TenantInfo, App
 pub async fn list_tenant_members(slug: String) -> Result<Vec<String>, AppError> {
     use crate::identity::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::Read).await?;
-    let result = super::ops::tenant_members(&ctx.state.auth, &ctx.principal, &slug).await;
-    if let Err(AppError::Forbidden { .. }) = &result
-        && let Ok(tenant) = ctx.state.db.find_tenant_by_slug(&slug).await
-    {
-        // Audit the refusal the same way every other check does.
-        ctx.check(Permission::Tenant(tenant.id)).await?;
-    }
-    result
+    let admin = &ctx.state.admin;
+    // Checked here too, so a refusal is audited like every other; the service checks again.
+    ctx.check(Permission::Tenant(admin.tenant_id(&slug).await?))
+        .await?;
+    Ok(admin.tenant_members(&ctx.principal, &slug).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "list_audit")]
 pub async fn list_audit(filter: AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
     let ctx = admin_context().await?;
-    Ok(ctx.state.db.list_audit(&filter).await?)
+    Ok(ctx.state.admin.list_audit(&ctx.principal, &filter).await?)
 }

@@ -1,13 +1,20 @@
 //! Administration: users (search, create, role, deactivate, reset password, tenants), tenants,
-//! and the audit log. Every operation needs the admin role, checked in `ops.rs`.
+//! and reading the audit log. Built on identity's store and the audit handle; every operation
+//! checks `Permission::Administer` itself (`service.rs`), so the admin server functions and the
+//! seed's `/users/{id}` routes share one rule.
 
 mod api;
-mod model;
-/// The operations behind the server functions, for the REST routes to share.
 #[cfg(feature = "ssr")]
-pub mod ops;
+mod error;
+mod model;
 mod pages;
+#[cfg(feature = "ssr")]
+mod service;
 
 pub use api::*;
+#[cfg(feature = "ssr")]
+pub use error::AdminError;
 pub use model::*;
 pub use pages::{AdminAuditPage, AdminTenantsPage, AdminUsersPage};
+#[cfg(feature = "ssr")]
+pub use service::AdminService;

@@ -7,7 +7,9 @@ use super::api::{
     CreateTenant, CreateUser, ResetUserPassword, SetUserActive, SetUserRole, SetUserTenants, list_audit,
     list_tenants, list_users,
 };
-use super::model::{AuditFilter, NewUserForm, Outcome, TenantInfo, UserSummary};
+use super::model::{NewUserForm, UserSummary};
+use crate::audit::{AuditFilter, Outcome};
+use crate::identity::TenantInfo;
 use crate::identity::Role;
 use crate::ui::{
     Badge, Button, ButtonKind, Card, ConfirmDialog, DataTable, EmptyState, ErrorNotice, FormError,

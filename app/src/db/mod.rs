@@ -1,30 +1,21 @@
 //! The database seam: one `Database` over SQLite (the embedded default) or PostgreSQL,
-//! chosen by the URL's scheme, with per-backend migrations applied at start-up.
+//! chosen by the URL's scheme, with per-backend migrations applied at start-up; transactions
+//! (`Tx`); `DbError`; fresh test databases (`testing`).
 //!
-//! Repositories are methods on `Database` (see `users.rs`, `settings.rs`). Their SQL is written
-//! once where both backends accept it; `with_pool!` expands one body per backend so each is
-//! type-checked against its own driver.
+//! This folder knows no domain. Each domain keeps its repository next to its model (for
+//! example `identity/store/`), writing its SQL once where both backends accept it; `with_pool!`
+//! and `with_tx!` expand one body per backend so each is type-checked against its own driver.
+//! `scripts/lib/check-layout.sh` fails the test command if a file here imports a domain.
 
-mod api_tokens;
-mod audit;
-mod sessions;
-mod settings;
-mod tenants;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod url;
-mod users;
 
 use std::time::Duration;
 
 use sqlx::{Connection, PgConnection, PgPool, SqlitePool};
 
 pub use self::url::{DatabaseUrl, UrlError};
-pub use api_tokens::ApiTokenRow;
-pub use audit::AuditRecord;
-pub use sessions::{NewSession, OAuthStateRow, SessionRow};
-pub use settings::ADMIN_BOOTSTRAPPED_AT;
-pub use users::{NewUser, UserPatch, UserRow};
 
 /// Runs `$body` with `$pool` bound to the concrete pool of whichever backend `$db` is.
 macro_rules! with_pool {
@@ -36,6 +27,41 @@ macro_rules! with_pool {
     };
 }
 pub(crate) use with_pool;
+
+/// Runs `$body` with `$conn` bound to the open transaction's connection (`&mut` to the
+/// backend's connection type); use it as `&mut *$conn` for each statement.
+macro_rules! with_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_tx;
+
+/// An open transaction on either backend. Dropped without `commit`, it rolls back: a change
+/// that spans rows (a user, their sessions, the audit entries) lands whole or not at all.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Self::Sqlite(t) => t.commit().await?,
+            Self::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
 
 /// Which engine is behind the seam.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,13 +80,14 @@ impl Backend {
 }
 
 /// Errors of the repository layer. `RowNotFound` becomes `NotFound` and unique violations
-/// become `Conflict` here, at the boundary.
+/// become `Conflict` here, at the boundary. The constraint's name is for the server log: a
+/// domain says in words what conflicted before anything reaches a client.
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("not found")]
     NotFound,
-    #[error("already exists: {0}")]
-    Conflict(String),
+    #[error("unique constraint {constraint} violated")]
+    Conflict { constraint: String },
     /// Names the backend and the redacted URL; the driver's own words go last.
     #[error("cannot connect to the {backend} database {url}: {cause}")]
     Connect {
@@ -79,7 +106,9 @@ impl From<sqlx::Error> for DbError {
         match err {
             sqlx::Error::RowNotFound => Self::NotFound,
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
-                Self::Conflict(db.constraint().unwrap_or("unique value").to_owned())
+                Self::Conflict {
+                    constraint: db.constraint().unwrap_or("(unnamed)").to_owned(),
+                }
             }
             other => Self::Sqlx(other),
         }
@@ -185,6 +214,14 @@ impl Database {
             Self::Postgres(pool) => sqlx::query_scalar("SHOW server_version").fetch_one(pool).await?,
         };
         Ok(version)
+    }
+
+    /// Opens a transaction.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     /// Waits for in-flight queries and closes every connection (graceful shutdown).

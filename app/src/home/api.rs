@@ -30,7 +30,7 @@ pub async fn check_database() -> Result<DatabaseCheck, AppError> {
     let state = RequestContext::require(Permission::Read).await?.state;
     let started = std::time::Instant::now();
     let server_version = state.db.server_version().await?;
-    let users = state.db.count_users().await?;
+    let users = state.identity.count_users().await?;
     Ok(DatabaseCheck {
         backend: state.db.backend().name().to_owned(),
         server_version,

@@ -1,95 +1,92 @@
 //! Account operations shared by server functions and the seed REST routes: provider logins
 //! that create or link users, self-registration, profile and password changes, personal API
-//! tokens and sessions.
+//! tokens and sessions. A change that spans rows (a user, a link, its audit entry) is one
+//! transaction.
 
 use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::allowlist::check_password_length;
-use super::authenticator::Authenticator;
+use super::error::{IdentityError, Result};
 use super::oauth::ProviderIdentity;
-use super::password::{hash_password, verify_password};
+use super::password::{PasswordHash, hash_password, verify_password};
 use super::principal::{Permission, Principal, Via};
-use super::request::RequestMeta;
 use super::secrets::{API_TOKEN_PREFIX, hash_secret, random_secret};
+use super::service::IdentityService;
 use super::sign_in::login_action;
-use crate::admin::Outcome;
-use crate::db::{DbError, NewUser, UserPatch, UserRow};
-use crate::error::AppError;
-use crate::identity::{ApiTokenInfo, CurrentUser, NewApiToken, Role, SessionInfo, TokenScope};
+use super::store::{NewUser, UserPatch, UserRow};
+use crate::audit::{AuditAction, AuditEvent};
+use crate::error::FieldError;
+use crate::identity::{ApiTokenInfo, CurrentUser, LinkedIdentity, NewApiToken, Role, SessionInfo, TokenScope};
+use crate::request::RequestMeta;
 
 /// Longest accepted display name, token name and the like.
 const MAX_NAME_LEN: usize = 100;
 
-impl Authenticator {
+impl IdentityService {
     /// Signs in (and if needed creates or links) the user a provider vouched for. A first
     /// login links an existing account with the same verified email, else creates one.
-    pub async fn provider_login(
-        &self,
-        id: &ProviderIdentity,
-        meta: &RequestMeta,
-    ) -> Result<UserRow, AppError> {
+    #[tracing::instrument(name = "identity.provider_login", skip_all, fields(provider = id.method.as_str()), err(level = "info"))]
+    pub async fn provider_login(&self, id: &ProviderIdentity, meta: &RequestMeta) -> Result<UserRow> {
         let action = login_action(id.method);
         self.check_allowed(&id.email, action, meta).await?;
         let provider = id.method.as_str();
         let Some(role) = id.role else {
             let message = format!("your {provider} account has no role that maps to a Heimdall role");
-            self.audit(
-                None,
-                &id.email,
-                action,
-                &id.email,
-                Outcome::Denied,
-                meta,
-                &message,
-            )
-            .await;
-            return Err(AppError::forbidden(message));
+            self.audit()
+                .record(
+                    AuditEvent::denied(action)
+                        .by(None, &id.email)
+                        .target(&id.email)
+                        .from(meta)
+                        .detail(&message),
+                )
+                .await;
+            return Err(IdentityError::Refused(message));
         };
-        let db = self.db();
-        let mut user = if let Some(user) = db.find_linked_user(provider, &id.subject).await? {
+        let store = self.store();
+        let mut user = if let Some(user) = store.find_linked_user(provider, &id.subject).await? {
             user
-        } else if let Some(user) = db.find_user_by_email(&id.email).await? {
-            db.link_identity(user.id, provider, &id.subject, Some(&id.email))
+        } else if let Some(user) = store.find_user_by_email(&id.email).await? {
+            let mut tx = store.db().begin().await?;
+            store
+                .link_identity_in(&mut tx, user.id, provider, &id.subject, Some(&id.email))
                 .await?;
-            self.audit(
-                Some(user.id),
-                &user.username,
-                "user.linked",
-                provider,
-                Outcome::Success,
-                meta,
-                "",
-            )
-            .await;
+            let event = AuditEvent::success(AuditAction::UserLinked)
+                .by(Some(user.id), &user.username)
+                .target(provider)
+                .from(meta);
+            self.audit().record_in(&mut tx, &event).await?;
+            tx.commit().await?;
             user
         } else {
-            let user = db
-                .insert_user(&NewUser {
-                    username: id.email.clone(),
-                    email: Some(id.email.clone()),
-                    display_name: id
-                        .name
-                        .clone()
-                        .or_else(|| id.preferred_username.clone())
-                        .unwrap_or_default(),
-                    password_hash: None,
-                    role,
-                })
+            let mut tx = store.db().begin().await?;
+            let user = store
+                .insert_user_in(
+                    &mut tx,
+                    &NewUser {
+                        username: id.email.clone(),
+                        email: Some(id.email.clone()),
+                        display_name: id
+                            .name
+                            .clone()
+                            .or_else(|| id.preferred_username.clone())
+                            .unwrap_or_default(),
+                        password_hash: None,
+                        role,
+                    },
+                )
                 .await?;
-            db.link_identity(user.id, provider, &id.subject, Some(&id.email))
+            store
+                .link_identity_in(&mut tx, user.id, provider, &id.subject, Some(&id.email))
                 .await?;
-            let detail = format!("first {provider} sign-in, role {role}");
-            self.audit(
-                Some(user.id),
-                &user.username,
-                "user.created",
-                &user.username,
-                Outcome::Success,
-                meta,
-                &detail,
-            )
-            .await;
+            let event = AuditEvent::success(AuditAction::UserCreated)
+                .by(Some(user.id), &user.username)
+                .target(&user.username)
+                .from(meta)
+                .detail(&format!("first {provider} sign-in, role {role}"));
+            self.audit().record_in(&mut tx, &event).await?;
+            tx.commit().await?;
             user
         };
         let sync = self
@@ -98,8 +95,10 @@ impl Authenticator {
             .unwrap_or(false);
         if sync && user.role != role {
             let before = user.role;
-            user = db
-                .update_user(
+            let mut tx = store.db().begin().await?;
+            user = store
+                .update_user_in(
+                    &mut tx,
                     user.id,
                     &UserPatch {
                         role: Some(role),
@@ -107,78 +106,65 @@ impl Authenticator {
                     },
                 )
                 .await?;
-            let detail = format!("{before} → {role} (from {provider})");
-            self.audit(
-                Some(user.id),
-                provider,
-                "user.role_changed",
-                &user.username,
-                Outcome::Success,
-                meta,
-                &detail,
-            )
-            .await;
+            let event = AuditEvent::success(AuditAction::UserRoleChanged)
+                .by(Some(user.id), provider)
+                .target(&user.username)
+                .from(meta)
+                .detail(&format!("{before} → {role} (from {provider})"));
+            self.audit().record_in(&mut tx, &event).await?;
+            tx.commit().await?;
         }
         self.admit(&user, id.method, meta).await?;
         Ok(user)
     }
 
     /// Self-registration (`auth.registration_enabled`): a viewer with the given email.
-    pub async fn register(
-        &self,
-        email: &str,
-        password: SecretString,
-        meta: &RequestMeta,
-    ) -> Result<UserRow, AppError> {
+    #[tracing::instrument(name = "identity.register", skip_all, err(level = "info"))]
+    pub async fn register(&self, email: &str, password: SecretString, meta: &RequestMeta) -> Result<UserRow> {
         if !self.settings().registration_enabled {
-            return Err(AppError::not_found("registration is switched off here"));
+            return Err(IdentityError::NotFound("registration is switched off here".into()));
         }
         let email = email.trim().to_lowercase();
         if !looks_like_email(&email) {
-            return Err(AppError::invalid(
-                "email",
-                "enter an email address such as name@example.com",
-            ));
+            return Err(FieldError::new("email", "enter an email address such as name@example.com").into());
         }
-        self.check_allowed(&email, "user.registered", meta).await?;
+        self.check_allowed(&email, AuditAction::UserRegistered, meta)
+            .await?;
         let password_hash = self.new_password_hash(password).await?;
-        let user = self
-            .db()
-            .insert_user(&NewUser {
-                username: email.clone(),
-                email: Some(email.clone()),
-                display_name: String::new(),
-                password_hash: Some(password_hash),
-                role: Role::Viewer,
-            })
+        let store = self.store();
+        let mut tx = store.db().begin().await?;
+        let user = store
+            .insert_user_in(
+                &mut tx,
+                &NewUser {
+                    username: email.clone(),
+                    email: Some(email.clone()),
+                    display_name: String::new(),
+                    password_hash: Some(password_hash),
+                    role: Role::Viewer,
+                },
+            )
             .await
-            .map_err(|e| match e {
-                DbError::Conflict(_) => AppError::conflict("a user with this email already exists"),
-                other => other.into(),
-            })?;
-        self.audit(
-            Some(user.id),
-            &user.username,
-            "user.registered",
-            &user.username,
-            Outcome::Success,
-            meta,
-            "",
-        )
-        .await;
+            .map_err(IdentityError::conflict_as("a user with this email already exists"))?;
+        let event = AuditEvent::success(AuditAction::UserRegistered)
+            .by(Some(user.id), &user.username)
+            .target(&user.username)
+            .from(meta);
+        self.audit().record_in(&mut tx, &event).await?;
+        tx.commit().await?;
         Ok(user)
     }
 
     /// Checks the configured minimum length and hashes (argon2id, off the runtime).
-    pub async fn new_password_hash(&self, password: SecretString) -> Result<super::PasswordHash, AppError> {
+    pub async fn new_password_hash(&self, password: SecretString) -> Result<PasswordHash> {
         check_password_length(password.expose_secret(), self.settings().password_min_length)
-            .map_err(|m| AppError::invalid("password", m))?;
-        hash_password(password).await.map_err(AppError::internal)
+            .map_err(|m| FieldError::new("password", m))?;
+        hash_password(password).await.map_err(IdentityError::Internal)
     }
 
     /// The wire view of a user, with tenants.
-    pub async fn current_user(&self, user: &UserRow) -> Result<CurrentUser, AppError> {
-        let tenants = self.db().user_tenants(user.id).await?;
+    pub async fn current_user(&self, user: &UserRow) -> Result<CurrentUser> {
+        let tenants = self.store().user_tenants(user.id).await?;
         Ok(CurrentUser {
             id: user.id,
             username: user.username.clone(),
@@ -195,18 +181,19 @@ impl Authenticator {
     }
 
     /// The signed-in user's own row.
-    pub async fn me(&self, principal: &Principal) -> Result<UserRow, AppError> {
-        Ok(self.db().find_user(principal.user_id()?).await?)
+    pub async fn me(&self, principal: &Principal) -> Result<UserRow> {
+        Ok(self.store().find_user(principal.user_id()?).await?)
+    }
+
+    /// The signed-in user's wire view.
+    pub async fn my_account(&self, principal: &Principal) -> Result<CurrentUser> {
+        self.current_user(&self.me(principal).await?).await
     }
 
     /// Changes one's own display name, email or password (the current password is needed
     /// to set a new one when the account has one).
-    pub async fn update_me(
-        &self,
-        principal: &Principal,
-        patch: SelfPatch,
-        meta: &RequestMeta,
-    ) -> Result<UserRow, AppError> {
+    #[tracing::instrument(name = "identity.update_me", skip_all, fields(user = %principal.display_name()), err(level = "info"))]
+    pub async fn update_me(&self, principal: &Principal, patch: SelfPatch, meta: &RequestMeta) -> Result<UserRow> {
         principal.authorize(Permission::OwnAccount)?;
         let user = self.me(principal).await?;
         let mut changes = UserPatch::default();
@@ -216,113 +203,95 @@ impl Authenticator {
         if let Some(email) = patch.email {
             let email = email.trim().to_lowercase();
             if !looks_like_email(&email) {
-                return Err(AppError::invalid(
-                    "email",
-                    "enter an email address such as name@example.com",
-                ));
+                return Err(FieldError::new("email", "enter an email address such as name@example.com").into());
             }
-            self.check_allowed(&email, "user.updated", meta).await?;
+            self.check_allowed(&email, AuditAction::UserUpdated, meta)
+                .await?;
             changes.email = Some(Some(email));
         }
         if let Some(new_password) = patch.password {
             if let Some(hash) = user.password_hash.clone() {
                 let current = patch.current_password.unwrap_or_else(|| SecretString::from(""));
                 if !verify_password(current, hash).await {
-                    return Err(AppError::invalid(
-                        "current_password",
-                        "the current password is wrong",
-                    ));
+                    return Err(FieldError::new("current_password", "the current password is wrong").into());
                 }
             }
             changes.password_hash = Some(self.new_password_hash(new_password).await?);
         }
-        let updated = self
-            .db()
-            .update_user(user.id, &changes)
+        let store = self.store();
+        let mut tx = store.db().begin().await?;
+        let updated = store
+            .update_user_in(&mut tx, user.id, &changes)
             .await
-            .map_err(|e| match e {
-                DbError::Conflict(_) => AppError::conflict("another user already has this email"),
-                other => other.into(),
-            })?;
+            .map_err(IdentityError::conflict_as("another user already has this email"))?;
         if changes.password_hash.is_some() {
-            self.audit(
-                Some(user.id),
-                &user.username,
-                "user.password_changed",
-                &user.username,
-                Outcome::Success,
-                meta,
-                "",
-            )
-            .await;
+            let event = AuditEvent::success(AuditAction::UserPasswordChanged)
+                .by(Some(user.id), &user.username)
+                .target(&user.username)
+                .from(meta);
+            self.audit().record_in(&mut tx, &event).await?;
         }
+        tx.commit().await?;
         Ok(updated)
     }
 
-    pub async fn my_sessions(&self, principal: &Principal) -> Result<Vec<SessionInfo>, AppError> {
+    pub async fn my_links(&self, principal: &Principal) -> Result<Vec<LinkedIdentity>> {
+        Ok(self.store().list_links(principal.user_id()?).await?)
+    }
+
+    pub async fn my_sessions(&self, principal: &Principal) -> Result<Vec<SessionInfo>> {
         let current = match principal.via {
             Via::Cookie { session_id } | Via::Jwt { session_id } => Some(session_id),
             _ => None,
         };
-        let mut sessions = self.db().list_sessions(principal.user_id()?).await?;
+        let mut sessions = self.store().list_sessions(principal.user_id()?).await?;
         for s in &mut sessions {
             s.current = Some(s.id) == current;
         }
         Ok(sessions)
     }
 
-    pub async fn revoke_my_session(
-        &self,
-        principal: &Principal,
-        id: i64,
-        meta: &RequestMeta,
-    ) -> Result<(), AppError> {
+    #[tracing::instrument(name = "identity.revoke_my_session", skip_all, fields(session = id), err(level = "info"))]
+    pub async fn revoke_my_session(&self, principal: &Principal, id: i64, meta: &RequestMeta) -> Result<()> {
         principal.authorize(Permission::OwnAccount)?;
         let user_id = principal.user_id()?;
-        if !self.db().revoke_session(user_id, id).await? {
-            return Err(AppError::not_found("no such active session"));
+        if !self.store().revoke_session(user_id, id).await? {
+            return Err(IdentityError::NotFound("no such active session".into()));
         }
-        self.audit(
-            Some(user_id),
-            &principal.display_name(),
-            "session.revoked",
-            &format!("session {id}"),
-            Outcome::Success,
-            meta,
-            "",
-        )
-        .await;
+        self.audit()
+            .record(
+                AuditEvent::success(AuditAction::SessionRevoked)
+                    .by(Some(user_id), &principal.display_name())
+                    .target(&format!("session {id}"))
+                    .from(meta),
+            )
+            .await;
         Ok(())
     }
 
     /// "Sign out everywhere": every session and bearer JWT of the user, this one included.
-    pub async fn revoke_all_my_sessions(
-        &self,
-        principal: &Principal,
-        meta: &RequestMeta,
-    ) -> Result<u64, AppError> {
+    #[tracing::instrument(name = "identity.revoke_all_my_sessions", skip_all, err(level = "info"))]
+    pub async fn revoke_all_my_sessions(&self, principal: &Principal, meta: &RequestMeta) -> Result<u64> {
         principal.authorize(Permission::OwnAccount)?;
         let user_id = principal.user_id()?;
-        let n = self.db().revoke_all_sessions(user_id).await?;
-        let detail = format!("{n} session(s)");
-        self.audit(
-            Some(user_id),
-            &principal.display_name(),
-            "logout.everywhere",
-            "",
-            Outcome::Success,
-            meta,
-            &detail,
-        )
-        .await;
+        let store = self.store();
+        let mut tx = store.db().begin().await?;
+        let n = store.revoke_all_sessions_in(&mut tx, user_id).await?;
+        let event = AuditEvent::success(AuditAction::LogoutEverywhere)
+            .by(Some(user_id), &principal.display_name())
+            .from(meta)
+            .detail(&format!("{n} session(s)"));
+        self.audit().record_in(&mut tx, &event).await?;
+        tx.commit().await?;
         Ok(n)
     }
 
-    pub async fn my_tokens(&self, principal: &Principal) -> Result<Vec<ApiTokenInfo>, AppError> {
-        Ok(self.db().list_api_tokens(principal.user_id()?).await?)
+    pub async fn my_tokens(&self, principal: &Principal) -> Result<Vec<ApiTokenInfo>> {
+        Ok(self.store().list_api_tokens(principal.user_id()?).await?)
     }
 
     /// Creates a personal API token; the only time its secret is returned.
+    #[tracing::instrument(name = "identity.create_token", skip_all, fields(scope = scope.as_str()), err(level = "info"))]
     pub async fn create_token(
         &self,
         principal: &Principal,
@@ -330,64 +299,53 @@ impl Authenticator {
         scope: TokenScope,
         expires_in_days: Option<u32>,
         meta: &RequestMeta,
-    ) -> Result<NewApiToken, AppError> {
+    ) -> Result<NewApiToken> {
         principal.authorize(Permission::OwnAccount)?;
         // A token never mints another: a leaked read token must not become a write token.
         if matches!(principal.via, Via::ApiToken { .. }) {
-            return Err(AppError::forbidden(
-                "create API tokens from a signed-in session, not with another token",
+            return Err(IdentityError::Refused(
+                "create API tokens from a signed-in session, not with another token".into(),
             ));
         }
         let user_id = principal.user_id()?;
         let name = clean_name("name", name, false)?;
         if expires_in_days.is_some_and(|d| d == 0 || d > 3650) {
-            return Err(AppError::invalid(
-                "expires_in_days",
-                "choose between 1 and 3650 days, or no expiry",
-            ));
+            return Err(FieldError::new("expires_in_days", "choose between 1 and 3650 days, or no expiry").into());
         }
         let token = random_secret(API_TOKEN_PREFIX);
         let hint: String = token.chars().take(API_TOKEN_PREFIX.len() + 4).collect();
         let expires_at = expires_in_days.map(|d| Utc::now() + chrono::Duration::days(i64::from(d)));
         let info = self
-            .db()
+            .store()
             .insert_api_token(user_id, &name, &hash_secret(&token), &hint, scope, expires_at)
             .await?;
-        let detail = format!("{} scope", scope.as_str());
-        self.audit(
-            Some(user_id),
-            &principal.display_name(),
-            "token.created",
-            &name,
-            Outcome::Success,
-            meta,
-            &detail,
-        )
-        .await;
+        self.audit()
+            .record(
+                AuditEvent::success(AuditAction::TokenCreated)
+                    .by(Some(user_id), &principal.display_name())
+                    .target(&name)
+                    .from(meta)
+                    .detail(&format!("{} scope", scope.as_str())),
+            )
+            .await;
         Ok(NewApiToken { token, info })
     }
 
-    pub async fn revoke_token(
-        &self,
-        principal: &Principal,
-        id: i64,
-        meta: &RequestMeta,
-    ) -> Result<(), AppError> {
+    #[tracing::instrument(name = "identity.revoke_token", skip_all, fields(token = id), err(level = "info"))]
+    pub async fn revoke_token(&self, principal: &Principal, id: i64, meta: &RequestMeta) -> Result<()> {
         principal.authorize(Permission::OwnAccount)?;
         let user_id = principal.user_id()?;
-        if !self.db().revoke_api_token(user_id, id).await? {
-            return Err(AppError::not_found("no such active token"));
+        if !self.store().revoke_api_token(user_id, id).await? {
+            return Err(IdentityError::NotFound("no such active token".into()));
         }
-        self.audit(
-            Some(user_id),
-            &principal.display_name(),
-            "token.revoked",
-            &format!("token {id}"),
-            Outcome::Success,
-            meta,
-            "",
-        )
-        .await;
+        self.audit()
+            .record(
+                AuditEvent::success(AuditAction::TokenRevoked)
+                    .by(Some(user_id), &principal.display_name())
+                    .target(&format!("token {id}"))
+                    .from(meta),
+            )
+            .await;
         Ok(())
     }
 }
@@ -402,19 +360,16 @@ pub struct SelfPatch {
 }
 
 /// A trimmed, bounded, printable name; `allow_empty` for optional ones.
-pub fn clean_name(field: &str, value: &str, allow_empty: bool) -> Result<String, AppError> {
+pub fn clean_name(field: &'static str, value: &str, allow_empty: bool) -> Result<String, FieldError> {
     let value = value.trim();
     if value.is_empty() && !allow_empty {
-        return Err(AppError::invalid(field, "enter a name"));
+        return Err(FieldError::new(field, "enter a name"));
     }
     if value.chars().count() > MAX_NAME_LEN {
-        return Err(AppError::invalid(
-            field,
-            format!("at most {MAX_NAME_LEN} characters"),
-        ));
+        return Err(FieldError::new(field, format!("at most {MAX_NAME_LEN} characters")));
     }
     if value.chars().any(char::is_control) {
-        return Err(AppError::invalid(field, "no control characters"));
+        return Err(FieldError::new(field, "no control characters"));
     }
     Ok(value.to_owned())
 }

@@ -21,9 +21,9 @@ fn set_cookie(value: &str) -> Result<(), AppError> {
 pub async fn get_viewer() -> Result<Viewer, AppError> {
     use super::RequestContext;
     let ctx = RequestContext::load().await?;
-    let auth = &ctx.state.auth;
-    let user = match ctx.principal.actor.as_ref().and_then(|a| a.id) {
-        Some(_) => Some(auth.current_user(&auth.me(&ctx.principal).await?).await?),
+    let auth = &ctx.state.identity;
+    let user = match ctx.principal.actor_id() {
+        Some(_) => Some(auth.my_account(&ctx.principal).await?),
         None => None,
     };
     Ok(Viewer {
@@ -38,7 +38,7 @@ pub async fn get_viewer() -> Result<Viewer, AppError> {
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use super::{LoginMethod, RequestContext, oauth::safe_return_to};
     let ctx = RequestContext::load().await?;
-    let auth = &ctx.state.auth;
+    let auth = &ctx.state.identity;
     let user = auth
         .password_login(&username, secrecy::SecretString::from(password), &ctx.meta)
         .await?;
@@ -56,7 +56,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 pub async fn register_account(email: String, password: String) -> Result<(), AppError> {
     use super::{LoginMethod, RequestContext};
     let ctx = RequestContext::load().await?;
-    let auth = &ctx.state.auth;
+    let auth = &ctx.state.identity;
     let user = auth
         .register(&email, secrecy::SecretString::from(password), &ctx.meta)
         .await?;
@@ -75,8 +75,8 @@ pub async fn register_account(email: String, password: String) -> Result<(), App
 pub async fn logout() -> Result<(), AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    ctx.state.auth.end_session(&ctx.principal, &ctx.meta).await?;
-    set_cookie(&ctx.state.auth.clear_cookie_header())?;
+    ctx.state.identity.end_session(&ctx.principal, &ctx.meta).await?;
+    set_cookie(&ctx.state.identity.clear_cookie_header())?;
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -88,10 +88,10 @@ pub async fn logout_everywhere() -> Result<u64, AppError> {
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
     let n = ctx
         .state
-        .auth
+        .identity
         .revoke_all_my_sessions(&ctx.principal, &ctx.meta)
         .await?;
-    set_cookie(&ctx.state.auth.clear_cookie_header())?;
+    set_cookie(&ctx.state.identity.clear_cookie_header())?;
     Ok(n)
 }
 
@@ -99,21 +99,20 @@ pub async fn logout_everywhere() -> Result<u64, AppError> {
 pub async fn get_my_account() -> Result<CurrentUser, AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::ViewOwnAccount).await?;
-    let auth = &ctx.state.auth;
-    auth.current_user(&auth.me(&ctx.principal).await?).await
+    Ok(ctx.state.identity.my_account(&ctx.principal).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "update_my_profile")]
 pub async fn update_my_profile(display_name: String) -> Result<CurrentUser, AppError> {
     use super::{Permission, RequestContext, SelfPatch};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    let auth = &ctx.state.auth;
+    let auth = &ctx.state.identity;
     let patch = SelfPatch {
         display_name: Some(display_name),
         ..SelfPatch::default()
     };
     let user = auth.update_me(&ctx.principal, patch, &ctx.meta).await?;
-    auth.current_user(&user).await
+    Ok(auth.current_user(&user).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "change_my_password")]
@@ -126,41 +125,42 @@ pub async fn change_my_password(current_password: String, new_password: String) 
         ..SelfPatch::default()
     };
     ctx.state
-        .auth
+        .identity
         .update_me(&ctx.principal, patch, &ctx.meta)
-        .await
-        .map(drop)
+        .await?;
+    Ok(())
 }
 
 #[server(prefix = "/_srv", endpoint = "list_my_links")]
 pub async fn list_my_links() -> Result<Vec<LinkedIdentity>, AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::ViewOwnAccount).await?;
-    Ok(ctx.state.db.list_links(ctx.principal.user_id()?).await?)
+    Ok(ctx.state.identity.my_links(&ctx.principal).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "list_my_sessions")]
 pub async fn list_my_sessions() -> Result<Vec<SessionInfo>, AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::ViewOwnAccount).await?;
-    ctx.state.auth.my_sessions(&ctx.principal).await
+    Ok(ctx.state.identity.my_sessions(&ctx.principal).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "revoke_my_session")]
 pub async fn revoke_my_session(id: i64) -> Result<(), AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    ctx.state
-        .auth
+    Ok(ctx
+        .state
+        .identity
         .revoke_my_session(&ctx.principal, id, &ctx.meta)
-        .await
+        .await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "list_my_tokens")]
 pub async fn list_my_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::ViewOwnAccount).await?;
-    ctx.state.auth.my_tokens(&ctx.principal).await
+    Ok(ctx.state.identity.my_tokens(&ctx.principal).await?)
 }
 
 /// Creates a personal API token; the response is the only time the token is shown.
@@ -172,15 +172,16 @@ pub async fn create_my_token(
 ) -> Result<NewApiToken, AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    ctx.state
-        .auth
+    Ok(ctx
+        .state
+        .identity
         .create_token(&ctx.principal, &name, scope, expires_in_days, &ctx.meta)
-        .await
+        .await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "revoke_my_token")]
 pub async fn revoke_my_token(id: i64) -> Result<(), AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    ctx.state.auth.revoke_token(&ctx.principal, id, &ctx.meta).await
+    Ok(ctx.state.identity.revoke_token(&ctx.principal, id, &ctx.meta).await?)
 }

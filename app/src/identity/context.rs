@@ -3,10 +3,10 @@
 
 use leptos::prelude::use_context;
 
-use super::principal::{Permission, Principal};
-use super::request::RequestMeta;
-use crate::admin::Outcome;
+use super::principal::{AccessError, Permission, Principal};
+use crate::audit::{AuditAction, AuditEvent};
 use crate::error::AppError;
+use crate::request::RequestMeta;
 use crate::state::AppState;
 
 pub struct RequestContext {
@@ -22,7 +22,7 @@ impl RequestContext {
         let parts = use_context::<axum::http::request::Parts>()
             .ok_or_else(|| AppError::internal("request parts are not in the Leptos context"))?;
         let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
-        let principal = state.auth.resolve(&parts.headers, &meta).await?;
+        let principal = state.identity.resolve(&parts.headers, &meta).await?;
         Ok(Self {
             state,
             principal,
@@ -41,25 +41,22 @@ impl RequestContext {
     /// `Principal::authorize`, with an audit entry when a signed-in caller is refused.
     pub async fn check(&self, permission: Permission) -> Result<(), AppError> {
         let result = self.principal.authorize(permission);
-        if let Err(AppError::Forbidden { message }) = &result {
-            let actor = self.principal.actor.as_ref();
+        if let Err(AccessError::Forbidden(message)) = result {
             let path = use_context::<axum::http::request::Parts>()
                 .map(|p| p.uri.path().to_owned())
                 .unwrap_or_default();
             self.state
-                .auth
-                .audit(
-                    actor.and_then(|a| a.id),
-                    &self.principal.display_name(),
-                    "access.denied",
-                    &path,
-                    Outcome::Denied,
-                    &self.meta,
-                    message,
+                .audit
+                .record(
+                    AuditEvent::denied(AuditAction::AccessDenied)
+                        .by(self.principal.actor_id(), &self.principal.display_name())
+                        .target(&path)
+                        .from(&self.meta)
+                        .detail(message),
                 )
                 .await;
         }
-        result
+        Ok(result?)
     }
 }
 
@@ -73,7 +70,7 @@ impl axum::extract::FromRequestParts<AppState> for RequestContext {
         state: &AppState,
     ) -> Result<Self, AppError> {
         let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
-        let principal = state.auth.resolve(&parts.headers, &meta).await?;
+        let principal = state.identity.resolve(&parts.headers, &meta).await?;
         Ok(Self {
             state: state.clone(),
             principal,

@@ -75,6 +75,17 @@ pub struct TenantRef {
     pub name: String,
 }
 
+/// A tenant with how many members it has (the admin pages' view).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct TenantInfo {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub members: i64,
+    pub created_at: DateTime<Utc>,
+}
+
 /// The sign-in methods this installation offers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginMethods {

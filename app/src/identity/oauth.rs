@@ -15,11 +15,12 @@ use oauth2::{
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
+use super::error::{IdentityError, Result};
 use super::oidc::{OidcClient, ProviderMetadata, verify_id_token};
 use super::secrets::{hash_secret, random_secret, secrets_match};
+use super::service::IdentityService;
 use super::settings::ProviderSettings;
-use crate::db::{Database, OAuthStateRow};
-use crate::error::AppError;
+use super::store::{IdentityStore, OAuthStateRow};
 use crate::identity::{LoginMethod, Role};
 
 /// Name of the cookie that binds a pending login to the browser that started it.
@@ -119,13 +120,13 @@ impl OAuthProvider {
     }
 
     /// Discovery, once; a failure is not cached, so the next login tries again.
-    async fn metadata(&self) -> Result<&ProviderMetadata, AppError> {
+    async fn metadata(&self) -> Result<&ProviderMetadata> {
         self.metadata
             .get_or_try_init(|| self.oidc.discover(&self.settings.issuer))
             .await
             .map_err(|e| {
                 tracing::warn!(provider = self.method.as_str(), error = %e, "provider discovery failed");
-                AppError::unavailable(format!("{} sign-in is unavailable: {e}", self.method.as_str()))
+                IdentityError::ProviderUnavailable(format!("{} sign-in is unavailable: {e}", self.method.as_str()))
             })
     }
 
@@ -136,10 +137,10 @@ impl OAuthProvider {
             .unwrap_or_else(|| format!("{base_url}/auth/{}/callback", self.method.as_str()))
     }
 
-    async fn client(&self, base_url: &str) -> Result<CodeClient, AppError> {
+    async fn client(&self, base_url: &str) -> Result<CodeClient> {
         let metadata = self.metadata().await?;
         let bad = |what: &str, e: oauth2::url::ParseError| {
-            AppError::unavailable(format!("the provider's {what} is not a URL: {e}"))
+            IdentityError::ProviderUnavailable(format!("the provider's {what} is not a URL: {e}"))
         };
         Ok(
             oauth2::Client::new(ClientId::new(self.settings.client_id.clone()))
@@ -161,12 +162,7 @@ impl OAuthProvider {
 
     /// Starts a login: stores the state (hashed), the PKCE verifier and the nonce, and returns
     /// the provider URL plus the value of the browser-binding cookie.
-    pub async fn start(
-        &self,
-        db: &Database,
-        return_to: &str,
-        base_url: &str,
-    ) -> Result<StartedLogin, AppError> {
+    async fn start(&self, store: &IdentityStore, return_to: &str, base_url: &str) -> Result<StartedLogin> {
         let client = self.client(base_url).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let nonce = random_secret("");
@@ -179,7 +175,7 @@ impl OAuthProvider {
             .set_pkce_challenge(challenge)
             .url();
         let binding = random_secret("");
-        db.insert_oauth_state(
+        store.insert_oauth_state(
             &hash_secret(state.secret()),
             &OAuthStateRow {
                 provider: self.method.as_str().into(),
@@ -199,27 +195,23 @@ impl OAuthProvider {
 
     /// Finishes a login from the callback's `code` and `state`. The state is consumed first,
     /// so a replay fails even if something later does.
-    pub async fn finish(
+    async fn finish(
         &self,
-        db: &Database,
+        store: &IdentityStore,
         code: &str,
         state: &str,
         binding: Option<&str>,
         base_url: &str,
-    ) -> Result<ProviderIdentity, AppError> {
-        let pending = db
+    ) -> Result<ProviderIdentity> {
+        let pending = store
             .take_oauth_state(&hash_secret(state))
             .await?
             .filter(|row| row.provider == self.method.as_str() && row.expires_at > Utc::now())
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "state",
-                    "this sign-in link was already used or has expired; start again",
-                )
-            })?;
+            .ok_or(IdentityError::OAuthState(
+                "this sign-in link was already used or has expired; start again",
+            ))?;
         if !binding.is_some_and(|b| secrets_match(&hash_secret(b), &pending.browser_hash)) {
-            return Err(AppError::invalid(
-                "state",
+            return Err(IdentityError::OAuthState(
                 "this sign-in was started in another browser; start again",
             ));
         }
@@ -231,17 +223,16 @@ impl OAuthProvider {
             .await
             .map_err(|e| {
                 tracing::warn!(provider = self.method.as_str(), error = %e, "code exchange refused");
-                AppError::invalid(
-                    "code",
-                    format!("{} refused the sign-in code; start again", self.method.as_str()),
-                )
+                IdentityError::OAuthCode {
+                    provider: self.method.as_str(),
+                }
             })?;
         let metadata = self.metadata().await?;
         let jwks = self
             .oidc
             .jwks(metadata)
             .await
-            .map_err(|e| AppError::unavailable(e.to_string()))?;
+            .map_err(|e| IdentityError::ProviderUnavailable(e.to_string()))?;
         let id_token = &response.extra_fields().id_token;
         let claims = verify_id_token(
             id_token,
@@ -250,12 +241,12 @@ impl OAuthProvider {
             &self.settings.client_id,
             &pending.nonce,
         )
-        .map_err(|e| AppError::unauthenticated(e.to_string()))?;
+        .map_err(|e| IdentityError::BadCredentials(e.to_string()))?;
         let email = claims
             .email
             .clone()
             .filter(|_| claims.email_verified != Some(false))
-            .ok_or_else(|| AppError::forbidden("the provider did not return a verified email address"))?;
+            .ok_or_else(|| IdentityError::Refused("the provider did not return a verified email address".into()))?;
         let mut role_names = decode_roles(id_token, &jwks, &metadata.issuer, None);
         role_names.extend(decode_roles(
             response.access_token().secret(),
@@ -276,6 +267,38 @@ impl OAuthProvider {
 
     pub fn settings(&self) -> &ProviderSettings {
         &self.settings
+    }
+}
+
+impl IdentityService {
+    /// Starts a sign-in with `method`: the provider URL to send the browser to and the value of
+    /// the cookie binding the pending login to this browser.
+    #[tracing::instrument(name = "identity.start_provider_login", skip_all, fields(provider = method.as_str()), err(level = "info"))]
+    pub async fn start_provider_login(
+        &self,
+        method: LoginMethod,
+        return_to: &str,
+        base_url: &str,
+    ) -> Result<StartedLogin> {
+        self.provider(method)?
+            .start(self.store(), return_to, base_url)
+            .await
+    }
+
+    /// Finishes a sign-in from the provider's callback: who the provider says signed in. The
+    /// one-time state is consumed first, so a replay fails even if something later does.
+    #[tracing::instrument(name = "identity.finish_provider_login", skip_all, fields(provider = method.as_str()), err(level = "info"))]
+    pub async fn finish_provider_login(
+        &self,
+        method: LoginMethod,
+        code: &str,
+        state: &str,
+        binding: Option<&str>,
+        base_url: &str,
+    ) -> Result<ProviderIdentity> {
+        self.provider(method)?
+            .finish(self.store(), code, state, binding, base_url)
+            .await
     }
 }
 

@@ -4,6 +4,24 @@
 use crate::error::AppError;
 use crate::identity::{Role, TokenScope};
 
+/// Why a permission check said no: nobody signed in (401) or the wrong person (403).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    #[error("{0}")]
+    Forbidden(&'static str),
+}
+
+impl From<AccessError> for AppError {
+    fn from(err: AccessError) -> Self {
+        match err {
+            AccessError::Unauthenticated(m) => Self::unauthenticated(m),
+            AccessError::Forbidden(m) => Self::forbidden(m),
+        }
+    }
+}
+
 /// A signed-in actor. The static admin token has no user row, hence no id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -74,6 +92,11 @@ impl Principal {
         self.actor.as_ref().map(|a| a.role)
     }
 
+    /// The user id of the actor, when there is a user row (not for the admin token).
+    pub fn actor_id(&self) -> Option<i64> {
+        self.actor.as_ref().and_then(|a| a.id)
+    }
+
     /// A name for the audit log.
     pub fn display_name(&self) -> String {
         self.actor
@@ -83,12 +106,12 @@ impl Principal {
 
     /// `Ok` when the caller may do `permission`; `Unauthenticated` (401) when nobody is signed
     /// in and it would matter, `Forbidden` (403) when the signed-in caller may not.
-    pub fn authorize(&self, permission: Permission) -> Result<(), AppError> {
+    pub fn authorize(&self, permission: Permission) -> Result<(), AccessError> {
         let Some(actor) = &self.actor else {
             if permission == Permission::Read && !self.auth_enabled {
                 return Ok(());
             }
-            return Err(AppError::unauthenticated("sign in first"));
+            return Err(AccessError::Unauthenticated("sign in first"));
         };
         if let Via::ApiToken {
             scope: TokenScope::Read,
@@ -96,7 +119,7 @@ impl Principal {
         } = self.via
             && !matches!(permission, Permission::Read | Permission::ViewOwnAccount)
         {
-            return Err(AppError::forbidden("this API token is read-only"));
+            return Err(AccessError::Forbidden("this API token is read-only"));
         }
         let allowed = match permission {
             Permission::Read => true,
@@ -108,7 +131,7 @@ impl Principal {
         if allowed {
             return Ok(());
         }
-        Err(AppError::forbidden(match permission {
+        Err(AccessError::Forbidden(match permission {
             Permission::ViewOwnAccount | Permission::OwnAccount => {
                 "the admin token has no account; sign in as a user"
             }
@@ -120,12 +143,10 @@ impl Principal {
     }
 
     /// The signed-in user's id, for account operations (their permission is checked apart).
-    pub fn user_id(&self) -> Result<i64, AppError> {
+    pub fn user_id(&self) -> Result<i64, AccessError> {
         self.authorize(Permission::ViewOwnAccount)?;
-        self.actor
-            .as_ref()
-            .and_then(|a| a.id)
-            .ok_or_else(|| AppError::unauthenticated("sign in first"))
+        self.actor_id()
+            .ok_or(AccessError::Unauthenticated("sign in first"))
     }
 }
 
@@ -209,7 +230,10 @@ mod tests {
         ];
         for (name, principal, expected) in cases {
             for (perm, want) in perms.iter().zip(expected) {
-                let got = principal.authorize(*perm).err().map_or(0, |e| e.status_code());
+                let got = principal
+                    .authorize(*perm)
+                    .err()
+                    .map_or(0, |e| AppError::from(e).status_code());
                 assert_eq!(got, want, "{name} asking for {perm:?}");
             }
         }

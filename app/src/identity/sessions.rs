@@ -6,14 +6,15 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::authenticator::Authenticator;
+use super::error::{IdentityError, Result};
 use super::principal::{Principal, Via};
-use super::request::RequestMeta;
 use super::secrets::{SESSION_PREFIX, hash_secret, random_secret};
-use crate::admin::Outcome;
-use crate::db::{NewSession, UserRow};
-use crate::error::AppError;
+use super::service::IdentityService;
+use super::store::{NewSession, UserRow};
+use crate::audit::{AuditAction, AuditEvent};
+use crate::error::FieldError;
 use crate::identity::{LoginMethod, Role};
+use crate::request::RequestMeta;
 
 /// Issuer and audience of Heimdall's own bearer JWTs.
 const JWT_ISSUER: &str = "heimdall";
@@ -34,9 +35,9 @@ pub struct IssuedJwt {
     pub expires_in: i64,
 }
 
-impl Authenticator {
+impl IdentityService {
     /// Checks a bearer JWT's signature, issuer, audience and expiry; says which failed.
-    pub(super) fn verify_jwt(&self, token: &str) -> Result<BearerClaims, AppError> {
+    pub(super) fn verify_jwt(&self, token: &str) -> Result<BearerClaims> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[JWT_ISSUER]);
         validation.set_audience(&[JWT_ISSUER]);
@@ -46,28 +47,32 @@ impl Authenticator {
         jsonwebtoken::decode::<BearerClaims>(token, &key, &validation)
             .map(|data| data.claims)
             .map_err(|e| {
-                AppError::unauthenticated(match e.kind() {
+                IdentityError::BadCredentials(
+                    match e.kind() {
                     ErrorKind::ExpiredSignature => "the bearer token has expired",
                     ErrorKind::InvalidAudience => "the bearer token is for another audience",
                     ErrorKind::InvalidIssuer => "the bearer token is from another issuer",
                     ErrorKind::InvalidSignature => "the bearer token's signature is invalid",
                     ErrorKind::InvalidAlgorithm => "the bearer token's algorithm is not accepted",
                     _ => "the bearer token is malformed",
-                })
+                    }
+                    .to_owned(),
+                )
             })
     }
 
     /// Opens a browser session; returns the `Set-Cookie` value.
+    #[tracing::instrument(name = "identity.open_cookie_session", skip_all, fields(user = %user.username), err)]
     pub async fn open_cookie_session(
         &self,
         user: &UserRow,
         method: LoginMethod,
         meta: &RequestMeta,
-    ) -> Result<String, AppError> {
+    ) -> Result<String> {
         let secret = random_secret(SESSION_PREFIX);
         let max_age = self.0.settings.session_max_age;
         self.0
-            .db
+            .store
             .insert_session(&NewSession {
                 token_hash: &hash_secret(&secret),
                 user_id: user.id,
@@ -82,17 +87,18 @@ impl Authenticator {
     }
 
     /// Issues a short-lived bearer JWT backed by a session row, so logout revokes it.
+    #[tracing::instrument(name = "identity.issue_jwt", skip_all, fields(user = %user.username), err)]
     pub async fn issue_jwt(
         &self,
         user: &UserRow,
         method: LoginMethod,
         meta: &RequestMeta,
-    ) -> Result<IssuedJwt, AppError> {
+    ) -> Result<IssuedJwt> {
         let lifetime = self.0.settings.jwt_lifetime;
         let now = Utc::now();
         let sid = self
             .0
-            .db
+            .store
             .insert_session(&NewSession {
                 token_hash: &hash_secret(&random_secret("jti_")),
                 user_id: user.id,
@@ -117,7 +123,7 @@ impl Authenticator {
             &claims,
             &EncodingKey::from_secret(&self.0.settings.jwt_key.0),
         )
-        .map_err(AppError::internal)?;
+        .map_err(|e| IdentityError::Internal(format!("signing a JWT: {e}")))?;
         Ok(IssuedJwt {
             token,
             expires_in: lifetime.num_seconds(),
@@ -126,25 +132,21 @@ impl Authenticator {
 
     /// Ends the session this request came with (cookie or JWT). Other credentials have no
     /// session to end.
-    pub async fn end_session(&self, principal: &Principal, meta: &RequestMeta) -> Result<(), AppError> {
+    #[tracing::instrument(name = "identity.end_session", skip_all, err)]
+    pub async fn end_session(&self, principal: &Principal, meta: &RequestMeta) -> Result<()> {
         let user_id = principal.user_id()?;
         let (Via::Cookie { session_id } | Via::Jwt { session_id }) = principal.via else {
-            return Err(AppError::invalid(
-                "session",
-                "this request has no session to sign out of",
-            ));
+            return Err(FieldError::new("session", "this request has no session to sign out of").into());
         };
-        self.0.db.revoke_session(user_id, session_id).await?;
-        self.audit(
-            Some(user_id),
-            &principal.display_name(),
-            "logout",
-            "",
-            Outcome::Success,
-            meta,
-            "",
-        )
-        .await;
+        self.0.store.revoke_session(user_id, session_id).await?;
+        self.0
+            .audit
+            .record(
+                AuditEvent::success(AuditAction::Logout)
+                    .by(Some(user_id), &principal.display_name())
+                    .from(meta),
+            )
+            .await;
         Ok(())
     }
 

@@ -11,10 +11,11 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 
-use app::admin::Outcome;
-use app::error::AppError;
+use app::audit::{AuditAction, AuditEvent};
+use app::error::{AppError, FieldError};
 use app::identity::oauth::{OAUTH_BINDING_COOKIE, safe_return_to};
-use app::identity::{LoginMethod, RequestContext, RequestMeta, cookie_value};
+use app::identity::{IdentityError, LoginMethod, RequestContext, cookie_value};
+use app::request::RequestMeta;
 use app::state::AppState;
 
 use super::extract::{FormBody, JsonBody};
@@ -41,21 +42,21 @@ struct PasswordForm {
 
 /// Wrong credentials on the fastapi-users paths answer 400 with its `detail`, as the seed's
 /// clients expect, plus Heimdall's own error fields.
-fn seed_login_error(err: AppError) -> Response {
+fn seed_login_error(err: IdentityError) -> Response {
     match err {
-        AppError::Unauthenticated { message } => (
+        IdentityError::BadCredentials(message) => (
             StatusCode::BAD_REQUEST,
             axum::Json(
                 json!({"error": "unauthenticated", "message": message, "detail": "LOGIN_BAD_CREDENTIALS"}),
             ),
         )
             .into_response(),
-        other => other.into_response(),
+        other => AppError::from(other).into_response(),
     }
 }
 
 async fn jwt_login(ctx: RequestContext, FormBody(form): FormBody<PasswordForm>) -> Response {
-    let auth = &ctx.state.auth;
+    let auth = &ctx.state.identity;
     let result = async {
         let user = auth
             .password_login(&form.username, SecretString::from(form.password), &ctx.meta)
@@ -73,7 +74,7 @@ async fn jwt_login(ctx: RequestContext, FormBody(form): FormBody<PasswordForm>) 
 }
 
 async fn cookie_login(ctx: RequestContext, FormBody(form): FormBody<PasswordForm>) -> Response {
-    let auth = &ctx.state.auth;
+    let auth = &ctx.state.identity;
     let result = async {
         let user = auth
             .password_login(&form.username, SecretString::from(form.password), &ctx.meta)
@@ -96,11 +97,13 @@ struct IdpLogin {
 
 /// The IDP portal's login: JSON in, `{token, role}` out.
 async fn idp_login(ctx: RequestContext, JsonBody(body): JsonBody<IdpLogin>) -> Result<Response, AppError> {
-    let auth = &ctx.state.auth;
+    let auth = &ctx.state.identity;
     let user = auth
         .password_login(&body.username, SecretString::from(body.password), &ctx.meta)
         .await?;
-    let jwt = auth.issue_jwt(&user, LoginMethod::Password, &ctx.meta).await?;
+    let jwt = auth
+        .issue_jwt(&user, LoginMethod::Password, &ctx.meta)
+        .await?;
     Ok(
         axum::Json(json!({"token": jwt.token, "role": user.role, "expires_in": jwt.expires_in}))
             .into_response(),
@@ -109,9 +112,15 @@ async fn idp_login(ctx: RequestContext, JsonBody(body): JsonBody<IdpLogin>) -> R
 
 /// Ends the session behind the cookie or the bearer JWT, and clears the cookie.
 async fn logout(ctx: RequestContext) -> Result<Response, AppError> {
-    ctx.state.auth.end_session(&ctx.principal, &ctx.meta).await?;
+    ctx.state
+        .identity
+        .end_session(&ctx.principal, &ctx.meta)
+        .await?;
     let response = StatusCode::NO_CONTENT.into_response();
-    Ok(with_cookie(response, &ctx.state.auth.clear_cookie_header()))
+    Ok(with_cookie(
+        response,
+        &ctx.state.identity.clear_cookie_header(),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -121,7 +130,7 @@ struct Registration {
 }
 
 async fn register(ctx: RequestContext, JsonBody(body): JsonBody<Registration>) -> Result<Response, AppError> {
-    let auth = &ctx.state.auth;
+    let auth = &ctx.state.identity;
     let user = auth
         .register(&body.email, SecretString::from(body.password), &ctx.meta)
         .await?;
@@ -129,11 +138,11 @@ async fn register(ctx: RequestContext, JsonBody(body): JsonBody<Registration>) -
     Ok((StatusCode::CREATED, axum::Json(view)).into_response())
 }
 
-fn provider_method(name: &str) -> Result<LoginMethod, AppError> {
+fn provider_method(name: &str) -> Result<LoginMethod, IdentityError> {
     match name {
         "google" => Ok(LoginMethod::Google),
         "keycloak" => Ok(LoginMethod::Keycloak),
-        other => Err(AppError::not_found(format!("no sign-in provider {other:?}"))),
+        other => Err(IdentityError::NotFound(format!("no sign-in provider {other:?}"))),
     }
 }
 
@@ -148,10 +157,11 @@ async fn start(
     next: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<(String, String), AppError> {
-    let auth = &state.auth;
-    let provider = auth.provider(provider_method(provider)?)?;
+    let auth = &state.identity;
     let base = meta.base_url(auth.settings().public_url.as_deref());
-    let started = provider.start(&state.db, next.unwrap_or("/"), &base).await?;
+    let started = auth
+        .start_provider_login(provider_method(provider)?, next.unwrap_or("/"), &base)
+        .await?;
     // Scoped to /auth and short-lived: it only has to survive the trip to the provider.
     let secure = if auth.settings().cookie_secure {
         "; Secure"
@@ -214,33 +224,30 @@ async fn callback(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
     let (state, meta) = (&ctx.state, &ctx.meta);
-    let result = async {
+    let result: Result<_, IdentityError> = async {
         let method = provider_method(&provider)?;
         if let Some(error) = q.error {
-            return Err(AppError::invalid(
+            return Err(FieldError::new(
                 "error",
                 format!("the sign-in was cancelled at {provider}: {error}"),
-            ));
+            )
+            .into());
         }
         let (Some(code), Some(oauth_state)) = (q.code, q.state) else {
-            return Err(AppError::invalid(
-                "code",
-                "the callback needs code and state parameters",
-            ));
+            return Err(FieldError::new("code", "the callback needs code and state parameters").into());
         };
-        let auth = &state.auth;
+        let auth = &state.identity;
         let base = meta.base_url(auth.settings().public_url.as_deref());
         let binding = cookie_value(&headers, OAUTH_BINDING_COOKIE);
         let identity = auth
-            .provider(method)?
-            .finish(&state.db, &code, &oauth_state, binding.as_deref(), &base)
+            .finish_provider_login(method, &code, &oauth_state, binding.as_deref(), &base)
             .await?;
         let user = auth.provider_login(&identity, meta).await?;
         let cookie = auth.open_cookie_session(&user, method, meta).await?;
         Ok((user, identity.return_to, cookie, method))
     }
     .await;
-    let auth = &state.auth;
+    let auth = &state.identity;
     let clear_binding = format!("{OAUTH_BINDING_COOKIE}=; Path=/auth; HttpOnly; SameSite=Lax; Max-Age=0");
     match result {
         Ok((user, return_to, cookie, method)) => {
@@ -255,34 +262,31 @@ async fn callback(
                     Ok(jwt) => {
                         axum::Json(json!({"access_token": jwt.token, "token_type": "bearer"})).into_response()
                     }
-                    Err(e) => return e.into_response(),
+                    Err(e) => return AppError::from(e).into_response(),
                 }
             };
             with_cookie(with_cookie(response, &cookie), &clear_binding)
         }
         Err(err) => {
-            if matches!(err, AppError::Invalid { ref field, .. } if field == "state") {
-                auth.audit(
-                    None,
-                    "anonymous",
-                    "oauth.state_rejected",
-                    &provider,
-                    Outcome::Denied,
-                    meta,
-                    &err.to_string(),
-                )
-                .await;
-            } else if matches!(err, AppError::Unauthenticated { .. } | AppError::Invalid { .. }) {
-                auth.audit(
-                    None,
-                    "anonymous",
-                    "oauth.callback_rejected",
-                    &provider,
-                    Outcome::Denied,
-                    meta,
-                    &err.to_string(),
-                )
-                .await;
+            // A bad state is a replay or a forged callback: audited apart from other refusals.
+            let action = match &err {
+                IdentityError::OAuthState(_) => Some(AuditAction::OAuthStateRejected),
+                IdentityError::BadCredentials(_) | IdentityError::Invalid(_) | IdentityError::OAuthCode { .. } => {
+                    Some(AuditAction::OAuthCallbackRejected)
+                }
+                _ => None,
+            };
+            let err = AppError::from(err);
+            if let Some(action) = action {
+                state
+                    .audit
+                    .record(
+                        AuditEvent::denied(action)
+                            .target(&provider)
+                            .from(meta)
+                            .detail(&err.to_string()),
+                    )
+                    .await;
             }
             let response = if wants_html {
                 failure_page(&err)

@@ -7,9 +7,9 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use app::admin::Outcome;
+use app::audit::{AuditAction, AuditEvent};
 use app::error::AppError;
-use app::identity::RequestMeta;
+use app::request::RequestMeta;
 use app::state::AppState;
 
 /// Refuses cross-site state-changing requests. Browsers send `Origin` on every cross-origin
@@ -20,19 +20,15 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    if let Some(reason) = cross_site(req.headers(), state.auth.settings().public_url.as_deref()) {
+    if let Some(reason) = cross_site(req.headers(), state.identity.settings().public_url.as_deref()) {
         let meta = RequestMeta::from_parts(req.headers(), req.extensions());
-        let path = req.uri().path().to_owned();
         state
-            .auth
-            .audit(
-                None,
-                "anonymous",
-                "csrf.rejected",
-                &path,
-                Outcome::Denied,
-                &meta,
-                &reason,
+            .audit
+            .record(
+                AuditEvent::denied(AuditAction::CsrfRejected)
+                    .target(req.uri().path())
+                    .from(&meta)
+                    .detail(&reason),
             )
             .await;
         return AppError::forbidden(format!("cross-site request refused: {reason}")).into_response();
@@ -109,11 +105,11 @@ pub async fn sign_in_redirect(State(state): State<AppState>, req: Request, next:
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"));
-    if !wants_page || !state.auth.settings().enabled || is_public_page(req.uri().path()) {
+    if !wants_page || !state.identity.settings().enabled || is_public_page(req.uri().path()) {
         return next.run(req).await;
     }
     let meta = RequestMeta::from_parts(req.headers(), req.extensions());
-    match state.auth.resolve(req.headers(), &meta).await {
+    match state.identity.resolve(req.headers(), &meta).await {
         Ok(principal) if principal.actor.is_none() => {
             let next_path = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_owned();
             let location = format!("/login?next={}", encode(&next_path));

@@ -9,7 +9,7 @@ use axum::routing::get;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use app::admin::{AdminUserPatch, ops};
+use app::admin::AdminUserPatch;
 use app::error::AppError;
 use app::identity::{CurrentUser, Permission, RequestContext, SelfPatch};
 use app::state::AppState;
@@ -24,10 +24,7 @@ pub fn routes() -> Router<AppState> {
 
 async fn me(ctx: RequestContext) -> Result<axum::Json<CurrentUser>, AppError> {
     ctx.check(Permission::ViewOwnAccount).await?;
-    let auth = &ctx.state.auth;
-    Ok(axum::Json(
-        auth.current_user(&auth.me(&ctx.principal).await?).await?,
-    ))
+    Ok(axum::Json(ctx.state.identity.my_account(&ctx.principal).await?))
 }
 
 #[derive(Deserialize)]
@@ -44,7 +41,7 @@ async fn patch_me(
     JsonBody(body): JsonBody<MePatch>,
 ) -> Result<axum::Json<CurrentUser>, AppError> {
     ctx.check(Permission::OwnAccount).await?;
-    let auth = &ctx.state.auth;
+    let auth = &ctx.state.identity;
     let patch = SelfPatch {
         display_name: body.display_name,
         email: body.email,
@@ -62,7 +59,7 @@ fn user_id(raw: &str) -> Result<i64, AppError> {
 
 async fn get_user(ctx: RequestContext, Path(id): Path<String>) -> Result<Response, AppError> {
     ctx.check(Permission::Administer).await?;
-    let user = ops::get_user(&ctx.state.auth, &ctx.principal, user_id(&id)?).await?;
+    let user = ctx.state.admin.get_user(&ctx.principal, user_id(&id)?).await?;
     Ok(axum::Json(user).into_response())
 }
 
@@ -72,12 +69,19 @@ async fn patch_user(
     JsonBody(patch): JsonBody<AdminUserPatch>,
 ) -> Result<Response, AppError> {
     ctx.check(Permission::Administer).await?;
-    let user = ops::update_user(&ctx.state.auth, &ctx.principal, user_id(&id)?, patch, &ctx.meta).await?;
+    let user = ctx
+        .state
+        .admin
+        .update_user(&ctx.principal, user_id(&id)?, patch, &ctx.meta)
+        .await?;
     Ok(axum::Json(user).into_response())
 }
 
 async fn delete_user(ctx: RequestContext, Path(id): Path<String>) -> Result<Response, AppError> {
     ctx.check(Permission::Administer).await?;
-    ops::delete_user(&ctx.state.auth, &ctx.principal, user_id(&id)?, &ctx.meta).await?;
+    ctx.state
+        .admin
+        .delete_user(&ctx.principal, user_id(&id)?, &ctx.meta)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -66,7 +66,7 @@ async fn a_wrong_password_is_a_400_with_the_seeds_detail_and_is_audited() {
     assert_eq!(missing.json::<Value>().await.expect("JSON")["error"], "invalid");
     let failures = app.audit_entries("login.password").await;
     assert_eq!(failures.len(), 2, "{failures:?}");
-    assert!(failures.iter().all(|e| e.outcome == app::admin::Outcome::Failure));
+    assert!(failures.iter().all(|e| e.outcome == app::audit::Outcome::Failure));
 }
 
 #[tokio::test]
@@ -192,7 +192,7 @@ async fn forged_expired_and_wrong_audience_tokens_are_refused_and_audited() {
     let app = spawn_app().await;
     let dev = app.create_user("dana", Role::Developer, None).await;
     let good = jwt_for(&app, &dev.username, &dev.password).await;
-    let key = app.state.auth.settings().jwt_key.0.clone();
+    let key = app.state.identity.settings().jwt_key.0.clone();
     let sign = |claims: Value, key: &[u8]| {
         jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
@@ -656,12 +656,13 @@ async fn an_idle_session_expires() {
             .status(),
         200
     );
-    let sessions = app.state.db.list_sessions(viewer.id).await.expect("sessions");
+    let sessions = app.state.identity.store().list_sessions(viewer.id).await.expect("sessions");
     assert_eq!(sessions.len(), 1);
     // As if the last request was longer ago than the idle timeout (8 h by default).
     let long_ago = chrono::Utc::now() - chrono::Duration::hours(9);
     app.state
-        .db
+        .identity
+        .store()
         .touch_session(sessions[0].id, long_ago)
         .await
         .expect("backdate");

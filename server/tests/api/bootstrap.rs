@@ -19,7 +19,8 @@ async fn the_first_start_creates_one_admin_whose_printed_password_works() {
 
     let row = first
         .state
-        .db
+        .identity
+        .store()
         .find_user_by_username("admin")
         .await
         .expect("admin row");
@@ -37,5 +38,5 @@ async fn the_first_start_creates_one_admin_whose_printed_password_works() {
     // A second start on the same database creates nobody and prints nothing.
     let second = spawn_app_with(config, TempDbFile::default()).await;
     assert!(second.bootstrap_admin.is_none());
-    assert_eq!(second.state.db.count_users().await.expect("count"), 1);
+    assert_eq!(second.state.identity.count_users().await.expect("count"), 1);
 }

@@ -2,8 +2,8 @@
 
 use std::net::SocketAddr;
 
-use app::db::NewUser;
 use app::db::testing::{TempDbFile, fresh_database_url};
+use app::identity::store::NewUser;
 use app::identity::{Role, hash_password};
 use heimdall::config::Config;
 use heimdall::startup::{Application, BootstrapAdmin};
@@ -57,9 +57,8 @@ impl TestApp {
         let hash = hash_password(SecretString::from(password.clone()))
             .await
             .expect("hash");
-        let row = self
-            .state
-            .db
+        let store = self.state.identity.store();
+        let row = store
             .insert_user(&NewUser {
                 username: username.to_owned(),
                 email: Some(format!("{username}@example.test")),
@@ -70,12 +69,11 @@ impl TestApp {
             .await
             .expect("insert user");
         if let Some(slug) = tenant {
-            let tenant = match self.state.db.find_tenant_by_slug(slug).await {
+            let tenant = match store.find_tenant_by_slug(slug).await {
                 Ok(t) => t,
-                Err(_) => self.state.db.insert_tenant(slug, slug).await.expect("tenant"),
+                Err(_) => store.insert_tenant(slug, slug).await.expect("tenant"),
             };
-            self.state
-                .db
+            store
                 .set_memberships(row.id, &[tenant.id])
                 .await
                 .expect("membership");
@@ -88,10 +86,10 @@ impl TestApp {
     }
 
     /// The audit entries whose action starts with `action`, newest first.
-    pub async fn audit_entries(&self, action: &str) -> Vec<app::admin::AuditEntry> {
+    pub async fn audit_entries(&self, action: &str) -> Vec<app::audit::AuditEntry> {
         self.state
-            .db
-            .list_audit(&app::admin::AuditFilter {
+            .audit
+            .list(&app::audit::AuditFilter {
                 action: action.to_owned(),
                 ..Default::default()
             })

@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use app::admin::Outcome;
+use app::audit::Outcome;
 use app::identity::Role;
 use app::testing::{GoogleStandIn, KeycloakRealm};
 
@@ -137,7 +137,8 @@ async fn google_sign_in_creates_a_linked_viewer_with_a_session_and_a_state_canno
     assert_eq!(me["role"], "viewer");
     let links = app
         .state
-        .db
+        .identity
+        .store()
         .list_links(me["id"].as_i64().expect("id"))
         .await
         .expect("links");
@@ -170,7 +171,7 @@ async fn google_sign_in_creates_a_linked_viewer_with_a_session_and_a_state_canno
     )
     .await;
     assert_eq!(finish(&browser, &again).await.status(), 200);
-    assert_eq!(app.state.db.count_users().await.expect("count"), 2, "admin + ada");
+    assert_eq!(app.state.identity.count_users().await.expect("count"), 2, "admin + ada");
 }
 
 #[tokio::test]
@@ -220,7 +221,7 @@ async fn google_sign_in_respects_the_allow_list() {
     let body: Value = refused.json().await.expect("JSON");
     assert_eq!(body["message"], "cyd@gmail.test is not allowed to sign in here");
     assert_eq!(
-        app.state.db.count_users().await.expect("count"),
+        app.state.identity.count_users().await.expect("count"),
         1,
         "nobody was created"
     );
@@ -267,10 +268,11 @@ async fn keycloak_users_land_with_their_mapped_roles() {
     // and takes the role from Keycloak.
     let local = app.create_user("dave", Role::Viewer, None).await;
     app.state
-        .db
+        .identity
+        .store()
         .update_user(
             local.id,
-            &app::db::UserPatch {
+            &app::identity::store::UserPatch {
                 email: Some(Some("dave@heimdall.test".into())),
                 ..Default::default()
             },
@@ -302,14 +304,14 @@ async fn keycloak_users_land_with_their_mapped_roles() {
             .expect("JSON");
         assert_eq!(me["role"], role, "{user}: {me}");
     }
-    let dave = app.state.db.find_user(local.id).await.expect("dave");
+    let dave = app.state.identity.store().find_user(local.id).await.expect("dave");
     assert_eq!(
         dave.role,
         Role::Developer,
         "linked, and the role synced from Keycloak"
     );
     assert_eq!(
-        app.state.db.list_links(local.id).await.expect("links")[0].provider,
+        app.state.identity.store().list_links(local.id).await.expect("links")[0].provider,
         "keycloak"
     );
     assert_eq!(app.audit_entries("user.role_changed").await.len(), 1);

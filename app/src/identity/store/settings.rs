@@ -3,15 +3,16 @@
 use chrono::Utc;
 
 use super::users::{INSERT_USER, bind_new_user};
-use super::{Database, NewUser, Result, UserRow, with_pool};
+use super::{IdentityStore, NewUser, UserRow};
+use crate::db::{Result, with_pool};
 
 /// Settings key recording that the first-start admin exists (so deleting it later does not
 /// make the next start create another).
 pub const ADMIN_BOOTSTRAPPED_AT: &str = "bootstrap.admin_created_at";
 
-impl Database {
+impl IdentityStore {
     pub async fn get_setting(&self, key: &str) -> Result<Option<String>> {
-        let value = with_pool!(self, pool => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        let value = with_pool!(&self.db, pool => sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(key)
             .fetch_optional(pool)
             .await?);
@@ -21,7 +22,7 @@ impl Database {
     /// Inserts or replaces one setting.
     pub async fn put_setting(&self, key: &str, value: &str) -> Result<()> {
         let now = Utc::now();
-        with_pool!(self, pool => sqlx::query(
+        with_pool!(&self.db, pool => sqlx::query(
             "INSERT INTO settings (key, value, created_at, updated_at) VALUES ($1, $2, $3, $3) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
         )
@@ -39,7 +40,7 @@ impl Database {
     /// or `None` when an earlier start already did it.
     pub async fn bootstrap_admin(&self, admin: &NewUser) -> Result<Option<UserRow>> {
         let now = Utc::now();
-        let created = with_pool!(self, pool => {
+        let created = with_pool!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             let claimed = sqlx::query(
                 "INSERT INTO settings (key, value, created_at, updated_at) VALUES ($1, $2, $3, $3) \

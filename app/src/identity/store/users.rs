@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Database, Result, with_pool};
+use super::IdentityStore;
+use crate::db::{DbError, Result, Tx, with_pool, with_tx};
 use crate::identity::{LinkedIdentity, PasswordHash, Role};
 
 /// A row of `users`. Holds the password hash, so it never crosses the wire: map it to a
@@ -53,6 +54,13 @@ pub(super) const INSERT_USER: &str = concat!(
      VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING ",
     user_columns!()
 );
+const UPDATE_USER: &str = concat!(
+    "UPDATE users SET email = CASE WHEN $2 THEN $3 ELSE email END, \
+     display_name = coalesce($4, display_name), role = coalesce($5, role), \
+     active = coalesce($6, active), password_hash = coalesce($7, password_hash), updated_at = $8 \
+     WHERE id = $1 RETURNING ",
+    user_columns!()
+);
 const SELECT_USER_BY_USERNAME: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE username = $1");
 const SELECT_USER_BY_ID: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
 const SELECT_USER_BY_EMAIL: &str = concat!(
@@ -86,29 +94,37 @@ macro_rules! bind_new_user {
 }
 pub(super) use bind_new_user;
 
-impl Database {
+impl IdentityStore {
     pub async fn count_users(&self) -> Result<i64> {
         let n =
-            with_pool!(self, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?);
+            with_pool!(&self.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?);
         Ok(n)
     }
 
     /// Inserts a user; a taken username or email is `DbError::Conflict`.
     pub async fn insert_user(&self, user: &NewUser) -> Result<UserRow> {
         let now = Utc::now();
-        let row = with_pool!(self, pool => bind_new_user!(sqlx::query_as(INSERT_USER), user, now)
+        let row = with_pool!(&self.db, pool => bind_new_user!(sqlx::query_as(INSERT_USER), user, now)
             .fetch_one(pool)
             .await?);
         Ok(row)
     }
 
+    pub async fn insert_user_in(&self, tx: &mut Tx, user: &NewUser) -> Result<UserRow> {
+        let now = Utc::now();
+        let row = with_tx!(tx, conn => bind_new_user!(sqlx::query_as(INSERT_USER), user, now)
+            .fetch_one(&mut *conn)
+            .await?);
+        Ok(row)
+    }
+
     pub async fn find_user(&self, id: i64) -> Result<UserRow> {
-        let row = with_pool!(self, pool => sqlx::query_as(SELECT_USER_BY_ID).bind(id).fetch_one(pool).await?);
+        let row = with_pool!(&self.db, pool => sqlx::query_as(SELECT_USER_BY_ID).bind(id).fetch_one(pool).await?);
         Ok(row)
     }
 
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<UserRow>> {
-        let row = with_pool!(self, pool => sqlx::query_as(SELECT_USER_BY_EMAIL)
+        let row = with_pool!(&self.db, pool => sqlx::query_as(SELECT_USER_BY_EMAIL)
             .bind(email)
             .fetch_optional(pool)
             .await?);
@@ -119,7 +135,7 @@ impl Database {
     pub async fn search_users(&self, query: &str) -> Result<Vec<UserRow>> {
         let query = query.trim().to_lowercase();
         let pattern = format!("%{}%", query.replace('%', ""));
-        let rows = with_pool!(self, pool => sqlx::query_as(SEARCH_USERS)
+        let rows = with_pool!(&self.db, pool => sqlx::query_as(SEARCH_USERS)
             .bind(&query)
             .bind(&pattern)
             .fetch_all(pool)
@@ -127,16 +143,10 @@ impl Database {
         Ok(rows)
     }
 
-    /// Applies the fields of `patch` that are set, in one statement.
-    pub async fn update_user(&self, id: i64, patch: &UserPatch) -> Result<UserRow> {
+    /// Applies the fields of `patch` that are set, in one statement of the caller's transaction.
+    pub async fn update_user_in(&self, tx: &mut Tx, id: i64, patch: &UserPatch) -> Result<UserRow> {
         let now = Utc::now();
-        let row = with_pool!(self, pool => sqlx::query_as(concat!(
-            "UPDATE users SET email = CASE WHEN $2 THEN $3 ELSE email END, \
-             display_name = coalesce($4, display_name), role = coalesce($5, role), \
-             active = coalesce($6, active), password_hash = coalesce($7, password_hash), updated_at = $8 \
-             WHERE id = $1 RETURNING ",
-            user_columns!()
-        ))
+        let row = with_tx!(tx, conn => sqlx::query_as(UPDATE_USER)
         .bind(id)
         .bind(patch.email.is_some())
         .bind(patch.email.clone().flatten())
@@ -145,25 +155,33 @@ impl Database {
         .bind(patch.active)
         .bind(patch.password_hash.as_ref().map(PasswordHash::as_phc))
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await?);
         Ok(row)
     }
 
-    pub async fn delete_user(&self, id: i64) -> Result<()> {
-        let deleted = with_pool!(self, pool => sqlx::query("DELETE FROM users WHERE id = $1")
+    /// Applies `patch` on its own (a change with nothing else to keep it company).
+    pub async fn update_user(&self, id: i64, patch: &UserPatch) -> Result<UserRow> {
+        let mut tx = self.db.begin().await?;
+        let row = self.update_user_in(&mut tx, id, patch).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    pub async fn delete_user_in(&self, tx: &mut Tx, id: i64) -> Result<()> {
+        let deleted = with_tx!(tx, conn => sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id)
-            .execute(pool)
+            .execute(&mut *conn)
             .await?
             .rows_affected());
         if deleted == 0 {
-            return Err(super::DbError::NotFound);
+            return Err(DbError::NotFound);
         }
         Ok(())
     }
 
     pub async fn touch_last_login(&self, id: i64) -> Result<()> {
-        with_pool!(self, pool => sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
+        with_pool!(&self.db, pool => sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
             .bind(id)
             .bind(Utc::now())
             .execute(pool)
@@ -174,7 +192,7 @@ impl Database {
 
     /// The user linked to `provider`'s `subject`, if any.
     pub async fn find_linked_user(&self, provider: &str, subject: &str) -> Result<Option<UserRow>> {
-        let row = with_pool!(self, pool => sqlx::query_as(concat!(
+        let row = with_pool!(&self.db, pool => sqlx::query_as(concat!(
             "SELECT ",
             user_columns!(),
             " FROM users WHERE id = (SELECT user_id FROM identity_links WHERE provider = $1 AND subject = $2)"
@@ -186,15 +204,16 @@ impl Database {
         Ok(row)
     }
 
-    pub async fn link_identity(
+    pub async fn link_identity_in(
         &self,
+        tx: &mut Tx,
         user_id: i64,
         provider: &str,
         subject: &str,
         email: Option<&str>,
     ) -> Result<()> {
         let now = Utc::now();
-        with_pool!(self, pool => sqlx::query(
+        with_tx!(tx, conn => sqlx::query(
             "INSERT INTO identity_links (user_id, provider, subject, email, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $5)",
         )
@@ -203,14 +222,14 @@ impl Database {
         .bind(subject)
         .bind(email)
         .bind(now)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map(drop)?);
         Ok(())
     }
 
     pub async fn list_links(&self, user_id: i64) -> Result<Vec<LinkedIdentity>> {
-        let rows = with_pool!(self, pool => sqlx::query_as(
+        let rows = with_pool!(&self.db, pool => sqlx::query_as(
             "SELECT provider, email, created_at FROM identity_links WHERE user_id = $1 ORDER BY provider",
         )
         .bind(user_id)
@@ -221,14 +240,14 @@ impl Database {
 
     /// `(user_id, provider)` for every link, for the admin list (one query, not one per user).
     pub async fn all_link_providers(&self) -> Result<Vec<(i64, String)>> {
-        let rows = with_pool!(self, pool => sqlx::query_as("SELECT user_id, provider FROM identity_links ORDER BY provider")
+        let rows = with_pool!(&self.db, pool => sqlx::query_as("SELECT user_id, provider FROM identity_links ORDER BY provider")
             .fetch_all(pool)
             .await?);
         Ok(rows)
     }
 
     pub async fn find_user_by_username(&self, username: &str) -> Result<UserRow> {
-        let row = with_pool!(self, pool => sqlx::query_as(SELECT_USER_BY_USERNAME)
+        let row = with_pool!(&self.db, pool => sqlx::query_as(SELECT_USER_BY_USERNAME)
             .bind(username)
             .fetch_one(pool)
             .await?);

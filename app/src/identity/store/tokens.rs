@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Database, Result, with_pool};
+use super::IdentityStore;
+use crate::db::{Result, with_pool};
 use crate::identity::{ApiTokenInfo, TokenScope};
 
 const TOKEN_COLUMNS: &str = "id, name, hint, scope, expires_at, last_used_at, revoked_at, created_at";
@@ -19,7 +20,7 @@ pub struct ApiTokenRow {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-impl Database {
+impl IdentityStore {
     pub async fn insert_api_token(
         &self,
         user_id: i64,
@@ -34,7 +35,7 @@ impl Database {
             "INSERT INTO api_tokens (user_id, name, token_hash, hint, scope, expires_at, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {TOKEN_COLUMNS}"
         );
-        let row = with_pool!(self, pool => sqlx::query_as(&sql)
+        let row = with_pool!(&self.db, pool => sqlx::query_as(&sql)
             .bind(user_id)
             .bind(name)
             .bind(token_hash)
@@ -48,7 +49,7 @@ impl Database {
     }
 
     pub async fn find_api_token_by_hash(&self, token_hash: &str) -> Result<Option<ApiTokenRow>> {
-        let row = with_pool!(self, pool => sqlx::query_as(
+        let row = with_pool!(&self.db, pool => sqlx::query_as(
             "SELECT id, user_id, scope, expires_at, last_used_at, revoked_at FROM api_tokens WHERE token_hash = $1",
         )
         .bind(token_hash)
@@ -58,7 +59,7 @@ impl Database {
     }
 
     pub async fn touch_api_token(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        with_pool!(self, pool => sqlx::query("UPDATE api_tokens SET last_used_at = $2, updated_at = $2 WHERE id = $1")
+        with_pool!(&self.db, pool => sqlx::query("UPDATE api_tokens SET last_used_at = $2, updated_at = $2 WHERE id = $1")
             .bind(id)
             .bind(now)
             .execute(pool)
@@ -70,13 +71,13 @@ impl Database {
     pub async fn list_api_tokens(&self, user_id: i64) -> Result<Vec<ApiTokenInfo>> {
         let sql =
             format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC");
-        let rows = with_pool!(self, pool => sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await?);
+        let rows = with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await?);
         Ok(rows)
     }
 
     /// Revokes one of the user's tokens; `false` when it does not exist or was already revoked.
     pub async fn revoke_api_token(&self, user_id: i64, id: i64) -> Result<bool> {
-        let n = with_pool!(self, pool => sqlx::query(
+        let n = with_pool!(&self.db, pool => sqlx::query(
             "UPDATE api_tokens SET revoked_at = $3, updated_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
         )
         .bind(id)

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Database, Result, with_pool};
+use super::IdentityStore;
+use crate::db::{Result, Tx, with_pool, with_tx};
 use crate::identity::SessionInfo;
 
 /// A live session's row, as the authenticator checks it.
@@ -42,10 +43,10 @@ pub struct OAuthStateRow {
     pub expires_at: DateTime<Utc>,
 }
 
-impl Database {
+impl IdentityStore {
     pub async fn insert_session(&self, session: &NewSession<'_>) -> Result<i64> {
         let now = Utc::now();
-        let id = with_pool!(self, pool => sqlx::query_scalar(
+        let id = with_pool!(&self.db, pool => sqlx::query_scalar(
             "INSERT INTO sessions (token_hash, user_id, kind, method, user_agent, ip, created_at, updated_at, \
              last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7, $8) RETURNING id",
         )
@@ -63,7 +64,7 @@ impl Database {
     }
 
     pub async fn find_session_by_hash(&self, token_hash: &str) -> Result<Option<SessionRow>> {
-        let row = with_pool!(self, pool => sqlx::query_as(
+        let row = with_pool!(&self.db, pool => sqlx::query_as(
             "SELECT id, user_id, kind, last_seen_at, expires_at, revoked_at FROM sessions WHERE token_hash = $1",
         )
         .bind(token_hash)
@@ -73,7 +74,7 @@ impl Database {
     }
 
     pub async fn find_session(&self, id: i64) -> Result<Option<SessionRow>> {
-        let row = with_pool!(self, pool => sqlx::query_as(
+        let row = with_pool!(&self.db, pool => sqlx::query_as(
             "SELECT id, user_id, kind, last_seen_at, expires_at, revoked_at FROM sessions WHERE id = $1",
         )
         .bind(id)
@@ -83,7 +84,7 @@ impl Database {
     }
 
     pub async fn touch_session(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        with_pool!(self, pool => sqlx::query("UPDATE sessions SET last_seen_at = $2, updated_at = $2 WHERE id = $1")
+        with_pool!(&self.db, pool => sqlx::query("UPDATE sessions SET last_seen_at = $2, updated_at = $2 WHERE id = $1")
             .bind(id)
             .bind(now)
             .execute(pool)
@@ -94,7 +95,7 @@ impl Database {
 
     /// Revokes one of `user_id`'s sessions; `false` when there was no such live session.
     pub async fn revoke_session(&self, user_id: i64, id: i64) -> Result<bool> {
-        let n = with_pool!(self, pool => sqlx::query(
+        let n = with_pool!(&self.db, pool => sqlx::query(
             "UPDATE sessions SET revoked_at = $3, updated_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
         )
         .bind(id)
@@ -106,14 +107,15 @@ impl Database {
         Ok(n > 0)
     }
 
-    /// Revokes every live session of the user ("sign out everywhere", deactivation, password reset).
-    pub async fn revoke_all_sessions(&self, user_id: i64) -> Result<u64> {
-        let n = with_pool!(self, pool => sqlx::query(
+    /// Revokes every live session of the user ("sign out everywhere", deactivation, password
+    /// reset), inside the caller's transaction.
+    pub async fn revoke_all_sessions_in(&self, tx: &mut Tx, user_id: i64) -> Result<u64> {
+        let n = with_tx!(tx, conn => sqlx::query(
             "UPDATE sessions SET revoked_at = $2, updated_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
         )
         .bind(user_id)
         .bind(Utc::now())
-        .execute(pool)
+        .execute(&mut *conn)
         .await?
         .rows_affected());
         Ok(n)
@@ -121,7 +123,7 @@ impl Database {
 
     /// The user's sessions that are neither revoked nor past their absolute expiry.
     pub async fn list_sessions(&self, user_id: i64) -> Result<Vec<SessionInfo>> {
-        let rows = with_pool!(self, pool => sqlx::query_as(
+        let rows = with_pool!(&self.db, pool => sqlx::query_as(
             "SELECT id, kind, method, user_agent, ip, created_at, last_seen_at, expires_at FROM sessions \
              WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY last_seen_at DESC",
         )
@@ -134,7 +136,7 @@ impl Database {
 
     pub async fn insert_oauth_state(&self, state_hash: &str, row: &OAuthStateRow) -> Result<()> {
         let now = Utc::now();
-        with_pool!(self, pool => sqlx::query(
+        with_pool!(&self.db, pool => sqlx::query(
             "INSERT INTO oauth_states (state_hash, provider, browser_hash, pkce_verifier, nonce, return_to, \
              created_at, updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
         )
@@ -156,7 +158,7 @@ impl Database {
     /// finds nothing. Expired rows are swept on the way.
     pub async fn take_oauth_state(&self, state_hash: &str) -> Result<Option<OAuthStateRow>> {
         let now = Utc::now();
-        let row = with_pool!(self, pool => {
+        let row = with_pool!(&self.db, pool => {
             sqlx::query("DELETE FROM oauth_states WHERE expires_at < $1").bind(now).execute(pool).await?;
             sqlx::query_as(
                 "DELETE FROM oauth_states WHERE state_hash = $1 \

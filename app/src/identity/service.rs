@@ -1,6 +1,7 @@
-//! The `Authenticator`: turns a request's credentials (session cookie, bearer JWT, personal API
-//! token, static admin token) into a `Principal`, and writes the audit log. Signing in is in
-//! `sign_in.rs`; opening and ending sessions and issuing JWTs in `sessions.rs`.
+//! `IdentityService`: identity's one service. Here: what it holds, and turning a request's
+//! credentials (session cookie, bearer JWT, personal API token, static admin token) into a
+//! `Principal`. Signing in is in `sign_in.rs`; sessions and JWTs in `sessions.rs`; account
+//! changes in `accounts.rs`. Server functions and REST handlers stay thin over it.
 
 use std::sync::Arc;
 
@@ -8,27 +9,29 @@ use axum::http::{HeaderMap, header};
 use chrono::Utc;
 use secrecy::ExposeSecret;
 
+use super::error::{IdentityError, Result};
 use super::oauth::OAuthProvider;
 use super::password::PasswordHash;
 use super::principal::{Actor, Principal, Via};
-use super::request::RequestMeta;
 use super::secrets::{API_TOKEN_PREFIX, SESSION_PREFIX, hash_secret, secrets_match};
 use super::settings::AuthSettings;
+use super::store::IdentityStore;
 use super::throttle::LoginThrottle;
-use crate::admin::Outcome;
-use crate::db::{AuditRecord, Database};
-use crate::error::AppError;
+use crate::audit::{Audit, AuditAction, AuditEvent};
+use crate::db::DbError;
 use crate::identity::{LoginMethod, LoginMethods, Role};
+use crate::request::RequestMeta;
 
 /// Sessions and tokens record their last use at most this often (not a write per request).
 const TOUCH_EVERY_SECS: i64 = 60;
 
-/// Cheap to clone; one per application.
+/// Cheap to clone; built once in `AppState`.
 #[derive(Clone)]
-pub struct Authenticator(pub(super) Arc<Inner>);
+pub struct IdentityService(pub(super) Arc<Inner>);
 
 pub(super) struct Inner {
-    pub(super) db: Database,
+    pub(super) store: IdentityStore,
+    pub(super) audit: Audit,
     pub(super) settings: AuthSettings,
     pub(super) throttle: LoginThrottle,
     /// Verified against when the username is unknown, so both answers take as long.
@@ -37,8 +40,8 @@ pub(super) struct Inner {
     keycloak: Option<OAuthProvider>,
 }
 
-impl Authenticator {
-    pub fn new(db: Database, settings: AuthSettings) -> Self {
+impl IdentityService {
+    pub fn new(store: IdentityStore, audit: Audit, settings: AuthSettings) -> Self {
         let google = settings
             .google
             .clone()
@@ -49,7 +52,8 @@ impl Authenticator {
             .map(|s| OAuthProvider::new(LoginMethod::Keycloak, s));
         Self(Arc::new(Inner {
             throttle: LoginThrottle::new(settings.lockout.clone()),
-            db,
+            store,
+            audit,
             settings,
             dummy_hash: tokio::sync::OnceCell::new(),
             google,
@@ -61,8 +65,18 @@ impl Authenticator {
         &self.0.settings
     }
 
-    pub fn db(&self) -> &Database {
-        &self.0.db
+    /// Identity's tables (admin builds on them; tests seed them).
+    pub fn store(&self) -> &IdentityStore {
+        &self.0.store
+    }
+
+    pub(super) fn audit(&self) -> &Audit {
+        &self.0.audit
+    }
+
+    /// How many users exist (the overview's database check).
+    pub async fn count_users(&self) -> Result<i64> {
+        Ok(self.0.store.count_users().await?)
     }
 
     pub fn methods(&self) -> LoginMethods {
@@ -75,18 +89,19 @@ impl Authenticator {
     }
 
     /// The configured provider for `method`, or a 404 naming it.
-    pub fn provider(&self, method: LoginMethod) -> Result<&OAuthProvider, AppError> {
+    pub fn provider(&self, method: LoginMethod) -> Result<&OAuthProvider> {
         let provider = match method {
             LoginMethod::Google => self.0.google.as_ref(),
             LoginMethod::Keycloak => self.0.keycloak.as_ref(),
             LoginMethod::Password => None,
         };
-        provider.ok_or_else(|| AppError::not_found(format!("{} sign-in is not configured", method.as_str())))
+        provider.ok_or_else(|| IdentityError::NotFound(format!("{} sign-in is not configured", method.as_str())))
     }
 
     /// Who sent this request. A bearer credential that does not check out is a 401 (with an
     /// audit entry), never a silent fall back to anonymous; a stale cookie is just anonymous.
-    pub async fn resolve(&self, headers: &HeaderMap, meta: &RequestMeta) -> Result<Principal, AppError> {
+    #[tracing::instrument(name = "identity.resolve", skip_all, err(level = "debug"))]
+    pub async fn resolve(&self, headers: &HeaderMap, meta: &RequestMeta) -> Result<Principal> {
         if let Some(value) = headers.get(header::AUTHORIZATION) {
             let token = value
                 .to_str()
@@ -95,25 +110,16 @@ impl Authenticator {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| {
-                    AppError::unauthenticated("the Authorization header must be `Bearer <token>`")
+                    IdentityError::BadCredentials("the Authorization header must be `Bearer <token>`".into())
                 })?;
-            return match self.resolve_bearer(token).await {
-                Ok(principal) => Ok(principal),
-                Err(AppError::Unauthenticated { message }) => {
-                    self.audit(
-                        None,
-                        "anonymous",
-                        "token.rejected",
-                        "",
-                        Outcome::Denied,
-                        meta,
-                        &message,
-                    )
+            let result = self.resolve_bearer(token).await;
+            if let Err(IdentityError::BadCredentials(message)) = &result {
+                self.0
+                    .audit
+                    .record(AuditEvent::denied(AuditAction::TokenRejected).from(meta).detail(message))
                     .await;
-                    Err(AppError::Unauthenticated { message })
-                }
-                Err(other) => Err(other),
-            };
+            }
+            return result;
         }
         if let Some(cookie) = cookie_value(headers, &self.0.settings.cookie_name)
             && let Some(principal) = self.resolve_cookie(&cookie).await?
@@ -123,19 +129,19 @@ impl Authenticator {
         Ok(Principal::anonymous(self.0.settings.enabled))
     }
 
-    async fn resolve_bearer(&self, token: &str) -> Result<Principal, AppError> {
-        let db = &self.0.db;
+    async fn resolve_bearer(&self, token: &str) -> Result<Principal> {
+        let db = &self.0.store;
         if token.starts_with(API_TOKEN_PREFIX) {
             let row = db
                 .find_api_token_by_hash(&hash_secret(token))
                 .await?
-                .ok_or_else(|| AppError::unauthenticated("unknown API token"))?;
+                .ok_or_else(|| bad("unknown API token"))?;
             let now = Utc::now();
             if row.revoked_at.is_some() {
-                return Err(AppError::unauthenticated("this API token has been revoked"));
+                return Err(bad("this API token has been revoked"));
             }
             if row.expires_at.is_some_and(|at| at <= now) {
-                return Err(AppError::unauthenticated("this API token has expired"));
+                return Err(bad("this API token has expired"));
             }
             if row
                 .last_used_at
@@ -150,7 +156,7 @@ impl Authenticator {
             return self
                 .principal_for(row.user_id, via)
                 .await?
-                .ok_or_else(|| AppError::unauthenticated("the token's user is deactivated"));
+                .ok_or_else(|| bad("the token's user is deactivated"));
         }
         if let Some(admin_token) = &self.0.settings.admin_token
             && secrets_match(token, admin_token.expose_secret())
@@ -171,15 +177,13 @@ impl Authenticator {
             .find_session(claims.sid)
             .await?
             .filter(|s| s.kind == "bearer" && s.revoked_at.is_none() && s.expires_at > Utc::now())
-            .ok_or_else(|| AppError::unauthenticated("this bearer token has been signed out"))?;
+            .ok_or_else(|| bad("this bearer token has been signed out"))?;
         let user_id: i64 = claims
             .sub
             .parse()
-            .map_err(|_| AppError::unauthenticated("the bearer token's subject is not a user id"))?;
+            .map_err(|_| bad("the bearer token's subject is not a user id"))?;
         if user_id != session.user_id {
-            return Err(AppError::unauthenticated(
-                "the bearer token does not match its session",
-            ));
+            return Err(bad("the bearer token does not match its session"));
         }
         self.principal_for(
             user_id,
@@ -188,14 +192,14 @@ impl Authenticator {
             },
         )
         .await?
-        .ok_or_else(|| AppError::unauthenticated("this account is deactivated"))
+        .ok_or_else(|| bad("this account is deactivated"))
     }
 
-    async fn resolve_cookie(&self, cookie: &str) -> Result<Option<Principal>, AppError> {
+    async fn resolve_cookie(&self, cookie: &str) -> Result<Option<Principal>> {
         if !cookie.starts_with(SESSION_PREFIX) {
             return Ok(None);
         }
-        let db = &self.0.db;
+        let db = &self.0.store;
         let Some(session) = db.find_session_by_hash(&hash_secret(cookie)).await? else {
             return Ok(None);
         };
@@ -221,15 +225,15 @@ impl Authenticator {
     }
 
     /// The principal of an active user, with their tenants; `None` when deactivated or gone.
-    async fn principal_for(&self, user_id: i64, via: Via) -> Result<Option<Principal>, AppError> {
-        let user = match self.0.db.find_user(user_id).await {
+    async fn principal_for(&self, user_id: i64, via: Via) -> Result<Option<Principal>> {
+        let user = match self.0.store.find_user(user_id).await {
             Ok(user) if user.active => user,
-            Ok(_) | Err(crate::db::DbError::NotFound) => return Ok(None),
+            Ok(_) | Err(DbError::NotFound) => return Ok(None),
             Err(other) => return Err(other.into()),
         };
         let tenant_ids = self
             .0
-            .db
+            .store
             .user_tenants(user_id)
             .await?
             .into_iter()
@@ -247,32 +251,11 @@ impl Authenticator {
         }))
     }
 
-    /// Appends to the audit log. A failure to record is logged, not raised: the request's own
-    /// outcome stands.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn audit(
-        &self,
-        actor_id: Option<i64>,
-        actor: &str,
-        action: &'static str,
-        target: &str,
-        outcome: Outcome,
-        meta: &RequestMeta,
-        detail: &str,
-    ) {
-        let record = AuditRecord {
-            actor_id,
-            actor: actor.chars().take(200).collect(),
-            action,
-            target: target.chars().take(200).collect(),
-            outcome,
-            ip: meta.ip.clone(),
-            detail: detail.chars().take(500).collect(),
-        };
-        if let Err(err) = self.0.db.record_audit(&record).await {
-            tracing::error!(error = %err, action, "could not write the audit log");
-        }
-    }
+}
+
+/// A bearer credential that did not check out.
+fn bad(message: &str) -> IdentityError {
+    IdentityError::BadCredentials(message.to_owned())
 }
 
 /// The value of cookie `name` in the request's `Cookie` headers.

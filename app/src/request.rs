@@ -1,4 +1,5 @@
-//! What the authenticator needs to know about a request besides its credentials.
+//! What every domain needs to know about a request besides its credentials: the client's
+//! address and user agent (sessions, the audit log, sign-in backoff) and the host.
 
 use std::net::SocketAddr;
 
