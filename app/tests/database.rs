@@ -147,9 +147,15 @@ async fn a_transaction_dropped_before_commit_changes_nothing() {
         audit.record_in(&mut tx, &event).await.expect("audit");
         // Dropped here without commit: the error path of every multi-row change.
     }
-    assert!(s.find_user(user.id).await.expect("find").active, "the update rolled back");
+    assert!(
+        s.find_user(user.id).await.expect("find").active,
+        "the update rolled back"
+    );
     let entries = audit.list(&AuditFilter::default()).await.expect("list");
-    assert!(entries.is_empty(), "the audit entry rolled back with it: {entries:?}");
+    assert!(
+        entries.is_empty(),
+        "the audit entry rolled back with it: {entries:?}"
+    );
 }
 
 #[tokio::test]

@@ -85,7 +85,7 @@ prune_build_cache() {
   [ -d "$dir/deps" ] || return 0
   find "$dir/deps" -maxdepth 1 -type f \( -name 'api-*' -o -name 'heimdall-*' -o -name 'libheimdall-*' \
     -o -name 'app-*' -o -name 'libapp-*' -o -name 'cli-*' -o -name 'postgres_outage-*' -o -name 'database-*' \
-    -o -name 'google_oidc-*' -o -name 'keycloak_oidc-*' \) -mtime +1 -delete
+    -o -name 'oidc-*' \) -mtime +1 -delete
   if [ -d "$dir/incremental" ]; then
     find "$dir/incremental" -mindepth 1 -maxdepth 1 -type d -mtime +1 -exec rm -rf {} +
   fi

@@ -146,12 +146,18 @@ run_logged() {
   return "${PIPESTATUS[0]}"
 }
 
+# Rust test-name filters and browser test files of a partial run (empty: everything).
+RUST_FILTERS=()
+BROWSER_FILES=()
+# Cargo's arguments for every Rust test run.
+CARGO_TEST=(cargo test -p app -p heimdall --features app/test-support)
+
 rust_tests() {
   local backend=$1
   step "Rust tests on $backend"
   # The integration tests write their logs (debug level) here for the secret scan.
   HEIMDALL_TEST_DATABASE=$backend HEIMDALL_TEST_LOG_DIR="$TEST_TMP/logs" \
-    run_logged cargo test -p app -p heimdall --features app/test-support
+    run_logged "${CARGO_TEST[@]}" -- "${RUST_FILTERS[@]}"
 }
 
 browser_tests() {
@@ -178,7 +184,9 @@ browser_tests() {
   export HEIMDALL_E2E_ADMIN_PASSWORD
   HEIMDALL_E2E_ADMIN_PASSWORD=$(sed -n 's/^    password: //p' "$TEST_TMP/e2e-server.log" | head -n 1)
   [ -n "$HEIMDALL_E2E_ADMIN_PASSWORD" ] || die "no first-start admin password in the server log"
-  HEIMDALL_E2E_URL="http://127.0.0.1:$port" run_logged node --test end2end/tests/
+  local files=("${BROWSER_FILES[@]}")
+  [ ${#files[@]} -gt 0 ] || files=(end2end/tests/)
+  HEIMDALL_E2E_URL="http://127.0.0.1:$port" run_logged node --test "${files[@]}"
   kill -TERM "$SERVER_PID"
   wait "$SERVER_PID" || die "Heimdall did not stop cleanly on SIGTERM (log: see above)"
   SERVER_PID=""
@@ -200,7 +208,18 @@ summarize() {
   [ "$failed" = 0 ]
 }
 
-run_all_tests() {
+start_postgres() {
+  step "test peers: PostgreSQL"
+  PG_DIR="$TEST_TMP/postgres"
+  local pg_port
+  pg_port=$(free_port)
+  bash "$ROOT/scripts/lib/postgres.sh" start "$PG_DIR" "$pg_port"
+  export HEIMDALL_TEST_POSTGRES_URL
+  HEIMDALL_TEST_POSTGRES_URL=$(bash "$ROOT/scripts/lib/postgres.sh" url "$pg_port")
+  echo "PostgreSQL on 127.0.0.1:$pg_port (data in $PG_DIR)"
+}
+
+begin_run() {
   trap cleanup EXIT
   # A signal ends the run through the EXIT trap, so peers are stopped then too.
   trap "exit 130" INT TERM
@@ -210,26 +229,24 @@ run_all_tests() {
   mkdir -p "$TEST_TMP/logs"
   ensure_build_tools
   prune_build_cache
+}
+
+# `scripts/heimdall test` with no arguments: every check and test. This is what CI runs.
+run_all_tests() {
+  begin_run
   ensure_test_peers
 
   step "format"
   cargo fmt --all -- --check
+  step "layout (the database seam imports no domain)"
+  run_logged bash "$ROOT/scripts/lib/check-layout.sh"
   step "clippy (server side)"
   cargo clippy -p app -p heimdall --all-targets --features app/test-support -- -D warnings
   step "clippy (browser side)"
   cargo clippy -p app -p frontend --target wasm32-unknown-unknown --features app/hydrate -- -D warnings
 
   begin_keycloak
-
-  step "test peers: PostgreSQL"
-  PG_DIR="$TEST_TMP/postgres"
-  local pg_port
-  pg_port=$(free_port)
-  bash "$ROOT/scripts/lib/postgres.sh" start "$PG_DIR" "$pg_port"
-  export HEIMDALL_TEST_POSTGRES_URL
-  HEIMDALL_TEST_POSTGRES_URL=$(bash "$ROOT/scripts/lib/postgres.sh" url "$pg_port")
-  echo "PostgreSQL on 127.0.0.1:$pg_port (data in $PG_DIR)"
-
+  start_postgres
   start_kubernetes
   E2E_PORT=$(free_port)
   start_google_standin
@@ -241,5 +258,94 @@ run_all_tests() {
   secret_scan
 
   step "summary"
+  summarize
+}
+
+# Named parts: a domain's Rust tests (test-name filters) and browser test files.
+part_filters() {
+  case $1 in
+    identity) echo "identity:: auth_matrix google:: keycloak:: audit::" ;;
+    flink) echo "flink::" ;;
+    platform) echo "platform:: db::" ;;
+    *) return 1 ;;
+  esac
+}
+part_browser_files() {
+  case $1 in
+    identity) echo "end2end/tests/auth.test.mjs" ;;
+    platform) echo "end2end/tests/shell.test.mjs" ;;
+    *) echo "" ;;
+  esac
+}
+
+# The Rust tests the filters select (names as libtest lists them).
+selected_rust_tests() {
+  "${CARGO_TEST[@]}" -q -- --list --format terse "${RUST_FILTERS[@]}" 2>/dev/null | sed -n 's/: test$//p'
+}
+
+# `scripts/heimdall test PART...`: only those tests, and only the peers they need. A PART is a
+# named part (identity, flink, platform), a browser test file (*.test.mjs), or any Rust
+# test-name filter. No lint steps and no secret scan: the whole command stays what CI runs.
+run_part_tests() {
+  local arg filters files
+  for arg in "$@"; do
+    if [[ $arg == *.mjs ]]; then
+      [[ $arg == */* ]] || arg="end2end/tests/$arg"
+      [ -f "$arg" ] || die "no browser test file $arg"
+      BROWSER_FILES+=("$arg")
+    elif filters=$(part_filters "$arg"); then
+      read -ra filters <<<"$filters"
+      RUST_FILTERS+=("${filters[@]}")
+      files=$(part_browser_files "$arg")
+      [ -z "$files" ] || BROWSER_FILES+=("$files")
+    else
+      RUST_FILTERS+=("$arg")
+    fi
+  done
+  begin_run
+
+  local tests="" needs=()
+  if [ ${#RUST_FILTERS[@]} -gt 0 ]; then
+    step "build the Rust tests"
+    "${CARGO_TEST[@]}" --no-run
+    tests=$(selected_rust_tests)
+    [ -n "$tests" ] || die "no Rust test matches: ${RUST_FILTERS[*]}"
+    echo "$(wc -l <<<"$tests") Rust test(s) match: ${RUST_FILTERS[*]}"
+    needs+=(postgres)
+    # Integration tests name their peer by their module (unit tests, `::tests::`, need none).
+    local integration
+    integration=$(grep -v '::tests::' <<<"$tests" || true)
+    grep -qE '^flink::' <<<"$integration" && needs+=(kubernetes)
+    grep -qE '^(keycloak::|identity::oauth::)' <<<"$integration" && needs+=(keycloak)
+    grep -qE '^(google::|identity::oauth::)' <<<"$integration" && needs+=(google)
+  fi
+  if [ ${#BROWSER_FILES[@]} -gt 0 ]; then
+    # The browser tests' server is configured with both providers, as an installation would be.
+    needs+=(chromium keycloak google)
+  fi
+  mapfile -t needs < <(printf '%s\n' "${needs[@]}" | awk '!seen[$0]++')
+  step "peers for this part: ${needs[*]:-none}"
+  echo "starting only: ${needs[*]:-nothing}"
+
+  local need
+  for need in "${needs[@]}"; do [ "$need" = keycloak ] && begin_keycloak; done
+  for need in "${needs[@]}"; do
+    case $need in
+      postgres) start_postgres ;;
+      kubernetes) start_kubernetes ;;
+      chromium) ensure_test_peers ;;
+    esac
+  done
+  E2E_PORT=$(free_port)
+  for need in "${needs[@]}"; do [ "$need" = google ] && start_google_standin; done
+  for need in "${needs[@]}"; do [ "$need" = keycloak ] && finish_keycloak; done
+
+  if [ ${#RUST_FILTERS[@]} -gt 0 ]; then
+    rust_tests sqlite
+    rust_tests postgres
+  fi
+  [ ${#BROWSER_FILES[@]} -eq 0 ] || browser_tests
+
+  step "summary (peers started: ${needs[*]:-none})"
   summarize
 }

@@ -53,9 +53,7 @@ pub async fn fresh_database_url() -> (DatabaseUrl, TempDbFile) {
             (url, TempDbFile(Some(path)))
         }
         Backend::Postgres => {
-            let admin = std::env::var("HEIMDALL_TEST_POSTGRES_URL").expect(
-                "HEIMDALL_TEST_DATABASE=postgres needs HEIMDALL_TEST_POSTGRES_URL (the test command sets it)",
-            );
+            let admin = crate::testing::peer_env("HEIMDALL_TEST_POSTGRES_URL");
             let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
                 panic!(
                     "cannot reach the test PostgreSQL at {}: {e}",

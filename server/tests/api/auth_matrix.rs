@@ -179,7 +179,14 @@ async fn world(app: &TestApp) -> World {
         .await;
     let target = app.create_user("matrix-target", Role::Viewer, None).await;
     let victim = app.create_user("matrix-victim", Role::Viewer, None).await;
-    let alpha = app.state.identity.store().find_tenant_by_slug("alpha").await.expect("alpha").id;
+    let alpha = app
+        .state
+        .identity
+        .store()
+        .find_tenant_by_slug("alpha")
+        .await
+        .expect("alpha")
+        .id;
     World {
         callers: vec![None, Some(viewer), Some(developer), Some(admin), Some(other)],
         target: target.id,

@@ -1,12 +1,9 @@
 //! Integration tests of the whole application over HTTP, against the backend selected by
-//! `HEIMDALL_TEST_DATABASE` (see `app::db::testing`).
+//! `HEIMDALL_TEST_DATABASE` (see `app::db::testing`). One module per domain, so a test's name
+//! says its part: `scripts/heimdall test identity` runs `identity::…` (see the README).
 
-mod auth;
 mod auth_matrix;
-mod bootstrap;
-mod health;
+mod flink;
 mod helpers;
-mod kubernetes;
-mod oauth;
-mod pages;
-mod server_fns;
+mod identity;
+mod platform;

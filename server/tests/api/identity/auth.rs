@@ -656,7 +656,13 @@ async fn an_idle_session_expires() {
             .status(),
         200
     );
-    let sessions = app.state.identity.store().list_sessions(viewer.id).await.expect("sessions");
+    let sessions = app
+        .state
+        .identity
+        .store()
+        .list_sessions(viewer.id)
+        .await
+        .expect("sessions");
     assert_eq!(sessions.len(), 1);
     // As if the last request was longer ago than the idle timeout (8 h by default).
     let long_ago = chrono::Utc::now() - chrono::Duration::hours(9);

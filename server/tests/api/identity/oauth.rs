@@ -171,7 +171,11 @@ async fn google_sign_in_creates_a_linked_viewer_with_a_session_and_a_state_canno
     )
     .await;
     assert_eq!(finish(&browser, &again).await.status(), 200);
-    assert_eq!(app.state.identity.count_users().await.expect("count"), 2, "admin + ada");
+    assert_eq!(
+        app.state.identity.count_users().await.expect("count"),
+        2,
+        "admin + ada"
+    );
 }
 
 #[tokio::test]
@@ -304,14 +308,26 @@ async fn keycloak_users_land_with_their_mapped_roles() {
             .expect("JSON");
         assert_eq!(me["role"], role, "{user}: {me}");
     }
-    let dave = app.state.identity.store().find_user(local.id).await.expect("dave");
+    let dave = app
+        .state
+        .identity
+        .store()
+        .find_user(local.id)
+        .await
+        .expect("dave");
     assert_eq!(
         dave.role,
         Role::Developer,
         "linked, and the role synced from Keycloak"
     );
     assert_eq!(
-        app.state.identity.store().list_links(local.id).await.expect("links")[0].provider,
+        app.state
+            .identity
+            .store()
+            .list_links(local.id)
+            .await
+            .expect("links")[0]
+            .provider,
         "keycloak"
     );
     assert_eq!(app.audit_entries("user.role_changed").await.len(), 1);

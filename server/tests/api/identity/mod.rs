@@ -1,0 +1,5 @@
+//! Identity over HTTP: sign-in, sessions, tokens, refusals and their audit entries (`auth`);
+//! Google and Keycloak through Heimdall's routes against the real peers (`oauth`).
+
+mod auth;
+mod oauth;
