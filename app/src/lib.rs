@@ -22,13 +22,13 @@ pub mod testing;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::StaticSegment;
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{Lazy, StaticSegment};
 
-use crate::admin::{AdminAuditPage, AdminTenantsPage, AdminUsersPage};
+use crate::admin::{AdminAuditRoute, AdminTenantsRoute, AdminUsersRoute};
 use crate::error::AppError;
 use crate::home::HomePage;
-use crate::identity::{AccountPage, LoginPage, RegisterPage};
+use crate::identity::{AccountRoute, LoginPage, RegisterRoute};
 use crate::layout::AppLayout;
 use crate::ui::{ErrorNotice, THEME_BOOT_SCRIPT};
 
@@ -71,14 +71,16 @@ pub fn App() -> impl IntoView {
                         }).collect_view()}
                     </div>
                 }>
+                    // The shell, the overview and the login page are in the initial bundle; every
+                    // other section is a lazy route, fetched (as its own WASM chunk) on first use.
                     <Routes fallback=NotFoundPage>
                         <Route path=StaticSegment("") view=HomePage/>
                         <Route path=StaticSegment("login") view=LoginPage/>
-                        <Route path=StaticSegment("register") view=RegisterPage/>
-                        <Route path=StaticSegment("account") view=AccountPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("users")) view=AdminUsersPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("tenants")) view=AdminTenantsPage/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("audit")) view=AdminAuditPage/>
+                        <Route path=StaticSegment("register") view={Lazy::<RegisterRoute>::new()}/>
+                        <Route path=StaticSegment("account") view={Lazy::<AccountRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("users")) view={Lazy::<AdminUsersRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("tenants")) view={Lazy::<AdminTenantsRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), StaticSegment("audit")) view={Lazy::<AdminAuditRoute>::new()}/>
                     </Routes>
                 </ErrorBoundary>
             </AppLayout>

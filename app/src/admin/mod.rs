@@ -15,6 +15,8 @@ pub use api::*;
 #[cfg(feature = "ssr")]
 pub use error::AdminError;
 pub use model::*;
-pub use pages::{AdminAuditPage, AdminTenantsPage, AdminUsersPage};
+pub use pages::{
+    AdminAuditPage, AdminAuditRoute, AdminTenantsPage, AdminTenantsRoute, AdminUsersPage, AdminUsersRoute,
+};
 #[cfg(feature = "ssr")]
 pub use service::AdminService;

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::{LazyRoute, lazy_route};
 
 use super::api::{
     CreateTenant, CreateUser, ResetUserPassword, SetUserActive, SetUserRole, SetUserTenants, list_audit,
@@ -9,8 +10,8 @@ use super::api::{
 };
 use super::model::{NewUserForm, UserSummary};
 use crate::audit::{AuditFilter, Outcome};
-use crate::identity::TenantInfo;
 use crate::identity::Role;
+use crate::identity::TenantInfo;
 use crate::ui::{
     Badge, Button, ButtonKind, Card, ConfirmDialog, DataTable, EmptyState, ErrorNotice, FormError,
     INPUT_CLASS, Loading, TextField, Tone, use_toasts,
@@ -25,8 +26,41 @@ fn role_tone(role: Role) -> Tone {
 }
 
 fn when(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    d.map_or_else(|| "never".to_owned(), |d| d.format("%Y-%m-%d %H:%M").to_string())
+    crate::ui::time::minutes_or(d, "never")
 }
+
+/// Declares a lazily loaded route (its own WASM chunk) that renders `$page`.
+macro_rules! lazy_page {
+    ($(#[$doc:meta])* $route:ident => $page:ident) => {
+        $(#[$doc])*
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(this: Self) -> AnyView {
+                let _ = this;
+                view! { <$page/> }.into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(
+    /// `/admin/users`, loaded on demand.
+    AdminUsersRoute => AdminUsersPage
+);
+lazy_page!(
+    /// `/admin/tenants`, loaded on demand.
+    AdminTenantsRoute => AdminTenantsPage
+);
+lazy_page!(
+    /// `/admin/audit`, loaded on demand.
+    AdminAuditRoute => AdminAuditPage
+);
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
@@ -284,7 +318,7 @@ pub fn AdminAuditPage() -> impl IntoView {
                                 let tone = match e.outcome { Outcome::Success => Tone::Success, Outcome::Failure => Tone::Warning, Outcome::Denied => Tone::Danger };
                                 view! {
                                     <tr data-testid="audit-row">
-                                        <td class="px-3 py-2 whitespace-nowrap text-xs">{e.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                        <td class="px-3 py-2 whitespace-nowrap text-xs">{crate::ui::time::seconds(e.created_at)}</td>
                                         <td class="px-3 py-2">{e.actor}</td>
                                         <td class="px-3 py-2 font-mono text-xs">{e.action}</td>
                                         <td class="px-3 py-2">{e.target}</td>

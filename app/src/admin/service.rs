@@ -130,8 +130,15 @@ impl AdminService {
             .map_err(AdminError::conflict_as(
                 "a user with this username or email already exists",
             ))?;
-        self.record_in(&mut tx, principal, meta, AuditAction::UserCreated, &row.username, &format!("role {}", row.role))
-            .await?;
+        self.record_in(
+            &mut tx,
+            principal,
+            meta,
+            AuditAction::UserCreated,
+            &row.username,
+            &format!("role {}", row.role),
+        )
+        .await?;
         tx.commit().await?;
         Ok(UserWithPassword {
             user: summary(row, Vec::new(), Vec::new()),
@@ -181,8 +188,15 @@ impl AdminService {
             .map_err(AdminError::conflict_as("another user already has this email"))?;
         if let Some(role) = patch.role.filter(|r| *r != before.role) {
             let detail = format!("{} → {role}", before.role);
-            self.record_in(&mut tx, principal, meta, AuditAction::UserRoleChanged, target, &detail)
-                .await?;
+            self.record_in(
+                &mut tx,
+                principal,
+                meta,
+                AuditAction::UserRoleChanged,
+                target,
+                &detail,
+            )
+            .await?;
         }
         if let Some(active) = patch.active.filter(|a| *a != before.active) {
             let action = if active {
@@ -196,15 +210,27 @@ impl AdminService {
         }
         if changes.password_hash.is_some() {
             self.store.revoke_all_sessions_in(&mut tx, id).await?;
-            self.record_in(&mut tx, principal, meta, AuditAction::UserPasswordReset, target, "")
-                .await?;
+            self.record_in(
+                &mut tx,
+                principal,
+                meta,
+                AuditAction::UserPasswordReset,
+                target,
+                "",
+            )
+            .await?;
         }
         tx.commit().await?;
         self.load_summary(id).await
     }
 
     /// Sets a generated password (shown once) and ends the user's sessions.
-    pub async fn reset_password(&self, principal: &Principal, id: i64, meta: &RequestMeta) -> Result<UserWithPassword> {
+    pub async fn reset_password(
+        &self,
+        principal: &Principal,
+        id: i64,
+        meta: &RequestMeta,
+    ) -> Result<UserWithPassword> {
         principal.authorize(Permission::Administer)?;
         let password = generate_password(GENERATED_PASSWORD_LEN);
         let shown = password.expose_secret().to_owned();
@@ -228,8 +254,15 @@ impl AdminService {
         let user = self.load_summary(id).await?;
         let mut tx = self.store.db().begin().await?;
         self.store.delete_user_in(&mut tx, id).await?;
-        self.record_in(&mut tx, principal, meta, AuditAction::UserDeleted, &user.username, "")
-            .await?;
+        self.record_in(
+            &mut tx,
+            principal,
+            meta,
+            AuditAction::UserDeleted,
+            &user.username,
+            "",
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -255,12 +288,17 @@ impl AdminService {
             return Err(FieldError::new("tenant_ids", format!("no tenant with id {unknown}")).into());
         }
         let mut tx = self.store.db().begin().await?;
-        self.store
-            .set_memberships_in(&mut tx, id, &tenant_ids)
-            .await?;
+        self.store.set_memberships_in(&mut tx, id, &tenant_ids).await?;
         let detail = format!("tenants {tenant_ids:?}");
-        self.record_in(&mut tx, principal, meta, AuditAction::MembershipChanged, &user.username, &detail)
-            .await?;
+        self.record_in(
+            &mut tx,
+            principal,
+            meta,
+            AuditAction::MembershipChanged,
+            &user.username,
+            &detail,
+        )
+        .await?;
         tx.commit().await?;
         self.load_summary(id).await
     }

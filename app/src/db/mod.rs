@@ -105,11 +105,9 @@ impl From<sqlx::Error> for DbError {
     fn from(err: sqlx::Error) -> Self {
         match err {
             sqlx::Error::RowNotFound => Self::NotFound,
-            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
-                Self::Conflict {
-                    constraint: db.constraint().unwrap_or("(unnamed)").to_owned(),
-                }
-            }
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => Self::Conflict {
+                constraint: db.constraint().unwrap_or("(unnamed)").to_owned(),
+            },
             other => Self::Sqlx(other),
         }
     }

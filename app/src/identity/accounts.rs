@@ -17,7 +17,9 @@ use super::sign_in::login_action;
 use super::store::{NewUser, UserPatch, UserRow};
 use crate::audit::{AuditAction, AuditEvent};
 use crate::error::FieldError;
-use crate::identity::{ApiTokenInfo, CurrentUser, LinkedIdentity, NewApiToken, Role, SessionInfo, TokenScope};
+use crate::identity::{
+    ApiTokenInfo, CurrentUser, LinkedIdentity, NewApiToken, Role, SessionInfo, TokenScope,
+};
 use crate::request::RequestMeta;
 
 /// Longest accepted display name, token name and the like.
@@ -122,7 +124,9 @@ impl IdentityService {
     #[tracing::instrument(name = "identity.register", skip_all, err(level = "info"))]
     pub async fn register(&self, email: &str, password: SecretString, meta: &RequestMeta) -> Result<UserRow> {
         if !self.settings().registration_enabled {
-            return Err(IdentityError::NotFound("registration is switched off here".into()));
+            return Err(IdentityError::NotFound(
+                "registration is switched off here".into(),
+            ));
         }
         let email = email.trim().to_lowercase();
         if !looks_like_email(&email) {
@@ -145,7 +149,9 @@ impl IdentityService {
                 },
             )
             .await
-            .map_err(IdentityError::conflict_as("a user with this email already exists"))?;
+            .map_err(IdentityError::conflict_as(
+                "a user with this email already exists",
+            ))?;
         let event = AuditEvent::success(AuditAction::UserRegistered)
             .by(Some(user.id), &user.username)
             .target(&user.username)
@@ -193,7 +199,12 @@ impl IdentityService {
     /// Changes one's own display name, email or password (the current password is needed
     /// to set a new one when the account has one).
     #[tracing::instrument(name = "identity.update_me", skip_all, fields(user = %principal.display_name()), err(level = "info"))]
-    pub async fn update_me(&self, principal: &Principal, patch: SelfPatch, meta: &RequestMeta) -> Result<UserRow> {
+    pub async fn update_me(
+        &self,
+        principal: &Principal,
+        patch: SelfPatch,
+        meta: &RequestMeta,
+    ) -> Result<UserRow> {
         principal.authorize(Permission::OwnAccount)?;
         let user = self.me(principal).await?;
         let mut changes = UserPatch::default();
@@ -203,10 +214,11 @@ impl IdentityService {
         if let Some(email) = patch.email {
             let email = email.trim().to_lowercase();
             if !looks_like_email(&email) {
-                return Err(FieldError::new("email", "enter an email address such as name@example.com").into());
+                return Err(
+                    FieldError::new("email", "enter an email address such as name@example.com").into(),
+                );
             }
-            self.check_allowed(&email, AuditAction::UserUpdated, meta)
-                .await?;
+            self.check_allowed(&email, AuditAction::UserUpdated, meta).await?;
             changes.email = Some(Some(email));
         }
         if let Some(new_password) = patch.password {
@@ -310,7 +322,9 @@ impl IdentityService {
         let user_id = principal.user_id()?;
         let name = clean_name("name", name, false)?;
         if expires_in_days.is_some_and(|d| d == 0 || d > 3650) {
-            return Err(FieldError::new("expires_in_days", "choose between 1 and 3650 days, or no expiry").into());
+            return Err(
+                FieldError::new("expires_in_days", "choose between 1 and 3650 days, or no expiry").into(),
+            );
         }
         let token = random_secret(API_TOKEN_PREFIX);
         let hint: String = token.chars().take(API_TOKEN_PREFIX.len() + 4).collect();
@@ -366,7 +380,10 @@ pub fn clean_name(field: &'static str, value: &str, allow_empty: bool) -> Result
         return Err(FieldError::new(field, "enter a name"));
     }
     if value.chars().count() > MAX_NAME_LEN {
-        return Err(FieldError::new(field, format!("at most {MAX_NAME_LEN} characters")));
+        return Err(FieldError::new(
+            field,
+            format!("at most {MAX_NAME_LEN} characters"),
+        ));
     }
     if value.chars().any(char::is_control) {
         return Err(FieldError::new(field, "no control characters"));

@@ -183,5 +183,9 @@ pub async fn create_my_token(
 pub async fn revoke_my_token(id: i64) -> Result<(), AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    Ok(ctx.state.identity.revoke_token(&ctx.principal, id, &ctx.meta).await?)
+    Ok(ctx
+        .state
+        .identity
+        .revoke_token(&ctx.principal, id, &ctx.meta)
+        .await?)
 }

@@ -44,7 +44,9 @@ mod throttle;
 pub use allowlist::{AllowList, check_password_length};
 pub use api::*;
 pub use model::*;
-pub use pages::{AccountPage, LoginPage, RegisterPage, ViewerResource, use_viewer};
+pub use pages::{
+    AccountPage, AccountRoute, LoginPage, RegisterPage, RegisterRoute, ViewerResource, use_viewer,
+};
 
 #[cfg(feature = "ssr")]
 pub use accounts::{SelfPatch, clean_name, looks_like_email};

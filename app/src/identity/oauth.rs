@@ -126,7 +126,10 @@ impl OAuthProvider {
             .await
             .map_err(|e| {
                 tracing::warn!(provider = self.method.as_str(), error = %e, "provider discovery failed");
-                IdentityError::ProviderUnavailable(format!("{} sign-in is unavailable: {e}", self.method.as_str()))
+                IdentityError::ProviderUnavailable(format!(
+                    "{} sign-in is unavailable: {e}",
+                    self.method.as_str()
+                ))
             })
     }
 
@@ -175,18 +178,19 @@ impl OAuthProvider {
             .set_pkce_challenge(challenge)
             .url();
         let binding = random_secret("");
-        store.insert_oauth_state(
-            &hash_secret(state.secret()),
-            &OAuthStateRow {
-                provider: self.method.as_str().into(),
-                browser_hash: hash_secret(&binding),
-                pkce_verifier: verifier.secret().clone(),
-                nonce,
-                return_to: safe_return_to(return_to),
-                expires_at: Utc::now() + chrono::Duration::minutes(STATE_TTL_MINUTES),
-            },
-        )
-        .await?;
+        store
+            .insert_oauth_state(
+                &hash_secret(state.secret()),
+                &OAuthStateRow {
+                    provider: self.method.as_str().into(),
+                    browser_hash: hash_secret(&binding),
+                    pkce_verifier: verifier.secret().clone(),
+                    nonce,
+                    return_to: safe_return_to(return_to),
+                    expires_at: Utc::now() + chrono::Duration::minutes(STATE_TTL_MINUTES),
+                },
+            )
+            .await?;
         Ok(StartedLogin {
             authorization_url: url.to_string(),
             binding,
@@ -246,7 +250,9 @@ impl OAuthProvider {
             .email
             .clone()
             .filter(|_| claims.email_verified != Some(false))
-            .ok_or_else(|| IdentityError::Refused("the provider did not return a verified email address".into()))?;
+            .ok_or_else(|| {
+                IdentityError::Refused("the provider did not return a verified email address".into())
+            })?;
         let mut role_names = decode_roles(id_token, &jwks, &metadata.issuer, None);
         role_names.extend(decode_roles(
             response.access_token().secret(),

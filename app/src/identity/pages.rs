@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use leptos_router::{LazyRoute, lazy_route};
 
 use super::api::{
     ChangeMyPassword, CreateMyToken, Login, LogoutEverywhere, RegisterAccount, RevokeMySession,
@@ -103,6 +104,36 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// `/register`, loaded on demand (its own WASM chunk).
+pub struct RegisterRoute;
+
+#[lazy_route]
+impl LazyRoute for RegisterRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(this: Self) -> AnyView {
+        let _ = this;
+        view! { <RegisterPage/> }.into_any()
+    }
+}
+
+/// `/account`, loaded on demand (its own WASM chunk).
+pub struct AccountRoute;
+
+#[lazy_route]
+impl LazyRoute for AccountRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(this: Self) -> AnyView {
+        let _ = this;
+        view! { <AccountPage/> }.into_any()
+    }
 }
 
 #[component]
@@ -227,8 +258,8 @@ fn SessionsCard() -> impl IntoView {
                                         <td class="px-3 py-2">{s.kind} {s.current.then(|| view! { " " <Badge tone=Tone::Info>"this one"</Badge> })}</td>
                                         <td class="px-3 py-2">{s.method}</td>
                                         <td class="px-3 py-2 text-xs">{s.ip} <span class="block truncate text-slate-500 max-w-xs">{s.user_agent}</span></td>
-                                        <td class="px-3 py-2">{s.last_seen_at.format("%Y-%m-%d %H:%M").to_string()}</td>
-                                        <td class="px-3 py-2">{s.expires_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                        <td class="px-3 py-2">{crate::ui::time::minutes(s.last_seen_at)}</td>
+                                        <td class="px-3 py-2">{crate::ui::time::minutes(s.expires_at)}</td>
                                         <td class="px-3 py-2 text-right">
                                             <Button kind=ButtonKind::Ghost on_click=move |_| { revoke.dispatch(RevokeMySession { id }); }>"Revoke"</Button>
                                         </td>
@@ -309,7 +340,7 @@ fn TokensCard() -> impl IntoView {
                             <DataTable headers=vec!["Name", "Token", "Scope", "Expires", "Last used", ""]>
                                 {list.into_iter().map(|t| {
                                     let id = t.id;
-                                    let fmt = |d: Option<chrono::DateTime<chrono::Utc>>, none: &str| d.map_or_else(|| none.to_owned(), |d| d.format("%Y-%m-%d %H:%M").to_string());
+                                    let fmt = crate::ui::time::minutes_or;
                                     let revoked = t.revoked_at.is_some();
                                     view! {
                                         <tr data-testid="token-row">

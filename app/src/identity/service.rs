@@ -95,7 +95,8 @@ impl IdentityService {
             LoginMethod::Keycloak => self.0.keycloak.as_ref(),
             LoginMethod::Password => None,
         };
-        provider.ok_or_else(|| IdentityError::NotFound(format!("{} sign-in is not configured", method.as_str())))
+        provider
+            .ok_or_else(|| IdentityError::NotFound(format!("{} sign-in is not configured", method.as_str())))
     }
 
     /// Who sent this request. A bearer credential that does not check out is a 401 (with an
@@ -116,7 +117,11 @@ impl IdentityService {
             if let Err(IdentityError::BadCredentials(message)) = &result {
                 self.0
                     .audit
-                    .record(AuditEvent::denied(AuditAction::TokenRejected).from(meta).detail(message))
+                    .record(
+                        AuditEvent::denied(AuditAction::TokenRejected)
+                            .from(meta)
+                            .detail(message),
+                    )
                     .await;
             }
             return result;
@@ -250,7 +255,6 @@ impl IdentityService {
             auth_enabled: self.0.settings.enabled,
         }))
     }
-
 }
 
 /// A bearer credential that did not check out.

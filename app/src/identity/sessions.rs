@@ -49,12 +49,12 @@ impl IdentityService {
             .map_err(|e| {
                 IdentityError::BadCredentials(
                     match e.kind() {
-                    ErrorKind::ExpiredSignature => "the bearer token has expired",
-                    ErrorKind::InvalidAudience => "the bearer token is for another audience",
-                    ErrorKind::InvalidIssuer => "the bearer token is from another issuer",
-                    ErrorKind::InvalidSignature => "the bearer token's signature is invalid",
-                    ErrorKind::InvalidAlgorithm => "the bearer token's algorithm is not accepted",
-                    _ => "the bearer token is malformed",
+                        ErrorKind::ExpiredSignature => "the bearer token has expired",
+                        ErrorKind::InvalidAudience => "the bearer token is for another audience",
+                        ErrorKind::InvalidIssuer => "the bearer token is from another issuer",
+                        ErrorKind::InvalidSignature => "the bearer token's signature is invalid",
+                        ErrorKind::InvalidAlgorithm => "the bearer token's algorithm is not accepted",
+                        _ => "the bearer token is malformed",
                     }
                     .to_owned(),
                 )

@@ -90,7 +90,9 @@ impl IdentityService {
         let store = self.store();
         match store.find_user_by_username(username).await {
             Ok(user) => Ok(Some(user)),
-            Err(DbError::NotFound) if username.contains('@') => Ok(store.find_user_by_email(username).await?),
+            Err(DbError::NotFound) if username.contains('@') => {
+                Ok(store.find_user_by_email(username).await?)
+            }
             Err(DbError::NotFound) => Ok(None),
             Err(other) => Err(other.into()),
         }
@@ -100,7 +102,11 @@ impl IdentityService {
     /// active and its email passes the allow-lists. Records the outcome.
     pub async fn admit(&self, user: &UserRow, method: LoginMethod, meta: &RequestMeta) -> Result<()> {
         let action = login_action(method);
-        let event = |e: AuditEvent| e.by(Some(user.id), &user.username).target(&user.username).from(meta);
+        let event = |e: AuditEvent| {
+            e.by(Some(user.id), &user.username)
+                .target(&user.username)
+                .from(meta)
+        };
         if !user.active {
             let message = "this account is deactivated; ask an administrator";
             self.audit()
@@ -131,7 +137,9 @@ impl IdentityService {
                     .detail("not on the allow-list"),
             )
             .await;
-        Err(IdentityError::Refused(format!("{email} is not allowed to sign in here")))
+        Err(IdentityError::Refused(format!(
+            "{email} is not allowed to sign in here"
+        )))
     }
 }
 

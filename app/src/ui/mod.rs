@@ -8,6 +8,7 @@ mod field;
 mod states;
 mod table;
 mod theme;
+pub mod time;
 mod toast;
 
 pub use badge::{Badge, Tone};

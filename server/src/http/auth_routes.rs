@@ -101,9 +101,7 @@ async fn idp_login(ctx: RequestContext, JsonBody(body): JsonBody<IdpLogin>) -> R
     let user = auth
         .password_login(&body.username, SecretString::from(body.password), &ctx.meta)
         .await?;
-    let jwt = auth
-        .issue_jwt(&user, LoginMethod::Password, &ctx.meta)
-        .await?;
+    let jwt = auth.issue_jwt(&user, LoginMethod::Password, &ctx.meta).await?;
     Ok(
         axum::Json(json!({"token": jwt.token, "role": user.role, "expires_in": jwt.expires_in}))
             .into_response(),
@@ -112,15 +110,9 @@ async fn idp_login(ctx: RequestContext, JsonBody(body): JsonBody<IdpLogin>) -> R
 
 /// Ends the session behind the cookie or the bearer JWT, and clears the cookie.
 async fn logout(ctx: RequestContext) -> Result<Response, AppError> {
-    ctx.state
-        .identity
-        .end_session(&ctx.principal, &ctx.meta)
-        .await?;
+    ctx.state.identity.end_session(&ctx.principal, &ctx.meta).await?;
     let response = StatusCode::NO_CONTENT.into_response();
-    Ok(with_cookie(
-        response,
-        &ctx.state.identity.clear_cookie_header(),
-    ))
+    Ok(with_cookie(response, &ctx.state.identity.clear_cookie_header()))
 }
 
 #[derive(Deserialize)]
@@ -271,9 +263,9 @@ async fn callback(
             // A bad state is a replay or a forged callback: audited apart from other refusals.
             let action = match &err {
                 IdentityError::OAuthState(_) => Some(AuditAction::OAuthStateRejected),
-                IdentityError::BadCredentials(_) | IdentityError::Invalid(_) | IdentityError::OAuthCode { .. } => {
-                    Some(AuditAction::OAuthCallbackRejected)
-                }
+                IdentityError::BadCredentials(_)
+                | IdentityError::Invalid(_)
+                | IdentityError::OAuthCode { .. } => Some(AuditAction::OAuthCallbackRejected),
                 _ => None,
             };
             let err = AppError::from(err);

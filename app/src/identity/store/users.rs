@@ -96,8 +96,7 @@ pub(super) use bind_new_user;
 
 impl IdentityStore {
     pub async fn count_users(&self) -> Result<i64> {
-        let n =
-            with_pool!(&self.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?);
+        let n = with_pool!(&self.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await?);
         Ok(n)
     }
 
@@ -119,7 +118,8 @@ impl IdentityStore {
     }
 
     pub async fn find_user(&self, id: i64) -> Result<UserRow> {
-        let row = with_pool!(&self.db, pool => sqlx::query_as(SELECT_USER_BY_ID).bind(id).fetch_one(pool).await?);
+        let row =
+            with_pool!(&self.db, pool => sqlx::query_as(SELECT_USER_BY_ID).bind(id).fetch_one(pool).await?);
         Ok(row)
     }
 
