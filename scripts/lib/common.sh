@@ -54,10 +54,12 @@ ensure_build_tools() {
     # Not --locked: its lockfile wants a webpki-roots the registry does not serve.
     cargo install wasm-bindgen-cli --version "$wbg" --force
   fi
-  # Tailwind, sass, wasm-opt (binaryen 132, not Debian's) and playwright-core.
+  # Tailwind, sass, wasm-opt (binaryen 132, not Debian's) and playwright-core, exactly as the
+  # committed lockfile says: `npm ci` never rewrites it, so a fresh clone stays clean. (The
+  # lockfile lists every platform's optional packages; `npm install` adds them when missing.)
   if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ] \
     || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    npm install --no-audit --no-fund
+    npm ci --no-audit --no-fund
   fi
   echo "cargo-leptos $(cargo leptos --version | awk '{print $2}'), wasm-bindgen $wbg, node $(node --version)"
 }
