@@ -6,7 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 /// What went wrong, in terms a client can act on. Serialized as `{"error": "<kind>", ...}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+///
+/// `Deserialize` is written out (through a flat struct) rather than derived: a derived
+/// internally tagged enum buffers through serde's `Content` machinery, which every server
+/// function would pull into the initial WASM bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "error", rename_all = "snake_case")]
 pub enum AppError {
     /// No usable credentials: none sent, or a token/password that did not check out.
@@ -20,6 +24,9 @@ pub enum AppError {
     Conflict { message: String },
     #[error("invalid {field}: {message}")]
     Invalid { field: String, message: String },
+    /// The request body is over the size limit.
+    #[error("{message}")]
+    TooLarge { limit_bytes: u64, message: String },
     #[error("{message}")]
     RateLimited { retry_after_secs: u64, message: String },
     #[error("unavailable: {message}")]
@@ -63,6 +70,17 @@ impl AppError {
         }
     }
 
+    /// A body over `limit_bytes`, with the limit in the message.
+    pub fn too_large(limit_bytes: u64) -> Self {
+        Self::TooLarge {
+            limit_bytes,
+            message: format!(
+                "the request body is larger than the limit of {limit_bytes} bytes ({} KiB)",
+                limit_bytes / 1024
+            ),
+        }
+    }
+
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self::Unavailable {
             message: message.into(),
@@ -84,11 +102,66 @@ impl AppError {
             Self::NotFound { .. } => 404,
             Self::Conflict { .. } => 409,
             Self::Invalid { .. } => 422,
+            Self::TooLarge { .. } => 413,
             Self::RateLimited { .. } => 429,
             Self::Unavailable { .. } => 503,
             Self::Internal => 500,
             Self::Transport { .. } => 502,
         }
+    }
+}
+
+/// The wire form of every `AppError`: the kind and whichever fields it has.
+#[derive(Deserialize)]
+struct AppErrorWire {
+    error: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    field: String,
+    #[serde(default)]
+    retry_after_secs: u64,
+    #[serde(default)]
+    limit_bytes: u64,
+}
+
+impl<'de> Deserialize<'de> for AppError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const KINDS: &[&str] = &[
+            "unauthenticated",
+            "forbidden",
+            "not_found",
+            "conflict",
+            "invalid",
+            "too_large",
+            "rate_limited",
+            "unavailable",
+            "internal",
+            "transport",
+        ];
+        let AppErrorWire {
+            error,
+            message,
+            field,
+            retry_after_secs,
+            limit_bytes,
+        } = AppErrorWire::deserialize(deserializer)?;
+        Ok(match error.as_str() {
+            "unauthenticated" => Self::Unauthenticated { message },
+            "forbidden" => Self::Forbidden { message },
+            "not_found" => Self::NotFound { message },
+            "conflict" => Self::Conflict { message },
+            "invalid" => Self::Invalid { field, message },
+            "too_large" => Self::TooLarge { limit_bytes, message },
+            "rate_limited" => Self::RateLimited {
+                retry_after_secs,
+                message,
+            },
+            "unavailable" => Self::Unavailable { message },
+            "internal" => Self::Internal,
+            "transport" => Self::Transport { message },
+            other => return Err(serde::de::Error::unknown_variant(other, KINDS)),
+        })
     }
 }
 
@@ -175,6 +248,32 @@ mod tests {
             json,
             r#"{"error":"invalid","field":"server.port","message":"expected a number"}"#
         );
+    }
+
+    #[test]
+    fn every_kind_reads_back_as_it_was_written() {
+        for err in [
+            AppError::unauthenticated("sign in first"),
+            AppError::forbidden("no"),
+            AppError::not_found("gone"),
+            AppError::conflict("taken"),
+            AppError::invalid("slug", "bad"),
+            AppError::too_large(2048),
+            AppError::RateLimited {
+                retry_after_secs: 30,
+                message: "wait".into(),
+            },
+            AppError::unavailable("down"),
+            AppError::Internal,
+            AppError::Transport {
+                message: "offline".into(),
+            },
+        ] {
+            let json = serde_json_like(&err);
+            let back: AppError = serde_json::from_str(&json).expect("reads back");
+            assert_eq!(back, err, "{json}");
+        }
+        assert!(serde_json::from_str::<AppError>(r#"{"error":"nonsense"}"#).is_err());
     }
 
     #[test]

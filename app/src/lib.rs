@@ -23,17 +23,38 @@ pub mod testing;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{Lazy, StaticSegment};
+use leptos_router::{Lazy, ParamSegment, StaticSegment};
 
-use crate::admin::{AdminAuditRoute, AdminTenantsRoute, AdminUsersRoute};
+use crate::admin::AdminRoute;
 use crate::error::AppError;
 use crate::home::HomePage;
 use crate::identity::{AccountRoute, LoginPage, RegisterRoute};
 use crate::layout::AppLayout;
 use crate::ui::{ErrorNotice, THEME_BOOT_SCRIPT};
 
+/// The page's Content Security Policy: scripts only from this site or inline with this
+/// response's nonce (the hydration script, the theme script, streamed resource data), WASM
+/// compiled by the browser (`wasm-unsafe-eval`, never `unsafe-eval`), styles and requests to
+/// this site only, and no framing.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // Each response gets a fresh nonce (leptos_axum provides it); the header carries the same.
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) && let Ok(value) = axum::http::HeaderValue::from_str(&content_security_policy(&nonce))
+    {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -42,7 +63,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
-                <script inner_html=THEME_BOOT_SCRIPT></script>
+                <script nonce=leptos::nonce::use_nonce() inner_html=THEME_BOOT_SCRIPT></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -78,9 +99,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("login") view=LoginPage/>
                         <Route path=StaticSegment("register") view={Lazy::<RegisterRoute>::new()}/>
                         <Route path=StaticSegment("account") view={Lazy::<AccountRoute>::new()}/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("users")) view={Lazy::<AdminUsersRoute>::new()}/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("tenants")) view={Lazy::<AdminTenantsRoute>::new()}/>
-                        <Route path=(StaticSegment("admin"), StaticSegment("audit")) view={Lazy::<AdminAuditRoute>::new()}/>
+                        <Route path=(StaticSegment("admin"), ParamSegment("section")) view={Lazy::<AdminRoute>::new()}/>
                     </Routes>
                 </ErrorBoundary>
             </AppLayout>

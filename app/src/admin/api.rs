@@ -68,6 +68,13 @@ pub async fn reset_user_password(id: i64) -> Result<UserWithPassword, AppError> 
         .await?)
 }
 
+/// Lifts a sign-in lock left by repeated failures.
+#[server(prefix = "/_srv", endpoint = "unlock_user")]
+pub async fn unlock_user(id: i64) -> Result<UserSummary, AppError> {
+    let ctx = admin_context().await?;
+    Ok(ctx.state.admin.unlock_user(&ctx.principal, id, &ctx.meta).await?)
+}
+
 #[server(prefix = "/_srv", endpoint = "set_user_tenants")]
 pub async fn set_user_tenants(id: i64, tenant_ids: Vec<i64>) -> Result<UserSummary, AppError> {
     let ctx = admin_context().await?;

@@ -15,8 +15,6 @@ pub use api::*;
 #[cfg(feature = "ssr")]
 pub use error::AdminError;
 pub use model::*;
-pub use pages::{
-    AdminAuditPage, AdminAuditRoute, AdminTenantsPage, AdminTenantsRoute, AdminUsersPage, AdminUsersRoute,
-};
+pub use pages::{AdminAuditPage, AdminRoute, AdminTenantsPage, AdminUsersPage};
 #[cfg(feature = "ssr")]
 pub use service::AdminService;

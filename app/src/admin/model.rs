@@ -20,6 +20,9 @@ pub struct UserSummary {
     pub tenants: Vec<TenantRef>,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Seconds left on a sign-in lock after repeated failures; `None` when not locked.
+    #[serde(default)]
+    pub locked_for_secs: Option<u64>,
 }
 
 /// The admin's "new user" form.

@@ -5,8 +5,8 @@ use leptos_meta::Title;
 use leptos_router::{LazyRoute, lazy_route};
 
 use super::api::{
-    CreateTenant, CreateUser, ResetUserPassword, SetUserActive, SetUserRole, SetUserTenants, list_audit,
-    list_tenants, list_users,
+    CreateTenant, CreateUser, ResetUserPassword, SetUserActive, SetUserRole, SetUserTenants, UnlockUser,
+    list_audit, list_tenants, list_users,
 };
 use super::model::{NewUserForm, UserSummary};
 use crate::audit::{AuditFilter, Outcome};
@@ -29,38 +29,32 @@ fn when(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
     crate::ui::time::minutes_or(d, "never")
 }
 
-/// Declares a lazily loaded route (its own WASM chunk) that renders `$page`.
-macro_rules! lazy_page {
-    ($(#[$doc:meta])* $route:ident => $page:ident) => {
-        $(#[$doc])*
-        pub struct $route;
+/// The admin section (`/admin/{users,tenants,audit}`): one lazily loaded route, so the whole
+/// section is one WASM chunk fetched on first use and the initial bundle carries one lazy-route
+/// instantiation for it, not three.
+pub struct AdminRoute;
 
-        #[lazy_route]
-        impl LazyRoute for $route {
-            fn data() -> Self {
-                Self
-            }
+#[lazy_route]
+impl LazyRoute for AdminRoute {
+    fn data() -> Self {
+        Self
+    }
 
-            fn view(this: Self) -> AnyView {
-                let _ = this;
-                view! { <$page/> }.into_any()
-            }
+    fn view(this: Self) -> AnyView {
+        let _ = this;
+        let params = leptos_router::hooks::use_params_map();
+        let section = move || params.read().get("section").unwrap_or_default();
+        view! {
+            {move || match section().as_str() {
+                "users" => view! { <AdminUsersPage/> }.into_any(),
+                "tenants" => view! { <AdminTenantsPage/> }.into_any(),
+                "audit" => view! { <AdminAuditPage/> }.into_any(),
+                _ => view! { <crate::NotFoundPage/> }.into_any(),
+            }}
         }
-    };
+        .into_any()
+    }
 }
-
-lazy_page!(
-    /// `/admin/users`, loaded on demand.
-    AdminUsersRoute => AdminUsersPage
-);
-lazy_page!(
-    /// `/admin/tenants`, loaded on demand.
-    AdminTenantsRoute => AdminTenantsPage
-);
-lazy_page!(
-    /// `/admin/audit`, loaded on demand.
-    AdminAuditRoute => AdminAuditPage
-);
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
@@ -70,6 +64,7 @@ pub fn AdminUsersPage() -> impl IntoView {
     let set_active = ServerAction::<SetUserActive>::new();
     let reset = ServerAction::<ResetUserPassword>::new();
     let set_tenants = ServerAction::<SetUserTenants>::new();
+    let unlock = ServerAction::<UnlockUser>::new();
     let users = Resource::new(
         move || {
             (
@@ -79,13 +74,19 @@ pub fn AdminUsersPage() -> impl IntoView {
                 set_active.version().get(),
                 reset.version().get(),
                 set_tenants.version().get(),
+                unlock.version().get(),
             )
         },
         |(q, ..)| list_users(q),
     );
     let tenants = Resource::new(|| (), |()| list_tenants());
     let toasts = use_toasts();
-    for value in [set_role.value(), set_active.value(), set_tenants.value()] {
+    for value in [
+        set_role.value(),
+        set_active.value(),
+        set_tenants.value(),
+        unlock.value(),
+    ] {
         Effect::new(move |_| match value.get() {
             Some(Err(e)) => toasts.error(e.to_string()),
             Some(Ok(u)) => toasts.success(format!("Saved {}", u.username)),
@@ -149,7 +150,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                         let all_tenants = tenants.get().and_then(Result::ok).unwrap_or_default();
                         view! {
                             <DataTable headers=vec!["User", "Role", "Tenants", "Sign-in", "Last login", "Actions"]>
-                                {list.into_iter().map(|u| view! { <UserRow user=u all_tenants=all_tenants.clone() set_role set_active reset set_tenants/> }).collect_view()}
+                                {list.into_iter().map(|u| view! { <UserRow user=u all_tenants=all_tenants.clone() set_role set_active reset set_tenants unlock/> }).collect_view()}
                             </DataTable>
                         }.into_any()
                     }
@@ -167,6 +168,7 @@ fn UserRow(
     set_active: ServerAction<SetUserActive>,
     reset: ServerAction<ResetUserPassword>,
     set_tenants: ServerAction<SetUserTenants>,
+    unlock: ServerAction<UnlockUser>,
 ) -> impl IntoView {
     let id = user.id;
     let active = user.active;
@@ -187,6 +189,11 @@ fn UserRow(
                 <div class="font-medium">{user.username.clone()}</div>
                 <div class="text-xs text-slate-500">{user.email.clone().unwrap_or_default()}</div>
                 {(!active).then(|| view! { <Badge tone=Tone::Warning>"deactivated"</Badge> })}
+                {user.locked_for_secs.map(|secs| view! {
+                    <span data-testid="user-locked" title="Too many failed sign-ins; it lifts by itself, or unlock it now">
+                        <Badge tone=Tone::Danger>{format!("locked · {secs} s")}</Badge>
+                    </span>
+                })}
             </td>
             <td class="px-3 py-2">
                 <select class=INPUT_CLASS aria-label=format!("Role of {}", user.username)
@@ -225,6 +232,9 @@ fn UserRow(
             <td class="px-3 py-2 whitespace-nowrap">
                 <Button kind=ButtonKind::Ghost on_click=move |_| confirm_active.set(true)>{if active { "Deactivate" } else { "Activate" }}</Button>
                 <Button kind=ButtonKind::Ghost on_click=move |_| confirm_reset.set(true)>"Reset password"</Button>
+                {user.locked_for_secs.is_some().then(|| view! {
+                    <Button kind=ButtonKind::Ghost on_click=move |_| { unlock.dispatch(UnlockUser { id }); }>"Unlock"</Button>
+                })}
                 <ConfirmDialog open=confirm_active
                     title=if active { format!("Deactivate {username}?") } else { format!("Activate {username}?") }
                     message=if active { "They are signed out everywhere and cannot sign in until activated again." } else { "They can sign in again." }

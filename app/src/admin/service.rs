@@ -3,6 +3,8 @@
 //! A change to a user, the sessions it ends and its audit entries land in one transaction.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -13,8 +15,8 @@ use crate::db::{DbError, Tx};
 use crate::error::FieldError;
 use crate::identity::store::{IdentityStore, NewUser, UserPatch, UserRow};
 use crate::identity::{
-    PasswordHash, Permission, Principal, TenantInfo, TenantRef, check_password_length, clean_name,
-    generate_password, hash_password, looks_like_email,
+    LoginThrottle, PasswordHash, Permission, Principal, TenantInfo, TenantRef, check_password_length,
+    clean_name, generate_password, hash_password, looks_like_email,
 };
 use crate::request::RequestMeta;
 
@@ -28,15 +30,64 @@ pub struct AdminService {
     audit: Audit,
     /// `auth.password_min_length`: passwords an admin sets follow the same rule as everyone's.
     password_min_length: usize,
+    /// The sign-in backoff identity keeps: admins see locks and lift them.
+    throttle: Arc<LoginThrottle>,
 }
 
 impl AdminService {
-    pub fn new(store: IdentityStore, audit: Audit, password_min_length: usize) -> Self {
+    pub fn new(
+        store: IdentityStore,
+        audit: Audit,
+        password_min_length: usize,
+        throttle: Arc<LoginThrottle>,
+    ) -> Self {
         Self {
             store,
             audit,
             password_min_length,
+            throttle,
         }
+    }
+
+    /// Seconds left on the user's sign-in lock (by username or email), if any.
+    fn lock_of(&self, row: &UserRow) -> Option<u64> {
+        let now = Instant::now();
+        std::iter::once(row.username.as_str())
+            .chain(row.email.as_deref())
+            .filter_map(|key| self.throttle.account_lock(key, now))
+            .max()
+            .map(|d| d.as_secs().max(1))
+    }
+
+    /// Lifts a sign-in lock (and forgets the failures behind it).
+    #[tracing::instrument(name = "admin.unlock_user", skip_all, fields(user = id), err(level = "info"))]
+    pub async fn unlock_user(
+        &self,
+        principal: &Principal,
+        id: i64,
+        meta: &RequestMeta,
+    ) -> Result<UserSummary> {
+        principal.authorize(Permission::Administer)?;
+        let row = self.find(id).await?;
+        let mut lifted = self.throttle.unlock_account(&row.username);
+        if let Some(email) = &row.email {
+            lifted |= self.throttle.unlock_account(email);
+        }
+        let detail = if lifted {
+            "failures forgotten"
+        } else {
+            "was not locked"
+        };
+        self.audit
+            .record(
+                AuditEvent::success(AuditAction::UserUnlocked)
+                    .by(principal.actor_id(), &principal.display_name())
+                    .target(&row.username)
+                    .from(meta)
+                    .detail(detail),
+            )
+            .await;
+        self.load_summary(id).await
     }
 
     /// Users matching `query`, with providers and tenants (three queries, whatever the count).
@@ -65,7 +116,8 @@ impl AdminService {
             .map(|row| {
                 let p = providers.remove(&row.id).unwrap_or_default();
                 let t = tenants.remove(&row.id).unwrap_or_default();
-                summary(row, p, t)
+                let locked = self.lock_of(&row);
+                summary(row, p, t, locked)
             })
             .collect())
     }
@@ -75,11 +127,15 @@ impl AdminService {
         self.load_summary(id).await
     }
 
-    async fn load_summary(&self, id: i64) -> Result<UserSummary> {
-        let row = self.store.find_user(id).await.map_err(|e| match e {
+    async fn find(&self, id: i64) -> Result<UserRow> {
+        self.store.find_user(id).await.map_err(|e| match e {
             DbError::NotFound => AdminError::NotFound(format!("no user with id {id}")),
             other => other.into(),
-        })?;
+        })
+    }
+
+    async fn load_summary(&self, id: i64) -> Result<UserSummary> {
+        let row = self.find(id).await?;
         let providers = self
             .store
             .list_links(id)
@@ -88,7 +144,8 @@ impl AdminService {
             .map(|l| l.provider)
             .collect();
         let tenants = self.store.user_tenants(id).await?;
-        Ok(summary(row, providers, tenants))
+        let locked = self.lock_of(&row);
+        Ok(summary(row, providers, tenants, locked))
     }
 
     #[tracing::instrument(name = "admin.create_user", skip_all, fields(username = %form.username), err(level = "info"))]
@@ -141,7 +198,7 @@ impl AdminService {
         .await?;
         tx.commit().await?;
         Ok(UserWithPassword {
-            user: summary(row, Vec::new(), Vec::new()),
+            user: summary(row, Vec::new(), Vec::new(), None),
             password: shown,
         })
     }
@@ -414,7 +471,12 @@ fn optional_email(raw: &str) -> Result<Option<String>, FieldError> {
     }
 }
 
-fn summary(row: UserRow, providers: Vec<String>, tenants: Vec<TenantRef>) -> UserSummary {
+fn summary(
+    row: UserRow,
+    providers: Vec<String>,
+    tenants: Vec<TenantRef>,
+    locked_for_secs: Option<u64>,
+) -> UserSummary {
     UserSummary {
         id: row.id,
         username: row.username,
@@ -427,5 +489,6 @@ fn summary(row: UserRow, providers: Vec<String>, tenants: Vec<TenantRef>) -> Use
         tenants,
         created_at: row.created_at,
         last_login_at: row.last_login_at,
+        locked_for_secs,
     }
 }

@@ -66,12 +66,14 @@ pub enum AuditAction {
     UserPasswordChanged,
     UserPasswordReset,
     UserDeleted,
+    /// An administrator lifted a sign-in lock.
+    UserUnlocked,
     MembershipChanged,
     TenantCreated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 25] = [
+    pub const ALL: [AuditAction; 26] = [
         Self::LoginPassword,
         Self::LoginGoogle,
         Self::LoginKeycloak,
@@ -95,6 +97,7 @@ impl AuditAction {
         Self::UserPasswordChanged,
         Self::UserPasswordReset,
         Self::UserDeleted,
+        Self::UserUnlocked,
         Self::MembershipChanged,
         Self::TenantCreated,
     ];
@@ -125,6 +128,7 @@ impl AuditAction {
             Self::UserPasswordChanged => "user.password_changed",
             Self::UserPasswordReset => "user.password_reset",
             Self::UserDeleted => "user.deleted",
+            Self::UserUnlocked => "user.unlocked",
             Self::MembershipChanged => "membership.changed",
             Self::TenantCreated => "tenant.created",
         }

@@ -35,6 +35,6 @@ pub async fn check_database() -> Result<DatabaseCheck, AppError> {
         backend: state.db.backend().name().to_owned(),
         server_version,
         users,
-        round_trip_ms: started.elapsed().as_secs_f64() * 1000.0,
+        round_trip_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
     })
 }

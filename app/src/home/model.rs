@@ -27,10 +27,11 @@ pub struct Overview {
 }
 
 /// The result of an on-demand database round trip.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DatabaseCheck {
     pub backend: String,
     pub server_version: String,
     pub users: i64,
-    pub round_trip_ms: f64,
+    /// Microseconds, as an integer: the browser then needs no float parsing at all.
+    pub round_trip_us: u64,
 }

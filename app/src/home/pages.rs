@@ -107,13 +107,31 @@ fn DatabaseCheckPanel() -> impl IntoView {
                     {move || match check.value().get() {
                         None => "Not checked yet.".to_owned(),
                         Some(Ok(c)) => format!(
-                            "{} {} answered in {:.1} ms · {} user(s)",
-                            c.backend, c.server_version, c.round_trip_ms, c.users
+                            "{} {} answered in {} ms · {} user(s)",
+                            c.backend, c.server_version, millis(c.round_trip_us), c.users
                         ),
                         Some(Err(e)) => e.to_string(),
                     }}
                 </p>
             </div>
         </Card>
+    }
+}
+
+/// Microseconds as milliseconds with one decimal (`12345` → `12.3`), in integers: a float here
+/// would link float parsing and formatting into the initial WASM bundle for this one number.
+fn millis(us: u64) -> String {
+    let tenths = us.saturating_add(50) / 100;
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn round_trips_show_milliseconds_with_one_decimal() {
+        assert_eq!(super::millis(12_345), "12.3");
+        assert_eq!(super::millis(60), "0.1");
+        assert_eq!(super::millis(7_000), "7.0");
+        assert_eq!(super::millis(0), "0.0");
     }
 }

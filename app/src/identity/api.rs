@@ -23,7 +23,15 @@ pub async fn get_viewer() -> Result<Viewer, AppError> {
     let ctx = RequestContext::load().await?;
     let auth = &ctx.state.identity;
     let user = match ctx.principal.actor_id() {
-        Some(_) => Some(auth.my_account(&ctx.principal).await?),
+        Some(_) => {
+            let me = auth.me(&ctx.principal).await?;
+            Some(super::model::SignedInUser {
+                id: me.id,
+                username: me.username,
+                display_name: me.display_name,
+                role: me.role,
+            })
+        }
         None => None,
     };
     Ok(Viewer {

@@ -67,4 +67,4 @@ pub use settings::{AuthSettings, JwtKey, ProviderSettings};
 #[cfg(feature = "ssr")]
 pub use sign_in::login_action;
 #[cfg(feature = "ssr")]
-pub use throttle::ThrottlePolicy;
+pub use throttle::{LoginThrottle, ThrottlePolicy};

@@ -95,11 +95,21 @@ pub struct LoginMethods {
     pub registration: bool,
 }
 
+/// Who is signed in, as every page's header needs it: no timestamps, so the initial WASM bundle
+/// carries no date parsing (the account page, loaded on demand, has the whole `CurrentUser`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
 /// What every page needs to know about the visitor: who they are (if anyone) and how the
 /// installation authenticates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
-    pub user: Option<CurrentUser>,
+    pub user: Option<SignedInUser>,
     /// `false` when `auth.enabled = false`: reads are anonymous, changes still need a sign-in.
     pub auth_enabled: bool,
     pub methods: LoginMethods,

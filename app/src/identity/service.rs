@@ -33,7 +33,8 @@ pub(super) struct Inner {
     pub(super) store: IdentityStore,
     pub(super) audit: Audit,
     pub(super) settings: AuthSettings,
-    pub(super) throttle: LoginThrottle,
+    /// Shared with the admin service, which shows locks and lifts them.
+    pub(super) throttle: Arc<LoginThrottle>,
     /// Verified against when the username is unknown, so both answers take as long.
     pub(super) dummy_hash: tokio::sync::OnceCell<PasswordHash>,
     google: Option<OAuthProvider>,
@@ -51,7 +52,7 @@ impl IdentityService {
             .clone()
             .map(|s| OAuthProvider::new(LoginMethod::Keycloak, s));
         Self(Arc::new(Inner {
-            throttle: LoginThrottle::new(settings.lockout.clone()),
+            throttle: Arc::new(LoginThrottle::new(settings.lockout.clone())),
             store,
             audit,
             settings,
@@ -68,6 +69,11 @@ impl IdentityService {
     /// Identity's tables (admin builds on them; tests seed them).
     pub fn store(&self) -> &IdentityStore {
         &self.0.store
+    }
+
+    /// The sign-in backoff, for the admin service.
+    pub fn throttle(&self) -> Arc<LoginThrottle> {
+        Arc::clone(&self.0.throttle)
     }
 
     pub(super) fn audit(&self) -> &Audit {

@@ -1,6 +1,10 @@
 //! Brute-force protection for password sign-in: failures are counted per account and per
 //! client address; past a free allowance each further failure locks that key for twice as
 //! long as the last (capped). Kept in memory: a restart forgets, which only helps the owner.
+//!
+//! The trade-off: anyone who knows a username can keep that account locked by failing on
+//! purpose (the window doubles up to `max_lock`). The per-address lock slows such a person;
+//! an administrator sees the lock on the Users page and can lift it.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -123,13 +127,30 @@ impl LoginThrottle {
         }
     }
 
+    /// How long `account` stays locked, if it is.
+    pub fn account_lock(&self, account: &str, now: Instant) -> Option<Duration> {
+        let map = self
+            .failures
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.get(&account_key(account))
+            .and_then(|f| f.locked_until)
+            .and_then(|until| until.checked_duration_since(now))
+            .filter(|d| !d.is_zero())
+    }
+
+    /// An administrator's unlock: forgets the account's failures. `true` if there were any.
+    pub fn unlock_account(&self, account: &str) -> bool {
+        self.record_success(account)
+    }
+
     /// A successful sign-in clears the account's counter (not the address's).
-    pub fn record_success(&self, account: &str) {
+    pub fn record_success(&self, account: &str) -> bool {
         let mut map = self
             .failures
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.remove(&account_key(account));
+        map.remove(&account_key(account)).is_some()
     }
 }
 

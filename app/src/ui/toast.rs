@@ -55,13 +55,15 @@ pub fn use_toasts() -> Toasts {
     expect_context()
 }
 
-/// Renders the queue in the corner; each toast can be dismissed by hand.
+/// Renders the queue in the corner; each toast can be dismissed by hand. A plain list rather
+/// than `<For>`: a few toasts need no keyed diffing, and the shell (in the initial WASM bundle)
+/// is the only place that would pull that code in.
 #[component]
 pub fn ToastHost() -> impl IntoView {
     let toasts = use_toasts();
     view! {
         <div class="fixed bottom-4 right-4 z-50 flex w-80 flex-col gap-2" aria-live="polite">
-            <For each=move || toasts.items.get() key=|t| t.id let:toast>
+            {move || toasts.items.get().into_iter().map(|toast| view! {
                 <div
                     role="status"
                     class=format!(
@@ -82,7 +84,7 @@ pub fn ToastHost() -> impl IntoView {
                         "×"
                     </button>
                 </div>
-            </For>
+            }).collect_view()}
         </div>
     }
 }
