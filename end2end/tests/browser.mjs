@@ -23,13 +23,34 @@ export async function launch() {
   });
 }
 
-/** Opens `path` and waits until `hydrate()` has run (it sets `data-hydrated` on <body>). */
+/** Records every Content Security Policy violation of the page in `window.__cspViolations`. */
+const CSP_WATCH = () => {
+  window.__cspViolations = [];
+  document.addEventListener('securitypolicyviolation', (e) => {
+    window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`);
+  });
+};
+
+/** The CSP violations `page` has seen so far. */
+export async function cspViolations(page) {
+  return page.evaluate(() => window.__cspViolations ?? []);
+}
+
+/**
+ * Opens `path` and waits until `hydrate()` has finished (it sets `data-hydrated` on <body>).
+ * `errors` collects uncaught exceptions and Content Security Policy violations.
+ */
 export async function openHydrated(context, path = '/') {
   const page = await context.newPage();
   const errors = [];
+  await page.addInitScript(CSP_WATCH);
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) errors.push(`CSP: ${m.text()}`);
+  });
   await page.goto(BASE_URL + path);
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  errors.push(...(await cspViolations(page)).map((v) => `CSP: ${v}`));
   return { page, errors };
 }
 

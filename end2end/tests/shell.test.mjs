@@ -1,7 +1,7 @@
 // The app shell in a real browser: hydration, a server function round trip, theme, 404.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openHydrated, signInWithPassword, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
+import { launch, openHydrated, signInWithPassword, cspViolations, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
 
 let context;
 before(async () => {
@@ -53,4 +53,29 @@ test('an unknown address shows the 404 page with status 404', async () => {
   const response = await page.goto(`${BASE_URL}/definitely/not/here`);
   assert.equal(response.status(), 404);
   assert.match(await page.textContent('h1'), /There is no page here/);
+});
+
+test('the app runs under its Content Security Policy, which blocks what it must', async () => {
+  const { page, errors } = await openHydrated(context, '/');
+  const response = await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  const csp = response.headers()['content-security-policy'];
+  assert.match(csp, /script-src 'self' 'nonce-[A-Za-z0-9_-]+' 'wasm-unsafe-eval'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  // Hydrated, a server function called, the theme script ran: no violation on the way.
+  await page.getByTestId('check-database').click();
+  await page.waitForFunction(() => /answered in/.test(
+    document.querySelector('[data-testid="database-check-result"]')?.textContent ?? ''));
+  assert.deepEqual(await cspViolations(page), []);
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
+  // The policy is real: an injected inline script without the nonce does not run, and the
+  // page reports the violation (which is what would fail the other tests).
+  await page.evaluate(() => {
+    const s = document.createElement('script');
+    s.textContent = 'window.__injected = true';
+    document.body.appendChild(s);
+  });
+  await page.waitForFunction(() => window.__cspViolations.length > 0, null, { timeout: 5_000 });
+  assert.equal(await page.evaluate(() => window.__injected), undefined);
+  assert.match((await cspViolations(page))[0], /script-src/);
 });

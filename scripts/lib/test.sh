@@ -161,8 +161,8 @@ rust_tests() {
 }
 
 browser_tests() {
-  step "build the site (release)"
-  cargo leptos build --release
+  step "build the site (release, WASM split into lazy chunks)"
+  cargo leptos build --release --split
   step "browser tests (Chromium)"
   local port=$E2E_PORT
   # Both providers configured, as a real installation would be; debug logs for the secret scan.
@@ -231,8 +231,36 @@ begin_run() {
   prune_build_cache
 }
 
+# What `git status --porcelain` said when the run began (empty in a fresh clone).
+GIT_STATUS_BEFORE=""
+
+git_status() {
+  git -C "$ROOT" status --porcelain 2>/dev/null || true
+}
+
+# The commands must leave the tree as they found it: no rewritten lockfile, no build output or
+# database outside the ignored paths. In a fresh clone (CI) that means `git status` stays empty.
+check_tree_unchanged() {
+  step "the working tree is as the run found it"
+  local after
+  after=$(git_status)
+  if [ "$after" != "$GIT_STATUS_BEFORE" ]; then
+    echo "git status changed during the run:" | tee -a "$TEST_LOG"
+    diff <(echo "$GIT_STATUS_BEFORE") <(echo "$after") | tee -a "$TEST_LOG" || true
+    echo "# fail 1 (tree changed)" >>"$TEST_LOG"
+    return 1
+  fi
+  if [ -z "$after" ]; then
+    echo "git status --porcelain is empty" | tee -a "$TEST_LOG"
+  else
+    echo "unchanged (the checkout had local changes before the run)" | tee -a "$TEST_LOG"
+  fi
+  echo "# pass 1 (tree unchanged)" >>"$TEST_LOG"
+}
+
 # `scripts/heimdall test` with no arguments: every check and test. This is what CI runs.
 run_all_tests() {
+  GIT_STATUS_BEFORE=$(git_status)
   begin_run
   ensure_test_peers
 
@@ -256,6 +284,7 @@ run_all_tests() {
   rust_tests postgres
   browser_tests
   secret_scan
+  check_tree_unchanged
 
   step "summary"
   summarize
@@ -273,7 +302,7 @@ part_filters() {
 part_browser_files() {
   case $1 in
     identity) echo "end2end/tests/auth.test.mjs" ;;
-    platform) echo "end2end/tests/shell.test.mjs" ;;
+    platform) echo "end2end/tests/shell.test.mjs end2end/tests/lazy.test.mjs" ;;
     *) echo "" ;;
   esac
 }
@@ -287,7 +316,7 @@ selected_rust_tests() {
 # named part (identity, flink, platform), a browser test file (*.test.mjs), or any Rust
 # test-name filter. No lint steps and no secret scan: the whole command stays what CI runs.
 run_part_tests() {
-  local arg filters files
+  local arg filters files=()
   for arg in "$@"; do
     if [[ $arg == *.mjs ]]; then
       [[ $arg == */* ]] || arg="end2end/tests/$arg"
@@ -296,8 +325,8 @@ run_part_tests() {
     elif filters=$(part_filters "$arg"); then
       read -ra filters <<<"$filters"
       RUST_FILTERS+=("${filters[@]}")
-      files=$(part_browser_files "$arg")
-      [ -z "$files" ] || BROWSER_FILES+=("$files")
+      read -ra files <<<"$(part_browser_files "$arg")"
+      BROWSER_FILES+=("${files[@]}")
     else
       RUST_FILTERS+=("$arg")
     fi

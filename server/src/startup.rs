@@ -63,12 +63,14 @@ impl Application {
         // One service per domain, each holding what it needs; built once, shared by every request.
         let audit = Audit::new(db.clone());
         let settings = auth_settings(config);
+        let password_min_length = settings.password_min_length;
+        let identity = IdentityService::new(identity_store.clone(), audit.clone(), settings);
         let admin = AdminService::new(
-            identity_store.clone(),
+            identity_store,
             audit.clone(),
-            settings.password_min_length,
+            password_min_length,
+            identity.throttle(),
         );
-        let identity = IdentityService::new(identity_store, audit.clone(), settings);
         let state = AppState {
             leptos_options: leptos_options(config, site_addr),
             db,

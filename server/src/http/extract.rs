@@ -16,7 +16,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         axum::Json::<T>::from_request(req, state)
             .await
             .map(|axum::Json(v)| Self(v))
-            .map_err(|e| AppError::invalid("body", e.body_text()))
+            .map_err(|e| rejection(e.status(), e.body_text()))
+    }
+}
+
+/// axum's rejection as an `AppError`: 413 for a body over the limit, else 422 naming the fault.
+fn rejection(status: axum::http::StatusCode, text: String) -> AppError {
+    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::too_large(super::guards::BODY_LIMIT as u64)
+    } else {
+        AppError::invalid("body", text)
     }
 }
 
@@ -30,6 +39,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormBody<T> {
         axum::Form::<T>::from_request(req, state)
             .await
             .map(|axum::Form(v)| Self(v))
-            .map_err(|e| AppError::invalid("body", e.body_text()))
+            .map_err(|e| rejection(e.status(), e.body_text()))
     }
 }

@@ -9,18 +9,23 @@ use axum::response::{IntoResponse, Response};
 
 use app::audit::{AuditAction, AuditEvent};
 use app::error::AppError;
+use app::identity::cookie_value;
 use app::request::RequestMeta;
 use app::state::AppState;
 
-/// Refuses cross-site state-changing requests. Browsers send `Origin` on every cross-origin
-/// POST (and `Sec-Fetch-Site`), so a request whose `Origin` is not this site's, or that says
-/// `cross-site`, did not come from Heimdall's own pages. Requests without either header are
-/// not from a browser and carry no ambient cookie risk. Together with `SameSite=Lax` cookies.
+/// Refuses cross-site state-changing requests. Browsers send `Origin` on every POST, PUT, PATCH
+/// and DELETE (and `Sec-Fetch-Site`), so a change whose `Origin` is not this site — scheme, host
+/// and port — did not come from Heimdall's own pages. A change that rides on the session cookie
+/// must carry one of the two headers; bearer and API-token requests are not cookie-bound (a
+/// browser never attaches them on its own) and may omit both. Together with `SameSite=Lax`.
 pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return next.run(req).await;
     }
-    if let Some(reason) = cross_site(req.headers(), state.identity.settings().public_url.as_deref()) {
+    let settings = state.identity.settings();
+    let cookie_bound = !req.headers().contains_key(header::AUTHORIZATION)
+        && cookie_value(req.headers(), &settings.cookie_name).is_some();
+    if let Some(reason) = cross_site(req.headers(), settings.public_url.as_deref(), cookie_bound) {
         let meta = RequestMeta::from_parts(req.headers(), req.extensions());
         state
             .audit
@@ -36,34 +41,72 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     next.run(req).await
 }
 
+/// `scheme://host[:port]` of a URL, the way browsers write `Origin` (default ports left out).
+fn origin_of(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let origin = url.origin();
+    origin.is_tuple().then(|| origin.ascii_serialization())
+}
+
+/// The origins this site answers as: the configured public URL's, and the one this request
+/// reached (its `Host`, over `X-Forwarded-Proto` or plain HTTP). A cross-site page cannot set
+/// either header on a browser's request without a CORS preflight Heimdall never grants.
+fn own_origins(headers: &HeaderMap, public_url: Option<&str>) -> Vec<String> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let mut origins: Vec<String> = public_url.and_then(origin_of).into_iter().collect();
+    if let Some(host) = text("host") {
+        let scheme = text("x-forwarded-proto")
+            .and_then(|p| p.split(',').next())
+            .map(str::trim)
+            .filter(|p| matches!(*p, "http" | "https"))
+            .unwrap_or("http");
+        origins.extend(origin_of(&format!("{scheme}://{host}")));
+    }
+    origins
+}
+
 /// Why a request looks cross-site, if it does.
-fn cross_site(headers: &HeaderMap, public_url: Option<&str>) -> Option<String> {
+fn cross_site(headers: &HeaderMap, public_url: Option<&str>, cookie_bound: bool) -> Option<String> {
     let text = |name| {
         headers
             .get(name)
             .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
     };
     if let Some(origin) = text(header::ORIGIN) {
-        let origin_host = origin
-            .parse::<Uri>()
-            .ok()
-            .and_then(|u| u.authority().map(|a| a.as_str().to_owned()));
-        let host = text(header::HOST);
-        let public_host = public_url
-            .and_then(|u| u.parse::<Uri>().ok())
-            .and_then(|u| u.authority().map(|a| a.as_str().to_owned()));
-        let same = origin_host
-            .as_deref()
-            .is_some_and(|o| Some(o) == host || Some(o) == public_host.as_deref());
-        if !same {
-            return Some(format!("Origin {origin} is not this site"));
+        let same = origin_of(origin).is_some_and(|o| own_origins(headers, public_url).contains(&o));
+        return (!same).then(|| format!("Origin {origin} is not this site"));
+    }
+    match text(header::HeaderName::from_static("sec-fetch-site")) {
+        Some(site @ ("cross-site" | "same-site")) => Some(format!("Sec-Fetch-Site is {site}")),
+        Some(_) => None,
+        None if cookie_bound => {
+            Some("a change made with the session cookie must carry Origin or Sec-Fetch-Site".to_owned())
         }
-        return None;
+        None => None,
     }
-    if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
-        return Some("Sec-Fetch-Site is cross-site".to_owned());
+}
+
+/// Bodies larger than this are refused with 413 (axum's own limit is set to the same).
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// A declared body over `BODY_LIMIT` is a 413 with the limit in the message, before anything
+/// reads it; a chunked one is caught where it is read (`server_fn_status`, the body extractors).
+pub async fn body_limit(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return AppError::too_large(BODY_LIMIT as u64).into_response();
     }
-    None
+    next.run(req).await
+}
+
+/// `/_srv/<name>` with no such server function: the JSON 404 every API error is.
+pub async fn unknown_server_fn(uri: Uri) -> Response {
+    let name = uri.path().trim_start_matches("/_srv/");
+    AppError::not_found(format!("there is no server function {name:?}")).into_response()
 }
 
 /// Leptos answers every server-function error with 500; this gives each its real status
@@ -80,9 +123,16 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes)
-        && let Ok(status) = StatusCode::from_u16(err.status_code())
+    let Ok(err) = serde_json::from_slice::<AppError>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    // A chunked body over the limit fails while the arguments are read.
+    if let AppError::Invalid { message, .. } = &err
+        && message.contains("length limit exceeded")
     {
+        return AppError::too_large(BODY_LIMIT as u64).into_response();
+    }
+    if let Ok(status) = StatusCode::from_u16(err.status_code()) {
         parts.status = status;
     }
     Response::from_parts(parts, Body::from(bytes))
@@ -137,21 +187,48 @@ mod tests {
 
     #[test]
     fn same_origin_and_non_browser_requests_pass() {
+        let ok = |pairs: &[(&'static str, &str)], public: Option<&str>, cookie: bool| {
+            cross_site(&headers(pairs), public, cookie)
+        };
         assert_eq!(
-            cross_site(
-                &headers(&[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")]),
-                None
+            ok(
+                &[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")],
+                None,
+                true
             ),
             None
         );
-        assert_eq!(cross_site(&headers(&[("host", "127.0.0.1:3000")]), None), None);
+        // No browser headers and no session cookie: curl, a bearer token, an API client.
+        assert_eq!(ok(&[("host", "127.0.0.1:3000")], None, false), None);
         assert_eq!(
-            cross_site(
-                &headers(&[
+            ok(
+                &[("host", "127.0.0.1:3000"), ("sec-fetch-site", "same-origin")],
+                None,
+                true
+            ),
+            None
+        );
+        assert_eq!(
+            ok(
+                &[
                     ("host", "10.0.0.5:3000"),
                     ("origin", "https://heimdall.example.com")
-                ]),
-                Some("https://heimdall.example.com")
+                ],
+                Some("https://heimdall.example.com/"),
+                true
+            ),
+            None
+        );
+        // Behind a TLS proxy that says so.
+        assert_eq!(
+            ok(
+                &[
+                    ("host", "heimdall.example.com"),
+                    ("x-forwarded-proto", "https"),
+                    ("origin", "https://heimdall.example.com")
+                ],
+                None,
+                true
             ),
             None
         );
@@ -159,20 +236,42 @@ mod tests {
 
     #[test]
     fn foreign_origins_and_cross_site_fetches_are_refused() {
-        assert!(
-            cross_site(
-                &headers(&[("host", "127.0.0.1:3000"), ("origin", "https://evil.example")]),
-                None
-            )
-            .is_some()
-        );
-        assert!(cross_site(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")]), None).is_some());
-        assert!(
-            cross_site(
-                &headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")]),
-                None
-            )
-            .is_some()
-        );
+        let refused = |pairs: &[(&'static str, &str)], public: Option<&str>, cookie: bool| {
+            cross_site(&headers(pairs), public, cookie).is_some()
+        };
+        assert!(refused(
+            &[("host", "127.0.0.1:3000"), ("origin", "https://evil.example")],
+            None,
+            false
+        ));
+        assert!(refused(
+            &[("host", "127.0.0.1:3000"), ("origin", "null")],
+            None,
+            false
+        ));
+        // The scheme counts: https on a plain-HTTP server is another origin.
+        assert!(refused(
+            &[("host", "127.0.0.1:3000"), ("origin", "https://127.0.0.1:3000")],
+            None,
+            false
+        ));
+        // So does the port.
+        assert!(refused(
+            &[("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3001")],
+            None,
+            false
+        ));
+        assert!(refused(
+            &[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")],
+            None,
+            false
+        ));
+        assert!(refused(
+            &[("host", "127.0.0.1:3000"), ("sec-fetch-site", "same-site")],
+            None,
+            false
+        ));
+        // A cookie-authenticated change with neither header.
+        assert!(refused(&[("host", "127.0.0.1:3000")], None, true));
     }
 }

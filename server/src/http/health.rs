@@ -3,12 +3,14 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use app::flink::WatchState;
+use app::request::RequestMeta;
 use app::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -87,7 +89,23 @@ async fn health_ready(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn version(State(state): State<AppState>) -> Json<Value> {
+/// The version for everyone, as the seeds expose it; the git commit and the database server's
+/// version only for signed-in callers (they help an attacker pick an exploit, not a user).
+async fn version(State(state): State<AppState>, parts: Parts) -> Json<Value> {
+    let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
+    let signed_in = state
+        .identity
+        .resolve(&parts.headers, &meta)
+        .await
+        .is_ok_and(|p| p.actor.is_some());
+    if !signed_in {
+        return Json(json!({
+            "data": {
+                "app_version": state.build.version,
+                "database": { "backend": state.db.backend().name() },
+            }
+        }));
+    }
     let server_version = state.db.server_version().await.ok();
     Json(json!({
         "data": {

@@ -10,7 +10,9 @@ mod layers;
 mod users_routes;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware;
+use axum::routing::any;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use app::state::AppState;
@@ -24,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(auth_routes::routes())
         .merge(users_routes::routes())
+        .route("/_srv/{*name}", any(guards::unknown_server_fn))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -40,6 +43,8 @@ pub fn router(state: AppState) -> Router {
             guards::sign_in_redirect,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), guards::csrf))
-        .with_state(state);
-    layers::apply(app_router)
+        .layer(middleware::from_fn(guards::body_limit))
+        .layer(DefaultBodyLimit::max(guards::BODY_LIMIT))
+        .with_state(state.clone());
+    layers::apply(app_router, layers::hsts_wanted(&state))
 }

@@ -98,6 +98,7 @@ const MATRIX: &[Case] = &[
     sf("/_srv/set_user_role", "id={target}&role=developer", ADMIN_ONLY),
     sf("/_srv/set_user_active", "id={target}&active=true", ADMIN_ONLY),
     sf("/_srv/reset_user_password", "id={target}", ADMIN_ONLY),
+    sf("/_srv/unlock_user", "id={target}", ADMIN_ONLY),
     sf(
         "/_srv/set_user_tenants",
         "id={target}&tenant_ids[0]={alpha}",

@@ -51,6 +51,21 @@ impl TestApp {
         assert_eq!(response.status(), 204, "admin sign-in");
     }
 
+    /// A new browser session of the bootstrap admin, as the `name=value` of its cookie.
+    pub async fn session_cookie(&self) -> String {
+        let admin = self.bootstrap_admin.as_ref().expect("the bootstrap admin");
+        let response = sign_in(
+            &bare_client(),
+            &self.url("/auth/cookie/login"),
+            &admin.username,
+            admin.password.expose_secret(),
+        )
+        .await;
+        assert_eq!(response.status(), 204, "admin sign-in");
+        let set_cookie = response.headers()["set-cookie"].to_str().expect("Set-Cookie");
+        set_cookie.split(';').next().expect("name=value").to_owned()
+    }
+
     /// Creates a user with a password straight in the database, optionally in a tenant.
     pub async fn create_user(&self, username: &str, role: Role, tenant: Option<&str>) -> TestUser {
         let password = format!("{username}-password-123");
@@ -139,10 +154,26 @@ pub struct TestUser {
     pub password: String,
 }
 
+/// A client that keeps cookies and, like a browser on Heimdall's own pages, says its requests
+/// are same-origin (`Sec-Fetch-Site`), which the CSRF guard wants on cookie-authenticated changes.
 pub fn new_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+/// A client with no cookie jar and no browser headers: curl, a script, or a forged request.
+pub fn bare_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client")
 }

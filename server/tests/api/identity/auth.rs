@@ -103,6 +103,51 @@ async fn repeated_failures_lock_the_account_and_say_so() {
 }
 
 #[tokio::test]
+async fn an_admin_sees_a_sign_in_lock_and_lifts_it() {
+    let app = spawn_app().await;
+    let dev = app.create_user("dana", Role::Developer, None).await;
+    for _ in 0..5 {
+        sign_in(
+            &new_client(),
+            &app.url("/auth/cookie/login"),
+            "dana",
+            "wrong-password",
+        )
+        .await;
+    }
+    app.sign_in_as_admin().await;
+    let users: Value = call_server_fn(&app.client, &app.url("/_srv/list_users"), "query=dana")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let locked = users[0]["locked_for_secs"].as_u64().expect("a lock is shown");
+    assert!((1..=30).contains(&locked), "{users}");
+
+    let unlocked = call_server_fn(
+        &app.client,
+        &app.url("/_srv/unlock_user"),
+        &format!("id={}", dev.id),
+    )
+    .await;
+    assert_eq!(unlocked.status(), 200);
+    let summary: Value = unlocked.json().await.expect("JSON");
+    assert!(summary["locked_for_secs"].is_null(), "{summary}");
+    let entries = app.audit_entries("user.unlocked").await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].target, "dana");
+    // The right password works again at once.
+    let again = sign_in(
+        &new_client(),
+        &app.url("/auth/cookie/login"),
+        &dev.username,
+        &dev.password,
+    )
+    .await;
+    assert_eq!(again.status(), 204);
+}
+
+#[tokio::test]
 async fn cookie_login_sets_an_http_only_lax_cookie_and_logout_really_revokes_it() {
     let app = spawn_app().await;
     let viewer = app.create_user("vic", Role::Viewer, None).await;

@@ -36,8 +36,20 @@ async fn every_seed_health_path_answers_with_its_own_shape() {
 }
 
 #[tokio::test]
-async fn version_names_the_build_and_the_database_behind_it() {
+async fn version_tells_the_anonymous_only_the_version() {
     let app = spawn_app().await;
+    let (status, body) = json_of(&app, "/version").await;
+    assert_eq!(status, 200);
+    let data = &body["data"];
+    assert_eq!(data["app_version"], env!("CARGO_PKG_VERSION"));
+    assert!(data.get("git_commit").is_none(), "{body}");
+    assert!(data["database"].get("server_version").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn version_names_the_build_and_the_database_behind_it_to_the_signed_in() {
+    let app = spawn_app().await;
+    app.sign_in_as_admin().await;
     let (status, body) = json_of(&app, "/version").await;
     assert_eq!(status, 200);
     let data = &body["data"];

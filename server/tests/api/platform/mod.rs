@@ -2,6 +2,7 @@
 //! functions, the first-start admin.
 
 mod bootstrap;
+mod hardening;
 mod health;
 mod pages;
 mod server_fns;
