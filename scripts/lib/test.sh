@@ -151,13 +151,19 @@ RUST_FILTERS=()
 BROWSER_FILES=()
 # Cargo's arguments for every Rust test run.
 CARGO_TEST=(cargo test -p app -p heimdall --features app/test-support)
+# One test at a time within each test binary. Run in parallel, each test on its own tokio
+# runtime in one process, a Leptos page render intermittently never completes (measured: 3 of
+# 8 runs of the matrix + identity + platform tests hung, 0 of 8 sequentially; the same on the
+# code before the domain restructure). A server has one runtime and never sees it; the root
+# cause is not found yet. Sequential costs seconds (those 40 tests: 6 s).
+TEST_THREADS=(--test-threads=1)
 
 rust_tests() {
   local backend=$1
   step "Rust tests on $backend"
   # The integration tests write their logs (debug level) here for the secret scan.
   HEIMDALL_TEST_DATABASE=$backend HEIMDALL_TEST_LOG_DIR="$TEST_TMP/logs" \
-    run_logged "${CARGO_TEST[@]}" -- "${RUST_FILTERS[@]}"
+    run_logged "${CARGO_TEST[@]}" -- "${TEST_THREADS[@]}" "${RUST_FILTERS[@]}"
 }
 
 browser_tests() {
