@@ -106,11 +106,12 @@ pub async fn create_tenant(slug: String, name: String) -> Result<TenantInfo, App
 pub async fn list_tenant_members(slug: String) -> Result<Vec<String>, AppError> {
     use crate::identity::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::Read).await?;
-    let admin = &ctx.state.admin;
-    // Checked here too, so a refusal is audited like every other; the service checks again.
-    ctx.check(Permission::Tenant(admin.tenant_id(&slug).await?))
-        .await?;
-    Ok(admin.tenant_members(&ctx.principal, &slug).await?)
+    // The service looks the tenant up and checks membership; a refusal is audited like every other.
+    let result = ctx.state.admin.tenant_members(&ctx.principal, &slug).await;
+    if let Err(super::AdminError::Access(refusal)) = &result {
+        ctx.record_refusal(refusal).await;
+    }
+    Ok(result?)
 }
 
 #[server(prefix = "/_srv", endpoint = "list_audit")]

@@ -407,8 +407,7 @@ impl AdminService {
         Ok(tenant)
     }
 
-    /// A tenant's id by slug, for callers that check `Permission::Tenant` themselves.
-    pub async fn tenant_id(&self, slug: &str) -> Result<i64> {
+    async fn tenant_id(&self, slug: &str) -> Result<i64> {
         self.store
             .find_tenant_by_slug(slug)
             .await

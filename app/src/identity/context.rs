@@ -41,22 +41,32 @@ impl RequestContext {
     /// `Principal::authorize`, with an audit entry when a signed-in caller is refused.
     pub async fn check(&self, permission: Permission) -> Result<(), AppError> {
         let result = self.principal.authorize(permission);
-        if let Err(AccessError::Forbidden(message)) = result {
-            let path = use_context::<axum::http::request::Parts>()
-                .map(|p| p.uri.path().to_owned())
-                .unwrap_or_default();
-            self.state
-                .audit
-                .record(
-                    AuditEvent::denied(AuditAction::AccessDenied)
-                        .by(self.principal.actor_id(), &self.principal.display_name())
-                        .target(&path)
-                        .from(&self.meta)
-                        .detail(message),
-                )
-                .await;
+        if let Err(refusal) = &result {
+            self.record_refusal(refusal).await;
         }
         Ok(result?)
+    }
+
+    /// Audits a refusal (`access.denied`) the way `check` does, for a permission a service
+    /// checked itself (say, membership of a tenant it had to look up first). Not signed in
+    /// is not audited: only a signed-in caller can be refused.
+    pub async fn record_refusal(&self, refusal: &AccessError) {
+        let AccessError::Forbidden(message) = refusal else {
+            return;
+        };
+        let path = use_context::<axum::http::request::Parts>()
+            .map(|p| p.uri.path().to_owned())
+            .unwrap_or_default();
+        self.state
+            .audit
+            .record(
+                AuditEvent::denied(AuditAction::AccessDenied)
+                    .by(self.principal.actor_id(), &self.principal.display_name())
+                    .target(&path)
+                    .from(&self.meta)
+                    .detail(message),
+            )
+            .await;
     }
 }
 

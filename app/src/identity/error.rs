@@ -53,14 +53,6 @@ impl IdentityError {
             other => Self::Db(other),
         }
     }
-
-    /// A missing row said in words; any other database error unchanged.
-    pub fn not_found_as(message: String) -> impl FnOnce(DbError) -> Self {
-        move |e| match e {
-            DbError::NotFound => Self::NotFound(message),
-            other => Self::Db(other),
-        }
-    }
 }
 
 impl From<IdentityError> for AppError {

@@ -3,8 +3,7 @@
 use chrono::Utc;
 
 use super::IdentityStore;
-use crate::db::{Result, with_pool};
-use crate::db::{Tx, with_tx};
+use crate::db::{Result, Tx, with_pool, with_tx};
 use crate::identity::{TenantInfo, TenantRef};
 
 const TENANT_INFO: &str = "SELECT t.id, t.slug, t.name, t.created_at, \

@@ -727,3 +727,35 @@ async fn an_idle_session_expires() {
         401
     );
 }
+
+#[tokio::test]
+async fn a_tenants_members_are_for_its_members_and_a_refusal_is_audited() {
+    let app = spawn_app().await;
+    let member = app.create_user("mia", Role::Viewer, Some("alpha")).await;
+    let outsider = app.create_user("otto", Role::Developer, Some("beta")).await;
+    let members = call_server_fn(
+        &app.client_for(&member).await,
+        &app.url("/_srv/list_tenant_members"),
+        "slug=alpha",
+    )
+    .await;
+    assert_eq!(members.status(), 200);
+    assert_eq!(
+        members.json::<Value>().await.expect("JSON"),
+        serde_json::json!(["mia"])
+    );
+    assert!(app.audit_entries("access.denied").await.is_empty());
+
+    let refused = call_server_fn(
+        &app.client_for(&outsider).await,
+        &app.url("/_srv/list_tenant_members"),
+        "slug=alpha",
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+    let denied = app.audit_entries("access.denied").await;
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(denied[0].actor, "otto");
+    assert_eq!(denied[0].target, "/_srv/list_tenant_members");
+    assert_eq!(denied[0].detail, "you are not a member of this tenant");
+}
