@@ -27,6 +27,7 @@ use leptos_router::{Lazy, ParamSegment, StaticSegment};
 
 use crate::admin::AdminRoute;
 use crate::error::AppError;
+use crate::flink::FlinkJobsRoute;
 use crate::home::HomePage;
 use crate::identity::{AccountRoute, LoginPage, RegisterRoute};
 use crate::layout::AppLayout;
@@ -99,6 +100,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("login") view=LoginPage/>
                         <Route path=StaticSegment("register") view={Lazy::<RegisterRoute>::new()}/>
                         <Route path=StaticSegment("account") view={Lazy::<AccountRoute>::new()}/>
+                        <Route path=StaticSegment("flink") view={Lazy::<FlinkJobsRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), ParamSegment("section")) view={Lazy::<AdminRoute>::new()}/>
                     </Routes>
                 </ErrorBoundary>

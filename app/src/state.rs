@@ -9,7 +9,7 @@ use crate::audit::Audit;
 use crate::cluster::Cluster;
 use crate::db::Database;
 use crate::error::AppError;
-use crate::flink::FlinkWatch;
+use crate::flink::FlinkService;
 use crate::home::BuildInfo;
 use crate::identity::IdentityService;
 
@@ -19,8 +19,8 @@ pub struct AppState {
     /// The seam itself: health, version and the overview's database facts.
     pub db: Database,
     pub cluster: Cluster,
-    /// FlinkDeployment watches; empty when there is no cluster or discovery is off.
-    pub flink: Vec<FlinkWatch>,
+    /// Flink jobs: the FlinkDeployment watches, the live feed, actions and the proxy's targets.
+    pub flink: FlinkService,
     pub build: BuildInfo,
     /// The audit log's handle (the CSRF guard and permission checks record through it).
     pub audit: Audit,

@@ -29,10 +29,10 @@ test('the page hydrates and a server function round-trips to the database', asyn
   assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
 });
 
-test('the overview states that Kubernetes is not configured', async () => {
+test('the overview shows the connected cluster and no banner for it', async () => {
   const { page } = await openHydrated(context, '/');
-  const banner = page.getByTestId('banner-kubernetes');
-  assert.match(await banner.textContent(), /Kubernetes is not configured/);
+  assert.match(await page.getByTestId('cluster-detail').textContent(), /^v1\.\d+/);
+  assert.equal(await page.getByTestId('banner-kubernetes').count(), 0);
   assert.match(await page.getByTestId('db-backend').textContent(), /^(sqlite|postgresql)$/);
 });
 

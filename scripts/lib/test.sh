@@ -172,7 +172,12 @@ browser_tests() {
   step "browser tests (Chromium)"
   local port=$E2E_PORT
   # Both providers configured, as a real installation would be; debug logs for the secret scan.
-  HEIMDALL_DATABASE_URL="sqlite:$TEST_TMP/e2e.db" HEIMDALL_SERVER__PORT=$port HEIMDALL_KUBERNETES__ENABLED=false \
+  # The real API server, watched as Heimdall's ServiceAccount in two namespaces the Flink
+  # browser test fills.
+  export HEIMDALL_E2E_FLINK_NAMESPACES="heimdall-e2e-a,heimdall-e2e-b"
+  HEIMDALL_DATABASE_URL="sqlite:$TEST_TMP/e2e.db" HEIMDALL_SERVER__PORT=$port \
+    HEIMDALL_KUBERNETES__KUBECONFIG="$HEIMDALL_TEST_KUBECONFIG" \
+    HEIMDALL_JOBLOCATOR_K8S_OPERATOR__NAMESPACE_TO_WATCH="$HEIMDALL_E2E_FLINK_NAMESPACES" \
     HEIMDALL_LOG__LEVEL=debug \
     HEIMDALL_AUTH__GOOGLE_ISSUER="$HEIMDALL_TEST_GOOGLE_ISSUER" \
     HEIMDALL_AUTH__GOOGLE_CLIENT_ID="$HEIMDALL_TEST_GOOGLE_CLIENT_ID" \
@@ -309,6 +314,7 @@ part_browser_files() {
   case $1 in
     identity) echo "end2end/tests/auth.test.mjs" ;;
     platform) echo "end2end/tests/shell.test.mjs end2end/tests/lazy.test.mjs" ;;
+    flink) echo "end2end/tests/flink.test.mjs" ;;
     *) echo "" ;;
   esac
 }
@@ -355,8 +361,9 @@ run_part_tests() {
     grep -qE '^(google::|identity::oauth::)' <<<"$integration" && needs+=(google)
   fi
   if [ ${#BROWSER_FILES[@]} -gt 0 ]; then
-    # The browser tests' server is configured with both providers, as an installation would be.
-    needs+=(chromium keycloak google)
+    # The browser tests' server is configured with both providers and the API server, as an
+    # installation would be.
+    needs+=(chromium keycloak google kubernetes)
   fi
   mapfile -t needs < <(printf '%s\n' "${needs[@]}" | awk '!seen[$0]++')
   step "peers for this part: ${needs[*]:-none}"

@@ -15,7 +15,7 @@ use app::admin::AdminService;
 use app::audit::Audit;
 use app::cluster::Cluster;
 use app::db::{Database, PoolSettings};
-use app::flink::{FlinkWatch, WatchedNamespaces, spawn_watches};
+use app::flink::{FlinkService, FlinkSettings, Patterns};
 use app::home::BuildInfo;
 use app::identity::store::{ADMIN_BOOTSTRAPPED_AT, IdentityStore, NewUser};
 use app::identity::{
@@ -58,10 +58,11 @@ impl Application {
         let identity_store = IdentityStore::new(db.clone());
         let bootstrap_admin = bootstrap_admin(&identity_store, &config.bootstrap.admin_username).await?;
         let cluster = connect_cluster(config).await?;
-        let flink = start_flink_watches(config, &cluster);
         let site_addr = listener.local_addr().context("listener has no local address")?;
         // One service per domain, each holding what it needs; built once, shared by every request.
         let audit = Audit::new(db.clone());
+        let flink =
+            FlinkService::start(cluster.client().cloned(), flink_settings(config), audit.clone()).await;
         let settings = auth_settings(config);
         let password_min_length = settings.password_min_length;
         let identity = IdentityService::new(identity_store.clone(), audit.clone(), settings);
@@ -207,15 +208,17 @@ async fn connect_cluster(config: &Config) -> anyhow::Result<Cluster> {
     Ok(cluster)
 }
 
-/// One reflector per watched namespace when a cluster is configured and discovery is on.
-fn start_flink_watches(config: &Config, cluster: &Cluster) -> Vec<FlinkWatch> {
+/// `joblocator_k8s_operator`, the patterns and the proxy map in the shape the Flink service uses.
+pub fn flink_settings(config: &Config) -> FlinkSettings {
     let locator = &config.joblocator_k8s_operator;
-    let Some(client) = cluster.client().filter(|_| locator.enabled) else {
-        return Vec::new();
-    };
-    let namespaces = WatchedNamespaces::parse(&locator.namespace_to_watch);
-    tracing::info!(?namespaces, label_selector = ?locator.label_selector, "watching FlinkDeployments");
-    spawn_watches(client, &namespaces, locator.label_selector.as_deref())
+    FlinkSettings {
+        enabled: locator.enabled,
+        namespaces: locator.namespace_to_watch.clone(),
+        label_selector: locator.label_selector.clone().filter(|s| !s.trim().is_empty()),
+        patterns: Patterns::new(&config.patterns, &config.endpoint_path_patterns),
+        proxy_targets: config.proxy_target_map.clone(),
+        proxy_timeout: Duration::from_secs(config.proxy_timeout_secs),
+    }
 }
 
 /// `auth.*` in the shape the authenticator uses.

@@ -70,10 +70,18 @@ pub enum AuditAction {
     UserUnlocked,
     MembershipChanged,
     TenantCreated,
+    /// `spec.job.state` set to `suspended` on a FlinkDeployment.
+    FlinkJobSuspended,
+    /// `spec.job.state` set to `running`.
+    FlinkJobResumed,
+    /// A new `spec.restartNonce`.
+    FlinkJobRestarted,
+    /// A new `spec.job.savepointTriggerNonce`.
+    FlinkSavepointTriggered,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 26] = [
+    pub const ALL: [AuditAction; 30] = [
         Self::LoginPassword,
         Self::LoginGoogle,
         Self::LoginKeycloak,
@@ -100,6 +108,10 @@ impl AuditAction {
         Self::UserUnlocked,
         Self::MembershipChanged,
         Self::TenantCreated,
+        Self::FlinkJobSuspended,
+        Self::FlinkJobResumed,
+        Self::FlinkJobRestarted,
+        Self::FlinkSavepointTriggered,
     ];
 
     /// The stored form, e.g. `login.password`.
@@ -131,6 +143,10 @@ impl AuditAction {
             Self::UserUnlocked => "user.unlocked",
             Self::MembershipChanged => "membership.changed",
             Self::TenantCreated => "tenant.created",
+            Self::FlinkJobSuspended => "flink.job.suspended",
+            Self::FlinkJobResumed => "flink.job.resumed",
+            Self::FlinkJobRestarted => "flink.job.restarted",
+            Self::FlinkSavepointTriggered => "flink.savepoint.triggered",
         }
     }
 }

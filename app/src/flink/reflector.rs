@@ -1,15 +1,27 @@
 //! Watching `FlinkDeployment`s into in-memory stores. Each watch reports its state, so
 //! readiness can wait for the first sync and name a failing watch (a missing RBAC verb, a
-//! missing CRD) instead of serving an empty list as if it were true.
+//! missing CRD, an API server that went away) instead of serving an empty list as if it were
+//! true; and every change is announced on one broadcast channel, which the live job feed
+//! (Server-Sent Events) turns into messages. Failing watches retry with backoff, never fatal.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use futures::StreamExt;
 use kube::Api;
+use kube::core::{ApiResource, GroupVersionKind};
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::{WatchStreamExt, watcher as watch_stream};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
-use super::FlinkDeployment;
+use super::crd::FlinkDeploymentObject;
+
+const GROUP: &str = "flink.apache.org";
+const KIND: &str = "FlinkDeployment";
+const PLURAL: &str = "flinkdeployments";
+/// The versions whose fields Heimdall reads (they are the same for what it reads).
+const UNDERSTOOD: [&str; 2] = ["v1", "v1beta1"];
 
 /// Which namespaces to watch, from `joblocator_k8s_operator.namespace_to_watch`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,12 +62,25 @@ pub enum WatchState {
     Failed(String),
 }
 
+/// What changed, announced to every live feed.
+#[derive(Debug, Clone)]
+pub enum JobChange {
+    /// Created or changed.
+    Applied(Arc<FlinkDeploymentObject>),
+    /// Gone; the `namespace/name` key.
+    Deleted(String),
+    /// A watch (re)listed: its store was replaced wholesale, so feeds send a fresh snapshot.
+    Resynced,
+    /// A watch's state changed (failed, recovered).
+    State,
+}
+
 /// One running watch: its store and its state.
 #[derive(Clone)]
 pub struct FlinkWatch {
     /// The namespace, or `None` for the whole cluster.
     pub namespace: Option<String>,
-    pub store: Store<FlinkDeployment>,
+    pub store: Store<FlinkDeploymentObject>,
     state: watch::Receiver<WatchState>,
 }
 
@@ -72,21 +97,74 @@ impl FlinkWatch {
     }
 }
 
+/// Picks the version to watch: the server's preferred one when Heimdall understands it, else
+/// `v1` when served, else `v1beta1` (the Java seed hard-wired one version and answered 500
+/// when the cluster moved on).
+pub fn pick_version(served: &[String], preferred: Option<&str>) -> &'static str {
+    if let Some(preferred) = preferred
+        && let Some(v) = UNDERSTOOD.iter().find(|v| **v == preferred)
+    {
+        return v;
+    }
+    if served.iter().any(|v| v == "v1") {
+        "v1"
+    } else {
+        "v1beta1"
+    }
+}
+
+/// The `ApiResource` of `FlinkDeployment` in `version`.
+pub fn api_resource(version: &str) -> ApiResource {
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(GROUP, version, KIND), PLURAL)
+}
+
+/// Asks the API server which versions of `flink.apache.org` it serves (bounded: 5 s) and picks
+/// one; when it cannot say (down, CRD missing), `v1beta1`, and the watch reports the trouble.
+pub async fn discover_api_resource(client: &kube::Client) -> ApiResource {
+    let asked = tokio::time::timeout(Duration::from_secs(5), kube::discovery::group(client, GROUP)).await;
+    let version = match asked {
+        Ok(Ok(group)) => {
+            let served: Vec<String> = group.versions().map(str::to_owned).collect();
+            pick_version(&served, group.preferred_version())
+        }
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "discovering {GROUP} failed; watching v1beta1");
+            "v1beta1"
+        }
+        Err(_) => {
+            tracing::warn!("discovering {GROUP} timed out; watching v1beta1");
+            "v1beta1"
+        }
+    };
+    tracing::info!(version, "watching FlinkDeployments in {GROUP}/{version}");
+    api_resource(version)
+}
+
 /// Starts one watch per namespace (or one cluster-wide) on the current Tokio runtime.
 pub fn spawn_watches(
     client: &kube::Client,
+    resource: &ApiResource,
     namespaces: &WatchedNamespaces,
     label_selector: Option<&str>,
+    changes: &broadcast::Sender<JobChange>,
 ) -> Vec<FlinkWatch> {
     match namespaces {
-        WatchedNamespaces::All => vec![spawn_watch(Api::all(client.clone()), None, label_selector)],
+        WatchedNamespaces::All => vec![spawn_watch(
+            Api::all_with(client.clone(), resource),
+            resource,
+            None,
+            label_selector,
+            changes.clone(),
+        )],
         WatchedNamespaces::Some(names) => names
             .iter()
             .map(|ns| {
                 spawn_watch(
-                    Api::namespaced(client.clone(), ns),
+                    Api::namespaced_with(client.clone(), ns, resource),
+                    resource,
                     Some(ns.clone()),
                     label_selector,
+                    changes.clone(),
                 )
             })
             .collect(),
@@ -94,34 +172,53 @@ pub fn spawn_watches(
 }
 
 fn spawn_watch(
-    api: Api<FlinkDeployment>,
+    api: Api<FlinkDeploymentObject>,
+    resource: &ApiResource,
     namespace: Option<String>,
     label_selector: Option<&str>,
+    changes: broadcast::Sender<JobChange>,
 ) -> FlinkWatch {
     let mut config = watcher::Config::default();
     if let Some(selector) = label_selector {
         config = config.labels(selector);
     }
-    let (store, writer) = reflector::store();
+    let writer = reflector::store::Writer::new(resource.clone());
+    let store = writer.as_reader();
     let (tx, rx) = watch::channel(WatchState::Syncing);
     // managedFields can be most of an object's size and is never shown: not cached.
     let stream = watch_stream(api, config)
         .default_backoff()
-        .modify(|fd: &mut FlinkDeployment| fd.metadata.managed_fields = None)
+        .modify(|fd: &mut FlinkDeploymentObject| fd.metadata.managed_fields = None)
         .reflect(writer);
     let scope = namespace.clone().unwrap_or_else(|| "*".to_owned());
     tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream);
         while let Some(event) = stream.next().await {
+            // Nobody listening is fine: `send` only fails when there are no feeds.
             match event {
-                Ok(Event::InitDone | Event::Apply(_) | Event::Delete(_)) => {
-                    tx.send_if_modified(|state| set(state, WatchState::Ready));
+                Ok(Event::Apply(fd)) => {
+                    mark_ready(&tx, &changes);
+                    let _ = changes.send(JobChange::Applied(Arc::new(fd)));
+                }
+                Ok(Event::Delete(fd)) => {
+                    mark_ready(&tx, &changes);
+                    let key = format!(
+                        "{}/{}",
+                        fd.metadata.namespace.unwrap_or_default(),
+                        fd.metadata.name.unwrap_or_default()
+                    );
+                    let _ = changes.send(JobChange::Deleted(key));
+                }
+                Ok(Event::InitDone) => {
+                    mark_ready(&tx, &changes);
+                    let _ = changes.send(JobChange::Resynced);
                 }
                 Ok(Event::Init | Event::InitApply(_)) => {}
                 Err(e) => {
                     let message = e.to_string();
                     if tx.send_if_modified(|state| set(state, WatchState::Failed(message.clone()))) {
                         tracing::warn!(namespace = %scope, error = %message, "FlinkDeployment watch failed");
+                        let _ = changes.send(JobChange::State);
                     }
                 }
             }
@@ -131,6 +228,12 @@ fn spawn_watch(
         namespace,
         store,
         state: rx,
+    }
+}
+
+fn mark_ready(tx: &watch::Sender<WatchState>, changes: &broadcast::Sender<JobChange>) {
+    if tx.send_if_modified(|state| set(state, WatchState::Ready)) {
+        let _ = changes.send(JobChange::State);
     }
 }
 
@@ -146,7 +249,7 @@ fn set(state: &mut WatchState, next: WatchState) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::WatchedNamespaces;
+    use super::{WatchedNamespaces, pick_version};
 
     #[test]
     fn the_seeds_spellings_of_all_namespaces_are_understood() {
@@ -161,5 +264,17 @@ mod tests {
             WatchedNamespaces::parse(" flink, streaming ,,"),
             WatchedNamespaces::Some(vec!["flink".into(), "streaming".into()])
         );
+    }
+
+    #[test]
+    fn the_preferred_version_is_served_when_understood() {
+        let both = vec!["v1".to_owned(), "v1beta1".to_owned()];
+        assert_eq!(pick_version(&both, Some("v1")), "v1");
+        assert_eq!(pick_version(&both, Some("v1beta1")), "v1beta1");
+        // A preferred version Heimdall does not know: the newest it does.
+        let three = vec!["v2alpha1".to_owned(), "v1".to_owned(), "v1beta1".to_owned()];
+        assert_eq!(pick_version(&three, Some("v2alpha1")), "v1");
+        assert_eq!(pick_version(&["v1beta1".to_owned()], None), "v1beta1");
+        assert_eq!(pick_version(&[], None), "v1beta1");
     }
 }

@@ -27,6 +27,7 @@ pub fn HomePage() -> impl IntoView {
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                 })}
             </Transition>
+            <crate::flink::JobCountsCard/>
             <DatabaseCheckPanel/>
         </div>
     }

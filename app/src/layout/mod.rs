@@ -14,6 +14,7 @@ use crate::ui::{Badge, ThemeToggle, ToastHost, Tone, provide_toasts};
 /// pages exist, never before. Hiding is for tidiness; the server functions enforce access.
 const NAV_SECTIONS: &[(&str, &str, Option<Role>)] = &[
     ("Overview", "/", None),
+    ("Flink jobs", "/flink", None),
     ("Users", "/admin/users", Some(Role::Admin)),
     ("Tenants", "/admin/tenants", Some(Role::Admin)),
     ("Audit log", "/admin/audit", Some(Role::Admin)),

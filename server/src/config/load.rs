@@ -53,6 +53,16 @@ impl Config {
         let admin_token_alias = Env::raw()
             .only(&["admin_token"])
             .map(|_| "auth.admin_token".into());
+        // The Java Heimdall's single-underscore names (`HEIMDALL_PATTERNS_DISPLAY_NAME`,
+        // `HEIMDALL_ENDPOINT_PATH_PATTERNS_FLINK_UI`, `HEIMDALL_JOBLOCATOR_K8S_OPERATOR_ENABLED`);
+        // the Python seed's `__` forms arrive through `env` below as well.
+        let java_patterns = Env::prefixed("HEIMDALL_PATTERNS_")
+            .map(|key| format!("patterns.{}", key.as_str().trim_start_matches('_')).into());
+        let java_endpoints = Env::prefixed("HEIMDALL_ENDPOINT_PATH_PATTERNS_")
+            .map(|key| format!("endpoint_path_patterns.{}", key.as_str().trim_start_matches('_')).into());
+        let java_locator = Env::prefixed("HEIMDALL_JOBLOCATOR_K8S_OPERATOR_")
+            .filter(|key| !key.as_str().starts_with('_'))
+            .map(|key| format!("joblocator_k8s_operator.{}", key.as_str()).into());
         let env = Env::prefixed("HEIMDALL_")
             .split("__")
             .ignore(NOT_KEYS)
@@ -67,6 +77,9 @@ impl Config {
         let config: Config = figment
             .merge(seed_alias)
             .merge(admin_token_alias)
+            .merge(java_patterns)
+            .merge(java_endpoints)
+            .merge(java_locator)
             .merge(env)
             .extract()
             .map_err(from_figment)?;
@@ -152,6 +165,28 @@ pub(super) fn lenient_list<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<Strin
                 .collect()
         }
     })
+}
+
+/// A string map given as a real map or as a JSON object in a string (the Python seed's
+/// `HEIMDALL_PROXY_TARGET_MAP='{"orders": "http://orders-rest:8081"}'`).
+pub(super) fn lenient_map<'de, D: Deserializer<'de>>(
+    de: D,
+) -> Result<std::collections::BTreeMap<String, String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lenient {
+        Map(std::collections::BTreeMap<String, String>),
+        Text(String),
+    }
+    match Lenient::deserialize(de)? {
+        Lenient::Map(map) => Ok(map),
+        Lenient::Text(text) if text.trim().is_empty() => Ok(std::collections::BTreeMap::new()),
+        Lenient::Text(text) => serde_json::from_str(&text).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "expected a JSON object of app name to base URL, like {{\"orders\": \"http://orders-rest:8081\"}}: {e}"
+            ))
+        }),
+    }
 }
 
 /// An optional secret: read as text, written back as `***` (so `config check` never prints it).

@@ -8,6 +8,7 @@ mod validate;
 
 mod auth;
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -19,7 +20,7 @@ pub use auth::{AuthConfig, KeycloakConfig, LockoutConfig};
 pub use load::ConfigError;
 
 /// Heimdall's whole configuration.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -28,12 +29,44 @@ pub struct Config {
     pub kubernetes: KubernetesConfig,
     /// Flink job discovery (the Heimdall seed's `joblocator.k8s-operator` block).
     pub joblocator_k8s_operator: JobLocatorConfig,
+    /// `display-name` (or `DISPLAY_NAME`): `$jobName`, `$namespace`, `$metadata.<label>`.
+    pub patterns: BTreeMap<String, String>,
+    /// Endpoint links per job: `flink-ui`, `flink-api`, `metrics`, `logs` and any custom key;
+    /// an empty pattern hides the link.
+    pub endpoint_path_patterns: BTreeMap<String, String>,
+    /// `/proxy/{app}/…` targets: app → base URL (a JSON object in `HEIMDALL_PROXY_TARGET_MAP`);
+    /// unmapped apps go to `http://{app}-rest:8081`.
+    #[serde(deserialize_with = "load::lenient_map")]
+    pub proxy_target_map: BTreeMap<String, String>,
+    /// How long `/proxy` waits for the Flink REST API before answering 504.
+    pub proxy_timeout_secs: u64,
     /// Overrides the version shown in the UI and `/version` (the seed's `HEIMDALL_APP_VERSION`).
     #[serde(deserialize_with = "load::lenient_string")]
     pub app_version: Option<String>,
     pub bootstrap: BootstrapConfig,
     /// Sign-in, sessions, tokens, providers (`auth.*`; the Heimdall seed's `HEIMDALL_AUTH__*`).
     pub auth: AuthConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            log: LogConfig::default(),
+            kubernetes: KubernetesConfig::default(),
+            joblocator_k8s_operator: JobLocatorConfig::default(),
+            // The display name defaults to `$jobName` inside `Patterns`, so a user key in any spelling
+            // (`display_name`, `DISPLAY_NAME`) is the only one.
+            patterns: BTreeMap::new(),
+            endpoint_path_patterns: BTreeMap::new(),
+            proxy_target_map: BTreeMap::new(),
+            proxy_timeout_secs: 30,
+            app_version: None,
+            bootstrap: BootstrapConfig::default(),
+            auth: AuthConfig::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -31,6 +31,19 @@ impl Config {
                     .to_owned(),
             );
         }
+        if !(1..=600).contains(&self.proxy_timeout_secs) {
+            problems.push(format!(
+                "proxy_timeout_secs = {}: expected 1 to 600",
+                self.proxy_timeout_secs
+            ));
+        }
+        for (app, base) in &self.proxy_target_map {
+            if !url::Url::parse(base).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
+                problems.push(format!(
+                    "proxy_target_map.{app} = {base:?}: expected an http:// or https:// URL"
+                ));
+            }
+        }
         let admin = &self.bootstrap.admin_username;
         if admin.trim().is_empty() || admin.len() > 64 {
             problems.push(format!(
@@ -167,6 +180,60 @@ mod tests {
             );
             assert_eq!(config.database.url.expose(), "sqlite:./seed.db");
             assert_eq!(config.app_version.as_deref(), Some("2"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn both_heimdall_seeds_pattern_and_locator_names_are_understood() {
+        Jail::expect_with(|jail| {
+            // The Java seed's names.
+            jail.set_env("HEIMDALL_PATTERNS_DISPLAY_NAME", "$metadata.team/$jobName");
+            jail.set_env(
+                "HEIMDALL_ENDPOINT_PATH_PATTERNS_FLINK_UI",
+                "https://flink/$jobName/ui",
+            );
+            jail.set_env("HEIMDALL_JOBLOCATOR_K8S_OPERATOR_LABEL_SELECTOR", "team=payments");
+            // The Python seed's names.
+            jail.set_env("HEIMDALL_ENDPOINT_PATH_PATTERNS__LOGS", "https://logs/$jobName");
+            jail.set_env(
+                "HEIMDALL_PROXY_TARGET_MAP",
+                r#"{"orders": "http://orders-rest.prod:8081"}"#,
+            );
+            let config = Config::load(None).expect("loads");
+            assert_eq!(
+                config.patterns.get("display_name").map(String::as_str),
+                Some("$metadata.team/$jobName")
+            );
+            assert_eq!(
+                config.endpoint_path_patterns.get("flink_ui").map(String::as_str),
+                Some("https://flink/$jobName/ui")
+            );
+            assert_eq!(
+                config.endpoint_path_patterns.get("logs").map(String::as_str),
+                Some("https://logs/$jobName")
+            );
+            assert_eq!(
+                config.joblocator_k8s_operator.label_selector.as_deref(),
+                Some("team=payments")
+            );
+            assert_eq!(
+                config.proxy_target_map.get("orders").map(String::as_str),
+                Some("http://orders-rest.prod:8081")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_proxy_target_that_is_not_a_url_is_refused_by_name() {
+        Jail::expect_with(|jail| {
+            jail.set_env("HEIMDALL_PROXY_TARGET_MAP", r#"{"orders": "orders-rest:8081"}"#);
+            let err = Config::load(None).expect_err("refused").to_string();
+            assert!(err.contains("proxy_target_map.orders"), "{err}");
+            jail.set_env("HEIMDALL_PROXY_TARGET_MAP", "not json");
+            let err = Config::load(None).expect_err("refused").to_string();
+            assert!(err.contains("JSON object"), "{err}");
             Ok(())
         });
     }

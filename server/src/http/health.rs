@@ -44,7 +44,7 @@ async fn readiness(state: &AppState) -> Result<(), String> {
     if let app::cluster::ClusterStatus::Unreachable { error, .. } = cluster {
         return Err(format!("kubernetes unreachable: {error}"));
     }
-    for watch in &state.flink {
+    for watch in state.flink.watches() {
         match watch.state() {
             WatchState::Ready => {}
             WatchState::Syncing => {

@@ -4,6 +4,7 @@
 
 mod auth_routes;
 mod extract;
+mod flink_routes;
 mod guards;
 mod health;
 mod layers;
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(auth_routes::routes())
         .merge(users_routes::routes())
+        .merge(flink_routes::routes())
         .route("/_srv/{*name}", any(guards::unknown_server_fn))
         .leptos_routes_with_context(
             &state,

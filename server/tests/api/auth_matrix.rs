@@ -117,6 +117,25 @@ const MATRIX: &[Case] = &[
         "slug=alpha",
         [401, 200, 200, 200, 403],
     ),
+    // Flink jobs (no cluster here: there is no job to find)
+    sf("/_srv/flink_job_counts", "", SIGNED_IN),
+    sf(
+        "/_srv/flink_job_yaml",
+        "namespace=flink&name=orders",
+        [401, 404, 404, 404, 404],
+    ),
+    sf(
+        "/_srv/flink_job_action",
+        "namespace=flink&name=orders&action=restart",
+        [401, 403, 404, 404, 404],
+    ),
+    rest("GET", "/jobs", "", SIGNED_IN),
+    rest("GET", "/api/jobs", "", SIGNED_IN),
+    rest("GET", "/config", "", SIGNED_IN),
+    rest("GET", "/api/config", "", SIGNED_IN),
+    rest("STREAM", "/api/jobs/events", "", SIGNED_IN),
+    rest("GET", "/proxy/Not_A_Label/jobs", "", [401, 404, 404, 404, 404]),
+    rest("PAGE", "/flink", "", [303, 200, 200, 200, 200]),
     // REST: the seeds' paths
     rest("GET", "/users/me", "", SIGNED_IN),
     rest("PATCH", "/users/me", r#"{"display_name":"Someone"}"#, SIGNED_IN),
@@ -213,6 +232,17 @@ async fn send(app: &TestApp, client: &reqwest::Client, case: &Case, w: &World) -
     let body = fill(case.body);
     let request = match case.method {
         "PAGE" => client.get(url).header("accept", "text/html"),
+        // A live feed never ends: its status is the answer; an error's body is read below.
+        "STREAM" => {
+            let response = client.get(url).send().await.expect("request");
+            let status = response.status().as_u16();
+            let body = if status >= 400 {
+                response.text().await.unwrap_or_default()
+            } else {
+                String::new()
+            };
+            return (status, body);
+        }
         "GET" => client.get(url),
         "DELETE" => client.delete(url),
         "PATCH" => client

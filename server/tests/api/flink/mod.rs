@@ -1,3 +1,7 @@
-//! FlinkDeployment watches against the real kube-apiserver, under Heimdall's own RBAC.
+//! The Flink jobs domain against the real kube-apiserver, with Heimdall running under its own
+//! RBAC: watches and readiness, the job list and its live feed, actions, the proxy.
 
+mod jobs;
+mod proxy;
+mod support;
 mod watches;

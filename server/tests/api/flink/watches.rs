@@ -5,82 +5,18 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
-use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
+use k8s_openapi::api::core::v1::ServiceAccount;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleRef, Subject};
+use kube::Api;
 use kube::api::{DeleteParams, ObjectMeta, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::reflector::ObjectRef;
-use kube::{Api, Client};
 use serde_json::Value;
 
-use app::flink::{FlinkDeployment, FlinkDeploymentSpec, FlinkJobSpec};
-
-use crate::helpers::{TestApp, spawn_app_with, test_config};
-
-fn env_path(name: &str) -> PathBuf {
-    app::testing::peer_env(name).into()
-}
-
-/// The ServiceAccount kubeconfig written by `scripts/heimdall test`.
-fn service_account_kubeconfig() -> PathBuf {
-    env_path("HEIMDALL_TEST_KUBECONFIG")
-}
-
-/// A cluster-admin client, for the test's own set-up only.
-async fn admin_client() -> Client {
-    let kubeconfig =
-        Kubeconfig::read_from(env_path("HEIMDALL_TEST_ADMIN_KUBECONFIG")).expect("admin kubeconfig");
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .expect("admin config");
-    Client::try_from(config).expect("admin client")
-}
-
-/// A fresh namespace for one test.
-async fn fresh_namespace(admin: &Client) -> String {
-    let name = format!(
-        "heimdall-test-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..10]
-    );
-    let ns = Namespace {
-        metadata: ObjectMeta {
-            name: Some(name.clone()),
-            ..ObjectMeta::default()
-        },
-        ..Namespace::default()
-    };
-    Api::<Namespace>::all(admin.clone())
-        .create(&PostParams::default(), &ns)
-        .await
-        .expect("create namespace");
-    name
-}
-
-async fn spawn_watching(kubeconfig: PathBuf, namespace: &str) -> TestApp {
-    let (mut config, file) = test_config().await;
-    config.kubernetes.enabled = true;
-    config.kubernetes.kubeconfig = Some(kubeconfig);
-    config.joblocator_k8s_operator.namespace_to_watch = namespace.to_owned();
-    spawn_app_with(config, file).await
-}
-
-/// Polls `/readyz` (bounded, 10 s) until `done(status, body)` holds; returns the last answer.
-async fn readyz_until(app: &TestApp, done: impl Fn(u16, &Value) -> bool) -> (u16, Value) {
-    let mut last = (0, Value::Null);
-    for _ in 0..100 {
-        let response = app.get("/readyz").await;
-        last = (response.status().as_u16(), response.json().await.expect("JSON"));
-        if done(last.0, &last.1) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    last
-}
-
-async fn readyz_becomes(app: &TestApp, want: u16) -> (u16, Value) {
-    readyz_until(app, |status, _| status == want).await
-}
+use super::support::{
+    Relay, admin_client, api_server_addr, application_spec, create_deployment, delete_namespaces, eventually,
+    find, fresh_namespace, jobs_at, readyz_becomes, readyz_until, service_account_kubeconfig, spawn_watching,
+};
+use crate::helpers::{spawn_app_with, test_config};
 
 #[tokio::test]
 async fn with_its_service_account_heimdall_is_connected_and_ready() {
@@ -116,24 +52,23 @@ async fn the_reflector_sees_a_flink_deployment_created_through_the_api_server() 
     let (status, body) = readyz_becomes(&app, 200).await;
     assert_eq!(status, 200, "readiness waits for the first sync: {body}");
 
-    let spec = FlinkDeploymentSpec {
-        image: Some("flink:1.17".into()),
-        flink_version: Some("v1_17".into()),
-        job: Some(FlinkJobSpec {
-            jar_uri: Some("local:///opt/flink/job.jar".into()),
-            parallelism: Some(3),
-        }),
-    };
-    Api::<FlinkDeployment>::namespaced(admin.clone(), &ns)
-        .create(
-            &PostParams::default(),
-            &FlinkDeployment::new("wordcount", spec.clone()),
-        )
-        .await
-        .expect("create FlinkDeployment");
+    create_deployment(
+        &admin,
+        &ns,
+        "wordcount",
+        serde_json::json!({}),
+        application_spec(3),
+    )
+    .await;
 
-    let watch = app.state.flink.first().expect("one watch for the namespace");
-    let key = ObjectRef::new("wordcount").within(&ns);
+    let watch = app
+        .state
+        .flink
+        .watches()
+        .first()
+        .expect("one watch for the namespace")
+        .clone();
+    let key = ObjectRef::new_with("wordcount", app::flink::api_resource("v1beta1")).within(&ns);
     let mut seen = None;
     for _ in 0..100 {
         seen = watch.store.get(&key);
@@ -143,14 +78,12 @@ async fn the_reflector_sees_a_flink_deployment_created_through_the_api_server() 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let seen = seen.expect("the watch delivers the new object into the store");
-    assert_eq!(seen.spec, spec);
+    assert_eq!(seen.spec.job.as_ref().and_then(|j| j.parallelism), Some(3));
     assert!(
         seen.metadata.managed_fields.is_none(),
         "managedFields are not cached"
     );
-    let _ = Api::<Namespace>::all(admin)
-        .delete(&ns, &DeleteParams::default())
-        .await;
+    delete_namespaces(&admin, &[&ns]).await;
 }
 
 #[tokio::test]
@@ -239,9 +172,7 @@ async fn without_the_list_verb_the_watch_fails_with_a_clear_reason() {
     // Restore: the shipped role was never touched; remove the copy.
     let _ = bindings.delete(&copy_name, &DeleteParams::default()).await;
     let _ = roles.delete(&copy_name, &DeleteParams::default()).await;
-    let _ = Api::<Namespace>::all(admin)
-        .delete(&ns, &DeleteParams::default())
-        .await;
+    delete_namespaces(&admin, &[&ns]).await;
 
     assert_eq!(status, 503, "{body}");
     assert!(error.contains("watching FlinkDeployments"), "{error}");
@@ -278,3 +209,54 @@ fn with_token(kubeconfig: &Path, token: &str, dir: &Path) -> PathBuf {
 }
 
 use serde::Deserialize as _;
+
+#[tokio::test]
+async fn when_the_api_server_goes_away_heimdall_keeps_the_last_list_says_so_and_recovers() {
+    let admin = admin_client().await;
+    let ns = fresh_namespace(&admin).await;
+    let relay = Relay::start(api_server_addr()).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = spawn_watching(relay.kubeconfig(&service_account_kubeconfig(), dir.path()), &ns).await;
+    app.sign_in_as_admin().await;
+    let (status, body) = readyz_becomes(&app, 200).await;
+    assert_eq!(status, 200, "{body}");
+    create_deployment(&admin, &ns, "before", serde_json::json!({}), application_spec(1)).await;
+    eventually("the job is listed", || async {
+        find(&jobs_at(&app, "/api/jobs").await, &ns, "before").map(|_| ())
+    })
+    .await;
+
+    relay.stop();
+    let (status, body) = readyz_until(&app, |status, _| status == 503).await;
+    assert_eq!(status, 503, "{body}");
+    let error = body["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("kubernetes unreachable") || error.contains("watching FlinkDeployments"),
+        "names the API server: {error}"
+    );
+    // The last list is still served, and the feed says it is stale.
+    let jobs = jobs_at(&app, "/api/jobs").await;
+    assert!(
+        find(&jobs, &ns, "before").is_some(),
+        "the last list is kept: {jobs:?}"
+    );
+    let stale = eventually("the watch reports the failure", || async {
+        let status = app.state.flink.feed_status();
+        (!status.live).then_some(status)
+    })
+    .await;
+    assert!(stale.problem.is_some_and(|p| p.contains(&ns)), "names the watch");
+
+    // Changed while Heimdall could not see: picked up after the API server is back.
+    create_deployment(&admin, &ns, "during", serde_json::json!({}), application_spec(1)).await;
+    relay.restart().await;
+    let (status, body) = readyz_becomes(&app, 200).await;
+    assert_eq!(status, 200, "ready again without a restart: {body}");
+    eventually("the job created during the outage is listed", || async {
+        find(&jobs_at(&app, "/api/jobs").await, &ns, "during").map(|_| ())
+    })
+    .await;
+    assert!(app.state.flink.feed_status().live);
+    relay.stop();
+    delete_namespaces(&admin, &[&ns]).await;
+}

@@ -1,0 +1,39 @@
+//! Server functions of the Flink jobs section. Thin: the caller and one service call. The job
+//! list itself arrives over the live feed (`/api/jobs/events`), not through a server function.
+
+use leptos::prelude::*;
+
+use super::model::{JobAction, JobCounts};
+use crate::error::AppError;
+
+/// Jobs by status, for the overview.
+#[server(prefix = "/_srv", endpoint = "flink_job_counts")]
+pub async fn flink_job_counts() -> Result<JobCounts, AppError> {
+    use crate::identity::RequestContext;
+    let ctx = RequestContext::load().await?;
+    Ok(ctx.state.flink.counts(&ctx.principal)?)
+}
+
+/// One job's `FlinkDeployment` as the API server has it now, as YAML.
+#[server(prefix = "/_srv", endpoint = "flink_job_yaml")]
+pub async fn flink_job_yaml(namespace: String, name: String) -> Result<String, AppError> {
+    use crate::identity::RequestContext;
+    let ctx = RequestContext::load().await?;
+    Ok(ctx.state.flink.yaml(&ctx.principal, &namespace, &name).await?)
+}
+
+/// Suspend, resume, restart, or trigger a savepoint: developers and admins.
+#[server(prefix = "/_srv", endpoint = "flink_job_action")]
+pub async fn flink_job_action(namespace: String, name: String, action: JobAction) -> Result<(), AppError> {
+    use crate::identity::RequestContext;
+    let ctx = RequestContext::load().await?;
+    let result = ctx
+        .state
+        .flink
+        .act(&ctx.principal, &ctx.meta, &namespace, &name, action)
+        .await;
+    if let Err(super::FlinkError::Access(refusal)) = &result {
+        ctx.record_refusal(refusal).await;
+    }
+    Ok(result?)
+}

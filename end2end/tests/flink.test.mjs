@@ -1,0 +1,139 @@
+// The Flink jobs page in a real browser against the real kube-apiserver: the list follows
+// creates, status changes and deletes without a reload (Server-Sent Events), filters, sort and
+// page live in the URL, the drawer shows a job and acts on it after a confirmation.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { launchBrowser, openHydrated, signInWithPassword, ADMIN, RESULTS_DIR } from './browser.mjs';
+
+const KUBECONFIG = process.env.HEIMDALL_TEST_ADMIN_KUBECONFIG;
+const [NS_A, NS_B] = (process.env.HEIMDALL_E2E_FLINK_NAMESPACES ?? '').split(',');
+
+/** kubectl as cluster admin (the test's own set-up, never Heimdall's credentials). */
+function kubectl(args, input) {
+  return execFileSync('kubectl', ['--kubeconfig', KUBECONFIG, ...args], { input, encoding: 'utf8' });
+}
+
+function deployment(ns, name, { labels = {}, parallelism = 2, session = false } = {}) {
+  const spec = {
+    image: `registry.example.com/streaming/${name}:1.0`,
+    flinkVersion: 'v1_17',
+    flinkConfiguration: { 'taskmanager.numberOfTaskSlots': '2' },
+    serviceAccount: 'flink',
+    jobManager: { replicas: 1, resource: { cpu: 1, memory: '2048m' } },
+    taskManager: { replicas: 2, resource: { cpu: 2, memory: '4096m' } },
+  };
+  if (!session) spec.job = { jarURI: 'local:///opt/flink/job.jar', parallelism, state: 'running', upgradeMode: 'savepoint' };
+  return { apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', metadata: { name, namespace: ns, labels }, spec };
+}
+
+const create = (...objects) => kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+const setStatus = (ns, name, status) =>
+  kubectl(['patch', 'flinkdeployment', name, '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+const remove = (ns, name) => kubectl(['delete', 'flinkdeployment', name, '-n', ns, '--wait=false']);
+
+let browser;
+let context;
+before(async () => {
+  assert.ok(KUBECONFIG && NS_A && NS_B, 'the test command provides the cluster and namespaces');
+  for (const ns of [NS_A, NS_B]) kubectl(['create', 'namespace', ns]);
+  browser = await launchBrowser();
+  context = await browser.newContext();
+  const { page } = await signInWithPassword(context, ADMIN.username, ADMIN.password);
+  await page.close();
+});
+after(async () => {
+  for (const ns of [NS_A, NS_B]) { try { kubectl(['delete', 'namespace', ns, '--wait=false']); } catch { /* gone */ } }
+  await browser?.close();
+});
+
+const rowNames = (page) => page.getByTestId('job-name').allTextContents();
+
+test('the job list follows the cluster live, without a reload', async () => {
+  create(deployment(NS_A, 'orders', { labels: { team: 'payments' } }), deployment(NS_B, 'clicks', { parallelism: 8 }));
+  const { page, errors } = await openHydrated(context, '/flink');
+  await page.waitForSelector('[data-testid="feed-status"] [data-state="live"]');
+  await page.getByTestId('job-row').filter({ hasText: 'orders' }).waitFor();
+  await page.getByTestId('job-row').filter({ hasText: 'clicks' }).waitFor();
+  let navigations = 0;
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1; });
+
+  // A status change (the operator's status subresource) shows up in the open page.
+  setStatus(NS_A, 'orders', { jobStatus: { state: 'RUNNING', startTime: '1700000000000' }, lifecycleState: 'STABLE' });
+  const orders = page.locator(`[data-key="${NS_A}/orders"]`);
+  await orders.getByTestId('job-status').filter({ hasText: 'RUNNING' }).waitFor();
+  assert.match(await orders.getByTestId('job-started').textContent(), /^2023-11-14 22:13:20 UTC$/);
+
+  // A new job appears, a deleted one disappears.
+  create(deployment(NS_B, 'fraud'));
+  await page.locator(`[data-key="${NS_B}/fraud"]`).waitFor();
+  remove(NS_B, 'clicks');
+  await page.locator(`[data-key="${NS_B}/clicks"]`).waitFor({ state: 'detached' });
+  assert.equal(navigations, 0, 'no reload happened');
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
+});
+
+test('filters, sort and page are in the URL and survive a reload', async () => {
+  setStatus(NS_B, 'fraud', { jobStatus: { state: 'FAILED' }, error: 'java.lang.OutOfMemoryError' });
+  const { page } = await openHydrated(context, '/flink');
+  await page.locator(`[data-key="${NS_B}/fraud"]`).getByTestId('job-status').filter({ hasText: 'FAILED' }).waitFor();
+
+  await page.getByTestId('namespace-filter').selectOption(NS_A);
+  await page.waitForURL(new RegExp(`ns=${NS_A}`));
+  assert.deepEqual(await rowNames(page), ['orders']);
+  await page.getByTestId('namespace-filter').selectOption('');
+
+  // Sort by name descending, then reload: the order and the URL stay.
+  await page.getByTestId('sort-name').click();
+  await page.getByTestId('sort-name').click();
+  await page.waitForURL(/sort=name&dir=desc/);
+  const mine = (names) => names.filter((n) => ['orders', 'fraud'].includes(n));
+  assert.deepEqual(mine(await rowNames(page)), ['orders', 'fraud']);
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.getByTestId('job-row').first().waitFor();
+  assert.deepEqual(mine(await rowNames(page)), ['orders', 'fraud']);
+
+  // `/` focuses the name filter from anywhere on the page; typing filters.
+  await page.keyboard.press('/');
+  await page.keyboard.type('fra');
+  await page.waitForURL(/q=fra/);
+  assert.deepEqual(await rowNames(page), ['fraud']);
+
+  // Cards show the same jobs.
+  await page.getByTestId('view-cards').click();
+  await page.waitForURL(/view=cards/);
+  assert.equal(await page.getByTestId('job-card').count(), 1);
+});
+
+test('the drawer shows a job and a suspend needs a confirmation', async () => {
+  const { page, errors } = await openHydrated(context, `/flink?job=${NS_A}/orders`);
+  const drawer = page.getByTestId('job-drawer');
+  await drawer.waitFor();
+  assert.match(await drawer.textContent(), /lifecycle STABLE/);
+  await drawer.getByTestId('load-yaml').click();
+  assert.match(await drawer.getByTestId('job-yaml').textContent(), /kind: FlinkDeployment/);
+
+  await drawer.getByTestId('action-suspend').click();
+  const dialog = page.getByRole('alertdialog');
+  await dialog.waitFor();
+  assert.match(await dialog.textContent(), /Suspend/);
+  await dialog.getByRole('button', { name: 'Suspend' }).click();
+  // The spec changes in the cluster, and the drawer follows it (Resume replaces Suspend).
+  await drawer.getByTestId('action-resume').waitFor();
+  assert.equal(kubectl(['get', 'flinkdeployment', 'orders', '-n', NS_A, '-o', 'jsonpath={.spec.job.state}']), 'suspended');
+  await page.screenshot({ path: `${RESULTS_DIR}flink-drawer.png` });
+
+  // Escape closes the drawer and the URL forgets the job.
+  await page.keyboard.press('Escape');
+  await drawer.waitFor({ state: 'detached' });
+  assert.doesNotMatch(page.url(), /job=/);
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
+});
+
+test('the overview counts jobs by state', async () => {
+  const { page } = await openHydrated(context, '/');
+  const counts = page.getByTestId('job-counts');
+  await counts.waitFor();
+  assert.match(await counts.textContent(), /FAILED · 1/);
+});

@@ -1,0 +1,219 @@
+//! The Flink jobs REST routes: the Java Heimdall's `/jobs` and `/config`, the Python Heimdall's
+//! `/api/jobs`, `/api/config` and Flink REST proxy `/proxy/{app}/{path}`, and the live feed
+//! `/api/jobs/events` (Server-Sent Events) the jobs page follows. Lists come from the
+//! reflectors' memory: no API-server request per call.
+
+use std::convert::Infallible;
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Request};
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use futures::{Stream, StreamExt, stream};
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use app::error::AppError;
+use app::flink::{FlinkJob, FlinkService, JobChange};
+use app::identity::{Principal, RequestContext};
+use app::state::AppState;
+
+use super::guards::BODY_LIMIT;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/jobs", get(jobs))
+        .route("/api/jobs", get(jobs))
+        .route("/config", get(config))
+        .route("/api/config", get(config))
+        .route("/api/jobs/events", get(events))
+        .route("/proxy/{app}/{*path}", any(proxy))
+}
+
+/// Every job, as the Java Heimdall's JSON array (with Heimdall's extra fields after).
+async fn jobs(ctx: RequestContext) -> Result<axum::Json<Vec<FlinkJob>>, AppError> {
+    Ok(axum::Json(ctx.state.flink.jobs(&ctx.principal)?))
+}
+
+/// `{appVersion, patterns, endpointPathPatterns}`, as both Heimdalls answer `/config`.
+async fn config(ctx: RequestContext) -> Result<axum::Json<serde_json::Value>, AppError> {
+    ctx.principal.authorize(app::identity::Permission::Read)?;
+    let patterns = ctx.state.flink.patterns();
+    Ok(axum::Json(json!({
+        "appVersion": ctx.state.build.version,
+        "patterns": patterns.patterns_json(),
+        "endpointPathPatterns": patterns.endpoints_json(),
+    })))
+}
+
+/// The live feed: a `snapshot` first, then `upsert` / `delete` per change and `status` when a
+/// watch fails or recovers; a fresh `snapshot` after a resync or when this client fell behind.
+async fn events(ctx: RequestContext) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let flink = ctx.state.flink.clone();
+    let principal = ctx.principal;
+    // Subscribe before taking the snapshot: a change in between arrives twice, never not at all.
+    let changes = flink.subscribe(&principal)?;
+    let first = snapshot_event(&flink, &principal);
+    let rest = stream::unfold(
+        (changes, flink, principal),
+        |(mut changes, flink, principal)| async move {
+            loop {
+                let event = match changes.recv().await {
+                    Ok(JobChange::Applied(fd)) => json_event("upsert", &flink.job_of(&fd)),
+                    Ok(JobChange::Deleted(key)) => json_event("delete", &json!({ "key": key })),
+                    Ok(JobChange::State) => json_event("status", &flink.feed_status()),
+                    Ok(JobChange::Resynced) | Err(RecvError::Lagged(_)) => snapshot_event(&flink, &principal),
+                    Err(RecvError::Closed) => return None,
+                };
+                if let Some(event) = event {
+                    return Some((Ok(event), (changes, flink, principal)));
+                }
+            }
+        },
+    );
+    let first = stream::iter(first.map(Ok));
+    Ok(Sse::new(first.chain(rest)).keep_alive(KeepAlive::default()))
+}
+
+fn snapshot_event(flink: &FlinkService, principal: &Principal) -> Option<Event> {
+    flink
+        .snapshot(principal)
+        .ok()
+        .and_then(|s| json_event("snapshot", &s))
+}
+
+fn json_event(name: &str, data: &impl serde::Serialize) -> Option<Event> {
+    match Event::default().event(name).json_data(data) {
+        Ok(event) => Some(event),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot encode a live feed event");
+            None
+        }
+    }
+}
+
+/// Headers that belong to one connection, not to the request (RFC 9110 §7.6.1), plus `host`.
+const HOP_BY_HOP: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Heimdall's own credentials stay here: the Flink REST API never sees the caller's session
+/// cookie or bearer token (the seed forwarded both).
+const CREDENTIALS: [&str; 2] = ["cookie", "authorization"];
+
+fn proxy_client() -> &'static reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default()
+    })
+}
+
+fn forwarded(headers: &HeaderMap, drop: &[&str]) -> HeaderMap {
+    headers
+        .iter()
+        .filter(|(name, _)| {
+            let n = name.as_str();
+            !HOP_BY_HOP.contains(&n) && !drop.contains(&n)
+        })
+        .map(|(n, v)| (n.clone(), v.clone()))
+        .collect()
+}
+
+/// `{detail}` as the seed answered (FastAPI's shape), with Heimdall's `error` and `message`.
+fn proxy_error(status: StatusCode, detail: &str) -> Response {
+    let kind = match status.as_u16() {
+        404 => "not_found",
+        502 => "bad_gateway",
+        504 => "gateway_timeout",
+        s if s >= 500 => "upstream_error",
+        _ => "upstream_refused",
+    };
+    (
+        status,
+        axum::Json(json!({ "error": kind, "message": detail, "detail": detail })),
+    )
+        .into_response()
+}
+
+/// The Python seed's reverse proxy to a job's Flink REST API, for signed-in users.
+async fn proxy(
+    ctx: RequestContext,
+    Path((app, path)): Path<(String, String)>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let base = ctx.state.flink.proxy_base(&ctx.principal, &app)?;
+    let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
+    let target = format!("{base}/{}{query}", path.trim_start_matches('/'));
+    let method = req.method().clone();
+    let headers = forwarded(
+        req.headers(),
+        &[&["host", "content-length"][..], &CREDENTIALS[..]].concat(),
+    );
+    let body = axum::body::to_bytes(req.into_body(), BODY_LIMIT)
+        .await
+        .map_err(|_| AppError::too_large(BODY_LIMIT as u64))?;
+    let sent = proxy_client()
+        .request(method, &target)
+        .headers(headers)
+        .body(body)
+        .timeout(ctx.state.flink.proxy_timeout())
+        .send()
+        .await;
+    let upstream = match sent {
+        Ok(response) => response,
+        Err(e) if e.is_timeout() => {
+            tracing::warn!(%target, "proxy: upstream timed out");
+            return Ok(proxy_error(
+                StatusCode::GATEWAY_TIMEOUT,
+                "Upstream service timeout",
+            ));
+        }
+        Err(e) if e.is_connect() => {
+            tracing::warn!(%target, error = %e, "proxy: cannot connect");
+            return Ok(proxy_error(
+                StatusCode::BAD_GATEWAY,
+                "Unable to connect to upstream service",
+            ));
+        }
+        Err(e) => {
+            tracing::warn!(%target, error = %e, "proxy: upstream failed");
+            return Ok(proxy_error(StatusCode::BAD_GATEWAY, "Upstream service error"));
+        }
+    };
+    let status = upstream.status();
+    if status.as_u16() >= 400 {
+        // Logged, not passed on: an upstream error page may say more than a client should see.
+        tracing::warn!(%target, status = status.as_u16(), "proxy: upstream answered an error");
+        let detail = match status.as_u16() {
+            404 => "Upstream service not found".to_owned(),
+            s if s >= 500 => "Upstream service error".to_owned(),
+            s => format!("Upstream service returned error: {s}"),
+        };
+        return Ok(proxy_error(status, &detail));
+    }
+    let mut response = Response::builder().status(status);
+    if let Some(h) = response.headers_mut() {
+        *h = forwarded(upstream.headers(), &["set-cookie"]);
+        h.remove(HeaderName::from_static("content-length"));
+        h.entry(header::CACHE_CONTROL)
+            .or_insert(header::HeaderValue::from_static("no-store"));
+    }
+    response
+        .body(Body::from_stream(upstream.bytes_stream()))
+        .map_err(AppError::internal)
+}
