@@ -70,6 +70,10 @@ test('the job list follows the cluster live, without a reload', async () => {
   remove(NS_B, 'clicks');
   await page.locator(`[data-key="${NS_B}/clicks"]`).waitFor({ state: 'detached' });
   assert.equal(navigations, 0, 'no reload happened');
+  // The configured endpoint patterns are links that open in a new tab.
+  const ui = orders.getByRole('link', { name: /Flink UI/ });
+  assert.equal(await ui.getAttribute('href'), `https://flink.example.com/${NS_A}/orders/`);
+  assert.equal(await ui.getAttribute('target'), '_blank');
   assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
 });
 
@@ -83,8 +87,8 @@ test('filters, sort and page are in the URL and survive a reload', async () => {
   assert.deepEqual(await rowNames(page), ['orders']);
   await page.getByTestId('namespace-filter').selectOption('');
 
-  // Sort by name descending, then reload: the order and the URL stay.
-  await page.getByTestId('sort-name').click();
+  // Name is the default (ascending) sort: one click turns it round. Then reload: the order and
+  // the URL stay.
   await page.getByTestId('sort-name').click();
   await page.waitForURL(/sort=name&dir=desc/);
   const mine = (names) => names.filter((n) => ['orders', 'fraud'].includes(n));
@@ -135,5 +139,38 @@ test('the overview counts jobs by state', async () => {
   const { page } = await openHydrated(context, '/');
   const counts = page.getByTestId('job-counts');
   await counts.waitFor();
-  assert.match(await counts.textContent(), /FAILED · 1/);
+  assert.match(await counts.textContent(), /FAILED 1/);
+});
+
+test('a few dozen jobs in mixed states, in light and dark (the README screenshots)', async () => {
+  const teams = ['payments', 'search', 'ads', 'risk', 'growth'];
+  const states = ['RUNNING', 'RUNNING', 'RUNNING', 'FAILED', 'FINISHED', 'RECONCILING', 'CREATED', 'SUSPENDED', 'CANCELED'];
+  const names = ['orders-enricher', 'clickstream-sessionizer', 'fraud-scoring', 'ad-impressions', 'inventory-sync',
+    'search-indexer', 'payment-ledger', 'user-activity', 'recommendations', 'geo-aggregator', 'alerts-router', 'billing-events'];
+  const objects = [];
+  for (let i = 0; i < 30; i += 1) {
+    const name = `${names[i % names.length]}-${Math.floor(i / names.length) + 1}`;
+    objects.push(deployment(NS_B, name, { labels: { team: teams[i % teams.length] }, parallelism: 1 + (i % 6) * 2, session: i % 11 === 5 }));
+  }
+  create(...objects);
+  objects.forEach((o, i) => {
+    const state = states[i % states.length];
+    setStatus(NS_B, o.metadata.name, {
+      jobStatus: { state, startTime: String(1763900000000 + i * 3_600_000) },
+      lifecycleState: state === 'FAILED' ? 'FAILED' : state === 'SUSPENDED' ? 'SUSPENDED' : 'STABLE',
+      ...(state === 'FAILED' ? { error: 'org.apache.flink.runtime.JobException: Recovery is suppressed' } : {}),
+    });
+  });
+  const { page, errors } = await openHydrated(context, `/flink?ns=${NS_B}&size=50`);
+  await page.setViewportSize({ width: 1440, height: 1000 });
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="job-row"]').length >= n, 30, { timeout: 15_000 });
+  assert.match(await page.getByTestId('status-chips').textContent(), /FAILED · 4/);
+  const dark = () => page.evaluate(() => document.documentElement.classList.contains('dark'));
+  if (await dark()) await page.getByTestId('theme-toggle').click();
+  await page.screenshot({ path: `${RESULTS_DIR}flink-light.png` });
+  await page.getByTestId('theme-toggle').click();
+  assert.equal(await dark(), true);
+  await page.screenshot({ path: `${RESULTS_DIR}flink-dark.png` });
+  await page.getByTestId('theme-toggle').click();
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
 });

@@ -178,6 +178,10 @@ browser_tests() {
   HEIMDALL_DATABASE_URL="sqlite:$TEST_TMP/e2e.db" HEIMDALL_SERVER__PORT=$port \
     HEIMDALL_KUBERNETES__KUBECONFIG="$HEIMDALL_TEST_KUBECONFIG" \
     HEIMDALL_JOBLOCATOR_K8S_OPERATOR__NAMESPACE_TO_WATCH="$HEIMDALL_E2E_FLINK_NAMESPACES" \
+    HEIMDALL_PATTERNS__DISPLAY_NAME='$jobName' \
+    HEIMDALL_ENDPOINT_PATH_PATTERNS__FLINK_UI='https://flink.example.com/$namespace/$jobName/' \
+    HEIMDALL_ENDPOINT_PATH_PATTERNS__METRICS='https://grafana.example.com/d/flink?var-job=$jobName' \
+    HEIMDALL_ENDPOINT_PATH_PATTERNS__LOGS='https://logs.example.com/?q=app:$jobName' \
     HEIMDALL_LOG__LEVEL=debug \
     HEIMDALL_AUTH__GOOGLE_ISSUER="$HEIMDALL_TEST_GOOGLE_ISSUER" \
     HEIMDALL_AUTH__GOOGLE_CLIENT_ID="$HEIMDALL_TEST_GOOGLE_CLIENT_ID" \
@@ -390,4 +394,13 @@ run_part_tests() {
 
   step "summary (peers started: ${needs[*]:-none})"
   summarize
+}
+
+# `scripts/heimdall bench`: the benchmarks against the real peers they measure (the README's
+# figures). Not part of the test command: figures are not pass/fail.
+run_benchmarks() {
+  begin_run
+  start_kubernetes
+  step "benchmark: the Flink job list with 10,000 FlinkDeployments"
+  run_logged cargo bench -p heimdall --features app/test-support --bench flink_jobs
 }

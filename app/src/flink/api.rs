@@ -1,18 +1,11 @@
 //! Server functions of the Flink jobs section. Thin: the caller and one service call. The job
-//! list itself arrives over the live feed (`/api/jobs/events`), not through a server function.
+//! list itself arrives over the live feed (`/api/jobs/events`), not through a server function;
+//! the overview's counts ride on `get_overview`.
 
 use leptos::prelude::*;
 
-use super::model::{JobAction, JobCounts};
+use super::model::JobAction;
 use crate::error::AppError;
-
-/// Jobs by status, for the overview.
-#[server(prefix = "/_srv", endpoint = "flink_job_counts")]
-pub async fn flink_job_counts() -> Result<JobCounts, AppError> {
-    use crate::identity::RequestContext;
-    let ctx = RequestContext::load().await?;
-    Ok(ctx.state.flink.counts(&ctx.principal)?)
-}
 
 /// One job's `FlinkDeployment` as the API server has it now, as YAML.
 #[server(prefix = "/_srv", endpoint = "flink_job_yaml")]

@@ -36,7 +36,7 @@ pub use error::FlinkError;
 #[cfg(feature = "ssr")]
 pub use job::to_flink_job;
 pub use model::*;
-pub use pages::{FlinkJobsRoute, JobCountsCard};
+pub use pages::FlinkJobsRoute;
 #[cfg(feature = "ssr")]
 pub use patterns::{Patterns, normalise_key};
 #[cfg(feature = "ssr")]

@@ -165,15 +165,14 @@ impl JobAction {
     }
 }
 
-/// Jobs by state, for the overview.
+/// Jobs by state, for the overview: the total and one line the server writes
+/// (`RUNNING 12 · FAILED 1`, most common first), so the initial bundle decodes two plain fields
+/// instead of a list (measured: the list cost more than the overview's budget had left).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobCounts {
-    /// Whether Flink discovery runs at all (a cluster is configured and discovery is on).
-    pub enabled: bool,
     pub total: u32,
-    /// `(status, count)`, most common first.
-    pub by_status: Vec<(String, u32)>,
-    /// Why the list may be out of date, when it may.
+    pub by_status: String,
+    /// Why the list may be out of date or absent, when it may.
     pub problem: Option<String>,
 }
 

@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::{LazyRoute, NavigateOptions, lazy_route};
 
-use super::api::{FlinkJobAction, flink_job_counts, flink_job_yaml};
+use super::api::{FlinkJobAction, flink_job_yaml};
 use super::model::{FlinkJob, JobAction, JobType, status_tone};
 use crate::identity::{Role, use_viewer};
 use crate::ui::{
@@ -353,18 +353,21 @@ fn FlinkJobsPage() -> impl IntoView {
     // query depth in builds without `erase_components` (the tests').
     let toolbar = view! {
             <div class="flex flex-wrap items-center gap-2" role="search">
+                <div class="w-full sm:w-64">
                 <input
                     node_ref=filter_ref
                     type="search"
-                    class=format!("{INPUT_CLASS} w-64")
+                    class=INPUT_CLASS
                     placeholder="Filter by name  ( / )"
                     aria-label="Filter by name"
                     data-testid="job-filter"
                     prop:value=name_filter
                     on:input=move |ev| url.set(&[("q", event_target_value(&ev)), ("page", String::new())])
                 />
+                </div>
+                <div class="w-full sm:w-48">
                 <select
-                    class=format!("{INPUT_CLASS} w-auto")
+                    class=INPUT_CLASS
                     aria-label="Filter by status"
                     data-testid="status-filter"
                     prop:value=status_filter
@@ -376,8 +379,10 @@ fn FlinkJobsPage() -> impl IntoView {
                         view! { <option value=v selected=move || status_filter() == s>{s.clone()}</option> }
                     }).collect_view()}
                 </select>
+                </div>
+                <div class="w-full sm:w-48">
                 <select
-                    class=format!("{INPUT_CLASS} w-auto")
+                    class=INPUT_CLASS
                     aria-label="Filter by namespace"
                     data-testid="namespace-filter"
                     prop:value=ns_filter
@@ -389,6 +394,7 @@ fn FlinkJobsPage() -> impl IntoView {
                         view! { <option value=v selected=move || ns_filter() == s>{s.clone()}</option> }
                     }).collect_view()}
                 </select>
+                </div>
                 <Show when=filtering>
                     <Button kind=ButtonKind::Ghost on_click=move |_| url.set(&[("q", String::new()), ("status", String::new()), ("ns", String::new()), ("page", String::new())])>
                         "Clear filters"
@@ -588,14 +594,24 @@ fn TypeBadge(job_type: JobType) -> impl IntoView {
 #[component]
 fn JobFacts(job: FlinkJob, settings: RwSignal<Settings>) -> impl IntoView {
     let s = settings.get_untracked();
+    let mut facts = Vec::new();
+    if s.parallelism {
+        facts.push(if job.parallelism > 0 {
+            format!("parallelism {}", job.parallelism)
+        } else {
+            "parallelism n/a".to_owned()
+        });
+    }
+    if s.version && !job.flink_version.is_empty() {
+        facts.push(format!("Flink {}", job.flink_version));
+    }
+    if s.image {
+        facts.push(or_na(&job.short_image).to_owned());
+    }
     view! {
-        <div class="space-y-0.5 text-xs text-slate-500 dark:text-slate-400">
-            {s.parallelism.then(|| view! {
-                <p>"Parallelism: " {if job.parallelism > 0 { job.parallelism.to_string() } else { "n/a".to_owned() }}</p>
-            })}
-            {(s.version && !job.flink_version.is_empty()).then(|| view! { <p>"Flink " {job.flink_version.clone()}</p> })}
-            {s.image.then(|| view! { <p class="truncate" title=job.short_image.clone()>"Image: " {or_na(&job.short_image).to_owned()}</p> })}
-        </div>
+        <p class="truncate text-xs text-slate-500 dark:text-slate-400" title=job.short_image>
+            {facts.join(" · ")}
+        </p>
     }
 }
 
@@ -1016,28 +1032,6 @@ fn ConfirmPrompt(
     on_confirm: Callback<()>,
 ) -> impl IntoView {
     view! { <ConfirmDialog open title message confirm_label=confirm on_confirm/> }
-}
-
-/// The overview's card: how many jobs in which state, linking to the page.
-#[component]
-pub fn JobCountsCard() -> impl IntoView {
-    let counts = Resource::new(|| (), |()| flink_job_counts());
-    view! {
-        <Transition fallback=|| ()>
-            {move || counts.get().and_then(Result::ok).map(|c| view! {
-                <a href="/flink" class="block rounded-lg border border-slate-200 bg-white p-4 shadow-sm hover:border-indigo-300 dark:border-slate-800 dark:bg-slate-900" data-testid="job-counts">
-                    <div class="flex items-center justify-between">
-                        <h2 class="text-sm font-semibold text-slate-600 dark:text-slate-300">"Flink jobs"</h2>
-                        <span class="text-2xl font-semibold">{c.total}</span>
-                    </div>
-                    <div class="mt-2 flex flex-wrap gap-2">
-                        {c.by_status.into_iter().map(|(s, n)| view! { <Badge tone=status_tone(&s)>{format!("{s} · {n}")}</Badge> }).collect_view()}
-                        {(!c.enabled).then(|| view! { <span class="text-xs text-slate-500">{c.problem.clone()}</span> })}
-                    </div>
-                </a>
-            })}
-        </Transition>
-    }
 }
 
 #[cfg(feature = "hydrate")]

@@ -195,12 +195,15 @@ impl FlinkService {
         }
         let mut by_status: Vec<(String, u32)> = by.into_iter().collect();
         by_status.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let status = self.feed_status();
+        let by_status = by_status
+            .iter()
+            .map(|(status, n)| format!("{status} {n}"))
+            .collect::<Vec<_>>()
+            .join(" · ");
         Ok(JobCounts {
-            enabled: self.inner.off_reason.is_none(),
             total,
             by_status,
-            problem: status.problem,
+            problem: self.feed_status().problem,
         })
     }
 

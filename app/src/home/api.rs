@@ -11,9 +11,12 @@ use crate::error::AppError;
 pub async fn get_overview() -> Result<Overview, AppError> {
     use super::model::DatabaseInfo;
     use crate::identity::{Permission, RequestContext};
-    let state = RequestContext::require(Permission::Read).await?.state;
+    let ctx = RequestContext::require(Permission::Read).await?;
+    let state = ctx.state;
+    let jobs = state.flink.counts(&ctx.principal)?;
     let (server_version, cluster) = tokio::join!(state.db.server_version(), state.cluster.status());
     Ok(Overview {
+        jobs,
         build: state.build.clone(),
         database: DatabaseInfo {
             backend: state.db.backend().name().to_owned(),

@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cluster::ClusterStatus;
+use crate::flink::JobCounts;
 
 /// What was built: the version (overridable by `app_version`) and the git commit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +25,8 @@ pub struct Overview {
     pub build: BuildInfo,
     pub database: DatabaseInfo,
     pub cluster: ClusterStatus,
+    /// Flink jobs by state, from the watches' memory.
+    pub jobs: JobCounts,
 }
 
 /// The result of an on-demand database round trip.

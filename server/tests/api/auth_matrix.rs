@@ -118,7 +118,6 @@ const MATRIX: &[Case] = &[
         [401, 200, 200, 200, 403],
     ),
     // Flink jobs (no cluster here: there is no job to find)
-    sf("/_srv/flink_job_counts", "", SIGNED_IN),
     sf(
         "/_srv/flink_job_yaml",
         "namespace=flink&name=orders",

@@ -1,0 +1,263 @@
+//! The Flink job list at scale, against the real kube-apiserver of the test peers:
+//! `scripts/heimdall bench` starts them and runs this. Not a test: it prints figures (the
+//! README's table), and asserts only that the API server's request count does not grow with
+//! `/api/jobs` calls, which is the design's promise.
+//!
+//! It creates 10,000 FlinkDeployments in one namespace, starts Heimdall on them (in this
+//! process, as its ServiceAccount), and measures: time to ready (the first list), RSS growth,
+//! `/api/jobs` latency p50/p99, the API server's FlinkDeployment request count around 200
+//! `/api/jobs` calls, and the time from a status change to the SSE event in a client.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::DynamicObject;
+use kube::{Api, Client};
+use serde_json::json;
+
+use heimdall::config::Config;
+use heimdall::startup::Application;
+
+const JOBS: usize = 10_000;
+const CALLS: usize = 200;
+const CHANGES: usize = 30;
+const NAMESPACE: &str = "heimdall-bench";
+
+fn peer(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run `scripts/heimdall bench`"))
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// The API server's count of requests for FlinkDeployments, from its own `/metrics`.
+async fn flinkdeployment_requests(admin: &Client) -> u64 {
+    let request = http::Request::get("/metrics").body(Vec::new()).expect("request");
+    let text = admin
+        .request_text(request)
+        .await
+        .expect("the API server's /metrics");
+    text.lines()
+        .filter(|l| l.starts_with("apiserver_request_total{") && l.contains("resource=\"flinkdeployments\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+fn deployment(i: usize) -> DynamicObject {
+    serde_json::from_value(json!({
+        "apiVersion": "flink.apache.org/v1beta1",
+        "kind": "FlinkDeployment",
+        "metadata": { "name": format!("job-{i:05}"), "namespace": NAMESPACE, "labels": { "team": format!("team-{}", i % 17) } },
+        "spec": {
+            "image": format!("registry.example.com/streaming/job-{i}:1.{}", i % 7),
+            "flinkVersion": "v1_17",
+            "flinkConfiguration": { "taskmanager.numberOfTaskSlots": "2" },
+            "jobManager": { "replicas": 1, "resource": { "cpu": 1, "memory": "2048m" } },
+            "taskManager": { "replicas": 1 + i % 4, "resource": { "cpu": 2, "memory": "4096m" } },
+            "job": { "jarURI": "local:///opt/flink/job.jar", "parallelism": 1 + i % 8, "state": "running" }
+        },
+        "status": { "jobStatus": { "state": "RUNNING", "startTime": (1_700_000_000_000_i64 + i as i64).to_string() } }
+    }))
+    .expect("a FlinkDeployment")
+}
+
+#[tokio::main]
+async fn main() {
+    let kubeconfig = Kubeconfig::read_from(peer("HEIMDALL_TEST_ADMIN_KUBECONFIG")).expect("admin kubeconfig");
+    let admin = Client::try_from(
+        kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .expect("admin config"),
+    )
+    .expect("admin client");
+    let namespaces = Api::<Namespace>::all(admin.clone());
+    let _ = namespaces
+        .create(
+            &PostParams::default(),
+            &Namespace {
+                metadata: ObjectMeta {
+                    name: Some(NAMESPACE.into()),
+                    ..ObjectMeta::default()
+                },
+                ..Namespace::default()
+            },
+        )
+        .await;
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(admin.clone(), NAMESPACE, &app::flink::api_resource("v1beta1"));
+
+    let started = Instant::now();
+    futures::stream::iter(0..JOBS)
+        .map(|i| {
+            let api = api.clone();
+            async move {
+                let _ = api.create(&PostParams::default(), &deployment(i)).await;
+            }
+        })
+        .buffer_unordered(64)
+        .collect::<Vec<()>>()
+        .await;
+    eprintln!(
+        "created {JOBS} FlinkDeployments in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let rss_before = rss_kib();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = Config::default();
+    config.database.url =
+        app::db::DatabaseUrl::parse(&format!("sqlite:{}", dir.path().join("bench.db").display()))
+            .expect("url");
+    config.server.port = 0;
+    config.auth.enabled = false;
+    config.kubernetes.kubeconfig = Some(peer("HEIMDALL_TEST_KUBECONFIG").into());
+    config.joblocator_k8s_operator.namespace_to_watch = NAMESPACE.into();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let started = Instant::now();
+    let app = Application::build_with_listener(&config, listener)
+        .await
+        .expect("builds");
+    let base = format!("http://{}", app.local_addr().expect("addr"));
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let client = reqwest::Client::new();
+    loop {
+        let ready = client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200);
+        if ready {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let to_ready = started.elapsed();
+    let first: Vec<serde_json::Value> = client
+        .get(format!("{base}/api/jobs"))
+        .send()
+        .await
+        .expect("jobs")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(first.len(), JOBS, "every job is listed");
+    let rss_after = rss_kib();
+
+    let requests_before = flinkdeployment_requests(&admin).await;
+    let mut latencies = Vec::with_capacity(CALLS);
+    let mut bytes = 0;
+    for _ in 0..CALLS {
+        let t = Instant::now();
+        let body = client
+            .get(format!("{base}/api/jobs"))
+            .send()
+            .await
+            .expect("jobs")
+            .bytes()
+            .await
+            .expect("body");
+        latencies.push(t.elapsed());
+        bytes = body.len();
+    }
+    let requests_after = flinkdeployment_requests(&admin).await;
+    latencies.sort();
+
+    // Status change → SSE event, as a browser's EventSource sees it.
+    let mut feed = client
+        .get(format!("{base}/api/jobs/events"))
+        .send()
+        .await
+        .expect("feed")
+        .bytes_stream();
+    let mut buffer = String::new();
+    let mut next_event = async || -> String {
+        loop {
+            if let Some(end) = buffer.find("\n\n") {
+                return buffer.drain(..end + 2).collect();
+            }
+            let chunk = feed.next().await.expect("feed open").expect("chunk");
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+    let snapshot = next_event().await;
+    assert!(
+        snapshot.starts_with("event: snapshot")
+            || snapshot.contains("event:snapshot")
+            || snapshot.contains("event: snapshot")
+    );
+    let mut delays = Vec::with_capacity(CHANGES);
+    for n in 0..CHANGES {
+        let marker = format!("bench-{n}");
+        let t = Instant::now();
+        api.patch_status(
+            "job-00042",
+            &PatchParams::default(),
+            &Patch::Merge(json!({ "status": { "error": marker } })),
+        )
+        .await
+        .expect("status change");
+        loop {
+            let event = next_event().await;
+            if event.contains("upsert") && event.contains(&format!("\"{marker}\"")) {
+                break;
+            }
+        }
+        delays.push(t.elapsed());
+    }
+    delays.sort();
+
+    println!("| Measure ({JOBS} FlinkDeployments, one namespace) | Value |");
+    println!("|---|---|");
+    println!(
+        "| Start to ready (first list of all {JOBS}) | {:.2} s |",
+        to_ready.as_secs_f64()
+    );
+    println!(
+        "| RSS growth for the store and the server | {} MiB |",
+        rss_after.saturating_sub(rss_before) / 1024
+    );
+    println!(
+        "| `/api/jobs` response size | {:.1} MiB |",
+        bytes as f64 / 1024.0 / 1024.0
+    );
+    println!(
+        "| `/api/jobs` p50 / p99 ({CALLS} calls) | {} / {} |",
+        ms(percentile(&latencies, 0.5)),
+        ms(percentile(&latencies, 0.99))
+    );
+    println!(
+        "| API-server FlinkDeployment requests during those {CALLS} calls | {} |",
+        requests_after - requests_before
+    );
+    println!(
+        "| Status change → SSE event p50 / p99 ({CHANGES} changes) | {} / {} |",
+        ms(percentile(&delays, 0.5)),
+        ms(percentile(&delays, 0.99))
+    );
+
+    let _ = namespaces.delete(NAMESPACE, &DeleteParams::default()).await;
+    assert_eq!(
+        requests_after, requests_before,
+        "/api/jobs calls reached the API server"
+    );
+}
