@@ -8,6 +8,9 @@
 //! `/api/jobs` latency p50/p99, the API server's FlinkDeployment request count around 200
 //! `/api/jobs` calls, and the time from a status change to the SSE event in a client.
 
+// Printing the figures is what a bench binary is for.
+#![allow(clippy::print_stdout)]
+
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
