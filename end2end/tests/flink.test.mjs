@@ -174,3 +174,26 @@ test('a few dozen jobs in mixed states, in light and dark (the README screenshot
   await page.getByTestId('theme-toggle').click();
   assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
 });
+
+test('when the API server goes away the page keeps its list, says it is stale, and recovers', async () => {
+  const relay = process.env.HEIMDALL_E2E_RELAY;
+  assert.ok(relay, 'the test command runs the API server behind a relay');
+  const { page } = await openHydrated(context, `/flink?ns=${NS_A}`);
+  const state = (s) => page.waitForSelector(`[data-testid="feed-status"] [data-state="${s}"]`, { timeout: 30_000 });
+  await state('live');
+  await page.locator(`[data-key="${NS_A}/orders"]`).waitFor();
+  let navigations = 0;
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1; });
+
+  await fetch(`${relay}/stop`, { method: 'POST' });
+  await state('stale');
+  assert.equal(await page.locator(`[data-key="${NS_A}/orders"]`).count(), 1, 'the last list stays');
+  await page.screenshot({ path: `${RESULTS_DIR}flink-stale.png` });
+
+  // Created while Heimdall cannot see the API server; shown once it can again.
+  create(deployment(NS_A, 'after-outage'));
+  await fetch(`${relay}/start`, { method: 'POST' });
+  await state('live');
+  await page.locator(`[data-key="${NS_A}/after-outage"]`).waitFor({ timeout: 30_000 });
+  assert.equal(navigations, 0, 'no reload happened');
+});

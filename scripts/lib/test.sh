@@ -8,6 +8,7 @@ GOOGLE_PID=""
 KEYCLOAK_DIR=""
 KEYCLOAK_STARTER=""
 SERVER_PID=""
+RELAY_PID=""
 TEST_LOG=""
 # Chosen before the Google stand-in starts, so it can register the browser tests' callback.
 E2E_PORT=""
@@ -17,6 +18,9 @@ cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ -n "$RELAY_PID" ]; then
+    kill -TERM "$RELAY_PID" 2>/dev/null || true
   fi
   if [ -n "$KEYCLOAK_STARTER" ]; then
     kill "$KEYCLOAK_STARTER" 2>/dev/null || true
@@ -173,10 +177,20 @@ browser_tests() {
   local port=$E2E_PORT
   # Both providers configured, as a real installation would be; debug logs for the secret scan.
   # The real API server, watched as Heimdall's ServiceAccount in two namespaces the Flink
-  # browser test fills.
+  # browser test fills, through a TCP relay the test can cut (the API server "going away").
   export HEIMDALL_E2E_FLINK_NAMESPACES="heimdall-e2e-a,heimdall-e2e-b"
+  local upstream relay_port control_port
+  upstream=$(sed -n 's|.*server: "https://\([^"]*\)".*|\1|p' "$HEIMDALL_TEST_KUBECONFIG")
+  relay_port=$(free_port)
+  control_port=$(free_port)
+  UPSTREAM=$upstream LISTEN_PORT=$relay_port CONTROL_PORT=$control_port \
+    node "$ROOT/end2end/peers/tcp-relay.mjs" >"$TEST_TMP/relay.log" 2>&1 &
+  RELAY_PID=$!
+  export HEIMDALL_E2E_RELAY="http://127.0.0.1:$control_port"
+  wait_http_ok "$HEIMDALL_E2E_RELAY/state" 20 || die "the API-server relay did not start"
+  sed "s|https://$upstream|https://127.0.0.1:$relay_port|" "$HEIMDALL_TEST_KUBECONFIG" >"$TEST_TMP/e2e.kubeconfig"
   HEIMDALL_DATABASE_URL="sqlite:$TEST_TMP/e2e.db" HEIMDALL_SERVER__PORT=$port \
-    HEIMDALL_KUBERNETES__KUBECONFIG="$HEIMDALL_TEST_KUBECONFIG" \
+    HEIMDALL_KUBERNETES__KUBECONFIG="$TEST_TMP/e2e.kubeconfig" \
     HEIMDALL_JOBLOCATOR_K8S_OPERATOR__NAMESPACE_TO_WATCH="$HEIMDALL_E2E_FLINK_NAMESPACES" \
     HEIMDALL_PATTERNS__DISPLAY_NAME='$jobName' \
     HEIMDALL_ENDPOINT_PATH_PATTERNS__FLINK_UI='https://flink.example.com/$namespace/$jobName/' \

@@ -123,6 +123,7 @@ impl Application {
             ..
         } = self;
         let db = state.db.clone();
+        let flink = state.flink.clone();
         let router = crate::http::router(state);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         // The peer address feeds sessions, the audit log and the per-address login backoff.
@@ -130,6 +131,8 @@ impl Application {
         let serve = axum::serve(listener, service).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
+            // Live feeds never finish by themselves; end them so the stop is not held up.
+            flink.close_feeds();
             let _ = stopping_tx.send(());
         });
         let mut serve = std::pin::pin!(serve.into_future());

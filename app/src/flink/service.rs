@@ -57,6 +57,8 @@ struct Inner {
     resource: ApiResource,
     settings: FlinkSettings,
     changes: broadcast::Sender<JobChange>,
+    /// Set at shutdown: live feeds end, so a graceful stop does not wait on them.
+    closing: tokio::sync::watch::Sender<bool>,
     audit: Audit,
 }
 
@@ -101,6 +103,7 @@ impl FlinkService {
                 resource,
                 settings,
                 changes,
+                closing: tokio::sync::watch::Sender::new(false),
                 audit,
             }),
         }
@@ -205,6 +208,19 @@ impl FlinkService {
             by_status,
             problem: self.feed_status().problem,
         })
+    }
+
+    /// Ends every live feed (at shutdown: a browser reconnects to the next replica).
+    pub fn close_feeds(&self) {
+        self.inner.closing.send_replace(true);
+    }
+
+    /// Completes when `close_feeds` was called.
+    pub fn feeds_closed(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        let mut closing = self.inner.closing.subscribe();
+        async move {
+            let _ = closing.wait_for(|closed| *closed).await;
+        }
     }
 
     /// Changes as they happen, for a live feed.

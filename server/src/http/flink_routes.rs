@@ -54,6 +54,7 @@ async fn config(ctx: RequestContext) -> Result<axum::Json<serde_json::Value>, Ap
 /// watch fails or recovers; a fresh `snapshot` after a resync or when this client fell behind.
 async fn events(ctx: RequestContext) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let flink = ctx.state.flink.clone();
+    let closed = flink.feeds_closed();
     let principal = ctx.principal;
     // Subscribe before taking the snapshot: a change in between arrives twice, never not at all.
     let changes = flink.subscribe(&principal)?;
@@ -76,7 +77,7 @@ async fn events(ctx: RequestContext) -> Result<Sse<impl Stream<Item = Result<Eve
         },
     );
     let first = stream::iter(first.map(Ok));
-    Ok(Sse::new(first.chain(rest)).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(first.chain(rest).take_until(closed)).keep_alive(KeepAlive::default()))
 }
 
 fn snapshot_event(flink: &FlinkService, principal: &Principal) -> Option<Event> {

@@ -164,6 +164,19 @@ async fn the_live_feed_sends_a_snapshot_then_each_change() {
         .await
         .expect("request");
     assert_eq!(anonymous.status(), 401);
+
+    // A graceful stop ends the feed instead of waiting on it.
+    let mut app = app;
+    let started = std::time::Instant::now();
+    app.stop().await.expect("stops");
+    assert!(
+        feed.ends_within(std::time::Duration::from_secs(3)).await,
+        "the feed ends at shutdown"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "the stop did not wait for the feed"
+    );
     delete_namespaces(&admin, &[&ns]).await;
 }
 

@@ -319,6 +319,16 @@ impl SseReader {
         }
     }
 
+    /// Whether the server ends the stream within `within` (events before the end are skipped).
+    pub async fn ends_within(&mut self, within: Duration) -> bool {
+        use futures::StreamExt;
+        tokio::time::timeout(within, async {
+            while let Some(Ok(_)) = self.body.next().await {}
+        })
+        .await
+        .is_ok()
+    }
+
     /// Skips events until one satisfies `wanted`.
     pub async fn until(&mut self, mut wanted: impl FnMut(&SseEvent) -> bool) -> SseEvent {
         loop {
