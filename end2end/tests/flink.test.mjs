@@ -179,7 +179,8 @@ test('when the API server goes away the page keeps its list, says it is stale, a
   const relay = process.env.HEIMDALL_E2E_RELAY;
   assert.ok(relay, 'the test command runs the API server behind a relay');
   const { page } = await openHydrated(context, `/flink?ns=${NS_A}`);
-  const state = (s) => page.waitForSelector(`[data-testid="feed-status"] [data-state="${s}"]`, { timeout: 30_000 });
+  // The watch retries at most 8 s apart (plus jitter), then relists.
+  const state = (s) => page.waitForSelector(`[data-testid="feed-status"] [data-state="${s}"]`, { timeout: 45_000 });
   await state('live');
   await page.locator(`[data-key="${NS_A}/orders"]`).waitFor();
   let navigations = 0;

@@ -365,36 +365,8 @@ fn FlinkJobsPage() -> impl IntoView {
                     on:input=move |ev| url.set(&[("q", event_target_value(&ev)), ("page", String::new())])
                 />
                 </div>
-                <div class="w-full sm:w-48">
-                <select
-                    class=INPUT_CLASS
-                    aria-label="Filter by status"
-                    data-testid="status-filter"
-                    prop:value=status_filter
-                    on:change=move |ev| url.set(&[("status", event_target_value(&ev)), ("page", String::new())])
-                >
-                    <option value="">"All statuses"</option>
-                    {move || statuses.get().into_iter().map(|s| {
-                        let v = s.clone();
-                        view! { <option value=v selected=move || status_filter() == s>{s.clone()}</option> }
-                    }).collect_view()}
-                </select>
-                </div>
-                <div class="w-full sm:w-48">
-                <select
-                    class=INPUT_CLASS
-                    aria-label="Filter by namespace"
-                    data-testid="namespace-filter"
-                    prop:value=ns_filter
-                    on:change=move |ev| url.set(&[("ns", event_target_value(&ev)), ("page", String::new())])
-                >
-                    <option value="">"All namespaces"</option>
-                    {move || namespaces.get().into_iter().map(|s| {
-                        let v = s.clone();
-                        view! { <option value=v selected=move || ns_filter() == s>{s.clone()}</option> }
-                    }).collect_view()}
-                </select>
-                </div>
+                <FilterSelect label="Filter by status" all="All statuses" key="status" test_id="status-filter" options=statuses url/>
+                <FilterSelect label="Filter by namespace" all="All namespaces" key="ns" test_id="namespace-filter" options=namespaces url/>
                 <Show when=filtering>
                     <Button kind=ButtonKind::Ghost on_click=move |_| url.set(&[("q", String::new()), ("status", String::new()), ("ns", String::new()), ("page", String::new())])>
                         "Clear filters"
@@ -476,6 +448,36 @@ fn FlinkJobsPage() -> impl IntoView {
                 "That job is no longer in the list."
             </div>
         })}
+    }
+}
+
+/// A filter drop-down bound to the URL query key `key`; choosing resets the page.
+#[component]
+fn FilterSelect(
+    label: &'static str,
+    all: &'static str,
+    key: &'static str,
+    test_id: &'static str,
+    options: Memo<Vec<String>>,
+    url: UrlState,
+) -> impl IntoView {
+    let current = move || url.get(key);
+    view! {
+        <div class="w-full sm:w-48">
+            <select
+                class=INPUT_CLASS
+                aria-label=label
+                data-testid=test_id
+                prop:value=current
+                on:change=move |ev| url.set(&[(key, event_target_value(&ev)), ("page", String::new())])
+            >
+                <option value="">{all}</option>
+                {move || options.get().into_iter().map(|s| {
+                    let v = s.clone();
+                    view! { <option value=v selected=move || current() == s>{s.clone()}</option> }
+                }).collect_view()}
+            </select>
+        </div>
     }
 }
 

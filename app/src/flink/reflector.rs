@@ -187,7 +187,7 @@ fn spawn_watch(
     let (tx, rx) = watch::channel(WatchState::Syncing);
     // managedFields can be most of an object's size and is never shown: not cached.
     let stream = watch_stream(api, config)
-        .default_backoff()
+        .backoff(WatchBackoff::default())
         .modify(|fd: &mut FlinkDeploymentObject| fd.metadata.managed_fields = None)
         .reflect(writer);
     let scope = namespace.clone().unwrap_or_else(|| "*".to_owned());
@@ -231,6 +231,41 @@ fn spawn_watch(
     }
 }
 
+/// Delays between attempts of a failing watch: 0.5 s doubling to 8 s, with ±25 % jitter so
+/// replicas do not retry in step; back to 0.5 s after a success. kube's default tops out at
+/// 30 s, which can leave every open page stale for half a minute after the API server is back.
+struct WatchBackoff {
+    next: Duration,
+}
+
+impl WatchBackoff {
+    const FIRST: Duration = Duration::from_millis(500);
+    const MAX: Duration = Duration::from_secs(8);
+}
+
+impl Default for WatchBackoff {
+    fn default() -> Self {
+        Self { next: Self::FIRST }
+    }
+}
+
+impl Iterator for WatchBackoff {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let delay = self.next;
+        self.next = (self.next * 2).min(Self::MAX);
+        let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0.75..1.25);
+        Some(delay.mul_f64(jitter))
+    }
+}
+
+impl kube::runtime::utils::Backoff for WatchBackoff {
+    fn reset(&mut self) {
+        self.next = Self::FIRST;
+    }
+}
+
 fn mark_ready(tx: &watch::Sender<WatchState>, changes: &broadcast::Sender<JobChange>) {
     if tx.send_if_modified(|state| set(state, WatchState::Ready)) {
         let _ = changes.send(JobChange::State);
@@ -264,6 +299,24 @@ mod tests {
             WatchedNamespaces::parse(" flink, streaming ,,"),
             WatchedNamespaces::Some(vec!["flink".into(), "streaming".into()])
         );
+    }
+
+    #[test]
+    fn a_failing_watch_retries_within_seconds_and_starts_over_after_a_success() {
+        use kube::runtime::utils::Backoff as _;
+        let mut backoff = super::WatchBackoff::default();
+        let delays: Vec<f64> = (0..8)
+            .filter_map(|_| backoff.next())
+            .map(|d| d.as_secs_f64())
+            .collect();
+        assert!(delays[0] >= 0.375 && delays[0] <= 0.625, "{delays:?}");
+        assert!(
+            delays.iter().all(|d| *d <= 10.0),
+            "never more than 8 s + jitter: {delays:?}"
+        );
+        assert!(delays[7] >= 6.0, "grows to the cap: {delays:?}");
+        backoff.reset();
+        assert!(backoff.next().is_some_and(|d| d.as_secs_f64() <= 0.625));
     }
 
     #[test]
