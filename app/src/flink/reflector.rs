@@ -11,6 +11,7 @@ use futures::StreamExt;
 use kube::Api;
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::runtime::reflector::{self, Store};
+use kube::runtime::utils::Backoff as _;
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::{WatchStreamExt, watcher as watch_stream};
 use tokio::sync::{broadcast, watch};
@@ -182,46 +183,59 @@ fn spawn_watch(
     if let Some(selector) = label_selector {
         config = config.labels(selector);
     }
-    let writer = reflector::store::Writer::new(resource.clone());
+    let mut writer = reflector::store::Writer::new(resource.clone());
     let store = writer.as_reader();
     let (tx, rx) = watch::channel(WatchState::Syncing);
-    // managedFields can be most of an object's size and is never shown: not cached.
-    let stream = watch_stream(api, config)
-        .backoff(WatchBackoff::default())
-        .modify(|fd: &mut FlinkDeploymentObject| fd.metadata.managed_fields = None)
-        .reflect(writer);
     let scope = namespace.clone().unwrap_or_else(|| "*".to_owned());
     tokio::spawn(async move {
-        let mut stream = std::pin::pin!(stream);
-        while let Some(event) = stream.next().await {
-            // Nobody listening is fine: `send` only fails when there are no feeds.
-            match event {
-                Ok(Event::Apply(fd)) => {
-                    mark_ready(&tx, &changes);
-                    let _ = changes.send(JobChange::Applied(Arc::new(fd)));
-                }
-                Ok(Event::Delete(fd)) => {
-                    mark_ready(&tx, &changes);
-                    let key = format!(
-                        "{}/{}",
-                        fd.metadata.namespace.unwrap_or_default(),
-                        fd.metadata.name.unwrap_or_default()
-                    );
-                    let _ = changes.send(JobChange::Deleted(key));
-                }
-                Ok(Event::InitDone) => {
-                    mark_ready(&tx, &changes);
-                    let _ = changes.send(JobChange::Resynced);
-                }
-                Ok(Event::Init | Event::InitApply(_)) => {}
-                Err(e) => {
-                    let message = e.to_string();
-                    if tx.send_if_modified(|state| set(state, WatchState::Failed(message.clone()))) {
-                        tracing::warn!(namespace = %scope, error = %message, "FlinkDeployment watch failed");
-                        let _ = changes.send(JobChange::State);
+        let mut backoff = WatchBackoff::default();
+        // Each round lists, then watches, until an error; the next round starts with a fresh
+        // list. kube's own retry would resume the watch from the last resourceVersion, which
+        // says nothing when nothing changed — a namespace without news would look failed
+        // forever after the API server came back. The store keeps the last list in between.
+        loop {
+            // managedFields can be most of an object's size and is never shown: not cached.
+            let stream = watch_stream(api.clone(), config.clone())
+                .modify(|fd: &mut FlinkDeploymentObject| fd.metadata.managed_fields = None);
+            let mut stream = std::pin::pin!(stream);
+            while let Some(event) = stream.next().await {
+                let event = match event {
+                    Ok(event) => event,
+                    Err(e) => {
+                        let message = e.to_string();
+                        if tx.send_if_modified(|state| set(state, WatchState::Failed(message.clone()))) {
+                            tracing::warn!(namespace = %scope, error = %message, "FlinkDeployment watch failed");
+                            let _ = changes.send(JobChange::State);
+                        }
+                        break;
                     }
+                };
+                writer.apply_watcher_event(&event);
+                // Nobody listening is fine: `send` only fails when there are no feeds.
+                match event {
+                    Event::Apply(fd) => {
+                        mark_ready(&tx, &changes);
+                        let _ = changes.send(JobChange::Applied(Arc::new(fd)));
+                    }
+                    Event::Delete(fd) => {
+                        mark_ready(&tx, &changes);
+                        let key = format!(
+                            "{}/{}",
+                            fd.metadata.namespace.unwrap_or_default(),
+                            fd.metadata.name.unwrap_or_default()
+                        );
+                        let _ = changes.send(JobChange::Deleted(key));
+                    }
+                    Event::InitDone => {
+                        backoff.reset();
+                        mark_ready(&tx, &changes);
+                        let _ = changes.send(JobChange::Resynced);
+                    }
+                    Event::Init | Event::InitApply(_) => {}
                 }
             }
+            let delay = backoff.next().unwrap_or(WatchBackoff::MAX);
+            tokio::time::sleep(delay).await;
         }
     });
     FlinkWatch {
@@ -231,9 +245,10 @@ fn spawn_watch(
     }
 }
 
-/// Delays between attempts of a failing watch: 0.5 s doubling to 8 s, with ±25 % jitter so
-/// replicas do not retry in step; back to 0.5 s after a success. kube's default tops out at
-/// 30 s, which can leave every open page stale for half a minute after the API server is back.
+/// Delays between rounds of a failing watch: 0.5 s doubling to 8 s, with ±25 % jitter so
+/// replicas do not retry in step; back to 0.5 s after a successful list. kube's default tops
+/// out at 30 s, which can leave every open page stale for half a minute after the API server
+/// is back.
 struct WatchBackoff {
     next: Duration,
 }

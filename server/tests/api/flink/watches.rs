@@ -214,9 +214,15 @@ use serde::Deserialize as _;
 async fn when_the_api_server_goes_away_heimdall_keeps_the_last_list_says_so_and_recovers() {
     let admin = admin_client().await;
     let ns = fresh_namespace(&admin).await;
+    // Nothing changes here during the outage: its watch must recover all the same.
+    let quiet = fresh_namespace(&admin).await;
     let relay = Relay::start(api_server_addr()).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = spawn_watching(relay.kubeconfig(&service_account_kubeconfig(), dir.path()), &ns).await;
+    let app = spawn_watching(
+        relay.kubeconfig(&service_account_kubeconfig(), dir.path()),
+        &format!("{ns},{quiet}"),
+    )
+    .await;
     app.sign_in_as_admin().await;
     let (status, body) = readyz_becomes(&app, 200).await;
     assert_eq!(status, 200, "{body}");
@@ -256,7 +262,10 @@ async fn when_the_api_server_goes_away_heimdall_keeps_the_last_list_says_so_and_
         find(&jobs_at(&app, "/api/jobs").await, &ns, "during").map(|_| ())
     })
     .await;
-    assert!(app.state.flink.feed_status().live);
+    assert!(
+        app.state.flink.feed_status().live,
+        "every watch, the quiet one too"
+    );
     relay.stop();
-    delete_namespaces(&admin, &[&ns]).await;
+    delete_namespaces(&admin, &[&ns, &quiet]).await;
 }
