@@ -165,15 +165,13 @@ impl JobAction {
     }
 }
 
-/// Jobs by state, for the overview: the total and one line the server writes
-/// (`RUNNING 12 · FAILED 1`, most common first), so the initial bundle decodes two plain fields
-/// instead of a list (measured: the list cost more than the overview's budget had left).
+/// Jobs by state, for the overview: one line the server writes (`13 jobs · RUNNING 12 ·
+/// FAILED 1`, most common first, then why the list may be out of date), so the initial bundle
+/// decodes one string instead of a list (measured: a list cost more than the overview's bundle
+/// budget had left).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobCounts {
-    pub total: u32,
-    pub by_status: String,
-    /// Why the list may be out of date or absent, when it may.
-    pub problem: Option<String>,
+    pub summary: String,
 }
 
 /// The job list's connection to the live feed.

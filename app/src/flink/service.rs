@@ -198,16 +198,14 @@ impl FlinkService {
         }
         let mut by_status: Vec<(String, u32)> = by.into_iter().collect();
         by_status.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        let by_status = by_status
-            .iter()
-            .map(|(status, n)| format!("{status} {n}"))
-            .collect::<Vec<_>>()
-            .join(" · ");
-        Ok(JobCounts {
-            total,
-            by_status,
-            problem: self.feed_status().problem,
-        })
+        let mut parts = vec![format!("{total} {}", if total == 1 { "job" } else { "jobs" })];
+        parts.extend(by_status.iter().map(|(status, n)| format!("{status} {n}")));
+        let mut summary = parts.join(" · ");
+        if let Some(problem) = self.feed_status().problem {
+            summary.push_str(" — not live: ");
+            summary.push_str(&problem);
+        }
+        Ok(JobCounts { summary })
     }
 
     /// Ends every live feed (at shutdown: a browser reconnects to the next replica).

@@ -82,12 +82,8 @@ fn OverviewCards(overview: Overview) -> impl IntoView {
                 // One line of text, not a list of badges: rendering a list would pull the list
                 // renderer into the initial bundle (+20 KB gzip, measured).
                 <a href="/flink" class="block hover:text-indigo-600" data-testid="job-counts">
-                    <span class="text-lg font-medium">{jobs.total}</span>
-                    <span class="ml-2 text-sm">
-                        {jobs.by_status}
-                    </span>
+                    <span class="text-sm">{jobs.summary}</span>
                 </a>
-                <p class="text-xs text-slate-500 dark:text-slate-400">{jobs.problem.unwrap_or_default()}</p>
             </Card>
         </div>
     }
