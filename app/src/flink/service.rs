@@ -259,8 +259,14 @@ impl FlinkService {
             Api::namespaced_with(client, namespace, &self.inner.resource);
         let mut object = api.get(name).await.map_err(|e| from_kube(&e, namespace, name))?;
         object.metadata.managed_fields = None;
-        serde_yaml::to_string(&object)
-            .map_err(|e| FlinkError::Unavailable(format!("cannot render YAML: {e}")))
+        // The last-applied annotation repeats the whole spec, secrets included.
+        if let Some(annotations) = object.metadata.annotations.as_mut() {
+            annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+        }
+        let mut value = serde_json::to_value(&object)
+            .map_err(|e| FlinkError::Unavailable(format!("cannot render YAML: {e}")))?;
+        redact_secrets(&mut value);
+        serde_yaml::to_string(&value).map_err(|e| FlinkError::Unavailable(format!("cannot render YAML: {e}")))
     }
 
     /// Runs `action` on a job: developers and admins only, audited either way.
@@ -356,6 +362,47 @@ impl FlinkService {
     }
 }
 
+/// Whether a configuration key names a credential (`s3.secret-key`, `password`, `api_token` …).
+fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    [
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "credential",
+        "access-key",
+        "access_key",
+        "accesskey",
+        "private-key",
+        "private_key",
+    ]
+    .iter()
+    .any(|word| key.contains(word))
+}
+
+/// Replaces the values of credential-looking keys with `***`, everywhere in the object, and the
+/// `value` of an env entry whose `name` looks like one: readers see the YAML, and Flink
+/// configurations often carry storage keys.
+pub(crate) fn redact_secrets(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let env_secret = map.get("name").and_then(Value::as_str).is_some_and(is_secret_key);
+            for (key, v) in map.iter_mut() {
+                let scalar = !v.is_object() && !v.is_array();
+                if scalar && (is_secret_key(key) || (env_secret && key == "value")) {
+                    *v = Value::String("***".into());
+                } else {
+                    redact_secrets(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_secrets),
+        _ => {}
+    }
+}
+
 /// Why `action` does not apply to `job`, in words.
 fn refusal(action: JobAction, job: &FlinkJob) -> String {
     let key = job.key();
@@ -385,5 +432,40 @@ fn from_kube(e: &kube::Error, namespace: &str, name: &str) -> FlinkError {
             FlinkError::Unavailable(format!("the API server refused: {}", status.message))
         }
         other => FlinkError::Unavailable(format!("the API server did not answer: {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::redact_secrets;
+
+    #[test]
+    fn credentials_are_redacted_wherever_they_are() {
+        let mut object = json!({
+            "spec": {
+                "flinkConfiguration": {
+                    "s3.access-key": "AKIA123", "s3.secret-key": "hunter2", "state.backend": "rocksdb",
+                    "taskmanager.numberOfTaskSlots": "2"
+                },
+                "podTemplate": { "spec": { "containers": [ { "env": [
+                    { "name": "DB_PASSWORD", "value": "pw" },
+                    { "name": "REGION", "value": "eu-west-1" },
+                    { "name": "API_TOKEN", "valueFrom": { "secretKeyRef": { "name": "s", "key": "k" } } }
+                ] } ] } }
+            }
+        });
+        redact_secrets(&mut object);
+        let conf = &object["spec"]["flinkConfiguration"];
+        assert_eq!(conf["s3.access-key"], "***");
+        assert_eq!(conf["s3.secret-key"], "***");
+        assert_eq!(conf["state.backend"], "rocksdb");
+        assert_eq!(conf["taskmanager.numberOfTaskSlots"], "2");
+        let env = &object["spec"]["podTemplate"]["spec"]["containers"][0]["env"];
+        assert_eq!(env[0]["value"], "***");
+        assert_eq!(env[1]["value"], "eu-west-1");
+        // A reference to a Secret is not the secret: it stays readable.
+        assert_eq!(env[2]["valueFrom"]["secretKeyRef"]["name"], "s");
     }
 }

@@ -213,6 +213,12 @@ async fn proxy(
         h.remove(HeaderName::from_static("content-length"));
         h.entry(header::CACHE_CONTROL)
             .or_insert(header::HeaderValue::from_static("no-store"));
+        // Whatever the upstream serves runs in a sandbox, not as Heimdall's origin: an HTML
+        // page from a Flink cluster must not script requests with the user's session.
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static("sandbox; frame-ancestors 'none'"),
+        );
     }
     response
         .body(Body::from_stream(upstream.bytes_stream()))

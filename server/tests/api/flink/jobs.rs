@@ -399,14 +399,9 @@ async fn config_shows_the_patterns_and_each_job_carries_its_links() {
         );
     }
 
-    create_deployment(
-        &admin,
-        &ns,
-        "orders",
-        json!({ "team": "payments" }),
-        application_spec(1),
-    )
-    .await;
+    let mut spec = application_spec(1);
+    spec["flinkConfiguration"]["s3.secret-key"] = json!("hunter2-not-for-readers");
+    create_deployment(&admin, &ns, "orders", json!({ "team": "payments" }), spec).await;
     let job = eventually("listed", || async {
         find(&jobs_at(&app, "/api/jobs").await, &ns, "orders").cloned()
     })
@@ -435,5 +430,13 @@ async fn config_shows_the_patterns_and_each_job_carries_its_links() {
         "fields Heimdall does not read are there: {text}"
     );
     assert!(!text.contains("managedFields"), "{text}");
+    assert!(
+        !text.contains("hunter2-not-for-readers"),
+        "credentials are redacted: {text}"
+    );
+    assert!(
+        text.contains("s3.secret-key: '***'") || text.contains("s3.secret-key: \"***\""),
+        "{text}"
+    );
     delete_namespaces(&admin, &[&ns]).await;
 }

@@ -92,6 +92,14 @@ async fn the_proxy_forwards_for_signed_in_users_and_maps_upstream_failures() {
         .await
         .expect("request");
     assert_eq!(response.status(), 200);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .expect("CSP")
+        .to_owned();
+    assert!(
+        csp.starts_with("sandbox"),
+        "upstream content never runs as Heimdall's origin: {csp}"
+    );
     let echoed: Value = response.json().await.expect("JSON");
     assert_eq!(echoed["method"], "GET");
     assert_eq!(echoed["uri"], "/jobs/overview?a=1&b=two");
