@@ -122,6 +122,12 @@ test('the drawer shows a job and a suspend needs a confirmation', async () => {
   const dialog = page.getByRole('alertdialog');
   await dialog.waitFor();
   assert.match(await dialog.textContent(), /Suspend/);
+  // The operator updates the job while the question is open: the drawer follows, the
+  // question stays.
+  setStatus(NS_A, 'orders', { error: 'checkpoint 7 expired before completing' });
+  await drawer.getByTestId('job-error').filter({ hasText: 'checkpoint 7 expired' }).waitFor();
+  assert.equal(await dialog.isVisible(), true, 'the confirmation survives a live update');
+  assert.equal(await drawer.getByTestId('job-yaml').count(), 1, 'so does the loaded YAML');
   await dialog.getByRole('button', { name: 'Suspend' }).click();
   // The spec changes in the cluster, and the drawer follows it (Resume replaces Suspend).
   await drawer.getByTestId('action-resume').waitFor();

@@ -341,6 +341,7 @@ fn FlinkJobsPage() -> impl IntoView {
     let filtering =
         move || !name_filter().is_empty() || !status_filter().is_empty() || !ns_filter().is_empty();
 
+    let drawer = DrawerState::new();
     let selected = Memo::new(move |_| {
         let key = url.get("job");
         if key.is_empty() {
@@ -442,7 +443,7 @@ fn FlinkJobsPage() -> impl IntoView {
             {view! { <Pager url page pages shown=Signal::derive(move || visible.with(Vec::len)) page_size=Signal::derive(page_size)/> }.into_any()}
         </div>
         {view! { <SettingsDialog open=settings_open settings/> }.into_any()}
-        {move || selected.get().map(|job| view! { <JobDrawer job url/> })}
+        {move || selected.get().map(|job| view! { <JobDrawer job url state=drawer/> })}
         {move || (!url.get("job").is_empty() && selected.with(Option::is_none) && jobs.with(Option::is_some)).then(|| view! {
             <div role="status" class="fixed bottom-4 right-4 rounded-md bg-slate-900 px-3 py-2 text-sm text-white">
                 "That job is no longer in the list."
@@ -880,8 +881,39 @@ fn Fact(label: &'static str, value: Option<String>) -> impl IntoView {
     }
 }
 
+/// What the drawer keeps while its job changes under it: the drawer re-renders on every status
+/// update of the open job, and an open confirmation, a pending action or a loaded YAML must
+/// survive that. (Resetting it from an effect on the URL closed an open confirmation on every
+/// update: the browser test caught it.)
+#[derive(Clone, Copy)]
+struct DrawerState {
+    action: ServerAction<FlinkJobAction>,
+    pending: RwSignal<Option<JobAction>>,
+    confirm_open: RwSignal<bool>,
+    /// The YAML with the key of the job it is of: another job's is not shown.
+    yaml: RwSignal<Option<(String, Result<String, String>)>>,
+}
+
+impl DrawerState {
+    fn new() -> Self {
+        let state = Self {
+            action: ServerAction::<FlinkJobAction>::new(),
+            pending: RwSignal::new(None),
+            confirm_open: RwSignal::new(false),
+            yaml: RwSignal::new(None),
+        };
+        let toasts = use_toasts();
+        Effect::new(move |_| match state.action.value().get() {
+            Some(Ok(())) => toasts.success("Done: the operator picks the change up from the spec."),
+            Some(Err(e)) => toasts.error(e.to_string()),
+            None => {}
+        });
+        state
+    }
+}
+
 #[component]
-fn JobDrawer(job: FlinkJob, url: UrlState) -> impl IntoView {
+fn JobDrawer(job: FlinkJob, url: UrlState, state: DrawerState) -> impl IntoView {
     let viewer = use_viewer();
     let may_act = move || {
         viewer
@@ -889,25 +921,22 @@ fn JobDrawer(job: FlinkJob, url: UrlState) -> impl IntoView {
             .and_then(|v| v.user)
             .is_some_and(|u| u.role >= Role::Developer)
     };
-    let action = ServerAction::<FlinkJobAction>::new();
-    let toasts = use_toasts();
-    let pending: RwSignal<Option<JobAction>> = RwSignal::new(None);
-    let confirm_open = RwSignal::new(false);
+    let DrawerState {
+        action,
+        pending,
+        confirm_open,
+        yaml,
+    } = state;
     let (namespace, name) = (job.namespace.clone(), job.name.clone());
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(())) => toasts.success("Done: the operator picks the change up from the spec."),
-        Some(Err(e)) => toasts.error(e.to_string()),
-        None => {}
-    });
-    let yaml = RwSignal::new(None::<Result<String, String>>);
+    let yaml_key = job.key();
     let load_yaml = {
         let (namespace, name) = (namespace.clone(), name.clone());
         move |_| {
             let (namespace, name) = (namespace.clone(), name.clone());
             leptos::task::spawn_local(async move {
-                yaml.set(Some(
-                    flink_job_yaml(namespace, name).await.map_err(|e| e.to_string()),
-                ));
+                let key = format!("{namespace}/{name}");
+                let result = flink_job_yaml(namespace, name).await.map_err(|e| e.to_string());
+                yaml.set(Some((key, result)));
             });
         }
     };
@@ -1012,7 +1041,7 @@ fn JobDrawer(job: FlinkJob, url: UrlState) -> impl IntoView {
                     <h3 class="text-sm font-semibold">"YAML"</h3>
                     <Button kind=ButtonKind::Ghost test_id="load-yaml" on_click=load_yaml>"Show the live object"</Button>
                 </div>
-                {move || yaml.get().map(|r| match r {
+                {move || yaml.get().filter(|(k, _)| *k == yaml_key).map(|(_, r)| match r {
                     Ok(text) => view! { <pre class="max-h-96 overflow-auto rounded bg-slate-950 p-3 text-xs text-slate-100" data-testid="job-yaml">{text}</pre> }.into_any(),
                     Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e}</p> }.into_any(),
                 })}

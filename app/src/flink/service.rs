@@ -114,8 +114,10 @@ impl FlinkService {
         &self.inner.watches
     }
 
-    pub fn patterns(&self) -> &Patterns {
-        &self.inner.settings.patterns
+    /// The patterns, for `/config`: readers only, like the jobs they describe.
+    pub fn patterns(&self, principal: &Principal) -> Result<&Patterns> {
+        principal.authorize(Permission::Read)?;
+        Ok(&self.inner.settings.patterns)
     }
 
     /// Whether the stores mirror the API server, and if not, why.

@@ -41,8 +41,7 @@ async fn jobs(ctx: RequestContext) -> Result<axum::Json<Vec<FlinkJob>>, AppError
 
 /// `{appVersion, patterns, endpointPathPatterns}`, as both Heimdalls answer `/config`.
 async fn config(ctx: RequestContext) -> Result<axum::Json<serde_json::Value>, AppError> {
-    ctx.principal.authorize(app::identity::Permission::Read)?;
-    let patterns = ctx.state.flink.patterns();
+    let patterns = ctx.state.flink.patterns(&ctx.principal)?;
     Ok(axum::Json(json!({
         "appVersion": ctx.state.build.version,
         "patterns": patterns.patterns_json(),
