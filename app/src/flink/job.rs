@@ -40,11 +40,7 @@ pub fn to_flink_job(fd: &FlinkDeploymentObject, patterns: &Patterns) -> FlinkJob
 
     FlinkJob {
         id: meta.uid.clone().unwrap_or_default(),
-        status: job_status
-            .and_then(|j| j.state.clone())
-            .or_else(|| status.and_then(|s| s.state.clone()))
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| UNKNOWN_STATUS.to_owned()),
+        status: status_of(fd),
         job_type,
         start_time: job_status.and_then(|j| epoch_ms(j.start_time.as_ref())),
         short_image: short_image(spec.image.as_deref().unwrap_or_default()).to_owned(),
@@ -85,6 +81,17 @@ pub fn to_flink_job(fd: &FlinkDeploymentObject, patterns: &Patterns) -> FlinkJob
         name,
         namespace,
     }
+}
+
+/// `status.jobStatus.state`, else `status.state` (the Python seed's fallback), else `UNKNOWN`.
+pub fn status_of(fd: &FlinkDeploymentObject) -> String {
+    let status = fd.status.as_ref();
+    status
+        .and_then(|s| s.job_status.as_ref())
+        .and_then(|j| j.state.clone())
+        .or_else(|| status.and_then(|s| s.state.clone()))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| UNKNOWN_STATUS.to_owned())
 }
 
 /// Everything after the first `/`: the registry host goes, the repository path stays

@@ -42,4 +42,4 @@ pub use patterns::{Patterns, normalise_key};
 #[cfg(feature = "ssr")]
 pub use reflector::{FlinkWatch, JobChange, WatchState, WatchedNamespaces, api_resource, pick_version};
 #[cfg(feature = "ssr")]
-pub use service::{FIELD_MANAGER, FlinkService, FlinkSettings};
+pub use service::{FIELD_MANAGER, FeedMessage, FlinkService, FlinkSettings};

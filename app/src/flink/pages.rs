@@ -1048,21 +1048,10 @@ fn JobDrawer(job: FlinkJob, url: UrlState, state: DrawerState) -> impl IntoView 
             </section>
         </aside>
         {move || pending.get().map(|a| view! {
-            <ConfirmPrompt open=confirm_open title=format!("{} {}?", a.label(), job.key()) message=a.consequence() confirm=a.label() on_confirm=run/>
+            // Rendered per action, so the words match the button pressed.
+            <ConfirmDialog open=confirm_open title=format!("{} {}?", a.label(), job.key()) message=a.consequence() confirm_label=a.label() on_confirm=run/>
         })}
     }
-}
-
-/// The confirmation for one action (re-rendered when the action changes, so its words match).
-#[component]
-fn ConfirmPrompt(
-    open: RwSignal<bool>,
-    title: String,
-    message: &'static str,
-    confirm: &'static str,
-    on_confirm: Callback<()>,
-) -> impl IntoView {
-    view! { <ConfirmDialog open title message confirm_label=confirm on_confirm/> }
 }
 
 #[cfg(feature = "hydrate")]

@@ -16,7 +16,7 @@ use tokio::sync::broadcast;
 
 use super::crd::FlinkDeploymentObject;
 use super::error::{FlinkError, Result};
-use super::job::to_flink_job;
+use super::job::{status_of, to_flink_job};
 use super::model::{FeedStatus, FlinkJob, JobAction, JobCounts, JobsSnapshot};
 use super::patterns::Patterns;
 use super::reflector::{self, FlinkWatch, JobChange, WatchState, WatchedNamespaces};
@@ -43,6 +43,14 @@ pub struct FlinkSettings {
     pub proxy_timeout: Duration,
 }
 
+/// One message of the live feed, converted and serialized once for every subscriber: an SSE
+/// event name and its JSON.
+#[derive(Debug, Clone)]
+pub struct FeedMessage {
+    pub event: &'static str,
+    pub data: Arc<str>,
+}
+
 /// Cheap to clone; built once in `AppState`.
 #[derive(Clone)]
 pub struct FlinkService {
@@ -56,7 +64,8 @@ struct Inner {
     client: Option<kube::Client>,
     resource: ApiResource,
     settings: FlinkSettings,
-    changes: broadcast::Sender<JobChange>,
+    /// What live feeds receive: the watches' changes, translated by one task.
+    feed: broadcast::Sender<FeedMessage>,
     /// Set at shutdown: live feeds end, so a graceful stop does not wait on them.
     closing: tokio::sync::watch::Sender<bool>,
     audit: Audit,
@@ -66,7 +75,8 @@ impl FlinkService {
     /// Discovers the served version and starts the watches; without a client (or with discovery
     /// off) a service that lists nothing and says why.
     pub async fn start(client: Option<kube::Client>, settings: FlinkSettings, audit: Audit) -> Self {
-        let (changes, _) = broadcast::channel(CHANGE_BUFFER);
+        let (changes, raw) = broadcast::channel(CHANGE_BUFFER);
+        let (feed, _) = broadcast::channel(CHANGE_BUFFER);
         let (off_reason, watches, resource) = match (&client, settings.enabled) {
             (None, _) => (
                 Some("Kubernetes is not configured".to_owned()),
@@ -95,18 +105,20 @@ impl FlinkService {
                 (None, watches, resource)
             }
         };
-        Self {
+        let service = Self {
             inner: Arc::new(Inner {
                 off_reason,
                 watches,
                 client,
                 resource,
                 settings,
-                changes,
+                feed,
                 closing: tokio::sync::watch::Sender::new(false),
                 audit,
             }),
-        }
+        };
+        tokio::spawn(translate_changes(raw, Arc::downgrade(&service.inner)));
+        service
     }
 
     /// The watches, for readiness.
@@ -167,13 +179,10 @@ impl FlinkService {
         Ok(self.all_jobs())
     }
 
-    /// The list and whether it is live: the feed's first message.
-    pub fn snapshot(&self, principal: &Principal) -> Result<JobsSnapshot> {
+    /// The list and whether it is live, as a feed's first message.
+    pub fn snapshot(&self, principal: &Principal) -> Result<FeedMessage> {
         principal.authorize(Permission::Read)?;
-        Ok(JobsSnapshot {
-            jobs: self.all_jobs(),
-            status: self.feed_status(),
-        })
+        Ok(self.snapshot_message())
     }
 
     /// Jobs by status, most common first.
@@ -183,18 +192,7 @@ impl FlinkService {
         let mut total = 0;
         for watch in &self.inner.watches {
             for fd in watch.store.state() {
-                let status = fd
-                    .status
-                    .as_ref()
-                    .and_then(|s| {
-                        s.job_status
-                            .as_ref()
-                            .and_then(|j| j.state.clone())
-                            .or_else(|| s.state.clone())
-                    })
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or_else(|| "UNKNOWN".to_owned());
-                *by.entry(status).or_default() += 1;
+                *by.entry(status_of(&fd)).or_default() += 1;
                 total += 1;
             }
         }
@@ -224,9 +222,47 @@ impl FlinkService {
     }
 
     /// Changes as they happen, for a live feed.
-    pub fn subscribe(&self, principal: &Principal) -> Result<broadcast::Receiver<JobChange>> {
+    pub fn subscribe(&self, principal: &Principal) -> Result<broadcast::Receiver<FeedMessage>> {
         principal.authorize(Permission::Read)?;
-        Ok(self.inner.changes.subscribe())
+        Ok(self.inner.feed.subscribe())
+    }
+
+    /// The feed message for one change: a job converted and serialized here, once, however
+    /// many pages follow the feed (at 10,000 jobs a snapshot is megabytes).
+    fn message_for(&self, change: &JobChange) -> Option<FeedMessage> {
+        let (event, data) = match change {
+            JobChange::Applied(fd) => ("upsert", serde_json::to_string(&self.job_of(fd))),
+            JobChange::Deleted(key) => ("delete", serde_json::to_string(&json!({ "key": key }))),
+            JobChange::State => ("status", serde_json::to_string(&self.feed_status())),
+            JobChange::Resynced => return Some(self.snapshot_message()),
+        };
+        match data {
+            Ok(data) => Some(FeedMessage {
+                event,
+                data: data.into(),
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot encode a live feed message");
+                None
+            }
+        }
+    }
+
+    /// The whole list and its status as a `snapshot` message: a feed's first, and what every
+    /// feed gets after a relist. Callers have checked the principal.
+    fn snapshot_message(&self) -> FeedMessage {
+        let snapshot = JobsSnapshot {
+            jobs: self.all_jobs(),
+            status: self.feed_status(),
+        };
+        let data = serde_json::to_string(&snapshot).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot encode a feed snapshot");
+            "{\"jobs\":[],\"status\":{\"live\":false,\"problem\":\"cannot encode the list\"}}".to_owned()
+        });
+        FeedMessage {
+            event: "snapshot",
+            data: data.into(),
+        }
     }
 
     fn stored(&self, namespace: &str, name: &str) -> Result<Arc<FlinkDeploymentObject>> {
@@ -238,24 +274,26 @@ impl FlinkService {
             .ok_or_else(|| FlinkError::NotFound(format!("no Flink job {namespace}/{name} is being watched")))
     }
 
-    fn api(&self, namespace: &str) -> Result<Api<FlinkDeploymentObject>> {
-        let client = self
-            .inner
+    fn patch_api(&self, namespace: &str) -> Result<Api<FlinkDeploymentObject>> {
+        Ok(Api::namespaced_with(
+            self.client()?,
+            namespace,
+            &self.inner.resource,
+        ))
+    }
+
+    fn client(&self) -> Result<kube::Client> {
+        self.inner
             .client
             .clone()
-            .ok_or_else(|| FlinkError::Unavailable("Kubernetes is not configured".into()))?;
-        Ok(Api::namespaced_with(client, namespace, &self.inner.resource))
+            .ok_or_else(|| FlinkError::Unavailable("Kubernetes is not configured".into()))
     }
 
     /// The object as the API server has it now, as YAML (one GET, on demand: the drawer's view).
     pub async fn yaml(&self, principal: &Principal, namespace: &str, name: &str) -> Result<String> {
         principal.authorize(Permission::Read)?;
         self.stored(namespace, name)?;
-        let client = self
-            .inner
-            .client
-            .clone()
-            .ok_or_else(|| FlinkError::Unavailable("Kubernetes is not configured".into()))?;
+        let client = self.client()?;
         // Untyped, so the YAML shows every field, not only those Heimdall reads.
         let api: Api<kube::core::DynamicObject> =
             Api::namespaced_with(client, namespace, &self.inner.resource);
@@ -308,7 +346,7 @@ impl FlinkService {
             ..PatchParams::default()
         };
         let result = self
-            .api(namespace)?
+            .patch_api(namespace)?
             .patch(name, &params, &Patch::Merge(&patch))
             .await
             .map_err(|e| from_kube(&e, namespace, name));
@@ -361,6 +399,24 @@ impl FlinkService {
 
     pub fn proxy_timeout(&self) -> Duration {
         self.inner.settings.proxy_timeout
+    }
+}
+
+/// Turns the watches' changes into feed messages, once for every subscriber. Ends when the
+/// service is gone. Falling behind (a burst of changes) costs one fresh snapshot.
+async fn translate_changes(mut raw: broadcast::Receiver<JobChange>, weak: std::sync::Weak<Inner>) {
+    loop {
+        let change = match raw.recv().await {
+            Ok(change) => change,
+            Err(broadcast::error::RecvError::Lagged(_)) => JobChange::Resynced,
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let Some(inner) = weak.upgrade() else { return };
+        let service = FlinkService { inner };
+        // Nobody listening is fine: `send` only fails when no page follows the feed.
+        if let Some(message) = service.message_for(&change) {
+            let _ = service.inner.feed.send(message);
+        }
     }
 }
 

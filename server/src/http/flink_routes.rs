@@ -18,8 +18,8 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use app::error::AppError;
-use app::flink::{FlinkJob, FlinkService, JobChange};
-use app::identity::{Principal, RequestContext};
+use app::flink::{FeedMessage, FlinkJob};
+use app::identity::RequestContext;
 use app::state::AppState;
 
 use super::guards::BODY_LIMIT;
@@ -50,50 +50,32 @@ async fn config(ctx: RequestContext) -> Result<axum::Json<serde_json::Value>, Ap
 }
 
 /// The live feed: a `snapshot` first, then `upsert` / `delete` per change and `status` when a
-/// watch fails or recovers; a fresh `snapshot` after a resync or when this client fell behind.
+/// watch fails or recovers; a fresh `snapshot` after a relist or when this client fell behind.
+/// Messages come converted and serialized once for all feeds (`FlinkService::subscribe`).
 async fn events(ctx: RequestContext) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let flink = ctx.state.flink.clone();
     let closed = flink.feeds_closed();
     let principal = ctx.principal;
     // Subscribe before taking the snapshot: a change in between arrives twice, never not at all.
-    let changes = flink.subscribe(&principal)?;
-    let first = snapshot_event(&flink, &principal);
+    let messages = flink.subscribe(&principal)?;
+    let first = event_of(&flink.snapshot(&principal)?);
     let rest = stream::unfold(
-        (changes, flink, principal),
-        |(mut changes, flink, principal)| async move {
-            loop {
-                let event = match changes.recv().await {
-                    Ok(JobChange::Applied(fd)) => json_event("upsert", &flink.job_of(&fd)),
-                    Ok(JobChange::Deleted(key)) => json_event("delete", &json!({ "key": key })),
-                    Ok(JobChange::State) => json_event("status", &flink.feed_status()),
-                    Ok(JobChange::Resynced) | Err(RecvError::Lagged(_)) => snapshot_event(&flink, &principal),
-                    Err(RecvError::Closed) => return None,
-                };
-                if let Some(event) = event {
-                    return Some((Ok(event), (changes, flink, principal)));
-                }
-            }
+        (messages, flink, principal),
+        |(mut messages, flink, principal)| async move {
+            let message = match messages.recv().await {
+                Ok(message) => message,
+                Err(RecvError::Lagged(_)) => flink.snapshot(&principal).ok()?,
+                Err(RecvError::Closed) => return None,
+            };
+            Some((Ok(event_of(&message)), (messages, flink, principal)))
         },
     );
-    let first = stream::iter(first.map(Ok));
+    let first = stream::once(async move { Ok(first) });
     Ok(Sse::new(first.chain(rest).take_until(closed)).keep_alive(KeepAlive::default()))
 }
 
-fn snapshot_event(flink: &FlinkService, principal: &Principal) -> Option<Event> {
-    flink
-        .snapshot(principal)
-        .ok()
-        .and_then(|s| json_event("snapshot", &s))
-}
-
-fn json_event(name: &str, data: &impl serde::Serialize) -> Option<Event> {
-    match Event::default().event(name).json_data(data) {
-        Ok(event) => Some(event),
-        Err(e) => {
-            tracing::error!(error = %e, "cannot encode a live feed event");
-            None
-        }
-    }
+fn event_of(message: &FeedMessage) -> Event {
+    Event::default().event(message.event).data(&*message.data)
 }
 
 /// Headers that belong to one connection, not to the request (RFC 9110 §7.6.1), plus `host`.
