@@ -4,7 +4,11 @@
 mod model;
 #[cfg(feature = "ssr")]
 mod ssr;
+#[cfg(feature = "ssr")]
+mod watch;
 
 pub use model::ClusterStatus;
 #[cfg(feature = "ssr")]
 pub use ssr::{Cluster, ClusterError};
+#[cfg(feature = "ssr")]
+pub use watch::{WatchBackoff, WatchState, set_state};

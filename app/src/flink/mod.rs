@@ -40,6 +40,6 @@ pub use pages::FlinkJobsRoute;
 #[cfg(feature = "ssr")]
 pub use patterns::{Patterns, normalise_key};
 #[cfg(feature = "ssr")]
-pub use reflector::{FlinkWatch, JobChange, WatchState, WatchedNamespaces, api_resource, pick_version};
+pub use reflector::{FlinkWatch, JobChange, WatchedNamespaces, api_resource, pick_version};
 #[cfg(feature = "ssr")]
 pub use service::{FIELD_MANAGER, FeedMessage, FlinkService, FlinkSettings};

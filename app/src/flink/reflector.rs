@@ -11,12 +11,12 @@ use futures::StreamExt;
 use kube::Api;
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::runtime::reflector::{self, Store};
-use kube::runtime::utils::Backoff as _;
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::{WatchStreamExt, watcher as watch_stream};
 use tokio::sync::{broadcast, watch};
 
 use super::crd::FlinkDeploymentObject;
+use crate::cluster::{WatchBackoff, WatchState, set_state as set};
 
 const GROUP: &str = "flink.apache.org";
 const KIND: &str = "FlinkDeployment";
@@ -50,17 +50,6 @@ impl WatchedNamespaces {
             Self::Some(names)
         }
     }
-}
-
-/// Where one watch stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WatchState {
-    /// Started, first list not complete yet.
-    Syncing,
-    /// The store mirrors the API server.
-    Ready,
-    /// The last attempt failed; the watch retries with backoff. Holds the API server's words.
-    Failed(String),
 }
 
 /// What changed, announced to every live feed.
@@ -234,7 +223,7 @@ fn spawn_watch(
                     Event::Init | Event::InitApply(_) => {}
                 }
             }
-            let delay = backoff.next().unwrap_or(WatchBackoff::MAX);
+            let delay = backoff.next_delay();
             tokio::time::sleep(delay).await;
         }
     });
@@ -245,55 +234,9 @@ fn spawn_watch(
     }
 }
 
-/// Delays between rounds of a failing watch: 0.5 s doubling to 8 s, with ±25 % jitter so
-/// replicas do not retry in step; back to 0.5 s after a successful list. kube's default tops
-/// out at 30 s, which can leave every open page stale for half a minute after the API server
-/// is back.
-struct WatchBackoff {
-    next: Duration,
-}
-
-impl WatchBackoff {
-    const FIRST: Duration = Duration::from_millis(500);
-    const MAX: Duration = Duration::from_secs(8);
-}
-
-impl Default for WatchBackoff {
-    fn default() -> Self {
-        Self { next: Self::FIRST }
-    }
-}
-
-impl Iterator for WatchBackoff {
-    type Item = Duration;
-
-    fn next(&mut self) -> Option<Duration> {
-        let delay = self.next;
-        self.next = (self.next * 2).min(Self::MAX);
-        let jitter = rand::Rng::gen_range(&mut rand::thread_rng(), 0.75..1.25);
-        Some(delay.mul_f64(jitter))
-    }
-}
-
-impl kube::runtime::utils::Backoff for WatchBackoff {
-    fn reset(&mut self) {
-        self.next = Self::FIRST;
-    }
-}
-
 fn mark_ready(tx: &watch::Sender<WatchState>, changes: &broadcast::Sender<JobChange>) {
     if tx.send_if_modified(|state| set(state, WatchState::Ready)) {
         let _ = changes.send(JobChange::State);
-    }
-}
-
-/// Replaces `state` and says whether it changed (so a failure is logged once, not per retry).
-fn set(state: &mut WatchState, next: WatchState) -> bool {
-    if *state == next {
-        false
-    } else {
-        *state = next;
-        true
     }
 }
 
@@ -314,24 +257,6 @@ mod tests {
             WatchedNamespaces::parse(" flink, streaming ,,"),
             WatchedNamespaces::Some(vec!["flink".into(), "streaming".into()])
         );
-    }
-
-    #[test]
-    fn a_failing_watch_retries_within_seconds_and_starts_over_after_a_success() {
-        use kube::runtime::utils::Backoff as _;
-        let mut backoff = super::WatchBackoff::default();
-        let delays: Vec<f64> = (0..8)
-            .filter_map(|_| backoff.next())
-            .map(|d| d.as_secs_f64())
-            .collect();
-        assert!(delays[0] >= 0.375 && delays[0] <= 0.625, "{delays:?}");
-        assert!(
-            delays.iter().all(|d| *d <= 10.0),
-            "never more than 8 s + jitter: {delays:?}"
-        );
-        assert!(delays[7] >= 6.0, "grows to the cap: {delays:?}");
-        backoff.reset();
-        assert!(backoff.next().is_some_and(|d| d.as_secs_f64() <= 0.625));
     }
 
     #[test]

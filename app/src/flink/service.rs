@@ -19,8 +19,9 @@ use super::error::{FlinkError, Result};
 use super::job::{status_of, to_flink_job};
 use super::model::{FeedStatus, FlinkJob, JobAction, JobCounts, JobsSnapshot};
 use super::patterns::Patterns;
-use super::reflector::{self, FlinkWatch, JobChange, WatchState, WatchedNamespaces};
+use super::reflector::{self, FlinkWatch, JobChange, WatchedNamespaces};
 use crate::audit::{Audit, AuditAction, AuditEvent};
+use crate::cluster::WatchState;
 use crate::identity::{AccessError, Permission, Principal};
 use crate::request::RequestMeta;
 
