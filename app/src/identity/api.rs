@@ -44,7 +44,7 @@ pub async fn get_viewer() -> Result<Viewer, AppError> {
 /// Password sign-in for the login form: opens a cookie session and goes to `next`.
 #[server(prefix = "/_srv", endpoint = "login")]
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), AppError> {
-    use super::{LoginMethod, RequestContext, oauth::safe_return_to};
+    use super::{LoginMethod, RequestContext};
     let ctx = RequestContext::load().await?;
     let auth = &ctx.state.identity;
     let user = auth
@@ -55,7 +55,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
             .open_cookie_session(&user, LoginMethod::Password, &ctx.meta)
             .await?,
     )?;
-    leptos_axum::redirect(&safe_return_to(next.as_deref().unwrap_or("/")));
+    leptos_axum::redirect(&auth.settings().return_hosts.check(next.as_deref().unwrap_or("/")));
     Ok(())
 }
 

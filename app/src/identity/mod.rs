@@ -27,6 +27,8 @@ mod password;
 #[cfg(feature = "ssr")]
 mod principal;
 #[cfg(feature = "ssr")]
+mod return_to;
+#[cfg(feature = "ssr")]
 pub mod secrets;
 #[cfg(feature = "ssr")]
 mod service;
@@ -58,6 +60,8 @@ pub use error::IdentityError;
 pub use password::{PasswordHash, generate_password, hash_password, verify_password};
 #[cfg(feature = "ssr")]
 pub use principal::{AccessError, Actor, Permission, Principal, Via};
+#[cfg(feature = "ssr")]
+pub use return_to::{HostPattern, ReturnHosts, safe_return_to};
 #[cfg(feature = "ssr")]
 pub use service::{IdentityService, cookie_value};
 #[cfg(feature = "ssr")]

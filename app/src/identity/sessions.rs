@@ -157,8 +157,14 @@ impl IdentityService {
         } else {
             ""
         };
+        let domain = self
+            .0
+            .settings
+            .cookie_domain
+            .as_deref()
+            .map_or_else(String::new, |d| format!("; Domain={d}"));
         format!(
-            "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}",
+            "{}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}{domain}",
             self.0.settings.cookie_name
         )
     }

@@ -4,6 +4,7 @@
 use secrecy::SecretString;
 
 use super::allowlist::AllowList;
+use super::return_to::ReturnHosts;
 use super::throttle::ThrottlePolicy;
 use crate::identity::Role;
 
@@ -36,6 +37,11 @@ pub struct AuthSettings {
     pub lockout: ThrottlePolicy,
     /// The externally visible base URL (redirect URIs); `None` means "the Host the browser used".
     pub public_url: Option<String>,
+    /// Hosts an absolute return address after sign-in may name (apps behind ForwardAuth).
+    pub return_hosts: ReturnHosts,
+    /// `Domain` of the session cookie, so apps on sibling hosts behind ForwardAuth receive it;
+    /// `None`: this host only.
+    pub cookie_domain: Option<String>,
     pub google: Option<ProviderSettings>,
     pub keycloak: Option<ProviderSettings>,
 }
@@ -76,6 +82,8 @@ impl AuthSettings {
             admin_token: None,
             lockout: ThrottlePolicy::default(),
             public_url: None,
+            return_hosts: ReturnHosts::default(),
+            cookie_domain: None,
             google: None,
             keycloak: None,
         }

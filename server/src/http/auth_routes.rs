@@ -13,7 +13,7 @@ use serde_json::json;
 
 use app::audit::{AuditAction, AuditEvent};
 use app::error::{AppError, FieldError};
-use app::identity::oauth::{OAUTH_BINDING_COOKIE, safe_return_to};
+use app::identity::oauth::OAUTH_BINDING_COOKIE;
 use app::identity::{IdentityError, LoginMethod, RequestContext, cookie_value};
 use app::request::RequestMeta;
 use app::state::AppState;
@@ -245,7 +245,7 @@ async fn callback(
         Ok((user, return_to, cookie, method)) => {
             let response = if wants_html {
                 let mut r = StatusCode::SEE_OTHER.into_response();
-                if let Ok(location) = HeaderValue::from_str(&safe_return_to(&return_to)) {
+                if let Ok(location) = HeaderValue::from_str(&auth.settings().return_hosts.check(&return_to)) {
                     r.headers_mut().insert(header::LOCATION, location);
                 }
                 r
