@@ -6,6 +6,7 @@ pub mod audit;
 pub mod cluster;
 pub mod error;
 pub mod flink;
+pub mod forward_auth;
 pub mod home;
 pub mod identity;
 pub mod layout;

@@ -10,6 +10,7 @@ use crate::cluster::Cluster;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::flink::FlinkService;
+use crate::forward_auth::ForwardAuthService;
 use crate::home::BuildInfo;
 use crate::identity::IdentityService;
 
@@ -21,6 +22,8 @@ pub struct AppState {
     pub cluster: Cluster,
     /// Flink jobs: the FlinkDeployment watches, the live feed, actions and the proxy's targets.
     pub flink: FlinkService,
+    /// ForwardAuth: the CARTA session directory and session-mode answers for reverse proxies.
+    pub forward_auth: ForwardAuthService,
     pub build: BuildInfo,
     /// The audit log's handle (the CSRF guard and permission checks record through it).
     pub audit: Audit,

@@ -76,6 +76,8 @@ start_kubernetes() {
   kubectl --kubeconfig "$admin" wait --for condition=established --timeout=60s \
     crd/flinkdeployments.flink.apache.org
   kubectl --kubeconfig "$admin" create namespace heimdall
+  # The CARTA manifest's RoleBinding lives in the seed's default target namespace.
+  kubectl --kubeconfig "$admin" create namespace skaha-workload
   kubectl --kubeconfig "$admin" apply -f "$ROOT/deploy/rbac/"
   token=$(kubectl --kubeconfig "$admin" create token heimdall -n heimdall --duration 2h)
   server=$(sed -n 's/^KUBE_API_URL=//p' "$KUBE_DIR/env")
@@ -324,6 +326,7 @@ part_filters() {
   case $1 in
     identity) echo "identity:: auth_matrix google:: keycloak:: audit::" ;;
     flink) echo "flink::" ;;
+    forward-auth) echo "forward_auth::" ;;
     platform) echo "platform:: db::" ;;
     *) return 1 ;;
   esac
@@ -374,7 +377,7 @@ run_part_tests() {
     # Integration tests name their peer by their module (unit tests, `::tests::`, need none).
     local integration
     integration=$(grep -v '::tests::' <<<"$tests" || true)
-    grep -qE '^flink::' <<<"$integration" && needs+=(kubernetes)
+    grep -qE '^(flink|forward_auth)::' <<<"$integration" && needs+=(kubernetes)
     grep -qE '^(keycloak::|identity::oauth::)' <<<"$integration" && needs+=(keycloak)
     grep -qE '^(google::|identity::oauth::)' <<<"$integration" && needs+=(google)
   fi

@@ -16,11 +16,12 @@ use app::audit::Audit;
 use app::cluster::Cluster;
 use app::db::{Database, PoolSettings};
 use app::flink::{FlinkService, FlinkSettings, Patterns};
+use app::forward_auth::{AccessRule, CartaSettings, ForwardAuthService, ForwardAuthSettings};
 use app::home::BuildInfo;
 use app::identity::store::{ADMIN_BOOTSTRAPPED_AT, IdentityStore, NewUser};
 use app::identity::{
-    AllowList, AuthSettings, IdentityService, JwtKey, ProviderSettings, Role, ThrottlePolicy,
-    generate_password, hash_password,
+    AllowList, AuthSettings, HostPattern, IdentityService, JwtKey, ProviderSettings, ReturnHosts, Role,
+    ThrottlePolicy, generate_password, hash_password,
 };
 use app::state::AppState;
 
@@ -37,6 +38,8 @@ pub struct BootstrapAdmin {
 
 pub struct Application {
     listener: TcpListener,
+    /// The CARTA sidecar's own listener, when `forward_auth.carta.listen` is set.
+    carta_listener: Option<TcpListener>,
     state: AppState,
     shutdown_timeout: Duration,
     /// `Some` only on the start that created the first admin.
@@ -54,6 +57,14 @@ impl Application {
     }
 
     pub async fn build_with_listener(config: &Config, listener: TcpListener) -> anyhow::Result<Self> {
+        let carta_listener = match config.forward_auth.carta.listen {
+            Some(addr) if config.forward_auth.carta.enabled => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (forward_auth.carta.listen)"))?,
+            ),
+            _ => None,
+        };
         let db = connect_database(config).await?;
         let identity_store = IdentityStore::new(db.clone());
         let bootstrap_admin = bootstrap_admin(&identity_store, &config.bootstrap.admin_username).await?;
@@ -66,6 +77,11 @@ impl Application {
         let settings = auth_settings(config);
         let password_min_length = settings.password_min_length;
         let identity = IdentityService::new(identity_store.clone(), audit.clone(), settings);
+        let forward_auth = ForwardAuthService::start(
+            cluster.client().cloned(),
+            forward_auth_settings(config),
+            identity.clone(),
+        );
         let admin = AdminService::new(
             identity_store,
             audit.clone(),
@@ -77,6 +93,7 @@ impl Application {
             db,
             cluster,
             flink,
+            forward_auth,
             build: BuildInfo {
                 version: config
                     .app_version
@@ -96,6 +113,7 @@ impl Application {
         }
         Ok(Self {
             listener,
+            carta_listener,
             state,
             shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
             bootstrap_admin,
@@ -104,6 +122,11 @@ impl Application {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The CARTA listener's address, when there is one.
+    pub fn carta_addr(&self) -> Option<SocketAddr> {
+        self.carta_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -118,10 +141,29 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Self {
             listener,
+            carta_listener,
             state,
             shutdown_timeout,
             ..
         } = self;
+        // The CARTA listener stops with the main one: a watch channel both shutdowns wait on.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let carta = carta_listener.map(|carta_listener| {
+            let router = crate::http::carta_router(state.clone());
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            let mut stop_rx = stop_rx.clone();
+            tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stop_rx.wait_for(|stop| *stop).await;
+                };
+                if let Err(e) = axum::serve(carta_listener, service)
+                    .with_graceful_shutdown(stopped)
+                    .await
+                {
+                    tracing::error!(error = %e, "the CARTA listener failed");
+                }
+            })
+        });
         let db = state.db.clone();
         let flink = state.flink.clone();
         let router = crate::http::router(state);
@@ -133,6 +175,7 @@ impl Application {
             tracing::info!("shutting down: finishing in-flight requests");
             // Live feeds never finish by themselves; end them so the stop is not held up.
             flink.close_feeds();
+            let _ = stop_tx.send(true);
             let _ = stopping_tx.send(());
         });
         let mut serve = std::pin::pin!(serve.into_future());
@@ -142,6 +185,9 @@ impl Application {
                 let _ = stopping_rx.await;
                 tokio::time::sleep(shutdown_timeout).await;
             } => tracing::warn!("in-flight requests did not finish within {} s; stopping anyway", shutdown_timeout.as_secs()),
+        }
+        if let Some(carta) = carta {
+            let _ = tokio::time::timeout(shutdown_timeout, carta).await;
         }
         db.close().await;
         tracing::info!("stopped");
@@ -224,6 +270,38 @@ pub fn flink_settings(config: &Config) -> FlinkSettings {
     }
 }
 
+/// `forward_auth.*` in the shape the ForwardAuth service uses. Patterns were checked by
+/// `Config::validate`; should one not parse here, its rule applies to every host — a rule only
+/// ever adds requirements, so that errs on the closed side.
+pub fn forward_auth_settings(config: &Config) -> ForwardAuthSettings {
+    let fa = &config.forward_auth;
+    let carta = &fa.carta;
+    ForwardAuthSettings {
+        carta: carta.enabled.then(|| CartaSettings {
+            namespace: carta.target_namespace.clone(),
+            session_label: carta.session_label_key.clone(),
+            user_label: carta.user_label_key.clone(),
+            miss_ttl: Duration::from_millis(carta.miss_cache_ms),
+        }),
+        carta_path: carta.path.clone(),
+        rules: fa
+            .rules
+            .iter()
+            .map(|rule| AccessRule {
+                host: rule.host.as_deref().and_then(HostPattern::parse),
+                path_prefix: rule.path_prefix.clone(),
+                role: rule.role,
+                tenant: rule.tenant.clone(),
+            })
+            .collect(),
+        login_base: fa
+            .login_base_url
+            .clone()
+            .or_else(|| config.server.public_url.clone()),
+        cache_ttl: Duration::from_secs(fa.cache_secs),
+    }
+}
+
 /// `auth.*` in the shape the authenticator uses.
 pub fn auth_settings(config: &Config) -> AuthSettings {
     use secrecy::ExposeSecret;
@@ -260,6 +338,8 @@ pub fn auth_settings(config: &Config) -> AuthSettings {
         ..ThrottlePolicy::default()
     };
     settings.public_url = config.server.public_url.clone();
+    settings.return_hosts = ReturnHosts::parse(&auth.allowed_return_hosts).unwrap_or_default();
+    settings.cookie_domain = auth.cookie_domain.clone();
     settings.google = match (&auth.google_client_id, &auth.google_client_secret) {
         (Some(id), Some(secret)) => Some(ProviderSettings {
             issuer: auth.google_issuer.clone(),

@@ -37,6 +37,14 @@ pub struct AuthConfig {
     /// Email domains allowed to sign in.
     #[serde(deserialize_with = "lenient_list")]
     pub allowed_domains: Vec<String>,
+    /// Hosts an absolute return address after sign-in may name (`app.example.com`,
+    /// `app.example.com:8443`, `*.example.com`): apps behind ForwardAuth send signed-out
+    /// browsers to the login and get them back. Empty: only paths on Heimdall itself.
+    #[serde(deserialize_with = "lenient_list")]
+    pub allowed_return_hosts: Vec<String>,
+    /// `Domain` of the session cookie (e.g. `example.com`), so apps on sibling hosts behind
+    /// ForwardAuth session mode receive it. Unset: Heimdall's host only.
+    pub cookie_domain: Option<String>,
     /// A static bearer token with admin rights (the operator-console seed's `ADMIN_TOKEN`).
     /// No default: without it, no static token is accepted.
     #[serde(with = "secret")]
@@ -69,6 +77,8 @@ impl Default for AuthConfig {
             registration_enabled: false,
             allowed_emails: Vec::new(),
             allowed_domains: Vec::new(),
+            allowed_return_hosts: Vec::new(),
+            cookie_domain: None,
             admin_token: None,
             google_client_id: None,
             google_client_secret: None,

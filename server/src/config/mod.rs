@@ -7,6 +7,7 @@ mod load;
 mod validate;
 
 mod auth;
+mod forward_auth;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -16,6 +17,7 @@ use app::db::DatabaseUrl;
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, KeycloakConfig, LockoutConfig};
+pub use forward_auth::{AccessRuleConfig, CartaConfig, ForwardAuthConfig};
 
 pub use load::ConfigError;
 
@@ -46,6 +48,8 @@ pub struct Config {
     pub bootstrap: BootstrapConfig,
     /// Sign-in, sessions, tokens, providers (`auth.*`; the Heimdall seed's `HEIMDALL_AUTH__*`).
     pub auth: AuthConfig,
+    /// Answers for reverse proxies: session mode and the CARTA sidecar's mode.
+    pub forward_auth: ForwardAuthConfig,
 }
 
 impl Default for Config {
@@ -65,6 +69,7 @@ impl Default for Config {
             app_version: None,
             bootstrap: BootstrapConfig::default(),
             auth: AuthConfig::default(),
+            forward_auth: ForwardAuthConfig::default(),
         }
     }
 }

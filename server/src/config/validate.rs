@@ -51,6 +51,7 @@ impl Config {
             ));
         }
         self.validate_auth(&mut problems);
+        self.validate_forward_auth(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -111,6 +112,74 @@ impl Config {
                 && !matches!(url::Url::parse(value), Ok(u) if matches!(u.scheme(), "http" | "https"))
             {
                 problems.push(format!("{key} = {value:?}: expected an http(s) URL"));
+            }
+        }
+    }
+
+    fn validate_forward_auth(&self, problems: &mut Vec<String>) {
+        use app::identity::{HostPattern, ReturnHosts};
+        if let Err(bad) = ReturnHosts::parse(&self.auth.allowed_return_hosts) {
+            problems.push(format!(
+                "auth.allowed_return_hosts has {bad:?}: expected host names such as app.example.com, app.example.com:8443 or *.example.com"
+            ));
+        }
+        if let Some(domain) = &self.auth.cookie_domain
+            && (domain.is_empty()
+                || !domain
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')))
+        {
+            problems.push(format!(
+                "auth.cookie_domain = {domain:?}: expected a domain such as example.com"
+            ));
+        }
+        let fa = &self.forward_auth;
+        if let Some(base) = &fa.login_base_url
+            && !matches!(url::Url::parse(base), Ok(u) if matches!(u.scheme(), "http" | "https"))
+        {
+            problems.push(format!(
+                "forward_auth.login_base_url = {base:?}: expected an http(s) URL"
+            ));
+        }
+        for (i, rule) in fa.rules.iter().enumerate() {
+            if let Some(host) = &rule.host
+                && HostPattern::parse(host).is_none()
+            {
+                problems.push(format!(
+                    "forward_auth.rules[{i}].host = {host:?}: expected app.example.com, app.example.com:8443 or *.example.com"
+                ));
+            }
+            if !rule.path_prefix.starts_with('/') {
+                problems.push(format!(
+                    "forward_auth.rules[{i}].path_prefix = {:?}: expected a path starting with /",
+                    rule.path_prefix
+                ));
+            }
+        }
+        let carta = &fa.carta;
+        if !carta.path.starts_with('/') || carta.path.len() < 2 || carta.path.contains(['{', '}', '*']) {
+            problems.push(format!(
+                "forward_auth.carta.path = {:?}: expected a fixed path such as /forward-auth/carta",
+                carta.path
+            ));
+        }
+        if let Some(addr) = carta.listen
+            && !addr.ip().is_loopback()
+            && !self.server.allow_external_bind
+        {
+            problems.push(format!(
+                "forward_auth.carta.listen = {addr}: binding beyond loopback needs server.allow_external_bind = true"
+            ));
+        }
+        for (key, value) in [
+            ("forward_auth.carta.target_namespace", &carta.target_namespace),
+            ("forward_auth.carta.session_label_key", &carta.session_label_key),
+            ("forward_auth.carta.user_label_key", &carta.user_label_key),
+        ] {
+            if value.trim().is_empty() || value.contains([',', '=', '!', ' ']) {
+                problems.push(format!(
+                    "{key} = {value:?}: expected a Kubernetes name or label key"
+                ));
             }
         }
     }

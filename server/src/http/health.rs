@@ -9,7 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
-use app::flink::WatchState;
+use app::cluster::WatchState;
 use app::request::RequestMeta;
 use app::state::AppState;
 
@@ -32,7 +32,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// What is not ready, if anything: the database must answer; a configured cluster must too,
-/// and every FlinkDeployment watch must have completed its first sync.
+/// and every FlinkDeployment watch (and, in CARTA mode, each session watch) must have
+/// completed its first sync.
 async fn readiness(state: &AppState) -> Result<(), String> {
     let (db, cluster) = tokio::join!(state.db.ping(), state.cluster.status());
     if let Err(e) = db {
@@ -61,7 +62,8 @@ async fn readiness(state: &AppState) -> Result<(), String> {
             }
         }
     }
-    Ok(())
+    // CARTA mode, when on: both session watches synced.
+    state.forward_auth.readiness()
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

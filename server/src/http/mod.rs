@@ -5,6 +5,7 @@
 mod auth_routes;
 mod extract;
 mod flink_routes;
+mod forward_auth_routes;
 mod guards;
 mod health;
 mod layers;
@@ -18,6 +19,14 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use app::state::AppState;
 use app::{App, shell};
+
+pub use forward_auth_routes::SESSION_PATH as FORWARD_AUTH_SESSION_PATH;
+
+/// The CARTA sidecar's own listener (`forward_auth.carta.listen`), with the same layers.
+pub fn carta_router(state: AppState) -> Router {
+    let hsts = layers::hsts_wanted(&state);
+    layers::apply(forward_auth_routes::carta_router(state), hsts)
+}
 
 /// Builds the whole router over `state`.
 pub fn router(state: AppState) -> Router {
@@ -47,6 +56,8 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), guards::csrf))
         .layer(middleware::from_fn(guards::body_limit))
         .layer(DefaultBodyLimit::max(guards::BODY_LIMIT))
-        .with_state(state.clone());
+        .with_state(state.clone())
+        // ForwardAuth answers sit outside the page guards (see `forward_auth_routes`).
+        .merge(forward_auth_routes::routes(&state).with_state(state.clone()));
     layers::apply(app_router, layers::hsts_wanted(&state))
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use app::identity::Role;
 
-use crate::helpers::{TestApp, new_client, spawn_app};
+use crate::helpers::{TestApp, new_client, spawn_app_with, test_config};
 
 /// Callers, in the order of each row's statuses.
 const CALLERS: [&str; 5] = ["anonymous", "viewer", "developer", "admin", "other tenant"];
@@ -135,6 +135,11 @@ const MATRIX: &[Case] = &[
     rest("STREAM", "/api/jobs/events", "", SIGNED_IN),
     rest("GET", "/proxy/Not_A_Label/jobs", "", [401, 404, 404, 404, 404]),
     rest("PAGE", "/flink", "", [303, 200, 200, 200, 200]),
+    // ForwardAuth: session mode vouches for whoever is signed in; CARTA mode asks the request
+    // for a session URL, not for a caller (the seed's plain-text refusal for everyone).
+    rest("GET", "/forward-auth/session", "", SIGNED_IN),
+    rest("POST", "/forward-auth/session", "", SIGNED_IN),
+    rest("TEXT", "/forward-auth/carta", "", [403; 5]),
     // REST: the seeds' paths
     rest("GET", "/users/me", "", SIGNED_IN),
     rest("PATCH", "/users/me", r#"{"display_name":"Someone"}"#, SIGNED_IN),
@@ -164,7 +169,8 @@ const MATRIX: &[Case] = &[
     rest("GET", "/auth/keycloak/login", "", [404; 5]),
     rest("GET", "/auth/google/callback?code=x&state=y", "", [404; 5]),
     rest("GET", "/healthz", "", EVERYONE),
-    rest("GET", "/readyz", "", EVERYONE),
+    // Not ready here, for everyone alike: CARTA mode is on (for its row) without a cluster.
+    rest("GET", "/readyz", "", [503; 5]),
     rest("GET", "/version", "", EVERYONE),
     // Pages: a signed-out browser is sent to the login page; data stays behind the functions.
     rest("PAGE", "/", "", [303, 200, 200, 200, 200]),
@@ -242,7 +248,7 @@ async fn send(app: &TestApp, client: &reqwest::Client, case: &Case, w: &World) -
             };
             return (status, body);
         }
-        "GET" => client.get(url),
+        "GET" | "TEXT" => client.get(url),
         "DELETE" => client.delete(url),
         "PATCH" => client
             .patch(url)
@@ -264,7 +270,9 @@ async fn send(app: &TestApp, client: &reqwest::Client, case: &Case, w: &World) -
 
 #[tokio::test]
 async fn every_route_answers_each_caller_as_the_matrix_says() {
-    let app = spawn_app().await;
+    let (mut config, file) = test_config().await;
+    config.forward_auth.carta.enabled = true;
+    let app = spawn_app_with(config, file).await;
     let w = world(&app).await;
     let mut signed_in = Vec::new();
     for who in &w.callers {
@@ -294,7 +302,7 @@ async fn every_route_answers_each_caller_as_the_matrix_says() {
             // Whatever the answer, no secret material rides on it.
             assert!(!body.contains("$argon2"), "{} leaked a password hash", case.path);
             assert!(!body.contains("hms_"), "{} leaked a session id", case.path);
-            if status >= 400 && case.method != "PAGE" {
+            if status >= 400 && !matches!(case.method, "PAGE" | "TEXT") {
                 assert!(
                     serde_json::from_str::<serde_json::Value>(&body).is_ok_and(|v| v.get("error").is_some()),
                     "{} {} as {}: an error answers with a JSON body naming it, got {body:?}",

@@ -13,6 +13,8 @@ use tokio::task::JoinHandle;
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The CARTA listener's address, when `forward_auth.carta.listen` is set.
+    pub carta_addr: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub bootstrap_admin: Option<BootstrapAdmin>,
     pub state: app::state::AppState,
@@ -229,6 +231,7 @@ pub async fn spawn_app_with(config: Config, file: TempDbFile) -> TestApp {
         .await
         .expect("application builds");
     let addr = app.local_addr().expect("local addr");
+    let carta_addr = app.carta_addr();
     let bootstrap_admin = app.bootstrap_admin.take();
     let state = app.state().clone();
     let (tx, rx) = oneshot::channel::<()>();
@@ -238,6 +241,7 @@ pub async fn spawn_app_with(config: Config, file: TempDbFile) -> TestApp {
     let client = new_client();
     TestApp {
         addr,
+        carta_addr,
         client,
 
         bootstrap_admin,

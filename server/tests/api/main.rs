@@ -3,7 +3,9 @@
 //! says its part: `scripts/heimdall test identity` runs `identity::…` (see the README).
 
 mod auth_matrix;
+mod cluster_support;
 mod flink;
+mod forward_auth;
 mod helpers;
 mod identity;
 mod platform;

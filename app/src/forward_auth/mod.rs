@@ -1,0 +1,28 @@
+//! ForwardAuth: a reverse proxy (Traefik `forwardAuth`, nginx `auth_request`) asks "may this
+//! request through, and as whom?" and Heimdall answers from memory, in two modes:
+//!
+//! - **CARTA mode** (the CARTA sidecar's job): the session id in `Referer` / `X-Forwarded-Uri`,
+//!   its user from the labels of the Service — else the Pod — carrying it.
+//! - **Session mode** (what oauth2-proxy and Authelia do): a Heimdall session cookie or bearer
+//!   token, checked against per-host and per-path access rules.
+//!
+//! Files: `carta.rs` the seed's session-id rule (pure, fuzzed); `directory.rs` the watched
+//! session directory; `session.rs` original request, rules and login address (pure);
+//! `service.rs` both decisions. No tables and no pages: the HTTP side is
+//! `server/src/http/forward_auth_routes.rs`. See `docs/forward-auth.md`.
+
+#[cfg(feature = "ssr")]
+pub mod carta;
+#[cfg(feature = "ssr")]
+mod directory;
+#[cfg(feature = "ssr")]
+mod service;
+#[cfg(feature = "ssr")]
+pub mod session;
+
+#[cfg(feature = "ssr")]
+pub use directory::{CartaSettings, Holder, LookupUnavailable, SessionDirectory, SessionOwner};
+#[cfg(feature = "ssr")]
+pub use service::{CartaDecision, ForwardAuthService, ForwardAuthSettings, SessionDecision, Vouched};
+#[cfg(feature = "ssr")]
+pub use session::{AccessRule, OriginalRequest};

@@ -1,0 +1,334 @@
+//! `ForwardAuthService`: the two questions a reverse proxy asks, answered from memory.
+//! CARTA mode reads the session directory (Kubernetes labels); session mode reads Heimdall's
+//! own sessions and tokens through the identity service, keeping each answer for a few
+//! seconds so a busy proxy does not cost three database reads per request.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderMap, header};
+
+use super::carta::{self, IdSource};
+use super::directory::{CartaSettings, Holder, SessionDirectory};
+use super::session::{AccessRule, OriginalRequest, login_address, rule_for};
+use crate::error::AppError;
+use crate::identity::secrets::hash_secret;
+use crate::identity::{IdentityError, IdentityService, Role, cookie_value};
+use crate::request::RequestMeta;
+
+/// Entries the session-mode cache holds at most; beyond, the expired go, then all.
+const MAX_CACHED: usize = 10_000;
+
+/// `forward_auth.*` in the shape the service uses.
+#[derive(Debug, Clone)]
+pub struct ForwardAuthSettings {
+    /// `None`: CARTA mode is off.
+    pub carta: Option<CartaSettings>,
+    /// CARTA mode's path on Heimdall's own listener.
+    pub carta_path: String,
+    pub rules: Vec<AccessRule>,
+    /// Where signed-out browsers sign in (`<base>/login`); `None`: the address the proxy used
+    /// to reach Heimdall.
+    pub login_base: Option<String>,
+    /// How long a session-mode answer is reused; zero turns the cache off.
+    pub cache_ttl: Duration,
+}
+
+impl Default for ForwardAuthSettings {
+    fn default() -> Self {
+        Self {
+            carta: None,
+            carta_path: "/forward-auth/carta".into(),
+            rules: Vec::new(),
+            login_base: None,
+            cache_ttl: Duration::from_secs(5),
+        }
+    }
+}
+
+/// CARTA mode's answer, in the seed's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CartaDecision {
+    Allow {
+        session: String,
+        user: String,
+        source: IdSource,
+        holder: Holder,
+    },
+    /// Neither header names a session (403 "missing session id").
+    MissingSession,
+    /// No Service or Pod gives the session a user (403 "userid not found").
+    UnknownUser { session: String },
+    /// The directory cannot answer (503).
+    Unavailable(String),
+}
+
+/// Who session mode vouches for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vouched {
+    pub user: String,
+    pub email: Option<String>,
+    pub role: Role,
+    /// Tenant slugs.
+    pub tenants: Vec<String>,
+}
+
+impl Vouched {
+    /// `role:<role>` then `tenant:<slug>` for each tenant, comma-separated.
+    pub fn groups(&self) -> Vec<String> {
+        std::iter::once(format!("role:{}", self.role.as_str()))
+            .chain(self.tenants.iter().map(|t| format!("tenant:{t}")))
+            .collect()
+    }
+
+    fn refusal(&self, rule: &AccessRule) -> Option<String> {
+        if let Some(role) = rule.role
+            && self.role < role
+        {
+            return Some(format!("this needs the {} role", role.as_str()));
+        }
+        if let Some(tenant) = &rule.tenant
+            && self.role != Role::Admin
+            && !self.tenants.contains(tenant)
+        {
+            return Some(format!("this needs membership of tenant {tenant:?}"));
+        }
+        None
+    }
+}
+
+/// Session mode's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionDecision {
+    Allow(Arc<Vouched>),
+    /// Nobody signed in (401), with where to sign in.
+    SignIn {
+        login_url: String,
+        reason: String,
+    },
+    /// Signed in, but a rule wants more (403).
+    Forbidden {
+        user: String,
+        reason: String,
+    },
+}
+
+#[derive(Clone)]
+pub struct ForwardAuthService(Arc<Inner>);
+
+struct Inner {
+    settings: ForwardAuthSettings,
+    /// `Some` when CARTA mode is on and a cluster is configured.
+    directory: Option<SessionDirectory>,
+    identity: IdentityService,
+    cache: RwLock<HashMap<String, (Instant, Arc<Vouched>)>>,
+}
+
+impl ForwardAuthService {
+    /// Starts the CARTA watches when CARTA mode is on and there is a cluster.
+    pub fn start(
+        client: Option<kube::Client>,
+        settings: ForwardAuthSettings,
+        identity: IdentityService,
+    ) -> Self {
+        let directory = match (&settings.carta, client) {
+            (Some(carta), Some(client)) => {
+                tracing::info!(namespace = %carta.namespace, session_label = %carta.session_label, user_label = %carta.user_label, "watching CARTA sessions");
+                Some(SessionDirectory::start(client, carta.clone()))
+            }
+            (Some(_), None) => {
+                tracing::warn!(
+                    "forward_auth.carta is on but no Kubernetes cluster is configured: CARTA requests get 503"
+                );
+                None
+            }
+            (None, _) => None,
+        };
+        Self(Arc::new(Inner {
+            settings,
+            directory,
+            identity,
+            cache: RwLock::new(HashMap::new()),
+        }))
+    }
+
+    pub fn settings(&self) -> &ForwardAuthSettings {
+        &self.0.settings
+    }
+
+    pub fn carta_enabled(&self) -> bool {
+        self.0.settings.carta.is_some()
+    }
+
+    pub fn directory(&self) -> Option<&SessionDirectory> {
+        self.0.directory.as_ref()
+    }
+
+    /// What keeps CARTA mode from answering, if it is on: no cluster, or a watch not synced.
+    pub fn readiness(&self) -> Result<(), String> {
+        if !self.carta_enabled() {
+            return Ok(());
+        }
+        let Some(directory) = &self.0.directory else {
+            return Err("CARTA mode needs a Kubernetes cluster and none is configured".into());
+        };
+        for (holder, state) in directory.watch_states() {
+            let scope = format!(
+                "{}s in namespace {:?}",
+                holder.as_str(),
+                directory.settings().namespace
+            );
+            match state {
+                crate::cluster::WatchState::Ready => {}
+                crate::cluster::WatchState::Syncing => {
+                    return Err(format!("CARTA sessions ({scope}): first sync in progress"));
+                }
+                crate::cluster::WatchState::Failed(e) => {
+                    return Err(format!("watching CARTA sessions ({scope}) failed: {e}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// CARTA mode: the session id from `Referer`, else `X-Forwarded-Uri`; its user from the
+    /// labels. Anyone who knows a live session URL passes — the seed's model, kept for its
+    /// clients; session mode is the one that checks who is asking.
+    #[tracing::instrument(name = "forward_auth.carta", skip_all)]
+    pub async fn carta(&self, headers: &HeaderMap) -> CartaDecision {
+        let referer = headers.get(header::REFERER).map(|v| v.as_bytes());
+        let forwarded = headers.get("x-forwarded-uri").map(|v| v.as_bytes());
+        let Some((session, source)) = carta::session_id(referer, forwarded) else {
+            tracing::debug!("no CARTA session id in Referer or X-Forwarded-Uri");
+            return CartaDecision::MissingSession;
+        };
+        let Some(directory) = &self.0.directory else {
+            return CartaDecision::Unavailable(
+                "CARTA mode needs a Kubernetes cluster and none is configured".into(),
+            );
+        };
+        match directory.owner(session).await {
+            Ok(Some(owner)) => CartaDecision::Allow {
+                session: session.to_owned(),
+                user: owner.user,
+                source,
+                holder: owner.holder,
+            },
+            Ok(None) => {
+                tracing::debug!(session, "no user for CARTA session");
+                CartaDecision::UnknownUser {
+                    session: session.to_owned(),
+                }
+            }
+            Err(e) => CartaDecision::Unavailable(e.to_string()),
+        }
+    }
+
+    /// Session mode: the caller's Heimdall session (cookie) or bearer token, then the first
+    /// access rule for where the request was going. `own_base` is the address the proxy
+    /// reached Heimdall at, the login's base when none is configured.
+    #[tracing::instrument(name = "forward_auth.session", skip_all)]
+    pub async fn session(
+        &self,
+        headers: &HeaderMap,
+        meta: &RequestMeta,
+        own_base: &str,
+    ) -> Result<SessionDecision, AppError> {
+        let target = OriginalRequest::from_headers(headers);
+        let sign_in = |reason: &str| {
+            let base = self.0.settings.login_base.as_deref().unwrap_or(own_base);
+            SessionDecision::SignIn {
+                login_url: login_address(base, target.as_ref(), &self.0.identity.settings().return_hosts),
+                reason: reason.to_owned(),
+            }
+        };
+        let vouched = match self.vouch(headers, meta).await {
+            Ok(Some(vouched)) => vouched,
+            Ok(None) => return Ok(sign_in("sign in first")),
+            Err(IdentityError::BadCredentials(reason)) => return Ok(sign_in(&reason)),
+            Err(other) => return Err(other.into()),
+        };
+        if let Some(rule) = rule_for(&self.0.settings.rules, target.as_ref())
+            && let Some(reason) = vouched.refusal(rule)
+        {
+            tracing::debug!(user = %vouched.user, %reason, "session mode refused");
+            return Ok(SessionDecision::Forbidden {
+                user: vouched.user.clone(),
+                reason,
+            });
+        }
+        Ok(SessionDecision::Allow(vouched))
+    }
+
+    /// The signed-in user behind the request's credential, from the cache when fresh.
+    async fn vouch(
+        &self,
+        headers: &HeaderMap,
+        meta: &RequestMeta,
+    ) -> Result<Option<Arc<Vouched>>, IdentityError> {
+        let Some(key) = self.credential_key(headers) else {
+            return Ok(None);
+        };
+        let ttl = self.0.settings.cache_ttl;
+        if let Some((at, vouched)) = self
+            .0
+            .cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            && at.elapsed() < ttl
+        {
+            return Ok(Some(vouched.clone()));
+        }
+        let principal = self.0.identity.resolve(headers, meta).await?;
+        let Some(actor) = principal.actor else {
+            return Ok(None);
+        };
+        let (email, tenants) = match actor.id {
+            Some(id) => {
+                let store = self.0.identity.store();
+                let email = store.find_user(id).await?.email;
+                let tenants = store
+                    .user_tenants(id)
+                    .await?
+                    .into_iter()
+                    .map(|t| t.slug)
+                    .collect();
+                (email, tenants)
+            }
+            // The static admin token: no user row.
+            None => (None, Vec::new()),
+        };
+        let vouched = Arc::new(Vouched {
+            user: actor.username,
+            email,
+            role: actor.role,
+            tenants,
+        });
+        if !ttl.is_zero() {
+            let mut cache = self.0.cache.write().unwrap_or_else(PoisonError::into_inner);
+            if cache.len() >= MAX_CACHED {
+                cache.retain(|_, (at, _)| at.elapsed() < ttl);
+                if cache.len() >= MAX_CACHED {
+                    cache.clear();
+                }
+            }
+            cache.insert(key, (Instant::now(), vouched.clone()));
+        }
+        Ok(Some(vouched))
+    }
+
+    /// A digest of the credential `IdentityService::resolve` would use (bearer first), so
+    /// cached answers are keyed by something that is not the secret itself.
+    fn credential_key(&self, headers: &HeaderMap) -> Option<String> {
+        if let Some(value) = headers.get(header::AUTHORIZATION) {
+            return Some(hash_secret(&format!(
+                "bearer:{}",
+                String::from_utf8_lossy(value.as_bytes())
+            )));
+        }
+        cookie_value(headers, &self.0.identity.settings().cookie_name)
+            .map(|cookie| hash_secret(&format!("cookie:{cookie}")))
+    }
+}

@@ -1,0 +1,186 @@
+//! ForwardAuth over HTTP. Session mode at `/forward-auth/session`; CARTA mode at
+//! `forward_auth.carta.path` and, when `forward_auth.carta.listen` is set, on a listener of its
+//! own that answers every path and method (the seed's catch-all) after `/livez` and `/readyz`
+//! (which the seed's catch-all shadowed). Every method is accepted: proxies forward the
+//! original one.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{any, get};
+use serde_json::json;
+
+use app::error::AppError;
+use app::forward_auth::{CartaDecision, SessionDecision, Vouched};
+use app::request::RequestMeta;
+use app::state::AppState;
+
+/// Session mode's path.
+pub const SESSION_PATH: &str = "/forward-auth/session";
+
+/// The routes on Heimdall's own listener. They sit outside the page guards: they change
+/// nothing (no cross-site question to ask) and a signed-out browser's answer is theirs to give.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let router = Router::new().route(SESSION_PATH, any(session));
+    if state.forward_auth.carta_enabled() {
+        router.route(&state.forward_auth.settings().carta_path, any(carta))
+    } else {
+        router
+    }
+}
+
+/// The dedicated CARTA listener: health first, then every other path and method is a CARTA
+/// question.
+pub fn carta_router(state: AppState) -> Router {
+    Router::new()
+        .route("/livez", get(|| async { axum::Json(json!({ "status": "ok" })) }))
+        .route("/readyz", get(carta_readyz))
+        .fallback(carta)
+        .with_state(state)
+}
+
+/// The seed's answers: 200 with `carta-auth-token` and `{ok, session, userid}`; 403 with
+/// "missing session id" or "userid not found" as plain text.
+async fn carta(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match state.forward_auth.carta(&headers).await {
+        CartaDecision::Allow {
+            session,
+            user,
+            source,
+            holder,
+        } => {
+            tracing::debug!(%session, %user, source = source.as_str(), holder = holder.as_str(), "CARTA session allowed");
+            let mut response =
+                axum::Json(json!({ "ok": true, "session": session, "userid": user })).into_response();
+            // Label values are `[A-Za-z0-9._-]`: always a valid header value.
+            if let Ok(value) = HeaderValue::from_str(&user) {
+                response
+                    .headers_mut()
+                    .insert(HeaderName::from_static("carta-auth-token"), value);
+            }
+            response
+        }
+        CartaDecision::MissingSession => plain(StatusCode::FORBIDDEN, "missing session id"),
+        CartaDecision::UnknownUser { .. } => plain(StatusCode::FORBIDDEN, "userid not found"),
+        CartaDecision::Unavailable(reason) => {
+            tracing::warn!(%reason, "CARTA decision unavailable");
+            plain(StatusCode::SERVICE_UNAVAILABLE, &reason)
+        }
+    }
+}
+
+fn plain(status: StatusCode, text: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        text.to_owned(),
+    )
+        .into_response()
+}
+
+/// The seed's readiness: the API server answers and, here, both session watches are synced.
+async fn carta_readyz(State(state): State<AppState>) -> Response {
+    let cluster = state.cluster.status().await;
+    let result = match cluster {
+        app::cluster::ClusterStatus::Connected { .. } => state.forward_auth.readiness(),
+        app::cluster::ClusterStatus::Unreachable { error, .. } => {
+            Err(format!("kubernetes unreachable: {error}"))
+        }
+        app::cluster::ClusterStatus::NotConfigured { reason } => {
+            Err(format!("kubernetes not configured: {reason}"))
+        }
+    };
+    match result {
+        Ok(()) => axum::Json(json!({ "status": "ready" })).into_response(),
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "status": "not_ready", "error": error })),
+        )
+            .into_response(),
+    }
+}
+
+/// Session mode: 200 with the user headers; 401 with the login address (a browser also gets a
+/// page that goes there); 403 when an access rule wants a role or tenant the user lacks.
+async fn session(State(state): State<AppState>, parts: Parts) -> Response {
+    let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
+    let own_base = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| "http://127.0.0.1".to_owned(), |host| format!("http://{host}"));
+    let decision = match state.forward_auth.session(&parts.headers, &meta, &own_base).await {
+        Ok(decision) => decision,
+        Err(e) => return e.into_response(),
+    };
+    match decision {
+        SessionDecision::Allow(vouched) => allowed(&vouched),
+        SessionDecision::SignIn { login_url, reason } => sign_in(&parts.headers, &login_url, &reason),
+        SessionDecision::Forbidden { reason, .. } => AppError::forbidden(reason).into_response(),
+    }
+}
+
+fn allowed(vouched: &Vouched) -> Response {
+    let groups = vouched.groups();
+    let mut response = axum::Json(json!({
+        "ok": true,
+        "user": vouched.user,
+        "email": vouched.email,
+        "groups": groups,
+    }))
+    .into_response();
+    let headers = response.headers_mut();
+    let joined = groups.join(",");
+    let mut put = |names: [&'static str; 2], value: &str| {
+        // Usernames and emails are checked when accounts are made; a value a header cannot
+        // carry is left out rather than mangled.
+        if let Ok(value) = HeaderValue::from_str(value) {
+            for name in names {
+                headers.insert(HeaderName::from_static(name), value.clone());
+            }
+        }
+    };
+    put(["x-auth-request-user", "remote-user"], &vouched.user);
+    if let Some(email) = &vouched.email {
+        put(["x-auth-request-email", "remote-email"], email);
+    }
+    put(["x-auth-request-groups", "remote-groups"], &joined);
+    response
+}
+
+fn sign_in(request: &HeaderMap, login_url: &str, reason: &str) -> Response {
+    let browser = app::forward_auth::session::is_browser(request);
+    let mut response = if browser {
+        let href = html_escape(login_url);
+        // Traefik hands this page to the browser as it is; the refresh takes it to the login.
+        // nginx uses the `Location` through `auth_request_set` and its own `error_page`.
+        Html(format!(
+            "<!doctype html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={href}\">\
+             <title>Sign in</title><p>Sign in to continue: <a href=\"{href}\">{href}</a></p>"
+        ))
+        .into_response()
+    } else {
+        axum::Json(json!({ "error": "unauthenticated", "message": reason, "login_url": login_url }))
+            .into_response()
+    };
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"heimdall\""),
+    );
+    if let Ok(value) = HeaderValue::from_str(login_url) {
+        headers.insert(header::LOCATION, value.clone());
+        headers.insert(HeaderName::from_static("x-auth-request-redirect"), value);
+    }
+    response
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
