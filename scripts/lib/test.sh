@@ -9,6 +9,7 @@ KEYCLOAK_DIR=""
 KEYCLOAK_STARTER=""
 SERVER_PID=""
 RELAY_PID=""
+NGINX_DIR=""
 TEST_LOG=""
 # Chosen before the Google stand-in starts, so it can register the browser tests' callback.
 E2E_PORT=""
@@ -18,6 +19,9 @@ cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ -n "$NGINX_DIR" ]; then
+    bash "$ROOT/scripts/lib/peers/nginx.sh" stop "$NGINX_DIR" || true
   fi
   if [ -n "$RELAY_PID" ]; then
     kill -TERM "$RELAY_PID" 2>/dev/null || true
@@ -191,6 +195,15 @@ browser_tests() {
   export HEIMDALL_E2E_RELAY="http://127.0.0.1:$control_port"
   wait_http_ok "$HEIMDALL_E2E_RELAY/state" 20 || die "the API-server relay did not start"
   sed "s|https://$upstream|https://127.0.0.1:$relay_port|" "$HEIMDALL_TEST_KUBECONFIG" >"$TEST_TMP/e2e.kubeconfig"
+  # ForwardAuth: CARTA sessions in a namespace of their own, granted as the shipped manifest
+  # says (its RoleBinding moved there); nginx in front of a small app on two more ports.
+  export HEIMDALL_E2E_CARTA_NAMESPACE="heimdall-e2e-carta"
+  kubectl --kubeconfig "$HEIMDALL_TEST_ADMIN_KUBECONFIG" create namespace "$HEIMDALL_E2E_CARTA_NAMESPACE" >/dev/null
+  sed "s|namespace: skaha-workload|namespace: $HEIMDALL_E2E_CARTA_NAMESPACE|" "$ROOT/deploy/rbac/forward-auth-carta.yaml" \
+    | kubectl --kubeconfig "$HEIMDALL_TEST_ADMIN_KUBECONFIG" apply -f - >/dev/null
+  local proxy_port echo_port
+  proxy_port=$(free_port)
+  echo_port=$(free_port)
   HEIMDALL_DATABASE_URL="sqlite:$TEST_TMP/e2e.db" HEIMDALL_SERVER__PORT=$port \
     HEIMDALL_KUBERNETES__KUBECONFIG="$TEST_TMP/e2e.kubeconfig" \
     HEIMDALL_JOBLOCATOR_K8S_OPERATOR__NAMESPACE_TO_WATCH="$HEIMDALL_E2E_FLINK_NAMESPACES" \
@@ -198,6 +211,9 @@ browser_tests() {
     HEIMDALL_ENDPOINT_PATH_PATTERNS__FLINK_UI='https://flink.example.com/$namespace/$jobName/' \
     HEIMDALL_ENDPOINT_PATH_PATTERNS__METRICS='https://grafana.example.com/d/flink?var-job=$jobName' \
     HEIMDALL_ENDPOINT_PATH_PATTERNS__LOGS='https://logs.example.com/?q=app:$jobName' \
+    HEIMDALL_FORWARD_AUTH__CARTA__ENABLED=true \
+    HEIMDALL_FORWARD_AUTH__CARTA__TARGET_NAMESPACE="$HEIMDALL_E2E_CARTA_NAMESPACE" \
+    HEIMDALL_AUTH__ALLOWED_RETURN_HOSTS="127.0.0.1:$proxy_port" \
     HEIMDALL_LOG__LEVEL=debug \
     HEIMDALL_AUTH__GOOGLE_ISSUER="$HEIMDALL_TEST_GOOGLE_ISSUER" \
     HEIMDALL_AUTH__GOOGLE_CLIENT_ID="$HEIMDALL_TEST_GOOGLE_CLIENT_ID" \
@@ -211,6 +227,11 @@ browser_tests() {
     tail -n 40 "$TEST_TMP/e2e-server.log" >&2
     die "Heimdall did not become ready on port $port"
   fi
+  echo "test peers: nginx (from Debian) with auth_request in front of a small app"
+  NGINX_DIR="$TEST_TMP/nginx"
+  bash "$ROOT/scripts/lib/peers/nginx.sh" start "$NGINX_DIR" "$proxy_port" "$echo_port" "$port"
+  export HEIMDALL_E2E_PROXY_URL="http://127.0.0.1:$proxy_port"
+  echo "nginx on $HEIMDALL_E2E_PROXY_URL, the app behind it on 127.0.0.1:$echo_port"
   # The first start prints the admin's password once; the browser tests sign in with it.
   export HEIMDALL_E2E_ADMIN_PASSWORD
   HEIMDALL_E2E_ADMIN_PASSWORD=$(sed -n 's/^    password: //p' "$TEST_TMP/e2e-server.log" | head -n 1)
@@ -218,6 +239,8 @@ browser_tests() {
   local files=("${BROWSER_FILES[@]}")
   [ ${#files[@]} -gt 0 ] || files=(end2end/tests/)
   HEIMDALL_E2E_URL="http://127.0.0.1:$port" run_logged node --test "${files[@]}"
+  bash "$ROOT/scripts/lib/peers/nginx.sh" stop "$NGINX_DIR"
+  NGINX_DIR=""
   kill -TERM "$SERVER_PID"
   wait "$SERVER_PID" || die "Heimdall did not stop cleanly on SIGTERM (log: see above)"
   SERVER_PID=""
@@ -336,6 +359,7 @@ part_browser_files() {
     identity) echo "end2end/tests/auth.test.mjs" ;;
     platform) echo "end2end/tests/shell.test.mjs end2end/tests/lazy.test.mjs" ;;
     flink) echo "end2end/tests/flink.test.mjs" ;;
+    forward-auth) echo "end2end/tests/forward-auth.test.mjs" ;;
     *) echo "" ;;
   esac
 }
