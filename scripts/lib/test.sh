@@ -349,7 +349,7 @@ part_filters() {
   case $1 in
     identity) echo "identity:: auth_matrix google:: keycloak:: audit::" ;;
     flink) echo "flink::" ;;
-    forward-auth) echo "forward_auth::" ;;
+    forward-auth) echo "forward_auth:: the_session_id_parser the_original_request a_return_address" ;;
     platform) echo "platform:: db::" ;;
     *) return 1 ;;
   esac
@@ -440,8 +440,19 @@ run_part_tests() {
 # `scripts/heimdall bench`: the benchmarks against the real peers they measure (the README's
 # figures). Not part of the test command: figures are not pass/fail.
 run_benchmarks() {
+  local only=${1:-}
+  case $only in
+    "" | flink_jobs | forward_auth) ;;
+    *) die "no benchmark $only (flink_jobs, forward_auth)" ;;
+  esac
   begin_run
   start_kubernetes
-  step "benchmark: the Flink job list with 10,000 FlinkDeployments"
-  run_logged cargo bench -p heimdall --features app/test-support --bench flink_jobs
+  if [ -z "$only" ] || [ "$only" = flink_jobs ]; then
+    step "benchmark: the Flink job list with 10,000 FlinkDeployments"
+    run_logged cargo bench -p heimdall --features app/test-support --bench flink_jobs
+  fi
+  if [ -z "$only" ] || [ "$only" = forward_auth ]; then
+    step "benchmark: ForwardAuth decisions under load, beside a bare hyper server"
+    run_logged cargo bench -p heimdall --features app/test-support --bench forward_auth
+  fi
 }
