@@ -389,4 +389,46 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    fn the_documented_example_file_loads() {
+        let doc = include_str!("../../../docs/configuration.md");
+        let example = doc
+            .split("## Example file")
+            .nth(1)
+            .and_then(|rest| rest.split("```toml").nth(1))
+            .and_then(|rest| rest.split("```").next())
+            .expect("docs/configuration.md has a TOML example");
+        Jail::expect_with(|jail| {
+            jail.create_file("heimdall.toml", example)?;
+            let config = Config::load(Some(Path::new("heimdall.toml"))).expect("the example loads");
+            assert_eq!(config.forward_auth.rules.len(), 2);
+            assert_eq!(config.forward_auth.rules[0].role, Some(app::identity::Role::Admin));
+            assert_eq!(config.forward_auth.rules[1].path_prefix, "/", "the default prefix");
+            assert!(config.forward_auth.carta.enabled);
+            assert_eq!(config.forward_auth.carta.listen.map(|a| a.port()), Some(8000));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn bad_forward_auth_values_name_their_keys() {
+        let message = load_err(|jail| {
+            jail.set_env("HEIMDALL_AUTH__ALLOWED_RETURN_HOSTS", "app.example.com,https://x/");
+            jail.set_env("HEIMDALL_FORWARD_AUTH__CARTA__LISTEN", "0.0.0.0:8000");
+            jail.set_env("HEIMDALL_FORWARD_AUTH__CARTA__PATH", "relative");
+            jail.set_env("HEIMDALL_FORWARD_AUTH__CARTA__SESSION_LABEL_KEY", "a=b");
+            jail.set_env("HEIMDALL_FORWARD_AUTH__RULES", r#"[{host = "a b", path_prefix = "x"}]"#);
+        });
+        for expected in [
+            "auth.allowed_return_hosts has [\"https://x/\"]",
+            "forward_auth.carta.listen = 0.0.0.0:8000: binding beyond loopback",
+            "forward_auth.carta.path = \"relative\"",
+            "forward_auth.carta.session_label_key = \"a=b\"",
+            "forward_auth.rules[0].host = \"a b\"",
+            "forward_auth.rules[0].path_prefix = \"x\"",
+        ] {
+            assert!(message.contains(expected), "{expected:?} in {message}");
+        }
+    }
 }
