@@ -216,7 +216,7 @@ impl ForwardAuthService {
                 holder: owner.holder,
             },
             Ok(None) => {
-                tracing::debug!(session, "no user for CARTA session");
+                tracing::debug!("no user for the CARTA session");
                 CartaDecision::UnknownUser {
                     session: session.to_owned(),
                 }

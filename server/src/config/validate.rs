@@ -157,9 +157,17 @@ impl Config {
             }
         }
         let carta = &fa.carta;
-        if !carta.path.starts_with('/') || carta.path.len() < 2 || carta.path.contains(['{', '}', '*']) {
+        // Under `/forward-auth/`, so it can never collide with another route (a collision
+        // would stop the router from being built at all).
+        let suffix = carta.path.strip_prefix("/forward-auth/").unwrap_or_default();
+        if suffix.is_empty()
+            || suffix == "session"
+            || !suffix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'))
+        {
             problems.push(format!(
-                "forward_auth.carta.path = {:?}: expected a fixed path such as /forward-auth/carta",
+                "forward_auth.carta.path = {:?}: expected a fixed path under /forward-auth/ other than /forward-auth/session, such as /forward-auth/carta",
                 carta.path
             ));
         }
@@ -403,8 +411,14 @@ mod tests {
             jail.create_file("heimdall.toml", example)?;
             let config = Config::load(Some(Path::new("heimdall.toml"))).expect("the example loads");
             assert_eq!(config.forward_auth.rules.len(), 2);
-            assert_eq!(config.forward_auth.rules[0].role, Some(app::identity::Role::Admin));
-            assert_eq!(config.forward_auth.rules[1].path_prefix, "/", "the default prefix");
+            assert_eq!(
+                config.forward_auth.rules[0].role,
+                Some(app::identity::Role::Admin)
+            );
+            assert_eq!(
+                config.forward_auth.rules[1].path_prefix, "/",
+                "the default prefix"
+            );
             assert!(config.forward_auth.carta.enabled);
             assert_eq!(config.forward_auth.carta.listen.map(|a| a.port()), Some(8000));
             Ok(())
@@ -414,11 +428,17 @@ mod tests {
     #[test]
     fn bad_forward_auth_values_name_their_keys() {
         let message = load_err(|jail| {
-            jail.set_env("HEIMDALL_AUTH__ALLOWED_RETURN_HOSTS", "app.example.com,https://x/");
+            jail.set_env(
+                "HEIMDALL_AUTH__ALLOWED_RETURN_HOSTS",
+                "app.example.com,https://x/",
+            );
             jail.set_env("HEIMDALL_FORWARD_AUTH__CARTA__LISTEN", "0.0.0.0:8000");
             jail.set_env("HEIMDALL_FORWARD_AUTH__CARTA__PATH", "relative");
             jail.set_env("HEIMDALL_FORWARD_AUTH__CARTA__SESSION_LABEL_KEY", "a=b");
-            jail.set_env("HEIMDALL_FORWARD_AUTH__RULES", r#"[{host = "a b", path_prefix = "x"}]"#);
+            jail.set_env(
+                "HEIMDALL_FORWARD_AUTH__RULES",
+                r#"[{host = "a b", path_prefix = "x"}]"#,
+            );
         });
         for expected in [
             "auth.allowed_return_hosts has [\"https://x/\"]",
