@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { launchBrowser, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
+import { launchBrowser, signInWithPassword, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
 
 const PROXY = process.env.HEIMDALL_E2E_PROXY_URL;
 const NS = process.env.HEIMDALL_E2E_CARTA_NAMESPACE;
@@ -54,6 +54,19 @@ test('a live CARTA session reaches the app with its user; an unknown one is refu
   const passed = await throughProxy('/session/carta/e2esession1/?socketUrl=x', 200);
   assert.match(passed.body, /^carta-auth-token=e2e-carta-user$/m);
   assert.match(passed.body, /^path=\/session\/carta\/e2esession1\//m);
+
+  // An admin sees the session on the ForwardAuth page, its id shortened.
+  const context = await browser.newContext();
+  const { page, errors } = await signInWithPassword(context, ADMIN.username, ADMIN.password, '/admin/forward-auth');
+  const row = page.getByTestId('carta-session').filter({ hasText: 'e2e-carta-user' });
+  await row.waitFor();
+  assert.match(await row.textContent(), /e2es…/);
+  assert.doesNotMatch(await page.textContent('body'), /e2esession1/);
+  assert.equal(await page.getByTestId('forward-auth-watch').count(), 2);
+  assert.match(await page.getByTestId('forward-auth-return-hosts').textContent(), /127\.0\.0\.1:/);
+  await page.screenshot({ path: `${RESULTS_DIR}forward-auth-admin.png`, fullPage: true });
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
+  await context.close();
 
   // The user header a client sends itself never reaches the app.
   const refused = await throughProxy('/session/carta/nosuchsession/', 403, { 'carta-auth-token': 'mallory' });

@@ -29,7 +29,7 @@ fn when(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
     crate::ui::time::minutes_or(d, "never")
 }
 
-/// The admin section (`/admin/{users,tenants,audit}`): one lazily loaded route, so the whole
+/// The admin section (`/admin/{users,tenants,audit,forward-auth}`): one lazily loaded route, so the whole
 /// section is one WASM chunk fetched on first use and the initial bundle carries one lazy-route
 /// instantiation for it, not three.
 pub struct AdminRoute;
@@ -49,6 +49,7 @@ impl LazyRoute for AdminRoute {
                 "users" => view! { <AdminUsersPage/> }.into_any(),
                 "tenants" => view! { <AdminTenantsPage/> }.into_any(),
                 "audit" => view! { <AdminAuditPage/> }.into_any(),
+                "forward-auth" => view! { <crate::forward_auth::ForwardAuthPage/> }.into_any(),
                 _ => view! { <crate::NotFoundPage/> }.into_any(),
             }}
         }

@@ -216,6 +216,29 @@ impl SessionDirectory {
         (count(&self.inner.services), count(&self.inner.pods))
     }
 
+    /// Every session both indexes hold, Services first: `(session, user, holder, object)`.
+    pub fn sessions(&self) -> Vec<(String, Option<String>, Holder, String)> {
+        let mut all = Vec::new();
+        for kind in [&self.inner.services, &self.inner.pods] {
+            let index = kind.index.read().unwrap_or_else(PoisonError::into_inner);
+            let mut these: Vec<_> = index
+                .objects
+                .iter()
+                .map(|(name, labels)| {
+                    (
+                        labels.session.clone(),
+                        labels.user.clone(),
+                        kind.holder,
+                        name.clone(),
+                    )
+                })
+                .collect();
+            these.sort_by(|a, b| a.3.cmp(&b.3));
+            all.extend(these);
+        }
+        all
+    }
+
     fn synced(&self) -> bool {
         self.watch_states()
             .iter()

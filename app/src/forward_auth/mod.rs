@@ -8,21 +8,30 @@
 //!
 //! Files: `carta.rs` the seed's session-id rule (pure, fuzzed); `directory.rs` the watched
 //! session directory; `session.rs` original request, rules and login address (pure);
-//! `service.rs` both decisions. No tables and no pages: the HTTP side is
+//! `service.rs` both decisions and the admin status; `model.rs`, `api.rs`, `pages.rs` the
+//! admin page (`/admin/forward-auth`, in the admin section's chunk). No tables. The HTTP side is
 //! `server/src/http/forward_auth_routes.rs`. See `docs/forward-auth.md`.
 
+mod api;
 #[cfg(feature = "ssr")]
 pub mod carta;
 #[cfg(feature = "ssr")]
 mod directory;
+mod model;
+mod pages;
 #[cfg(feature = "ssr")]
 mod service;
 #[cfg(feature = "ssr")]
 pub mod session;
 
+pub use api::*;
 #[cfg(feature = "ssr")]
 pub use directory::{CartaSettings, Holder, LookupUnavailable, SessionDirectory, SessionOwner};
+pub use model::*;
+pub use pages::ForwardAuthPage;
 #[cfg(feature = "ssr")]
-pub use service::{CartaDecision, ForwardAuthService, ForwardAuthSettings, SessionDecision, Vouched};
+pub use service::{
+    CartaDecision, ForwardAuthService, ForwardAuthSettings, SESSION_PATH, SessionDecision, Vouched,
+};
 #[cfg(feature = "ssr")]
 pub use session::{AccessRule, OriginalRequest};

@@ -11,11 +11,25 @@ use axum::http::{HeaderMap, header};
 
 use super::carta::{self, IdSource};
 use super::directory::{CartaSettings, Holder, SessionDirectory};
+use super::model::{CartaSessionView, CartaStatus, ForwardAuthStatus, RuleView, WatchView};
 use super::session::{AccessRule, OriginalRequest, login_address, rule_for};
+use crate::cluster::WatchState;
 use crate::error::AppError;
 use crate::identity::secrets::hash_secret;
-use crate::identity::{IdentityError, IdentityService, Role, cookie_value};
+use crate::identity::{
+    AccessError, IdentityError, IdentityService, Permission, Principal, Role, cookie_value,
+};
 use crate::request::RequestMeta;
+
+/// Session mode's path.
+pub const SESSION_PATH: &str = "/forward-auth/session";
+
+/// The first four characters of a session id and an ellipsis: enough to tell sessions apart
+/// on the page, not enough to pass as one.
+fn hint(session: &str) -> String {
+    let shown: String = session.chars().take(4).collect();
+    format!("{shown}…")
+}
 
 /// Entries the session-mode cache holds at most; beyond, the expired go, then all.
 const MAX_CACHED: usize = 10_000;
@@ -180,16 +194,83 @@ impl ForwardAuthService {
                 directory.settings().namespace
             );
             match state {
-                crate::cluster::WatchState::Ready => {}
-                crate::cluster::WatchState::Syncing => {
+                WatchState::Ready => {}
+                WatchState::Syncing => {
                     return Err(format!("CARTA sessions ({scope}): first sync in progress"));
                 }
-                crate::cluster::WatchState::Failed(e) => {
+                WatchState::Failed(e) => {
                     return Err(format!("watching CARTA sessions ({scope}) failed: {e}"));
                 }
             }
         }
         Ok(())
+    }
+
+    /// The set-up of both modes and the CARTA sessions the watches know, for admins.
+    pub fn status(&self, principal: &Principal) -> Result<ForwardAuthStatus, AccessError> {
+        principal.authorize(Permission::Administer)?;
+        let settings = &self.0.settings;
+        let carta = settings.carta.as_ref().map(|carta| CartaStatus {
+            path: settings.carta_path.clone(),
+            namespace: carta.namespace.clone(),
+            session_label: carta.session_label.clone(),
+            user_label: carta.user_label.clone(),
+            watches: self.0.directory.as_ref().map(|d| {
+                d.watch_states()
+                    .into_iter()
+                    .map(|(holder, state)| {
+                        let (state, error) = match state {
+                            WatchState::Syncing => ("syncing", None),
+                            WatchState::Ready => ("ready", None),
+                            WatchState::Failed(e) => ("failed", Some(e)),
+                        };
+                        WatchView {
+                            kind: format!("{}s", holder.as_str()),
+                            state: state.to_owned(),
+                            error,
+                        }
+                    })
+                    .collect()
+            }),
+            sessions: self
+                .0
+                .directory
+                .as_ref()
+                .map(SessionDirectory::sessions)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(session, user, holder, object)| CartaSessionView {
+                    session_hint: hint(&session),
+                    user,
+                    holder: holder.as_str().to_owned(),
+                    object,
+                })
+                .collect(),
+        });
+        Ok(ForwardAuthStatus {
+            session_path: SESSION_PATH.to_owned(),
+            login_base: settings.login_base.clone(),
+            cache_secs: settings.cache_ttl.as_secs(),
+            return_hosts: self
+                .0
+                .identity
+                .settings()
+                .return_hosts
+                .patterns()
+                .map(ToString::to_string)
+                .collect(),
+            rules: settings
+                .rules
+                .iter()
+                .map(|rule| RuleView {
+                    host: rule.host.as_ref().map(ToString::to_string),
+                    path_prefix: rule.path_prefix.clone(),
+                    role: rule.role,
+                    tenant: rule.tenant.clone(),
+                })
+                .collect(),
+            carta,
+        })
     }
 
     /// CARTA mode: the session id from `Referer`, else `X-Forwarded-Uri`; its user from the

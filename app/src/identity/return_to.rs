@@ -55,7 +55,26 @@ impl HostPattern {
     }
 }
 
+impl std::fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.wildcard {
+            write!(f, "*{}", self.host)?;
+        } else {
+            f.write_str(&self.host)?;
+        }
+        match self.port {
+            Some(port) => write!(f, ":{port}"),
+            None => Ok(()),
+        }
+    }
+}
+
 impl ReturnHosts {
+    /// The patterns, as configured (normalised).
+    pub fn patterns(&self) -> impl Iterator<Item = &HostPattern> {
+        self.0.iter()
+    }
+
     /// From configuration entries; the ones that are not host patterns, for the start-up error.
     pub fn parse(entries: &[String]) -> Result<Self, Vec<String>> {
         let mut patterns = Vec::new();

@@ -18,6 +18,7 @@ const NAV_SECTIONS: &[(&str, &str, Option<Role>)] = &[
     ("Users", "/admin/users", Some(Role::Admin)),
     ("Tenants", "/admin/tenants", Some(Role::Admin)),
     ("Audit log", "/admin/audit", Some(Role::Admin)),
+    ("ForwardAuth", "/admin/forward-auth", Some(Role::Admin)),
 ];
 
 #[component]

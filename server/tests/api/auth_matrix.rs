@@ -137,6 +137,8 @@ const MATRIX: &[Case] = &[
     rest("PAGE", "/flink", "", [303, 200, 200, 200, 200]),
     // ForwardAuth: session mode vouches for whoever is signed in; CARTA mode asks the request
     // for a session URL, not for a caller (the seed's plain-text refusal for everyone).
+    sf("/_srv/get_forward_auth_status", "", ADMIN_ONLY),
+    rest("PAGE", "/admin/forward-auth", "", [303, 200, 200, 200, 200]),
     rest("GET", "/forward-auth/session", "", SIGNED_IN),
     rest("POST", "/forward-auth/session", "", SIGNED_IN),
     rest("TEXT", "/forward-auth/carta", "", [403; 5]),

@@ -318,3 +318,45 @@ async fn the_dedicated_listener_answers_any_path_and_method_after_its_health_rou
     }
     delete_namespaces(&admin, &[&ns]).await;
 }
+
+#[tokio::test]
+async fn the_admin_page_lists_live_sessions_without_giving_their_ids_away() {
+    let admin = admin_client().await;
+    let ns = fresh_namespace(&admin).await;
+    grant_carta(&admin, &ns).await;
+    create_service(&admin, &ns, "carta-listed", "listedsession42", Some("grace")).await;
+    create_pod(&admin, &ns, "carta-nouser", "orphan7", None).await;
+    let app = spawn_carta(&ns, |_| {}).await;
+    readyz_becomes(&app, 200).await;
+    app.sign_in_as_admin().await;
+
+    let status: Value = app
+        .server_fn("get_forward_auth_status")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let carta = &status["carta"];
+    assert_eq!(carta["namespace"], ns);
+    assert_eq!(
+        carta["watches"],
+        json!([
+            { "kind": "services", "state": "ready", "error": null },
+            { "kind": "pods", "state": "ready", "error": null },
+        ])
+    );
+    assert_eq!(
+        carta["sessions"],
+        json!([
+            { "session_hint": "list…", "user": "grace", "holder": "service", "object": "carta-listed" },
+            { "session_hint": "orph…", "user": null, "holder": "pod", "object": "carta-nouser" },
+        ])
+    );
+    let text = status.to_string();
+    assert!(
+        !text.contains("listedsession42"),
+        "a session id is a credential: {text}"
+    );
+    assert_eq!(status["session_path"], "/forward-auth/session");
+    delete_namespaces(&admin, &[&ns]).await;
+}
