@@ -128,6 +128,13 @@ pub enum SessionDecision {
     },
 }
 
+/// Which credential session mode asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Credential {
+    Cookie,
+    Bearer,
+}
+
 #[derive(Clone)]
 pub struct ForwardAuthService(Arc<Inner>);
 
@@ -348,7 +355,7 @@ impl ForwardAuthService {
         headers: &HeaderMap,
         meta: &RequestMeta,
     ) -> Result<Option<Arc<Vouched>>, IdentityError> {
-        let Some(key) = self.credential_key(headers) else {
+        let Some((key, credential)) = self.credential(headers) else {
             return Ok(None);
         };
         let ttl = self.0.settings.cache_ttl;
@@ -362,7 +369,16 @@ impl ForwardAuthService {
         {
             return Ok(Some(vouched.clone()));
         }
-        let principal = self.0.identity.resolve(headers, meta).await?;
+        let principal = match credential {
+            // The app behind the proxy may use `Authorization` itself (Basic, its own tokens):
+            // with a session cookie present, only the cookie is asked about.
+            Credential::Cookie => {
+                let mut without_authorization = headers.clone();
+                without_authorization.remove(header::AUTHORIZATION);
+                self.0.identity.resolve(&without_authorization, meta).await?
+            }
+            Credential::Bearer => self.0.identity.resolve(headers, meta).await?,
+        };
         let Some(actor) = principal.actor else {
             return Ok(None);
         };
@@ -400,16 +416,17 @@ impl ForwardAuthService {
         Ok(Some(vouched))
     }
 
-    /// A digest of the credential `IdentityService::resolve` would use (bearer first), so
-    /// cached answers are keyed by something that is not the secret itself.
-    fn credential_key(&self, headers: &HeaderMap) -> Option<String> {
-        if let Some(value) = headers.get(header::AUTHORIZATION) {
-            return Some(hash_secret(&format!(
-                "bearer:{}",
-                String::from_utf8_lossy(value.as_bytes())
-            )));
+    /// The credential to vouch for — the session cookie when there is one (a browser), else
+    /// the bearer token — and a digest of it to key the cache by (not the secret itself).
+    fn credential(&self, headers: &HeaderMap) -> Option<(String, Credential)> {
+        if let Some(cookie) = cookie_value(headers, &self.0.identity.settings().cookie_name) {
+            return Some((hash_secret(&format!("cookie:{cookie}")), Credential::Cookie));
         }
-        cookie_value(headers, &self.0.identity.settings().cookie_name)
-            .map(|cookie| hash_secret(&format!("cookie:{cookie}")))
+        headers.get(header::AUTHORIZATION).map(|value| {
+            (
+                hash_secret(&format!("bearer:{}", String::from_utf8_lossy(value.as_bytes()))),
+                Credential::Bearer,
+            )
+        })
     }
 }

@@ -222,6 +222,32 @@ async fn forwarded_requests_pass_whatever_their_method_and_origin() {
 }
 
 #[tokio::test]
+async fn the_apps_own_authorization_header_does_not_hide_the_session_cookie() {
+    let app = spawn_with_rules(Vec::new(), &[]).await;
+    let user = app.create_user("fa-basic", Role::Viewer, None).await;
+    let client = app.client_for(&user).await;
+    // The app behind the proxy uses Basic auth (or its own bearer tokens) itself.
+    for authorization in ["Basic dXNlcjpwYXNz", "Bearer the-apps-own-token"] {
+        let response = client
+            .get(app.url(PATH))
+            .header("authorization", authorization)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 200, "{authorization}");
+        assert_eq!(header(&response, "remote-user").as_deref(), Some("fa-basic"));
+    }
+    // Without a session cookie, the header is the credential, and not a Heimdall one.
+    let response = bare_client()
+        .get(app.url(PATH))
+        .header("authorization", "Basic dXNlcjpwYXNz")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 401);
+}
+
+#[tokio::test]
 async fn a_signed_out_session_is_refused_once_the_cache_lets_go() {
     let (mut config, file) = test_config().await;
     config.forward_auth.cache_secs = 0;
