@@ -16,22 +16,19 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, ObjectMeta, Patch, PatchParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::DynamicObject;
 use kube::{Api, Client};
 use serde_json::json;
 
-use heimdall::config::Config;
 use heimdall::startup::Application;
+
+mod support;
+use support::{admin_client, bench_config, until_ready};
 
 const JOBS: usize = 10_000;
 const CALLS: usize = 200;
 const CHANGES: usize = 30;
 const NAMESPACE: &str = "heimdall-bench";
-
-fn peer(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run `scripts/heimdall bench`"))
-}
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -86,13 +83,7 @@ fn deployment(i: usize) -> DynamicObject {
 
 #[tokio::main]
 async fn main() {
-    let kubeconfig = Kubeconfig::read_from(peer("HEIMDALL_TEST_ADMIN_KUBECONFIG")).expect("admin kubeconfig");
-    let admin = Client::try_from(
-        kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-            .await
-            .expect("admin config"),
-    )
-    .expect("admin client");
+    let admin = admin_client().await;
     let namespaces = Api::<Namespace>::all(admin.clone());
     let _ = namespaces
         .create(
@@ -127,13 +118,8 @@ async fn main() {
 
     let rss_before = rss_kib();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = Config::default();
-    config.database.url =
-        app::db::DatabaseUrl::parse(&format!("sqlite:{}", dir.path().join("bench.db").display()))
-            .expect("url");
-    config.server.port = 0;
+    let mut config = bench_config(dir.path());
     config.auth.enabled = false;
-    config.kubernetes.kubeconfig = Some(peer("HEIMDALL_TEST_KUBECONFIG").into());
     config.joblocator_k8s_operator.namespace_to_watch = NAMESPACE.into();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let started = Instant::now();
@@ -143,17 +129,7 @@ async fn main() {
     let base = format!("http://{}", app.local_addr().expect("addr"));
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let client = reqwest::Client::new();
-    loop {
-        let ready = client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200);
-        if ready {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_ready(&client, &base).await;
     let to_ready = started.elapsed();
     // The store after the first list, before any response is built.
     let rss_after = rss_kib();

@@ -30,23 +30,20 @@ use hyper_util::rt::TokioIo;
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::api::{DeleteParams, PostParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client};
 use serde::Deserialize;
 use serde_json::json;
 
 use app::identity::Role;
 use app::identity::store::NewUser;
-use heimdall::config::Config;
 use heimdall::startup::Application;
+
+mod support;
+use support::{admin_client, bench_config, until_ready};
 
 const NAMESPACE: &str = "heimdall-bench-carta";
 const SESSION: &str = "benchsession1";
 const WARM_UP: Duration = Duration::from_secs(2);
-
-fn peer(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run `scripts/heimdall bench`"))
-}
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -153,14 +150,6 @@ async fn hello_server() -> SocketAddr {
     addr
 }
 
-async fn admin_client() -> Client {
-    let kubeconfig = Kubeconfig::read_from(peer("HEIMDALL_TEST_ADMIN_KUBECONFIG")).expect("admin kubeconfig");
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .expect("admin config");
-    Client::try_from(config).expect("admin client")
-}
-
 /// A namespace with one CARTA session and the shipped RoleBinding moved into it.
 async fn carta_namespace(admin: &Client) {
     let namespaces = Api::<Namespace>::all(admin.clone());
@@ -206,12 +195,7 @@ async fn main() {
     carta_namespace(&admin).await;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = Config::default();
-    config.database.url =
-        app::db::DatabaseUrl::parse(&format!("sqlite:{}", dir.path().join("bench.db").display()))
-            .expect("url");
-    config.server.port = 0;
-    config.kubernetes.kubeconfig = Some(peer("HEIMDALL_TEST_KUBECONFIG").into());
+    let mut config = bench_config(dir.path());
     config.joblocator_k8s_operator.enabled = false;
     config.forward_auth.carta.enabled = true;
     config.forward_auth.carta.target_namespace = NAMESPACE.into();
@@ -224,17 +208,7 @@ async fn main() {
     tokio::spawn(app.run_until_stopped(std::future::pending()));
     let client = reqwest::Client::new();
     let base = format!("http://{addr}");
-    loop {
-        let ready = client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200);
-        if ready {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_ready(&client, &base).await;
 
     // A user with a browser session: its cookie is what session mode is asked about.
     let password = "bench-user-password-123";
