@@ -11,6 +11,7 @@ pub mod home;
 pub mod identity;
 pub mod layout;
 pub mod ui;
+pub mod vault;
 
 #[cfg(feature = "ssr")]
 pub mod db;
