@@ -65,6 +65,14 @@ impl Application {
             ),
             _ => None,
         };
+        match config.vault.active() {
+            Some(active) if !config.vault.keys.is_empty() => tracing::info!(
+                keys = config.vault.keys.len(),
+                active,
+                "vault keyring checked (the token vault's API is not served yet)"
+            ),
+            _ => tracing::info!("vault: off (no vault.keys configured)"),
+        }
         let db = connect_database(config).await?;
         let identity_store = IdentityStore::new(db.clone());
         let bootstrap_admin = bootstrap_admin(&identity_store, &config.bootstrap.admin_username).await?;

@@ -42,15 +42,21 @@ pub enum CryptoError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowBinding<'a> {
     pub row_id: &'a str,
-    pub user_id: i64,
+    /// The token's owner, as the row names them.
+    pub user: &'a str,
     /// `offline` or `refresh`.
     pub kind: &'a str,
 }
 
 impl RowBinding<'_> {
-    /// Unambiguous: the id and kind cannot contain the separator (a UUID, a closed set).
+    /// Unambiguous whatever the owner's name holds: each part is length-prefixed.
     fn associated_data(&self) -> Vec<u8> {
-        format!("{AAD_VERSION}\n{}\n{}\n{}", self.row_id, self.user_id, self.kind).into_bytes()
+        let mut aad = Vec::new();
+        for part in [AAD_VERSION, self.row_id, self.user, self.kind] {
+            aad.extend_from_slice(&(part.len() as u64).to_be_bytes());
+            aad.extend_from_slice(part.as_bytes());
+        }
+        aad
     }
 }
 
@@ -233,7 +239,7 @@ mod tests {
 
     const ROW: RowBinding<'static> = RowBinding {
         row_id: "3f0c2a5e-0000-4000-8000-000000000001",
-        user_id: 7,
+        user: "7",
         kind: "offline",
     };
 
@@ -257,7 +263,7 @@ mod tests {
                 row_id: "3f0c2a5e-0000-4000-8000-000000000002",
                 ..ROW
             },
-            RowBinding { user_id: 8, ..ROW },
+            RowBinding { user: "8", ..ROW },
             RowBinding {
                 kind: "refresh",
                 ..ROW
@@ -269,6 +275,23 @@ mod tests {
                 "{other:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_bound_parts_cannot_be_shifted_into_each_other() {
+        let keys = ring(&[("k1", HEX_A)], "k1");
+        let a = RowBinding {
+            row_id: "x",
+            user: "ab",
+            kind: "offline",
+        };
+        let b = RowBinding {
+            row_id: "xa",
+            user: "b",
+            kind: "offline",
+        };
+        let sealed = keys.seal("token", a);
+        assert_eq!(keys.open(&sealed, b).err(), Some(CryptoError::DoesNotOpen));
     }
 
     #[test]

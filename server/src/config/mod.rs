@@ -8,6 +8,7 @@ mod validate;
 
 mod auth;
 mod forward_auth;
+mod vault;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, KeycloakConfig, LockoutConfig};
 pub use forward_auth::{AccessRuleConfig, CartaConfig, ForwardAuthConfig};
+pub use vault::VaultConfig;
 
 pub use load::ConfigError;
 
@@ -50,6 +52,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Answers for reverse proxies: session mode and the CARTA sidecar's mode.
     pub forward_auth: ForwardAuthConfig,
+    /// The token vault's keyring (`vault.keys`, `vault.active_key`).
+    pub vault: VaultConfig,
 }
 
 impl Default for Config {
@@ -70,6 +74,7 @@ impl Default for Config {
             bootstrap: BootstrapConfig::default(),
             auth: AuthConfig::default(),
             forward_auth: ForwardAuthConfig::default(),
+            vault: VaultConfig::default(),
         }
     }
 }

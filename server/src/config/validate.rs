@@ -52,6 +52,7 @@ impl Config {
         }
         self.validate_auth(&mut problems);
         self.validate_forward_auth(&mut problems);
+        self.validate_vault(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
@@ -113,6 +114,30 @@ impl Config {
             {
                 problems.push(format!("{key} = {value:?}: expected an http(s) URL"));
             }
+        }
+    }
+
+    /// The keyring must build: every key 32 bytes, the active one present.
+    fn validate_vault(&self, problems: &mut Vec<String>) {
+        let vault = &self.vault;
+        if vault.keys.is_empty() {
+            if let Some(active) = &vault.active_key {
+                problems.push(format!("vault.active_key = {active:?} but vault.keys is empty"));
+            }
+            return;
+        }
+        let Some(active) = vault.active() else {
+            problems.push(format!(
+                "vault.keys has {} keys: set vault.active_key to the one new tokens are sealed with",
+                vault.keys.len()
+            ));
+            return;
+        };
+        if let Err(errors) = app::vault::Keyring::new(&vault.keys, active) {
+            problems.extend(errors.into_iter().map(|e| match e {
+                app::vault::CryptoError::BadKey { id, reason } => format!("vault.keys.{id}: {reason}"),
+                other => format!("vault.active_key: {other}"),
+            }));
         }
     }
 
@@ -450,5 +475,43 @@ mod tests {
         ] {
             assert!(message.contains(expected), "{expected:?} in {message}");
         }
+    }
+
+    #[test]
+    fn a_malformed_vault_key_stops_start_up_without_showing_the_key() {
+        let message = load_err(|jail| {
+            jail.set_env("HEIMDALL_VAULT__KEYS__OLD", "00ff");
+            jail.set_env("HEIMDALL_VAULT__KEYS__NEW", "not-base64-and-not-hex!!");
+            jail.set_env("HEIMDALL_VAULT__ACTIVE_KEY", "gone");
+        });
+        assert!(message.contains("vault.keys.old: expected 32 bytes"), "{message}");
+        assert!(
+            message.contains("vault.keys.new: expected 32 bytes as 64 hex characters or base64"),
+            "{message}"
+        );
+        assert!(message.contains("the active vault key \"gone\""), "{message}");
+        assert!(
+            !message.contains("not-base64-and-not-hex"),
+            "no key material: {message}"
+        );
+    }
+
+    #[test]
+    fn one_vault_key_is_the_active_one_and_is_never_printed() {
+        let key = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+        Jail::expect_with(|jail| {
+            jail.set_env("HEIMDALL_VAULT__KEYS__K2026", key);
+            let config = Config::load(None).expect("loads");
+            assert_eq!(config.vault.active(), Some("k2026"));
+            let rendered = config.to_redacted_toml();
+            assert!(rendered.contains("k2026 = \"***\""), "{rendered}");
+            assert!(!rendered.contains(key), "{rendered}");
+            Ok(())
+        });
+        let message = load_err(|jail| {
+            jail.set_env("HEIMDALL_VAULT__KEYS__A", key);
+            jail.set_env("HEIMDALL_VAULT__KEYS__B", key);
+        });
+        assert!(message.contains("set vault.active_key"), "{message}");
     }
 }
