@@ -1,7 +1,9 @@
 //! `ForwardAuthService`: the two questions a reverse proxy asks, answered from memory.
 //! CARTA mode reads the session directory (Kubernetes labels); session mode reads Heimdall's
 //! own sessions and tokens through the identity service, keeping each answer for a few
-//! seconds so a busy proxy does not cost three database reads per request.
+//! seconds so a busy proxy does not cost three database reads per request — and dropping them
+//! all the moment identity takes access away in this process (a sign-out, a revoked token, a
+//! role or membership change).
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -143,7 +145,14 @@ struct Inner {
     /// `Some` when CARTA mode is on and a cluster is configured.
     directory: Option<SessionDirectory>,
     identity: IdentityService,
-    cache: RwLock<HashMap<String, (Instant, Arc<Vouched>)>>,
+    /// Credential digest → when, identity's access generation then, and the answer.
+    cache: RwLock<HashMap<String, Cached>>,
+}
+
+struct Cached {
+    at: Instant,
+    generation: u64,
+    vouched: Arc<Vouched>,
 }
 
 impl ForwardAuthService {
@@ -359,15 +368,18 @@ impl ForwardAuthService {
             return Ok(None);
         };
         let ttl = self.0.settings.cache_ttl;
-        if let Some((at, vouched)) = self
+        // Read before the database is: a revocation from here on makes this answer stale.
+        let generation = self.0.identity.store().access_generation();
+        if let Some(hit) = self
             .0
             .cache
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .get(&key)
-            && at.elapsed() < ttl
+            && hit.at.elapsed() < ttl
+            && hit.generation == generation
         {
-            return Ok(Some(vouched.clone()));
+            return Ok(Some(hit.vouched.clone()));
         }
         let principal = match credential {
             // The app behind the proxy may use `Authorization` itself (Basic, its own tokens):
@@ -406,12 +418,19 @@ impl ForwardAuthService {
         if !ttl.is_zero() {
             let mut cache = self.0.cache.write().unwrap_or_else(PoisonError::into_inner);
             if cache.len() >= MAX_CACHED {
-                cache.retain(|_, (at, _)| at.elapsed() < ttl);
+                cache.retain(|_, hit| hit.at.elapsed() < ttl && hit.generation == generation);
                 if cache.len() >= MAX_CACHED {
                     cache.clear();
                 }
             }
-            cache.insert(key, (Instant::now(), vouched.clone()));
+            cache.insert(
+                key,
+                Cached {
+                    at: Instant::now(),
+                    generation,
+                    vouched: vouched.clone(),
+                },
+            );
         }
         Ok(Some(vouched))
     }

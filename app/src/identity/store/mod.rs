@@ -8,6 +8,9 @@ mod tenants;
 mod tokens;
 mod users;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::db::Database;
 
 pub use sessions::{NewSession, OAuthStateRow, SessionRow};
@@ -15,15 +18,32 @@ pub use settings::ADMIN_BOOTSTRAPPED_AT;
 pub use tokens::ApiTokenRow;
 pub use users::{NewUser, UserPatch, UserRow};
 
-/// Identity's tables over the database seam. Cheap to clone.
+/// Identity's tables over the database seam. Cheap to clone; clones share the access
+/// generation.
 #[derive(Clone, Debug)]
 pub struct IdentityStore {
     db: Database,
+    /// Bumped by every write that can take access away (a revoked session or token, a changed
+    /// role, state or membership, a deleted user), so answers cached in this process (ForwardAuth's
+    /// session mode) know to ask again.
+    access_generation: Arc<AtomicU64>,
 }
 
 impl IdentityStore {
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            db,
+            access_generation: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Changes whenever access may have been taken away in this process.
+    pub fn access_generation(&self) -> u64 {
+        self.access_generation.load(Ordering::Acquire)
+    }
+
+    fn access_changed(&self) {
+        self.access_generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The seam itself, to open a transaction that spans this store and the audit log.

@@ -104,6 +104,7 @@ impl IdentityStore {
         .execute(pool)
         .await?
         .rows_affected());
+        self.access_changed();
         Ok(n > 0)
     }
 
@@ -118,6 +119,7 @@ impl IdentityStore {
         .execute(&mut *conn)
         .await?
         .rows_affected());
+        self.access_changed();
         Ok(n)
     }
 

@@ -90,6 +90,7 @@ impl IdentityStore {
                 .await?;
             }
         });
+        self.access_changed();
         Ok(())
     }
 

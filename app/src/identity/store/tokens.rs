@@ -86,6 +86,7 @@ impl IdentityStore {
         .execute(pool)
         .await?
         .rows_affected());
+        self.access_changed();
         Ok(n > 0)
     }
 }

@@ -157,6 +157,7 @@ impl IdentityStore {
         .bind(now)
         .fetch_one(&mut *conn)
         .await?);
+        self.access_changed();
         Ok(row)
     }
 
@@ -177,6 +178,7 @@ impl IdentityStore {
         if deleted == 0 {
             return Err(DbError::NotFound);
         }
+        self.access_changed();
         Ok(())
     }
 

@@ -248,9 +248,9 @@ async fn the_apps_own_authorization_header_does_not_hide_the_session_cookie() {
 }
 
 #[tokio::test]
-async fn a_signed_out_session_is_refused_once_the_cache_lets_go() {
+async fn a_sign_out_is_refused_at_once_although_answers_are_cached() {
     let (mut config, file) = test_config().await;
-    config.forward_auth.cache_secs = 0;
+    config.forward_auth.cache_secs = 600;
     let app = spawn_app_with(config, file).await;
     let user = app.create_user("fa-leaver", Role::Viewer, None).await;
     let client = app.client_for(&user).await;
@@ -259,6 +259,31 @@ async fn a_signed_out_session_is_refused_once_the_cache_lets_go() {
     let out = call_server_fn(&client, &app.url("/_srv/logout"), "").await;
     assert_eq!(out.status(), 200);
     assert_eq!(ask().await.expect("request").status(), 401);
+}
+
+#[tokio::test]
+async fn a_role_taken_away_counts_at_once_although_answers_are_cached() {
+    let (mut config, file) = test_config().await;
+    config.forward_auth.cache_secs = 600;
+    config.forward_auth.rules = vec![rule(None, "/", Some(Role::Developer), None)];
+    let app = spawn_app_with(config, file).await;
+    let user = app.create_user("fa-demoted", Role::Developer, None).await;
+    let client = app.client_for(&user).await;
+    let ask = || client.get(app.url(PATH)).send();
+    assert_eq!(ask().await.expect("request").status(), 200);
+    app.state
+        .identity
+        .store()
+        .update_user(
+            user.id,
+            &app::identity::store::UserPatch {
+                role: Some(Role::Viewer),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("demote");
+    assert_eq!(ask().await.expect("request").status(), 403);
 }
 
 #[tokio::test]
