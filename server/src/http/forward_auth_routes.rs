@@ -17,7 +17,7 @@ use app::forward_auth::{CartaDecision, SessionDecision, Vouched};
 use app::request::RequestMeta;
 use app::state::AppState;
 
-pub use app::forward_auth::SESSION_PATH;
+use app::forward_auth::SESSION_PATH;
 
 /// The routes on Heimdall's own listener. They sit outside the page guards: they change
 /// nothing (no cross-site question to ask) and a signed-out browser's answer is theirs to give.

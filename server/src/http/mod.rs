@@ -1,5 +1,5 @@
-//! The axum router: Leptos pages and server functions, health and version routes, the seed
-//! auth and user REST routes, the guards (CSRF, sign-in redirect, server-function statuses), and
+//! The axum router: Leptos pages and server functions, health and version routes, the seeds'
+//! REST routes (auth, users, Flink jobs), ForwardAuth (outside the page guards), the guards (CSRF, sign-in redirect, server-function statuses), and
 //! the layers every request passes through (request id, tracing, compression, cache headers).
 
 mod auth_routes;
@@ -19,8 +19,6 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use app::state::AppState;
 use app::{App, shell};
-
-pub use forward_auth_routes::SESSION_PATH as FORWARD_AUTH_SESSION_PATH;
 
 /// The CARTA sidecar's own listener (`forward_auth.carta.listen`), with the same layers.
 pub fn carta_router(state: AppState) -> Router {
