@@ -3,7 +3,8 @@
 //! session label) keep an index in memory, so a decision costs no API request and a removed
 //! session is refused as soon as the watch says so. A session the index does not know yet
 //! gets one direct read (it may have been created a moment ago) and, when that finds nothing,
-//! a short negative entry, which the watch clears the moment the session appears.
+//! a short negative entry, which the watch clears the moment the session appears. Direct reads
+//! are budgeted (20 a second): made-up ids cannot turn into a flood on the API server.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock, Weak};
@@ -23,6 +24,10 @@ use crate::cluster::{WatchBackoff, WatchState, set_state};
 const MAX_LABEL_VALUE: usize = 63;
 /// Negative entries kept at most; beyond, the expired go, then all.
 const MAX_MISSES: usize = 4096;
+/// Direct reads per second at most while the watches are synced. Each unknown id would
+/// otherwise cost two list requests: a stream of made-up ids must not become a stream of
+/// requests to the API server. A real new session is delivered by the watch in milliseconds.
+const DIRECT_READS_PER_SECOND: u32 = 20;
 
 /// Where sessions live and how they are labelled (the seed's `TARGET_NAMESPACE`,
 /// `SESSION_LABEL_KEY`, `USER_LABEL_KEY`).
@@ -77,6 +82,8 @@ struct Inner {
     services: Kind,
     pods: Kind,
     misses: Mutex<HashMap<String, Instant>>,
+    /// This second's start and the direct reads made in it.
+    direct_reads: Mutex<(Instant, u32)>,
     tasks: OnceLock<[tokio::task::AbortHandle; 2]>,
 }
 
@@ -187,6 +194,7 @@ impl SessionDirectory {
             services: Kind::new(Holder::Service),
             pods: Kind::new(Holder::Pod),
             misses: Mutex::new(HashMap::new()),
+            direct_reads: Mutex::new((Instant::now(), 0)),
             tasks: OnceLock::new(),
         });
         // The tasks hold a weak handle, so dropping the directory ends them.
@@ -259,7 +267,7 @@ impl SessionDirectory {
             if indexed.is_some() {
                 return Ok(indexed);
             }
-            if self.missed_recently(session) {
+            if self.missed_recently(session) || !self.take_direct_read() {
                 return Ok(None);
             }
         }
@@ -287,6 +295,16 @@ impl SessionDirectory {
             .services
             .owner(session)
             .or_else(|| self.inner.pods.owner(session))
+    }
+
+    /// Whether this second's budget of direct reads has room; takes one if so.
+    fn take_direct_read(&self) -> bool {
+        let mut budget = self
+            .inner
+            .direct_reads
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        take_from_budget(&mut budget, Instant::now(), DIRECT_READS_PER_SECOND)
     }
 
     fn missed_recently(&self, session: &str) -> bool {
@@ -338,6 +356,19 @@ impl SessionDirectory {
             Holder::Service => &self.inner.services,
             Holder::Pod => &self.inner.pods,
         }
+    }
+}
+
+/// One-second windows of at most `per_second` takes.
+fn take_from_budget(budget: &mut (Instant, u32), now: Instant, per_second: u32) -> bool {
+    if now.duration_since(budget.0) >= Duration::from_secs(1) {
+        *budget = (now, 0);
+    }
+    if budget.1 < per_second {
+        budget.1 += 1;
+        true
+    } else {
+        false
     }
 }
 
@@ -463,6 +494,25 @@ mod tests {
         index.remove("svc-a");
         assert_eq!(index.user("s3"), None);
         assert_eq!(index.len(), 0);
+    }
+
+    #[test]
+    fn direct_reads_are_budgeted_per_second() {
+        let start = Instant::now();
+        let mut budget = (start, 0);
+        let taken = (0..50)
+            .filter(|_| take_from_budget(&mut budget, start, 20))
+            .count();
+        assert_eq!(taken, 20, "twenty in one second, then no more");
+        assert!(!take_from_budget(
+            &mut budget,
+            start + Duration::from_millis(999),
+            20
+        ));
+        assert!(
+            take_from_budget(&mut budget, start + Duration::from_secs(1), 20),
+            "a new second"
+        );
     }
 
     #[test]

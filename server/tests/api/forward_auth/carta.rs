@@ -360,3 +360,48 @@ async fn the_admin_page_lists_live_sessions_without_giving_their_ids_away() {
     assert_eq!(status["session_path"], "/forward-auth/session");
     delete_namespaces(&admin, &[&ns]).await;
 }
+
+/// The API server's count of LIST requests for `resource`, from its own `/metrics`.
+async fn list_requests(admin: &kube::Client, resource: &str) -> u64 {
+    let request = http::Request::get("/metrics").body(Vec::new()).expect("request");
+    let text = admin
+        .request_text(request)
+        .await
+        .expect("the API server's /metrics");
+    let wanted = format!("resource=\"{resource}\"");
+    text.lines()
+        .filter(|l| {
+            l.starts_with("apiserver_request_total{") && l.contains(&wanted) && l.contains("verb=\"LIST\"")
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+#[tokio::test]
+async fn made_up_session_ids_do_not_become_a_flood_of_api_requests() {
+    let admin = admin_client().await;
+    let ns = fresh_namespace(&admin).await;
+    grant_carta(&admin, &ns).await;
+    let app = spawn_carta(&ns, |_| {}).await;
+    readyz_becomes(&app, 200).await;
+    let client = bare_client();
+    let url = app.url(PATH);
+
+    let before = list_requests(&admin, "services").await;
+    let started = Instant::now();
+    for i in 0..300 {
+        let uri = format!("/session/carta/madeup{i}");
+        let (status, _, body) = ask(&client, &url, &[("x-forwarded-uri", &uri)]).await;
+        assert_eq!((status, body.as_str()), (403, "userid not found"));
+    }
+    let seconds = started.elapsed().as_secs() + 1;
+    let lists = list_requests(&admin, "services").await - before;
+    // 20 direct reads a second at most (each one Service list, then one Pod list): without the
+    // budget these 300 ids would have cost 300 Service lists.
+    assert!(
+        lists <= 20 * seconds,
+        "{lists} Service lists for 300 made-up ids in {seconds} s"
+    );
+    assert!(lists >= 1, "a miss is still confirmed by a direct read");
+    delete_namespaces(&admin, &[&ns]).await;
+}
