@@ -5,21 +5,19 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::support::{
-    SESSION_LABEL, USER_LABEL, ask, create_pod, create_service, grant_carta, relabel_service, spawn_carta,
+    SESSION_LABEL, USER_LABEL, ask, create_pod, create_service, granted_namespace, ready_carta,
+    relabel_service, spawn_carta,
 };
-use crate::cluster_support::{admin_client, delete_namespaces, eventually, fresh_namespace, readyz_becomes};
+use crate::cluster_support::{admin_client, delete_namespaces, eventually, fresh_namespace};
 use crate::helpers::bare_client;
 
 const PATH: &str = "/forward-auth/carta";
 
 #[tokio::test]
 async fn a_labelled_service_passes_with_the_user_header_and_the_seeds_body() {
-    let admin = admin_client().await;
-    let ns = fresh_namespace(&admin).await;
-    grant_carta(&admin, &ns).await;
+    let (admin, ns) = granted_namespace().await;
     create_service(&admin, &ns, "carta-abc123", "abc123", Some("alice")).await;
-    let app = spawn_carta(&ns, |_| {}).await;
-    readyz_becomes(&app, 200).await;
+    let app = ready_carta(&ns, |_| {}).await;
 
     let (status, token, body) = ask(
         &bare_client(),
@@ -39,14 +37,11 @@ async fn a_labelled_service_passes_with_the_user_header_and_the_seeds_body() {
 
 #[tokio::test]
 async fn a_session_only_a_pod_carries_passes_too() {
-    let admin = admin_client().await;
-    let ns = fresh_namespace(&admin).await;
-    grant_carta(&admin, &ns).await;
+    let (admin, ns) = granted_namespace().await;
     create_pod(&admin, &ns, "carta-pod", "podonly7", Some("bob")).await;
     // A Service with the session but no user does not hide the Pod's user.
     create_service(&admin, &ns, "carta-nouser", "podonly7", None).await;
-    let app = spawn_carta(&ns, |_| {}).await;
-    readyz_becomes(&app, 200).await;
+    let app = ready_carta(&ns, |_| {}).await;
 
     let (status, token, _) = ask(
         &bare_client(),
@@ -60,13 +55,10 @@ async fn a_session_only_a_pod_carries_passes_too() {
 
 #[tokio::test]
 async fn removed_labels_are_refused_within_a_second() {
-    let admin = admin_client().await;
-    let ns = fresh_namespace(&admin).await;
-    grant_carta(&admin, &ns).await;
+    let (admin, ns) = granted_namespace().await;
     create_service(&admin, &ns, "carta-live", "live1", Some("carol")).await;
     create_service(&admin, &ns, "carta-live2", "live2", Some("carol")).await;
-    let app = spawn_carta(&ns, |_| {}).await;
-    readyz_becomes(&app, 200).await;
+    let app = ready_carta(&ns, |_| {}).await;
     let client = bare_client();
     let url = app.url(PATH);
     for session in ["live1", "live2"] {
@@ -103,11 +95,8 @@ async fn removed_labels_are_refused_within_a_second() {
 
 #[tokio::test]
 async fn unknown_ids_missing_headers_and_malformed_uris_get_the_seeds_reasons() {
-    let admin = admin_client().await;
-    let ns = fresh_namespace(&admin).await;
-    grant_carta(&admin, &ns).await;
-    let app = spawn_carta(&ns, |_| {}).await;
-    readyz_becomes(&app, 200).await;
+    let (admin, ns) = granted_namespace().await;
+    let app = ready_carta(&ns, |_| {}).await;
     let client = bare_client();
     let url = app.url(PATH);
 
@@ -146,13 +135,10 @@ async fn unknown_ids_missing_headers_and_malformed_uris_get_the_seeds_reasons() 
 
 #[tokio::test]
 async fn the_referer_wins_over_the_forwarded_uri() {
-    let admin = admin_client().await;
-    let ns = fresh_namespace(&admin).await;
-    grant_carta(&admin, &ns).await;
+    let (admin, ns) = granted_namespace().await;
     create_service(&admin, &ns, "carta-ref", "fromref", Some("referer-user")).await;
     create_service(&admin, &ns, "carta-uri", "fromuri", Some("uri-user")).await;
-    let app = spawn_carta(&ns, |_| {}).await;
-    readyz_becomes(&app, 200).await;
+    let app = ready_carta(&ns, |_| {}).await;
 
     let (status, token, _) = ask(
         &bare_client(),
@@ -180,12 +166,9 @@ async fn the_referer_wins_over_the_forwarded_uri() {
 
 #[tokio::test]
 async fn a_session_created_after_a_miss_passes_as_soon_as_it_exists() {
-    let admin = admin_client().await;
-    let ns = fresh_namespace(&admin).await;
-    grant_carta(&admin, &ns).await;
+    let (admin, ns) = granted_namespace().await;
     // A long negative cache: only the watch clearing it lets the new session through quickly.
-    let app = spawn_carta(&ns, |c| c.forward_auth.carta.miss_cache_ms = 600_000).await;
-    readyz_becomes(&app, 200).await;
+    let app = ready_carta(&ns, |c| c.forward_auth.carta.miss_cache_ms = 600_000).await;
     let client = bare_client();
     let url = app.url(PATH);
     let headers = [("x-forwarded-uri", "/session/carta/newborn1")];
@@ -267,15 +250,12 @@ async fn with_its_watch_refused_the_directory_reads_directly_and_readiness_says_
 
 #[tokio::test]
 async fn the_dedicated_listener_answers_any_path_and_method_after_its_health_routes() {
-    let admin = admin_client().await;
-    let ns = fresh_namespace(&admin).await;
-    grant_carta(&admin, &ns).await;
+    let (admin, ns) = granted_namespace().await;
     create_service(&admin, &ns, "carta-side", "side1", Some("frank")).await;
-    let app = spawn_carta(&ns, |c| {
+    let app = ready_carta(&ns, |c| {
         c.forward_auth.carta.listen = Some("127.0.0.1:0".parse().expect("addr"));
     })
     .await;
-    readyz_becomes(&app, 200).await;
     let base = format!("http://{}", app.carta_addr.expect("the CARTA listener is up"));
     let client = bare_client();
 
@@ -321,13 +301,10 @@ async fn the_dedicated_listener_answers_any_path_and_method_after_its_health_rou
 
 #[tokio::test]
 async fn the_admin_page_lists_live_sessions_without_giving_their_ids_away() {
-    let admin = admin_client().await;
-    let ns = fresh_namespace(&admin).await;
-    grant_carta(&admin, &ns).await;
+    let (admin, ns) = granted_namespace().await;
     create_service(&admin, &ns, "carta-listed", "listedsession42", Some("grace")).await;
     create_pod(&admin, &ns, "carta-nouser", "orphan7", None).await;
-    let app = spawn_carta(&ns, |_| {}).await;
-    readyz_becomes(&app, 200).await;
+    let app = ready_carta(&ns, |_| {}).await;
     app.sign_in_as_admin().await;
 
     let status: Value = app
@@ -379,11 +356,8 @@ async fn list_requests(admin: &kube::Client, resource: &str) -> u64 {
 
 #[tokio::test]
 async fn made_up_session_ids_do_not_become_a_flood_of_api_requests() {
-    let admin = admin_client().await;
-    let ns = fresh_namespace(&admin).await;
-    grant_carta(&admin, &ns).await;
-    let app = spawn_carta(&ns, |_| {}).await;
-    readyz_becomes(&app, 200).await;
+    let (admin, ns) = granted_namespace().await;
+    let app = ready_carta(&ns, |_| {}).await;
     let client = bare_client();
     let url = app.url(PATH);
 

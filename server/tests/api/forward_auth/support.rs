@@ -10,7 +10,7 @@ use kube::{Api, Client};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::cluster_support::service_account_kubeconfig;
+use crate::cluster_support::{admin_client, fresh_namespace, readyz_becomes, service_account_kubeconfig};
 use crate::helpers::{TestApp, spawn_app_with, test_config};
 
 pub const SESSION_LABEL: &str = "canfar-net-sessionID";
@@ -33,6 +33,21 @@ pub async fn grant_carta(admin: &Client, ns: &str) {
         .create(&PostParams::default(), &binding)
         .await
         .expect("bind the CARTA role in the test namespace");
+}
+
+/// A cluster-admin client and a fresh namespace Heimdall may watch (the shipped grant).
+pub async fn granted_namespace() -> (Client, String) {
+    let admin = admin_client().await;
+    let ns = fresh_namespace(&admin).await;
+    grant_carta(&admin, &ns).await;
+    (admin, ns)
+}
+
+/// `spawn_carta`, then waits until `/readyz` says both session watches have synced.
+pub async fn ready_carta(ns: &str, tweak: impl FnOnce(&mut heimdall::config::Config)) -> TestApp {
+    let app = spawn_carta(ns, tweak).await;
+    readyz_becomes(&app, 200).await;
+    app
 }
 
 /// Heimdall in CARTA mode over `ns`, as its ServiceAccount; `tweak` adjusts the rest.
