@@ -175,10 +175,6 @@ impl Index {
             .iter()
             .find_map(|name| self.objects.get(name)?.user.as_deref())
     }
-
-    fn len(&self) -> usize {
-        self.sessions.len()
-    }
 }
 
 impl SessionDirectory {
@@ -216,12 +212,6 @@ impl SessionDirectory {
             (Holder::Service, self.inner.services.state.borrow().clone()),
             (Holder::Pod, self.inner.pods.state.borrow().clone()),
         ]
-    }
-
-    /// How many sessions each index knows (services, pods).
-    pub fn counts(&self) -> (usize, usize) {
-        let count = |kind: &Kind| kind.index.read().unwrap_or_else(PoisonError::into_inner).len();
-        (count(&self.inner.services), count(&self.inner.pods))
     }
 
     /// Every session both indexes hold, Services first: `(session, user, holder, object)`.
@@ -489,11 +479,11 @@ mod tests {
         assert_eq!(index.user("s2"), None);
         // The session label removed (the watch's selector drops it).
         index.put("svc-a".into(), None);
-        assert_eq!(index.len(), 0);
+        assert!(index.sessions.is_empty() && index.objects.is_empty());
         index.put("svc-a".into(), labels("s3", Some("alice")));
         index.remove("svc-a");
         assert_eq!(index.user("s3"), None);
-        assert_eq!(index.len(), 0);
+        assert!(index.sessions.is_empty() && index.objects.is_empty());
     }
 
     #[test]
