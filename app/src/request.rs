@@ -15,6 +15,15 @@ pub struct RequestMeta {
     pub host: Option<String>,
 }
 
+/// Whether the caller is a browser asking for a page (`Accept` names `text/html`): it gets a
+/// redirect or a page where an API client gets JSON.
+pub fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
 impl RequestMeta {
     /// Reads the peer address from axum's `ConnectInfo`; proxies' `X-Forwarded-For` is not
     /// trusted (it is the client's to set).

@@ -237,10 +237,11 @@ impl SessionDirectory {
         all
     }
 
+    /// On every decision: compares in place, no copy of the states.
     fn synced(&self) -> bool {
-        self.watch_states()
+        [&self.inner.services, &self.inner.pods]
             .iter()
-            .all(|(_, state)| *state == WatchState::Ready)
+            .all(|kind| *kind.state.borrow() == WatchState::Ready)
     }
 
     /// The user of `session`: a Service's label first, then a Pod's (the seed's order).

@@ -323,20 +323,20 @@ impl ForwardAuthService {
     }
 
     /// Session mode: the caller's Heimdall session (cookie) or bearer token, then the first
-    /// access rule for where the request was going. `own_base` is the address the proxy
-    /// reached Heimdall at, the login's base when none is configured.
+    /// access rule for where the request was going. Where the request was going is read only
+    /// when it matters: for a rule, or for the login's return address.
     #[tracing::instrument(name = "forward_auth.session", skip_all)]
     pub async fn session(
         &self,
         headers: &HeaderMap,
         meta: &RequestMeta,
-        own_base: &str,
     ) -> Result<SessionDecision, AppError> {
-        let target = OriginalRequest::from_headers(headers);
         let sign_in = |reason: &str| {
-            let base = self.0.settings.login_base.as_deref().unwrap_or(own_base);
+            // No configured base: the address the proxy reached Heimdall at.
+            let base = meta.base_url(self.0.settings.login_base.as_deref());
+            let target = OriginalRequest::from_headers(headers);
             SessionDecision::SignIn {
-                login_url: login_address(base, target.as_ref(), &self.0.identity.settings().return_hosts),
+                login_url: login_address(&base, target.as_ref(), &self.0.identity.settings().return_hosts),
                 reason: reason.to_owned(),
             }
         };
@@ -346,7 +346,9 @@ impl ForwardAuthService {
             Err(IdentityError::BadCredentials(reason)) => return Ok(sign_in(&reason)),
             Err(other) => return Err(other.into()),
         };
-        if let Some(rule) = rule_for(&self.0.settings.rules, target.as_ref())
+        let rules = &self.0.settings.rules;
+        if !rules.is_empty()
+            && let Some(rule) = rule_for(rules, OriginalRequest::from_headers(headers).as_ref())
             && let Some(reason) = vouched.refusal(rule)
         {
             tracing::debug!(user = %vouched.user, %reason, "session mode refused");

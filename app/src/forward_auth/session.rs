@@ -119,14 +119,6 @@ pub fn login_address(base: &str, target: Option<&OriginalRequest>, return_hosts:
     }
 }
 
-/// Whether the caller is a browser (it gets a login link; an API client gets JSON).
-pub fn is_browser(headers: &HeaderMap) -> bool {
-    headers
-        .get(axum::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

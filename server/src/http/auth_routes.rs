@@ -211,10 +211,7 @@ async fn callback(
     Query(q): Query<CallbackQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let wants_html = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
+    let wants_html = app::request::wants_html(&headers);
     let (state, meta) = (&ctx.state, &ctx.meta);
     let result: Result<_, IdentityError> = async {
         let method = provider_method(&provider)?;

@@ -106,12 +106,7 @@ async fn carta_readyz(State(state): State<AppState>) -> Response {
 /// page that goes there); 403 when an access rule wants a role or tenant the user lacks.
 async fn session(State(state): State<AppState>, parts: Parts) -> Response {
     let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
-    let own_base = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map_or_else(|| "http://127.0.0.1".to_owned(), |host| format!("http://{host}"));
-    let decision = match state.forward_auth.session(&parts.headers, &meta, &own_base).await {
+    let decision = match state.forward_auth.session(&parts.headers, &meta).await {
         Ok(decision) => decision,
         Err(e) => return e.into_response(),
     };
@@ -151,7 +146,7 @@ fn allowed(vouched: &Vouched) -> Response {
 }
 
 fn sign_in(request: &HeaderMap, login_url: &str, reason: &str) -> Response {
-    let browser = app::forward_auth::session::is_browser(request);
+    let browser = app::request::wants_html(request);
     let mut response = if browser {
         let href = html_escape(login_url);
         // Traefik hands this page to the browser as it is; the refresh takes it to the login.

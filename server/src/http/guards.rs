@@ -149,12 +149,7 @@ fn is_public_page(path: &str) -> bool {
 /// With auth on, a signed-out browser asking for a page goes to the login page (and comes
 /// back after). Data is protected by the server functions either way; this is the courtesy.
 pub async fn sign_in_redirect(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let wants_page = req.method() == Method::GET
-        && req
-            .headers()
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"));
+    let wants_page = req.method() == Method::GET && app::request::wants_html(req.headers());
     if !wants_page || !state.identity.settings().enabled || is_public_page(req.uri().path()) {
         return next.run(req).await;
     }
