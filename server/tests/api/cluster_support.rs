@@ -93,3 +93,20 @@ pub async fn readyz_until(app: &TestApp, done: impl Fn(u16, &Value) -> bool) -> 
 pub async fn readyz_becomes(app: &TestApp, want: u16) -> (u16, Value) {
     readyz_until(app, |status, _| status == want).await
 }
+
+/// The first object of `kind` in the shipped manifest `deploy/rbac/<file>`: tests run Heimdall
+/// under exactly what an operator applies.
+pub fn shipped<T: serde::de::DeserializeOwned>(file: &str, kind: &str) -> T {
+    use serde::Deserialize as _;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../deploy/rbac")
+        .join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_yaml::Deserializer::from_str(&text)
+        .filter_map(|doc| {
+            let value = serde_yaml::Value::deserialize(doc).ok()?;
+            (value.get("kind")?.as_str()? == kind).then(|| serde_yaml::from_value(value).ok())?
+        })
+        .next()
+        .unwrap_or_else(|| panic!("{file} has a {kind}"))
+}

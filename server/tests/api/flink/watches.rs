@@ -92,8 +92,7 @@ async fn without_the_list_verb_the_watch_fails_with_a_clear_reason() {
     let ns = fresh_namespace(&admin).await;
 
     // A copy of the shipped ClusterRole, minus `list`, bound to a ServiceAccount of this test.
-    let mut role =
-        shipped_cluster_role(Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/rbac/heimdall.yaml"));
+    let mut role = crate::cluster_support::shipped::<ClusterRole>("heimdall.yaml", "ClusterRole");
     let copy_name = format!("{}-{ns}", role.metadata.name.clone().unwrap_or_default());
     role.metadata = ObjectMeta {
         name: Some(copy_name.clone()),
@@ -182,18 +181,6 @@ async fn without_the_list_verb_the_watch_fails_with_a_clear_reason() {
     );
 }
 
-/// The ClusterRole document of the shipped RBAC manifest.
-fn shipped_cluster_role(path: PathBuf) -> ClusterRole {
-    let text = std::fs::read_to_string(&path).expect("read RBAC manifest");
-    serde_yaml::Deserializer::from_str(&text)
-        .filter_map(|doc| {
-            let value = serde_yaml::Value::deserialize(doc).ok()?;
-            (value.get("kind")?.as_str()? == "ClusterRole").then(|| serde_yaml::from_value(value).ok())?
-        })
-        .next()
-        .expect("the manifest has a ClusterRole")
-}
-
 /// A copy of `kubeconfig` that authenticates with `token` instead.
 fn with_token(kubeconfig: &Path, token: &str, dir: &Path) -> PathBuf {
     let mut doc: serde_yaml::Value =
@@ -207,8 +194,6 @@ fn with_token(kubeconfig: &Path, token: &str, dir: &Path) -> PathBuf {
     std::fs::write(&path, serde_yaml::to_string(&doc).expect("yaml")).expect("write");
     path
 }
-
-use serde::Deserialize as _;
 
 #[tokio::test]
 async fn when_the_api_server_goes_away_heimdall_keeps_the_last_list_says_so_and_recovers() {

@@ -1,16 +1,15 @@
 //! Set-up of the CARTA tests: the shipped RoleBinding moved into a fresh namespace, Heimdall
 //! watching it as its ServiceAccount, and labelled Services and Pods.
 
-use std::path::Path;
-
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::rbac::v1::RoleBinding;
 use kube::api::{Patch, PatchParams, PostParams};
 use kube::{Api, Client};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::cluster_support::{admin_client, fresh_namespace, readyz_becomes, service_account_kubeconfig};
+use crate::cluster_support::{
+    admin_client, fresh_namespace, readyz_becomes, service_account_kubeconfig, shipped,
+};
 use crate::helpers::{TestApp, spawn_app_with, test_config};
 
 pub const SESSION_LABEL: &str = "canfar-net-sessionID";
@@ -19,15 +18,7 @@ pub const USER_LABEL: &str = "canfar-net-userid";
 /// The RoleBinding of `deploy/rbac/forward-auth-carta.yaml`, placed in `ns`: what an operator
 /// does for their target namespace.
 pub async fn grant_carta(admin: &Client, ns: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/rbac/forward-auth-carta.yaml");
-    let text = std::fs::read_to_string(&path).expect("read the CARTA RBAC manifest");
-    let mut binding: RoleBinding = serde_yaml::Deserializer::from_str(&text)
-        .filter_map(|doc| {
-            let value = serde_yaml::Value::deserialize(doc).ok()?;
-            (value.get("kind")?.as_str()? == "RoleBinding").then(|| serde_yaml::from_value(value).ok())?
-        })
-        .next()
-        .expect("the manifest has a RoleBinding");
+    let mut binding: RoleBinding = shipped("forward-auth-carta.yaml", "RoleBinding");
     binding.metadata.namespace = Some(ns.to_owned());
     Api::<RoleBinding>::namespaced(admin.clone(), ns)
         .create(&PostParams::default(), &binding)
