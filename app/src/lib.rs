@@ -34,6 +34,7 @@ use crate::home::HomePage;
 use crate::identity::{AccountRoute, LoginPage, RegisterRoute};
 use crate::layout::AppLayout;
 use crate::ui::{ErrorNotice, THEME_BOOT_SCRIPT};
+use crate::vault::VaultRoute;
 
 /// The page's Content Security Policy: scripts only from this site or inline with this
 /// response's nonce (the hydration script, the theme script, streamed resource data), WASM
@@ -103,6 +104,7 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("register") view={Lazy::<RegisterRoute>::new()}/>
                         <Route path=StaticSegment("account") view={Lazy::<AccountRoute>::new()}/>
                         <Route path=StaticSegment("flink") view={Lazy::<FlinkJobsRoute>::new()}/>
+                        <Route path=StaticSegment("vault") view={Lazy::<VaultRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), ParamSegment("section")) view={Lazy::<AdminRoute>::new()}/>
                     </Routes>
                 </ErrorBoundary>

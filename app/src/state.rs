@@ -13,6 +13,7 @@ use crate::flink::FlinkService;
 use crate::forward_auth::ForwardAuthService;
 use crate::home::BuildInfo;
 use crate::identity::IdentityService;
+use crate::vault::VaultService;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -31,6 +32,8 @@ pub struct AppState {
     pub identity: IdentityService,
     /// Users, tenants and the audit log, for admins.
     pub admin: AdminService,
+    /// The token vault: stored Keycloak tokens, minting, consent, sessions.
+    pub vault: VaultService,
 }
 
 impl AppState {

@@ -2,25 +2,11 @@
 // Google stand-in's login pages; what a viewer may see and call.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openHydrated, signInWithPassword, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
+import { launchBrowser, openHydrated, signInWithKeycloak, signInWithPassword, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
-
-/** From Heimdall's login page through Keycloak's own form, back to Heimdall. */
-async function signInWithKeycloak(context, username, password) {
-  const { page, errors } = await openHydrated(context, '/login');
-  await page.getByTestId('login-keycloak').click();
-  await page.waitForSelector('#kc-login', { timeout: 30_000 });
-  await page.fill('#username', username);
-  await page.fill('#password', password);
-  await page.click('#kc-login');
-  await page.waitForURL((url) => url.href.startsWith(BASE_URL) && !url.pathname.startsWith('/auth/'), { timeout: 30_000 });
-  await page.waitForSelector('body[data-hydrated="true"]');
-  await page.getByTestId('user-name').waitFor({ timeout: 15_000 });
-  return { page, errors };
-}
 
 test('a signed-out visitor goes to the login page, signs in with a password, and comes back', async () => {
   const context = await browser.newContext();

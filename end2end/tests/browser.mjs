@@ -82,3 +82,17 @@ export async function signInWithPassword(context, username, password, path = '/'
   await page.getByTestId('user-name').waitFor({ timeout: 15_000 });
   return { page, errors };
 }
+
+/** From Heimdall's login page through Keycloak's own form, back to Heimdall. */
+export async function signInWithKeycloak(context, username, password) {
+  const { page, errors } = await openHydrated(context, '/login');
+  await page.getByTestId('login-keycloak').click();
+  await page.waitForSelector('#kc-login', { timeout: 30_000 });
+  await page.fill('#username', username);
+  await page.fill('#password', password);
+  await page.click('#kc-login');
+  await page.waitForURL((url) => url.href.startsWith(BASE_URL) && !url.pathname.startsWith('/auth/'), { timeout: 30_000 });
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.getByTestId('user-name').waitFor({ timeout: 15_000 });
+  return { page, errors };
+}

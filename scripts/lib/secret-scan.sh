@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Greps the logs a test run captured for secrets that must never be logged: password hashes,
-# session ids, API tokens, JWTs, the fixtures' passwords and the test clients' secrets.
+# session ids, API tokens, JWTs, the fixtures' passwords and the test clients' secrets, and
+# every token the vault tests handled (the `*.secrets` files they write beside the logs).
 #   secret-scan.sh LOG...
 # Prints one cargo-style "test result:" line so the run's summary counts it; exits 1 on a find.
 set -uo pipefail
@@ -37,6 +38,22 @@ if ! grep -q "signed in" "${files[@]}"; then
 fi
 
 found=0
+# The vault's tokens, learnt by the tests: matched as fixed strings, whatever their form.
+learnt=()
+for f in "$@"; do
+  for s in "$(dirname "$f")"/*.secrets; do [ -s "$s" ] && learnt+=("$s"); done
+done
+if [ "${#learnt[@]}" -gt 0 ]; then
+  sort -u "${learnt[@]}" | grep -v '^$' >"${TMPDIR:-/tmp}/heimdall-learnt-secrets.$$" || true
+  known=$(wc -l <"${TMPDIR:-/tmp}/heimdall-learnt-secrets.$$")
+  if hits=$(grep -F -H -n -f "${TMPDIR:-/tmp}/heimdall-learnt-secrets.$$" "${files[@]}"); then
+    echo "secret scan: a token the vault tests handled is in a log:" >&2
+    printf '%s\n' "$hits" | cut -c1-120 | head -5 >&2
+    found=1
+  fi
+  rm -f "${TMPDIR:-/tmp}/heimdall-learnt-secrets.$$"
+  echo "secret scan: $known token(s) learnt from the vault tests" >&2
+fi
 for p in "${patterns[@]}"; do
   # The first start's admin password is printed once to stderr by design, not logged.
   if hits=$(grep -E -H -n -- "$p" "${files[@]}" | grep -v '^[^:]*:[0-9]*:    password: '); then

@@ -221,6 +221,7 @@ browser_tests() {
     HEIMDALL_AUTH__KEYCLOAK__ISSUER="$HEIMDALL_TEST_KEYCLOAK_ISSUER" \
     HEIMDALL_AUTH__KEYCLOAK__CLIENT_ID="$HEIMDALL_TEST_KEYCLOAK_CLIENT_ID" \
     HEIMDALL_AUTH__KEYCLOAK__CLIENT_SECRET="$HEIMDALL_TEST_KEYCLOAK_CLIENT_SECRET" \
+    HEIMDALL_VAULT__KEYS__E2E="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
     "$CARGO_TARGET_DIR/release/heimdall" serve >"$TEST_TMP/e2e-server.log" 2>&1 &
   SERVER_PID=$!
   if ! wait_http_ok "http://127.0.0.1:$port/readyz" 60; then
@@ -238,7 +239,10 @@ browser_tests() {
   [ -n "$HEIMDALL_E2E_ADMIN_PASSWORD" ] || die "no first-start admin password in the server log"
   local files=("${BROWSER_FILES[@]}")
   [ ${#files[@]} -gt 0 ] || files=(end2end/tests/)
-  HEIMDALL_E2E_URL="http://127.0.0.1:$port" run_logged node --test "${files[@]}"
+  # Tokens the vault's browser test handles, for the secret scan (beside the Rust tests' ones).
+  mkdir -p "$TEST_TMP/logs"
+  HEIMDALL_E2E_SECRETS_FILE="$TEST_TMP/logs/e2e-vault.secrets" \
+    HEIMDALL_E2E_URL="http://127.0.0.1:$port" run_logged node --test "${files[@]}"
   bash "$ROOT/scripts/lib/peers/nginx.sh" stop "$NGINX_DIR"
   NGINX_DIR=""
   kill -TERM "$SERVER_PID"
@@ -351,6 +355,7 @@ part_filters() {
     flink) echo "flink::" ;;
     forward-auth) echo "forward_auth:: the_session_id_parser the_original_request a_return_address" ;;
     platform) echo "platform:: db::" ;;
+    vault) echo "vault::" ;;
     *) return 1 ;;
   esac
 }
@@ -360,6 +365,7 @@ part_browser_files() {
     platform) echo "end2end/tests/shell.test.mjs end2end/tests/lazy.test.mjs" ;;
     flink) echo "end2end/tests/flink.test.mjs" ;;
     forward-auth) echo "end2end/tests/forward-auth.test.mjs" ;;
+    vault) echo "end2end/tests/vault.test.mjs" ;;
     *) echo "" ;;
   esac
 }
@@ -402,7 +408,7 @@ run_part_tests() {
     local integration
     integration=$(grep -v '::tests::' <<<"$tests" || true)
     grep -qE '^(flink|forward_auth)::' <<<"$integration" && needs+=(kubernetes)
-    grep -qE '^(keycloak::|identity::oauth::)' <<<"$integration" && needs+=(keycloak)
+    grep -qE '^(keycloak::|identity::oauth::|vault::|auth_matrix)' <<<"$integration" && needs+=(keycloak)
     grep -qE '^(google::|identity::oauth::)' <<<"$integration" && needs+=(google)
   fi
   if [ ${#BROWSER_FILES[@]} -gt 0 ]; then

@@ -1,4 +1,4 @@
-//! The command line: `heimdall serve | migrate | config check`.
+//! The command line: `heimdall serve | migrate | config check | vault rotate`.
 
 use std::path::PathBuf;
 
@@ -30,6 +30,17 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Token-vault tools.
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VaultCommand {
+    /// Re-seal every stored token under `vault.active_key`; safe while servers run.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use secrecy::ExposeSecret;
 
-use heimdall::cli::{Cli, Command, ConfigCommand};
+use heimdall::cli::{Cli, Command, ConfigCommand, VaultCommand};
 use heimdall::config::Config;
-use heimdall::startup::{Application, BootstrapAdmin, connect_database};
+use heimdall::startup::{Application, BootstrapAdmin, connect_database, rotate_vault};
 use heimdall::{shutdown_signal, telemetry};
 
 fn main() -> ExitCode {
@@ -54,6 +54,13 @@ async fn run(command: Command, config: &Config) -> anyhow::Result<()> {
         Command::Migrate => {
             connect_database(config).await?.close().await;
             tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Vault {
+            command: VaultCommand::Rotate,
+        } => {
+            let rotated = rotate_vault(config).await?;
+            tracing::info!(rotated, "vault rotation done");
             Ok(())
         }
         Command::Serve | Command::Config { .. } => {

@@ -12,7 +12,7 @@ use secrecy::SecretString;
 use tokio::net::TcpListener;
 
 use app::admin::AdminService;
-use app::audit::Audit;
+use app::audit::{Audit, AuditAction, AuditEvent};
 use app::cluster::Cluster;
 use app::db::{Database, PoolSettings};
 use app::flink::{FlinkService, FlinkSettings, Patterns};
@@ -24,6 +24,7 @@ use app::identity::{
     ThrottlePolicy, generate_password, hash_password,
 };
 use app::state::AppState;
+use app::vault::{Keyring, VaultService, VaultSettings, VaultStore};
 
 use crate::config::Config;
 
@@ -65,14 +66,6 @@ impl Application {
             ),
             _ => None,
         };
-        match config.vault.active() {
-            Some(active) if !config.vault.keys.is_empty() => tracing::info!(
-                keys = config.vault.keys.len(),
-                active,
-                "vault keyring checked (the token vault's API is not served yet)"
-            ),
-            _ => tracing::info!("vault: off (no vault.keys configured)"),
-        }
         let db = connect_database(config).await?;
         let identity_store = IdentityStore::new(db.clone());
         let bootstrap_admin = bootstrap_admin(&identity_store, &config.bootstrap.admin_username).await?;
@@ -90,6 +83,7 @@ impl Application {
             forward_auth_settings(config),
             identity.clone(),
         );
+        let vault = start_vault(config, &db, &identity, &audit).await?;
         let admin = AdminService::new(
             identity_store,
             audit.clone(),
@@ -112,6 +106,7 @@ impl Application {
             audit,
             identity,
             admin,
+            vault,
         };
         if !config.server.site_root.join("pkg").is_dir() {
             tracing::warn!(
@@ -308,6 +303,87 @@ pub fn forward_auth_settings(config: &Config) -> ForwardAuthSettings {
             .or_else(|| config.server.public_url.clone()),
         cache_ttl: Duration::from_secs(fa.cache_secs),
     }
+}
+
+/// The token vault: on with a keyring and Keycloak (validation made sure both or neither), and
+/// refusing to start when stored rows are sealed with a key the keyring lacks — they could not
+/// be opened, and the operator should know now, not at the first mint.
+async fn start_vault(
+    config: &Config,
+    db: &Database,
+    identity: &IdentityService,
+    audit: &Audit,
+) -> anyhow::Result<VaultService> {
+    let settings = vault_settings(config);
+    let stored_keys = VaultStore::new(db.clone()).key_ids().await?;
+    match &settings {
+        Ok(s) => {
+            let missing: Vec<&String> = stored_keys.iter().filter(|id| !s.keyring.has_key(id)).collect();
+            if !missing.is_empty() {
+                anyhow::bail!(
+                    "vault: stored tokens are sealed with key(s) {missing:?}, which vault.keys lacks; \
+                     put them back (and run `heimdall vault rotate` before removing a key)"
+                );
+            }
+            tracing::info!(
+                keys = config.vault.keys.len(),
+                active = s.keyring.active_key_id(),
+                "vault: on"
+            );
+        }
+        Err(reason) => tracing::info!("vault: off ({reason})"),
+    }
+    Ok(VaultService::new(
+        db.clone(),
+        identity.clone(),
+        audit.clone(),
+        settings,
+    ))
+}
+
+/// `heimdall vault rotate`: re-seals every row under the active key, beside running servers;
+/// returns how many rows were re-sealed (and records it in the audit log).
+pub async fn rotate_vault(config: &Config) -> anyhow::Result<u64> {
+    let settings = vault_settings(config).map_err(|reason| anyhow::anyhow!("the vault is off: {reason}"))?;
+    let db = connect_database(config).await?;
+    let rotated = VaultService::rotate(&VaultStore::new(db.clone()), &settings.keyring)
+        .await
+        .map_err(|e| anyhow::anyhow!("rotation stopped: {e}"))?;
+    Audit::new(db.clone())
+        .record(
+            AuditEvent::success(AuditAction::VaultRotated)
+                .by(None, "heimdall vault rotate")
+                .detail(&format!(
+                    "{rotated} row(s) re-sealed under key {:?}",
+                    settings.keyring.active_key_id()
+                )),
+        )
+        .await;
+    db.close().await;
+    Ok(rotated)
+}
+
+/// `vault.*` and `auth.keycloak.*` in the shape the vault uses; `Err` says why it is off.
+pub fn vault_settings(config: &Config) -> Result<VaultSettings, String> {
+    let active = match config.vault.active() {
+        Some(active) if !config.vault.keys.is_empty() => active,
+        _ => return Err("no vault.keys configured".into()),
+    };
+    let keyring = Keyring::new(&config.vault.keys, active).map_err(|errors| {
+        errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    let keycloak = auth_settings(config)
+        .keycloak
+        .ok_or_else(|| "Keycloak is not configured (auth.keycloak.*)".to_owned())?;
+    Ok(VaultSettings {
+        keyring,
+        keycloak,
+        consent_redirect_url: config.vault.consent_redirect_url.clone(),
+    })
 }
 
 /// `auth.*` in the shape the authenticator uses.

@@ -78,10 +78,21 @@ pub enum AuditAction {
     FlinkJobRestarted,
     /// A new `spec.job.savepointTriggerNonce`.
     FlinkSavepointTriggered,
+    /// An offline or refresh token put in the vault (consent callback, `/v1/refresh-token`,
+    /// `/v1/offline-token-id`).
+    VaultTokenStored,
+    /// A stored token deleted (and its Keycloak offline session ended when it was the last).
+    VaultTokenRevoked,
+    /// A Keycloak session ended from Heimdall.
+    VaultSessionRevoked,
+    /// An offline-token consent refused: a bad or used state, another account, no offline access.
+    VaultConsentRejected,
+    /// `heimdall vault rotate` re-sealed rows under the active key.
+    VaultRotated,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 35] = [
         Self::LoginPassword,
         Self::LoginGoogle,
         Self::LoginKeycloak,
@@ -112,6 +123,11 @@ impl AuditAction {
         Self::FlinkJobResumed,
         Self::FlinkJobRestarted,
         Self::FlinkSavepointTriggered,
+        Self::VaultTokenStored,
+        Self::VaultTokenRevoked,
+        Self::VaultSessionRevoked,
+        Self::VaultConsentRejected,
+        Self::VaultRotated,
     ];
 
     /// The stored form, e.g. `login.password`.
@@ -147,6 +163,11 @@ impl AuditAction {
             Self::FlinkJobResumed => "flink.job.resumed",
             Self::FlinkJobRestarted => "flink.job.restarted",
             Self::FlinkSavepointTriggered => "flink.savepoint.triggered",
+            Self::VaultTokenStored => "vault.token.stored",
+            Self::VaultTokenRevoked => "vault.token.revoked",
+            Self::VaultSessionRevoked => "vault.session.revoked",
+            Self::VaultConsentRejected => "vault.consent.rejected",
+            Self::VaultRotated => "vault.rotated",
         }
     }
 }

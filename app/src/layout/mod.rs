@@ -15,6 +15,7 @@ use crate::ui::{Badge, ThemeToggle, ToastHost, Tone, provide_toasts};
 const NAV_SECTIONS: &[(&str, &str, Option<Role>)] = &[
     ("Overview", "/", None),
     ("Flink jobs", "/flink", None),
+    ("Vault", "/vault", Some(Role::Viewer)),
     ("Users", "/admin/users", Some(Role::Admin)),
     ("Tenants", "/admin/tenants", Some(Role::Admin)),
     ("Audit log", "/admin/audit", Some(Role::Admin)),

@@ -138,6 +138,11 @@ impl Keyring {
         }
     }
 
+    /// Whether rows sealed with `id` can be opened.
+    pub fn has_key(&self, id: &str) -> bool {
+        self.keys.contains_key(id)
+    }
+
     pub fn active_key_id(&self) -> &str {
         &self.active
     }

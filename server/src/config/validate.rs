@@ -133,6 +133,11 @@ impl Config {
             ));
             return;
         };
+        if self.auth.keycloak.issuer.is_none() || self.auth.keycloak.client_secret.is_none() {
+            problems.push(
+                "vault.keys is set but Keycloak is not (auth.keycloak.issuer and client_secret): the vault keeps Keycloak tokens".into(),
+            );
+        }
         if let Err(errors) = app::vault::Keyring::new(&vault.keys, active) {
             problems.extend(errors.into_iter().map(|e| match e {
                 app::vault::CryptoError::BadKey { id, reason } => format!("vault.keys.{id}: {reason}"),

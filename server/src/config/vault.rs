@@ -16,6 +16,9 @@ pub struct VaultConfig {
     pub keys: BTreeMap<String, SecretString>,
     /// The key new tokens are sealed with; may be left out when there is exactly one key.
     pub active_key: Option<String>,
+    /// The consent's redirect URI; default `<server.public_url>/v1/offline-token/callback`
+    /// (else the address the request reached). Keycloak's client must allow it.
+    pub consent_redirect_url: Option<String>,
 }
 
 impl VaultConfig {

@@ -20,6 +20,108 @@ use app::state::AppState;
 
 use super::extract::{FormBody, JsonBody};
 
+use super::api_doc::{Auth, Op, param};
+
+/// The OpenAPI entries of these routes (`api_doc.rs`).
+pub const DOC: &[Op] = &[
+    Op::new(
+        "POST",
+        "/auth/jwt/login",
+        "Sign in with a password (form): a bearer JWT",
+        Auth::Public,
+    )
+    .responses(&[
+        (200, "{access_token, token_type, expires_in}"),
+        (400, "LOGIN_BAD_CREDENTIALS (the seed's answer)"),
+        (422, "a field is missing"),
+        (429, "locked for a while"),
+    ]),
+    Op::new(
+        "POST",
+        "/auth/jwt/logout",
+        "End the bearer JWT's session",
+        Auth::Heimdall,
+    )
+    .responses(&[(204, "signed out"), (401, "not signed in")]),
+    Op::new(
+        "POST",
+        "/auth/cookie/login",
+        "Sign in with a password (form): a session cookie",
+        Auth::Public,
+    )
+    .responses(&[
+        (204, "signed in, cookie set"),
+        (400, "LOGIN_BAD_CREDENTIALS (the seed's answer)"),
+        (422, "a field is missing"),
+    ]),
+    Op::new(
+        "POST",
+        "/auth/cookie/logout",
+        "End the cookie session",
+        Auth::Heimdall,
+    )
+    .responses(&[(204, "signed out")]),
+    Op::new(
+        "POST",
+        "/auth/logout",
+        "End the current session (either kind)",
+        Auth::Heimdall,
+    )
+    .responses(&[(204, "signed out")]),
+    Op::new(
+        "POST",
+        "/auth/login",
+        "Sign in with a password (JSON, the IDP portal's shape)",
+        Auth::Public,
+    )
+    .body(r#"{"username": "ada", "password": "…"}"#)
+    .responses(&[(200, "{token, role, expires_in}"), (401, "wrong credentials")]),
+    Op::new(
+        "POST",
+        "/auth/register",
+        "Register (when auth.registration_enabled)",
+        Auth::Public,
+    )
+    .body(r#"{"email": "ada@example.com", "password": "…"}"#)
+    .responses(&[
+        (201, "registered"),
+        (404, "registration is off"),
+        (422, "a field is wrong"),
+    ]),
+    Op::new(
+        "GET",
+        "/auth/{provider}/authorize",
+        "The provider's sign-in URL (google | keycloak), as JSON",
+        Auth::Public,
+    )
+    .query(&[param("next", false, "where to land after sign-in")])
+    .responses(&[(200, "{authorization_url}"), (404, "provider not configured")]),
+    Op::new(
+        "GET",
+        "/auth/{provider}/login",
+        "Start a provider sign-in: a redirect to the provider",
+        Auth::Public,
+    )
+    .query(&[param("next", false, "where to land after sign-in")])
+    .responses(&[(303, "to the provider"), (404, "provider not configured")]),
+    Op::new(
+        "GET",
+        "/auth/{provider}/callback",
+        "The provider's redirect back",
+        Auth::Public,
+    )
+    .query(&[
+        param("code", true, "authorization code"),
+        param("state", true, "the one-time state"),
+    ])
+    .responses(&[
+        (303, "signed in (a browser)"),
+        (200, "{access_token, token_type} (an API client)"),
+        (400, "a bad, used or expired state"),
+        (404, "provider not configured"),
+    ]),
+];
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/auth/jwt/login", post(jwt_login))

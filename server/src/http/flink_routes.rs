@@ -24,6 +24,54 @@ use app::state::AppState;
 
 use super::guards::BODY_LIMIT;
 
+use super::api_doc::{Auth, Op};
+
+/// The OpenAPI entries of these routes (`api_doc.rs`).
+pub const DOC: &[Op] = &[
+    Op::new(
+        "GET",
+        "/jobs",
+        "Flink jobs (the Java Heimdall's FlinkJob array)",
+        Auth::Heimdall,
+    ),
+    Op::new(
+        "GET",
+        "/api/jobs",
+        "Flink jobs (the Python Heimdall's path)",
+        Auth::Heimdall,
+    ),
+    Op::new(
+        "GET",
+        "/config",
+        "{appVersion, patterns, endpointPathPatterns}",
+        Auth::Heimdall,
+    ),
+    Op::new(
+        "GET",
+        "/api/config",
+        "The same configuration (the Python Heimdall's path)",
+        Auth::Heimdall,
+    ),
+    Op::new(
+        "GET",
+        "/api/jobs/events",
+        "Live job changes (Server-Sent Events: snapshot, upsert, delete)",
+        Auth::Heimdall,
+    ),
+    Op::new(
+        "ANY",
+        "/proxy/{app}/{*path}",
+        "A Flink cluster's REST API, proxied",
+        Auth::Heimdall,
+    )
+    .responses(&[
+        (200, "Flink's answer"),
+        (404, "unknown app"),
+        (502, "Flink unreachable"),
+        (504, "Flink too slow"),
+    ]),
+];
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/jobs", get(jobs))

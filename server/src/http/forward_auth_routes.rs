@@ -19,6 +19,37 @@ use app::state::AppState;
 
 use app::forward_auth::SESSION_PATH;
 
+use super::api_doc::{Auth, Op};
+
+/// The OpenAPI entries of these routes (`api_doc.rs`). The CARTA path is
+/// `forward_auth.carta.path` (shown at its default).
+pub const DOC: &[Op] = &[
+    Op::new(
+        "ANY",
+        "/forward-auth/session",
+        "Session mode: may this request through, and as whom?",
+        Auth::Heimdall,
+    )
+    .responses(&[
+        (
+            200,
+            "yes: X-Auth-Request-User/-Email/-Groups and Remote-User/-Email/-Groups",
+        ),
+        (401, "signed out: Location to the login page"),
+        (403, "an access rule refuses"),
+    ]),
+    Op::new(
+        "ANY",
+        "/forward-auth/carta",
+        "CARTA mode: the session id from Referer or X-Forwarded-Uri, its user from Kubernetes labels",
+        Auth::Public,
+    )
+    .responses(&[
+        (200, "carta-auth-token and {ok, session, userid}"),
+        (403, "missing session id / userid not found (plain text)"),
+    ]),
+];
+
 /// The routes on Heimdall's own listener. They sit outside the page guards: they change
 /// nothing (no cross-site question to ask) and a signed-out browser's answer is theirs to give.
 pub fn routes(state: &AppState) -> Router<AppState> {

@@ -140,10 +140,13 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
 
 /// Paths a signed-out browser may load when auth is on.
 fn is_public_page(path: &str) -> bool {
-    matches!(path, "/login" | "/register" | "/favicon.svg" | "/favicon.ico")
+    matches!(path, "/login" | "/register" | "/favicon.svg" | "/favicon.ico" | "/docs")
         || path.starts_with("/pkg/")
         || path.starts_with("/auth/")
         || path.starts_with("/_srv/")
+        // Keycloak sends the browser back here after an offline-token consent; the signed,
+        // single-use state authenticates it, and the consent may have been started by an API client.
+        || path == app::vault::CALLBACK_PATH
 }
 
 /// With auth on, a signed-out browser asking for a page goes to the login page (and comes

@@ -13,6 +13,52 @@ use app::cluster::WatchState;
 use app::request::RequestMeta;
 use app::state::AppState;
 
+use super::api_doc::{Auth, Op};
+
+/// The OpenAPI entries of these routes (`api_doc.rs`).
+pub const DOC: &[Op] = &[
+    Op::new("GET", "/livez", "Liveness: the process answers", Auth::Public),
+    Op::new(
+        "GET",
+        "/readyz",
+        "Readiness: database, cluster and every watch",
+        Auth::Public,
+    )
+    .responses(&[(200, "ready"), (503, "not ready, and what is not")]),
+    Op::new(
+        "GET",
+        "/healthz",
+        "Liveness (operator-console seed)",
+        Auth::Public,
+    ),
+    Op::new(
+        "GET",
+        "/api/v1/healthz",
+        "Liveness (operator-console seed)",
+        Auth::Public,
+    ),
+    Op::new(
+        "GET",
+        "/api/healthz",
+        "Liveness (Python Heimdall seed)",
+        Auth::Public,
+    ),
+    Op::new(
+        "GET",
+        "/health",
+        "Liveness in the auth-manager envelope",
+        Auth::Public,
+    ),
+    Op::new(
+        "GET",
+        "/health/ready",
+        "Readiness in the auth-manager envelope",
+        Auth::Public,
+    )
+    .responses(&[(200, "ready"), (503, "not ready")]),
+    Op::new("GET", "/version", "Version and build", Auth::Public),
+];
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/livez", get(|| async { Json(json!({ "status": "ok" })) }))

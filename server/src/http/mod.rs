@@ -2,6 +2,7 @@
 //! REST routes (auth, users, Flink jobs), ForwardAuth (outside the page guards), the guards (CSRF, sign-in redirect, server-function statuses), and
 //! the layers every request passes through (request id, tracing, compression, cache headers).
 
+mod api_doc;
 mod auth_routes;
 mod extract;
 mod flink_routes;
@@ -10,6 +11,7 @@ mod guards;
 mod health;
 mod layers;
 mod users_routes;
+mod vault_routes;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -35,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .merge(auth_routes::routes())
         .merge(users_routes::routes())
         .merge(flink_routes::routes())
+        .merge(vault_routes::routes())
+        .merge(api_doc::routes())
         .route("/_srv/{*name}", any(guards::unknown_server_fn))
         .leptos_routes_with_context(
             &state,

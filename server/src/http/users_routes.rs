@@ -16,6 +16,34 @@ use app::state::AppState;
 
 use super::extract::JsonBody;
 
+use super::api_doc::{Auth, Op};
+
+/// The OpenAPI entries of these routes (`api_doc.rs`).
+pub const DOC: &[Op] = &[
+    Op::new("GET", "/users/me", "The signed-in user", Auth::Heimdall),
+    Op::new(
+        "PATCH",
+        "/users/me",
+        "Change one's name, email or password",
+        Auth::Heimdall,
+    )
+    .body(r#"{"display_name": "Ada", "email": null, "password": null, "current_password": null}"#)
+    .responses(&[(200, "the user"), (422, "a field is wrong")]),
+    Op::new("GET", "/users/{id}", "A user (admins)", Auth::Heimdall).responses(&[
+        (200, "the user"),
+        (403, "admins only"),
+        (404, "no such user"),
+    ]),
+    Op::new("PATCH", "/users/{id}", "Change a user (admins)", Auth::Heimdall)
+        .body(r#"{"display_name": "Ada", "role": "developer", "is_active": true}"#)
+        .responses(&[(200, "the user"), (403, "admins only"), (404, "no such user")]),
+    Op::new("DELETE", "/users/{id}", "Delete a user (admins)", Auth::Heimdall).responses(&[
+        (204, "deleted"),
+        (403, "admins only"),
+        (404, "no such user"),
+    ]),
+];
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/users/me", get(me).patch(patch_me))

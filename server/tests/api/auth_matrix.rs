@@ -57,6 +57,7 @@ const fn ending(method: &'static str, path: &'static str, expect: [u16; 5]) -> C
 const EVERYONE: [u16; 5] = [200, 200, 200, 200, 200];
 const SIGNED_IN: [u16; 5] = [401, 200, 200, 200, 200];
 const ADMIN_ONLY: [u16; 5] = [401, 403, 403, 200, 403];
+const NO_KEYCLOAK_LINK: [u16; 5] = [401, 403, 403, 403, 403];
 
 const MATRIX: &[Case] = &[
     // Home
@@ -142,6 +143,45 @@ const MATRIX: &[Case] = &[
     rest("GET", "/forward-auth/session", "", SIGNED_IN),
     rest("POST", "/forward-auth/session", "", SIGNED_IN),
     rest("TEXT", "/forward-auth/carta", "", [403; 5]),
+    // The token vault (the matrix's users have no Keycloak link: they own nothing there, and
+    // are told so with a 403; an admin looks at others only by naming them).
+    sf("/_srv/get_vault", "", SIGNED_IN),
+    sf("/_srv/start_vault_consent", "", NO_KEYCLOAK_LINK),
+    sf(
+        "/_srv/revoke_vault_token",
+        "id=6f9619ff-8b86-d011-b42d-00c04fc964ff",
+        NO_KEYCLOAK_LINK,
+    ),
+    sf(
+        "/_srv/end_keycloak_session",
+        "session_id=x&offline=false",
+        NO_KEYCLOAK_LINK,
+    ),
+    rest("PAGE", "/vault", "", [303, 200, 200, 200, 200]),
+    rest(
+        "POST",
+        "/v1/access-token?id=6f9619ff-8b86-d011-b42d-00c04fc964ff",
+        "",
+        NO_KEYCLOAK_LINK,
+    ),
+    rest("GET", "/v1/offline-token", "", NO_KEYCLOAK_LINK),
+    rest("GET", "/v1/offline-token/callback?code=x&state=y", "", [400; 5]),
+    rest("POST", "/v1/offline-token-id", "", NO_KEYCLOAK_LINK),
+    rest(
+        "DELETE",
+        "/v1/offline-token-id?id=6f9619ff-8b86-d011-b42d-00c04fc964ff",
+        "",
+        NO_KEYCLOAK_LINK,
+    ),
+    rest(
+        "POST",
+        "/v1/refresh-token",
+        r#"{"refresh_token":"x"}"#,
+        NO_KEYCLOAK_LINK,
+    ),
+    rest("POST", "/v1/refresh-token-id", "", NO_KEYCLOAK_LINK),
+    // A Keycloak access token only: a session cookie is not one.
+    rest("GET", "/v1/validate-token", "", [401; 5]),
     // REST: the seeds' paths
     rest("GET", "/users/me", "", SIGNED_IN),
     rest("PATCH", "/users/me", r#"{"display_name":"Someone"}"#, SIGNED_IN),
@@ -168,12 +208,16 @@ const MATRIX: &[Case] = &[
         [404; 5],
     ),
     rest("GET", "/auth/google/authorize", "", [404; 5]),
-    rest("GET", "/auth/keycloak/login", "", [404; 5]),
+    // Keycloak is configured here (the vault needs it): its sign-in starts.
+    rest("GET", "/auth/keycloak/login", "", [303; 5]),
     rest("GET", "/auth/google/callback?code=x&state=y", "", [404; 5]),
     rest("GET", "/healthz", "", EVERYONE),
     // Not ready here, for everyone alike: CARTA mode is on (for its row) without a cluster.
     rest("GET", "/readyz", "", [503; 5]),
     rest("GET", "/version", "", EVERYONE),
+    // The API's own description: public, like the seed's.
+    rest("GET", "/openapi.json", "", EVERYONE),
+    rest("PAGE", "/docs", "", EVERYONE),
     // Pages: a signed-out browser is sent to the login page; data stays behind the functions.
     rest("PAGE", "/", "", [303, 200, 200, 200, 200]),
     rest("PAGE", "/account", "", [303, 200, 200, 200, 200]),
@@ -274,6 +318,15 @@ async fn send(app: &TestApp, client: &reqwest::Client, case: &Case, w: &World) -
 async fn every_route_answers_each_caller_as_the_matrix_says() {
     let (mut config, file) = test_config().await;
     config.forward_auth.carta.enabled = true;
+    // The vault on, over the test Keycloak, so its routes answer as they would in production.
+    let keycloak = app::testing::KeycloakRealm::from_env();
+    config.auth.keycloak.issuer = Some(keycloak.issuer);
+    config.auth.keycloak.client_id = keycloak.client_id;
+    config.auth.keycloak.client_secret = Some(keycloak.client_secret.into());
+    config.vault.keys.insert(
+        "a".into(),
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f".into(),
+    );
     let app = spawn_app_with(config, file).await;
     let w = world(&app).await;
     let mut signed_in = Vec::new();

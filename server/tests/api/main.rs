@@ -9,3 +9,4 @@ mod forward_auth;
 mod helpers;
 mod identity;
 mod platform;
+mod vault;

@@ -248,6 +248,30 @@ impl IdentityStore {
         Ok(rows)
     }
 
+    /// The subject of the user's link with `provider`, if they have one.
+    pub async fn linked_subject(&self, user_id: i64, provider: &str) -> Result<Option<String>> {
+        let row = with_pool!(&self.db, pool => sqlx::query_scalar(
+            "SELECT subject FROM identity_links WHERE user_id = $1 AND provider = $2",
+        )
+        .bind(user_id)
+        .bind(provider)
+        .fetch_optional(pool)
+        .await?);
+        Ok(row)
+    }
+
+    /// `(subject, username)` of every user linked with `provider`.
+    pub async fn linked_users(&self, provider: &str) -> Result<Vec<(String, String)>> {
+        let rows = with_pool!(&self.db, pool => sqlx::query_as(
+            "SELECT l.subject, u.username FROM identity_links l JOIN users u ON u.id = l.user_id \
+             WHERE l.provider = $1 ORDER BY u.username",
+        )
+        .bind(provider)
+        .fetch_all(pool)
+        .await?);
+        Ok(rows)
+    }
+
     pub async fn find_user_by_username(&self, username: &str) -> Result<UserRow> {
         let row = with_pool!(&self.db, pool => sqlx::query_as(SELECT_USER_BY_USERNAME)
             .bind(username)

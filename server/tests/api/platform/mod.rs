@@ -4,5 +4,6 @@
 mod bootstrap;
 mod hardening;
 mod health;
+mod openapi;
 mod pages;
 mod server_fns;

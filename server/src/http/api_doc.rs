@@ -1,0 +1,280 @@
+//! One OpenAPI 3.1 document for every REST route (`/openapi.json`) and a page that reads it
+//! (`/docs`), generated from the `DOC` table each `*_routes.rs` keeps beside its router. The
+//! test `every_router_path_is_in_the_openapi_document` reads the routers' `.route(…)` calls
+//! and fails on any path the document lacks, so a route cannot land undocumented.
+//!
+//! No external viewer: Scalar and Swagger UI load their scripts from a CDN, which Heimdall's
+//! Content-Security-Policy (rightly) refuses; the page is server-written HTML.
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use serde_json::{Map, Value, json};
+
+use app::state::AppState;
+
+/// How an operation authenticates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// Nobody needs to be signed in.
+    Public,
+    /// A Heimdall session cookie, bearer JWT or API token (or the static admin token).
+    Heimdall,
+    /// A Keycloak access token (introspected), or Heimdall credentials of the owner.
+    KeycloakOrHeimdall,
+}
+
+/// One query parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct Param {
+    pub name: &'static str,
+    pub required: bool,
+    pub description: &'static str,
+}
+
+/// One documented operation.
+#[derive(Debug, Clone, Copy)]
+pub struct Op {
+    /// `GET`, `POST`, … or `ANY` (every method: ForwardAuth, the Flink proxy).
+    pub method: &'static str,
+    /// The router's path (`{name}` parameters; `{*rest}` for a catch-all).
+    pub path: &'static str,
+    pub summary: &'static str,
+    pub auth: Auth,
+    pub query: &'static [Param],
+    /// An example JSON body, when the operation takes one.
+    pub body: Option<&'static str>,
+    /// Status → what it means.
+    pub responses: &'static [(u16, &'static str)],
+}
+
+impl Op {
+    pub const fn new(method: &'static str, path: &'static str, summary: &'static str, auth: Auth) -> Self {
+        Self {
+            method,
+            path,
+            summary,
+            auth,
+            query: &[],
+            body: None,
+            responses: &[],
+        }
+    }
+
+    pub const fn query(mut self, query: &'static [Param]) -> Self {
+        self.query = query;
+        self
+    }
+
+    pub const fn body(mut self, example: &'static str) -> Self {
+        self.body = Some(example);
+        self
+    }
+
+    pub const fn responses(mut self, responses: &'static [(u16, &'static str)]) -> Self {
+        self.responses = responses;
+        self
+    }
+}
+
+pub const fn param(name: &'static str, required: bool, description: &'static str) -> Param {
+    Param {
+        name,
+        required,
+        description,
+    }
+}
+
+/// Every section's table, in the order the page shows them.
+pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 7] {
+    [
+        ("api", "This document", DOC),
+        (
+            "health",
+            "Liveness, readiness and version, at each seed's paths",
+            super::health::DOC,
+        ),
+        (
+            "auth",
+            "Sign-in: the seeds' cookie, JWT and provider routes",
+            super::auth_routes::DOC,
+        ),
+        (
+            "users",
+            "Accounts (the Heimdall seed's fastapi-users routes)",
+            super::users_routes::DOC,
+        ),
+        (
+            "flink",
+            "Flink jobs from FlinkDeployments, the live feed and the Flink REST proxy",
+            super::flink_routes::DOC,
+        ),
+        (
+            "forward-auth",
+            "ForwardAuth answers for reverse proxies (session and CARTA modes)",
+            super::forward_auth_routes::DOC,
+        ),
+        (
+            "vault",
+            "The token vault: the auth-manager seed's API",
+            super::vault_routes::DOC,
+        ),
+    ]
+}
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+/// The document, built from the tables.
+pub fn document(version: &str) -> Value {
+    let mut paths = Map::new();
+    for (tag, _, ops) in sections() {
+        for op in ops {
+            let path = openapi_path(op.path);
+            let item = paths.entry(path.clone()).or_insert_with(|| json!({}));
+            let methods: Vec<String> = if op.method == "ANY" {
+                METHODS.iter().map(|m| (*m).to_owned()).collect()
+            } else {
+                vec![op.method.to_ascii_lowercase()]
+            };
+            for method in methods {
+                item[method] = operation(tag, op, &path);
+            }
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Heimdall",
+            "version": version,
+            "description": "Every REST route of Heimdall, at the seeds' documented paths. Browser pages and server \
+                            functions (`/_srv/*`) are not listed: they are the UI's own.",
+        },
+        "tags": sections().iter().map(|(name, description, _)| json!({"name": name, "description": description})).collect::<Vec<_>>(),
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "A Heimdall bearer JWT or API token (`hmt_…`), or the static admin token"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": "heimdall_auth", "description": "The browser session"},
+                "keycloak": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A Keycloak access token, checked by introspection"},
+            }
+        }
+    })
+}
+
+/// `{*rest}` (axum's catch-all) as an OpenAPI parameter `{rest}`.
+fn openapi_path(path: &str) -> String {
+    path.replace("{*", "{")
+}
+
+fn operation(tag: &str, op: &Op, path: &str) -> Value {
+    let mut parameters: Vec<Value> = path
+        .split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+        .collect();
+    parameters.extend(op.query.iter().map(|p| {
+        json!({"name": p.name, "in": "query", "required": p.required, "description": p.description, "schema": {"type": "string"}})
+    }));
+    let mut responses = Map::new();
+    for (status, description) in op.responses {
+        responses.insert(status.to_string(), json!({"description": description}));
+    }
+    if responses.is_empty() {
+        responses.insert("200".into(), json!({"description": "OK"}));
+    }
+    let mut value = json!({
+        "tags": [tag],
+        "summary": op.summary,
+        "operationId": format!("{}_{}", op.method.to_ascii_lowercase(), path.trim_matches('/').replace(['/', '{', '}', '-', '*'], "_")),
+        "parameters": parameters,
+        "responses": responses,
+    });
+    match op.auth {
+        Auth::Public => {}
+        Auth::Heimdall => value["security"] = json!([{"cookie": []}, {"bearer": []}]),
+        Auth::KeycloakOrHeimdall => {
+            value["security"] = json!([{"keycloak": []}, {"cookie": []}, {"bearer": []}]);
+        }
+    }
+    if let Some(example) = op.body {
+        let example: Value = serde_json::from_str(example).unwrap_or(Value::Null);
+        value["requestBody"] =
+            json!({"required": true, "content": {"application/json": {"example": example}}});
+    }
+    value
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .route("/docs", get(docs_page))
+}
+
+pub const DOC: &[Op] = &[
+    Op::new("GET", "/openapi.json", "This document", Auth::Public),
+    Op::new("GET", "/docs", "This document as a page", Auth::Public),
+];
+
+async fn openapi_json(State(state): State<AppState>) -> impl IntoResponse {
+    axum::Json(document(&state.build.version))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The browsable page: every section, operation, parameter and answer, no script.
+async fn docs_page(State(state): State<AppState>) -> Html<String> {
+    let mut html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Heimdall API</title>\
+         <link rel=\"stylesheet\" href=\"/pkg/heimdall.css\"></head><body class=\"bg-slate-50 text-slate-900\">\
+         <main class=\"mx-auto max-w-5xl space-y-6 p-6\"><h1 class=\"text-2xl font-semibold\">Heimdall API {}</h1>\
+         <p>The machine-readable document is <a class=\"underline\" href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1).</p>",
+        escape(&state.build.version)
+    );
+    for (tag, description, ops) in sections() {
+        html.push_str(&format!(
+            "<section id=\"{tag}\"><h2 class=\"text-xl font-semibold\">{tag}</h2><p class=\"text-sm text-slate-500\">{}</p><ul>",
+            escape(description)
+        ));
+        for op in ops {
+            let auth = match op.auth {
+                Auth::Public => "no sign-in",
+                Auth::Heimdall => "Heimdall session or token",
+                Auth::KeycloakOrHeimdall => "Keycloak access token, or the owner's Heimdall credentials",
+            };
+            html.push_str(&format!(
+                "<li class=\"mt-3\" data-testid=\"api-op\"><code class=\"font-mono font-semibold\">{} {}</code> — {} <span class=\"text-xs text-slate-500\">({auth})</span>",
+                op.method,
+                escape(op.path),
+                escape(op.summary)
+            ));
+            if !op.query.is_empty() || !op.responses.is_empty() {
+                html.push_str("<ul class=\"ml-6 text-sm\">");
+                for p in op.query {
+                    html.push_str(&format!(
+                        "<li><code>?{}</code>{} — {}</li>",
+                        escape(p.name),
+                        if p.required { " (required)" } else { "" },
+                        escape(p.description)
+                    ));
+                }
+                for (status, meaning) in op.responses {
+                    html.push_str(&format!("<li><code>{status}</code> {}</li>", escape(meaning)));
+                }
+                html.push_str("</ul>");
+            }
+            if let Some(body) = op.body {
+                html.push_str(&format!("<pre class=\"ml-6 text-xs\">{}</pre>", escape(body)));
+            }
+            html.push_str("</li>");
+        }
+        html.push_str("</ul></section>");
+    }
+    html.push_str("</main></body></html>");
+    Html(html)
+}
