@@ -92,3 +92,34 @@ fn binding_beyond_loopback_without_the_opt_in_is_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("allow_external_bind"), "{}", stderr(&out));
 }
+
+#[test]
+fn vault_rotate_without_a_keyring_says_the_vault_is_off() {
+    let dir = std::env::temp_dir().join(format!("heimdall-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let url = format!("sqlite:{}", dir.join("rotate.db").display());
+    let out = heimdall(&["vault", "rotate"], &[("HEIMDALL_DATABASE_URL", &url)]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().last(),
+        Some("heimdall: the vault is off: no vault.keys configured"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn vault_keys_without_keycloak_stop_start_up_naming_both() {
+    let out = heimdall(
+        &["config", "check"],
+        &[(
+            "HEIMDALL_VAULT__KEYS__A",
+            "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+        )],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("vault.keys is set but Keycloak is not"), "{err}");
+    assert!(!err.contains("0001020304"), "the key is never shown: {err}");
+}

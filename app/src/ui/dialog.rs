@@ -3,7 +3,8 @@ use leptos::prelude::*;
 use super::{Button, ButtonKind};
 
 /// Asks before a destructive action. Escape or "Cancel" closes it; the confirm button is the
-/// only way to run `on_confirm`.
+/// only way to run `on_confirm`. The dialog takes the keyboard focus when it opens, so Escape
+/// reaches it (the button that opened it sits behind the overlay).
 #[component]
 pub fn ConfirmDialog(
     open: RwSignal<bool>,
@@ -17,6 +18,12 @@ pub fn ConfirmDialog(
         StoredValue::new(message),
         StoredValue::new(confirm_label),
     );
+    let dialog = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if let Some(el) = dialog.get() {
+            let _ = el.focus();
+        }
+    });
     view! {
         <Show when=move || open.get()>
             <div
@@ -24,10 +31,12 @@ pub fn ConfirmDialog(
                 on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }
             >
                 <div
+                    node_ref=dialog
+                    tabindex="-1"
                     role="alertdialog"
                     aria-modal="true"
                     aria-labelledby="confirm-title"
-                    class="w-full max-w-md rounded-lg bg-white p-5 shadow-xl dark:bg-slate-900"
+                    class="w-full max-w-md rounded-lg bg-white p-5 shadow-xl outline-none dark:bg-slate-900"
                 >
                     <h2 id="confirm-title" class="text-lg font-semibold">{title.get_value()}</h2>
                     <p class="mt-2 text-sm text-slate-600 dark:text-slate-300">{message.get_value()}</p>

@@ -244,16 +244,24 @@ impl KeycloakVault {
         Ok(set.access_token)
     }
 
-    async fn admin_get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, KeycloakError> {
-        let url = format!("{}{path}", self.admin_base()?);
+    /// One admin-API request as the service account.
+    async fn admin_request(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+    ) -> Result<reqwest::Response, KeycloakError> {
         let token = self.admin_token().await?;
-        let response = self
-            .http
-            .get(&url)
+        self.http
+            .request(method, url)
             .bearer_auth(token.expose_secret())
             .send()
             .await
-            .map_err(|e| unavailable(&url, e))?;
+            .map_err(|e| unavailable(url, e))
+    }
+
+    async fn admin_get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, KeycloakError> {
+        let url = format!("{}{path}", self.admin_base()?);
+        let response = self.admin_request(reqwest::Method::GET, &url).await?;
         read_json(&url, response).await
     }
 
@@ -304,14 +312,7 @@ impl KeycloakVault {
             self.admin_base()?,
             encode(session_id)
         );
-        let token = self.admin_token().await?;
-        let response = self
-            .http
-            .delete(&url)
-            .bearer_auth(token.expose_secret())
-            .send()
-            .await
-            .map_err(|e| unavailable(&url, e))?;
+        let response = self.admin_request(reqwest::Method::DELETE, &url).await?;
         match response.status().as_u16() {
             200..=299 => Ok(true),
             404 => Ok(false),

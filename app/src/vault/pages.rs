@@ -50,14 +50,9 @@ pub fn VaultPage() -> impl IntoView {
         move || (subject(), revoke.version().get(), end.version().get()),
         |(subject, _, _)| get_vault(subject),
     );
+    // What the confirmation would do; `open` shows it (set together by the row's button).
     let pending = RwSignal::new(None::<Pending>);
     let open = RwSignal::new(false);
-    Effect::new(move |_| open.set(pending.with(Option::is_some)));
-    Effect::new(move |_| {
-        if !open.get() {
-            pending.set(None);
-        }
-    });
     Effect::new(move |_| {
         if let Some(Ok(url)) = consent.value().get() {
             let _ = window().location().assign(&url);
@@ -129,7 +124,7 @@ pub fn VaultPage() -> impl IntoView {
             <Transition fallback=|| view! { <Loading label="Loading the vault"/> }>
                 {move || view_data.get().map(|r| match r {
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
-                    Ok(v) => view! { <VaultBody v=v subject=Signal::derive(subject) pending=pending consent=consent/> }.into_any(),
+                    Ok(v) => view! { <VaultBody v=v subject=Signal::derive(subject) pending=pending open=open consent=consent/> }.into_any(),
                 })}
             </Transition>
             <ConfirmDialog
@@ -148,8 +143,13 @@ fn VaultBody(
     v: VaultView,
     subject: Signal<Option<String>>,
     pending: RwSignal<Option<Pending>>,
+    open: RwSignal<bool>,
     consent: ServerAction<StartVaultConsent>,
 ) -> impl IntoView {
+    let ask = move |what: Pending| {
+        pending.set(Some(what));
+        open.set(true);
+    };
     let navigate = use_navigate();
     let own = subject.get_untracked().is_none();
     let off = v.off_reason.clone();
@@ -157,7 +157,7 @@ fn VaultBody(
         let users = v.users.clone();
         let current = subject.get_untracked().unwrap_or_default();
         view! {
-            <label class="block text-sm">"User "
+            <label class="block max-w-md text-sm">"User "
                 <select
                     class=INPUT_CLASS
                     data-testid="vault-user"
@@ -226,7 +226,7 @@ fn VaultBody(
                                     <td class="px-3 py-2">{crate::ui::time::minutes_or(t.last_used_at, "never")}</td>
                                     <td class="px-3 py-2 text-right">
                                         <Button kind=ButtonKind::Ghost test_id="vault-token-revoke"
-                                            on_click=move |_| pending.set(Some(Pending::Token(id.clone())))>"Revoke"</Button>
+                                            on_click=move |_| ask(Pending::Token(id.clone()))>"Revoke"</Button>
                                     </td>
                                 </tr>
                             }
@@ -254,7 +254,7 @@ fn VaultBody(
                                     <td class="px-3 py-2 text-xs">{s.clients.join(", ")}</td>
                                     <td class="px-3 py-2 text-right">
                                         <Button kind=ButtonKind::Ghost test_id="vault-session-end"
-                                            on_click=move |_| pending.set(Some(Pending::Session { id: id.clone(), offline }))>"End"</Button>
+                                            on_click=move |_| ask(Pending::Session { id: id.clone(), offline })>"End"</Button>
                                     </td>
                                 </tr>
                             }

@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::support::{DAVE, Kc, VERA, call, consent, vault_app};
+use super::support::{DAVE, Kc, VERA, call, consent, store_refresh, vault_app};
 
 #[tokio::test]
 async fn consent_stores_an_offline_token_that_mints_active_access_tokens_until_it_is_revoked() {
@@ -127,19 +127,7 @@ async fn a_token_whose_keycloak_session_ended_fails_to_mint_with_the_seeds_code_
     let kc = Kc::new();
     let dave = kc.sign_in(DAVE, false).await;
     let offline = kc.sign_in(DAVE, true).await;
-    let (status, stored) = call(
-        &app,
-        Method::POST,
-        "/v1/refresh-token",
-        &dave.access_token,
-        Some(json!({"refresh_token": offline.refresh_token})),
-    )
-    .await;
-    assert_eq!(status, 200, "{stored}");
-    let id = stored["data"]["persistent_token_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = store_refresh(&app, &dave.access_token, &offline.refresh_token).await;
     kc.end_session(&offline.session_state, true).await;
     let (status, body) = call(
         &app,
@@ -170,18 +158,7 @@ async fn someone_elses_token_is_not_found_and_anonymous_callers_are_unauthorized
     let kc = Kc::new();
     let dave = kc.sign_in(DAVE, false).await;
     let offline = kc.sign_in(DAVE, true).await;
-    let (_, stored) = call(
-        &app,
-        Method::POST,
-        "/v1/refresh-token",
-        &dave.access_token,
-        Some(json!({"refresh_token": offline.refresh_token})),
-    )
-    .await;
-    let id = stored["data"]["persistent_token_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = store_refresh(&app, &dave.access_token, &offline.refresh_token).await;
 
     let vera = kc.sign_in(VERA, false).await;
     for (method, path) in [

@@ -11,32 +11,18 @@ use app::db::testing::TempDbFile;
 use app::vault::{Keyring, NewToken, TokenKind};
 use reqwest::Method;
 use secrecy::SecretString;
-use serde_json::json;
 
-use super::support::{DAVE, KEY_A, KEY_B, Kc, appears, call, every_value, learn, vault_config};
+use super::support::{
+    DAVE, KEY_A, KEY_B, Kc, appears, call, every_value, learn, store_refresh, vault_config,
+};
 use crate::helpers::{TestApp, spawn_app_with};
 
 /// A stored refresh token of Dave's and his access token (bearer for the API).
 async fn stored_refresh(app: &TestApp, kc: &Kc) -> (String, String, String) {
     let dave = kc.sign_in(DAVE, false).await;
     let refresh = kc.sign_in(DAVE, false).await.refresh_token;
-    let (status, body) = call(
-        app,
-        Method::POST,
-        "/v1/refresh-token",
-        &dave.access_token,
-        Some(json!({"refresh_token": refresh})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    (
-        body["data"]["persistent_token_id"]
-            .as_str()
-            .expect("id")
-            .to_owned(),
-        dave.access_token,
-        refresh,
-    )
+    let id = store_refresh(app, &dave.access_token, &refresh).await;
+    (id, dave.access_token, refresh)
 }
 
 /// A row as the store takes it (the tests place sealed values directly).

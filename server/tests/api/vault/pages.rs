@@ -6,7 +6,7 @@ use app::identity::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::support::{DAVE, Kc, call, vault_app};
+use super::support::{DAVE, Kc, call, store_refresh, vault_app};
 use crate::helpers::{TestApp, TestUser, call_server_fn};
 
 /// A Heimdall user linked to the Keycloak `subject` (as a Keycloak sign-in would link them).
@@ -37,19 +37,8 @@ async fn a_linked_user_sees_and_ends_their_tokens_and_sessions_and_an_admin_sees
     let browser = app.client_for(&dave).await;
     // An offline token stored through the API with Dave's Heimdall session... of his own.
     let offline = kc.sign_in(DAVE, true).await;
-    let (status, stored) = call(
-        &app,
-        Method::POST,
-        "/v1/refresh-token",
-        &kc.sign_in(DAVE, false).await.access_token,
-        Some(json!({"refresh_token": offline.refresh_token})),
-    )
-    .await;
-    assert_eq!(status, 200, "{stored}");
-    let id = stored["data"]["persistent_token_id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let bearer = kc.sign_in(DAVE, false).await.access_token;
+    let id = store_refresh(&app, &bearer, &offline.refresh_token).await;
 
     let (status, view) = server_fn(&browser, &app, "get_vault", "").await;
     assert_eq!(status, 200, "{view}");
@@ -167,16 +156,7 @@ async fn heimdall_credentials_of_the_owner_mint_and_api_tokens_keep_their_scope(
         }
     };
     let (write, read) = (token("write").await, token("read").await);
-    let (status, stored) = call(
-        &app,
-        Method::POST,
-        "/v1/refresh-token",
-        &write,
-        Some(json!({"refresh_token": refresh})),
-    )
-    .await;
-    assert_eq!(status, 200, "{stored}");
-    let id = stored["data"]["persistent_token_id"].as_str().expect("id");
+    let id = store_refresh(&app, &write, &refresh).await;
     let (status, minted) = call(
         &app,
         Method::POST,

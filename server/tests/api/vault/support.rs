@@ -230,6 +230,23 @@ pub async fn call(
     (status, json)
 }
 
+/// Stores `refresh_token` through `POST /v1/refresh-token` with `bearer`; the row's id.
+pub async fn store_refresh(app: &TestApp, bearer: &str, refresh_token: &str) -> String {
+    let (status, body) = call(
+        app,
+        reqwest::Method::POST,
+        "/v1/refresh-token",
+        bearer,
+        Some(serde_json::json!({ "refresh_token": refresh_token })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["data"]["persistent_token_id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
 /// The consent flow as a browser runs it: `/v1/offline-token` with `bearer`, Keycloak's login
 /// page filled in as `user`, and the callback. Returns the callback's status and body.
 pub async fn consent(app: &TestApp, bearer: &str, user: (&str, &str)) -> (u16, Value) {
