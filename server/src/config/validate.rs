@@ -506,6 +506,9 @@ mod tests {
         let key = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
         Jail::expect_with(|jail| {
             jail.set_env("HEIMDALL_VAULT__KEYS__K2026", key);
+            // The vault keeps Keycloak tokens: it needs Keycloak.
+            jail.set_env("HEIMDALL_AUTH__KEYCLOAK__ISSUER", "https://kc.example.com/realms/r");
+            jail.set_env("HEIMDALL_AUTH__KEYCLOAK__CLIENT_SECRET", "s");
             let config = Config::load(None).expect("loads");
             assert_eq!(config.vault.active(), Some("k2026"));
             let rendered = config.to_redacted_toml();
