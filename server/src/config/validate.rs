@@ -507,7 +507,10 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.set_env("HEIMDALL_VAULT__KEYS__K2026", key);
             // The vault keeps Keycloak tokens: it needs Keycloak.
-            jail.set_env("HEIMDALL_AUTH__KEYCLOAK__ISSUER", "https://kc.example.com/realms/r");
+            jail.set_env(
+                "HEIMDALL_AUTH__KEYCLOAK__ISSUER",
+                "https://kc.example.com/realms/r",
+            );
             jail.set_env("HEIMDALL_AUTH__KEYCLOAK__CLIENT_SECRET", "s");
             let config = Config::load(None).expect("loads");
             assert_eq!(config.vault.active(), Some("k2026"));
