@@ -10,6 +10,7 @@ pub mod forward_auth;
 pub mod home;
 pub mod identity;
 pub mod layout;
+pub mod pipelines;
 pub mod ui;
 pub mod vault;
 

@@ -89,10 +89,12 @@ pub enum AuditAction {
     VaultConsentRejected,
     /// `heimdall vault rotate` re-sealed rows under the active key.
     VaultRotated,
+    /// A pipeline gate's decision (or one approval of several), by a person or a timer.
+    PipelineGateDecided,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 35] = [
+    pub const ALL: [AuditAction; 36] = [
         Self::LoginPassword,
         Self::LoginGoogle,
         Self::LoginKeycloak,
@@ -128,6 +130,7 @@ impl AuditAction {
         Self::VaultSessionRevoked,
         Self::VaultConsentRejected,
         Self::VaultRotated,
+        Self::PipelineGateDecided,
     ];
 
     /// The stored form, e.g. `login.password`.
@@ -168,6 +171,7 @@ impl AuditAction {
             Self::VaultSessionRevoked => "vault.session.revoked",
             Self::VaultConsentRejected => "vault.consent.rejected",
             Self::VaultRotated => "vault.rotated",
+            Self::PipelineGateDecided => "pipeline.gate.decided",
         }
     }
 }

@@ -1,0 +1,474 @@
+//! The `pipelines`, `pipeline_gates`, `gate_approvals` and `pipeline_events` tables.
+//!
+//! **A decision happens once.** `decide` is one transaction whose first statement is the
+//! gate's `UPDATE … WHERE decision IS NULL`: on PostgreSQL a second decider blocks on the row
+//! and then matches nothing; on SQLite the first write takes the database's write lock, so the
+//! second transaction waits (busy timeout) and then matches nothing. Whoever matched nothing
+//! reads who won and answers "already decided by X at T". The pipeline's status moves in the
+//! same transaction, guarded by the status the decision was computed from, with its event and
+//! audit entry: all of it lands, or none.
+
+use chrono::{DateTime, Utc};
+
+use super::model::{Decision, GateConfig, GateDecision, TimeoutAction};
+use super::state::PipelineStatus;
+use crate::audit::{Audit, AuditEvent};
+use crate::db::{Database, DbError, Result, Tx, with_pool, with_tx};
+
+/// A pipeline row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PipelineRow {
+    pub id: String,
+    pub slug: String,
+    pub intent: String,
+    pub tenant_id: Option<i64>,
+    pub status: String,
+    pub stage: String,
+    /// JSON array of the stage names, in order.
+    pub stages: String,
+    pub params: String,
+    pub requested_by_id: Option<i64>,
+    pub requested_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl PipelineRow {
+    pub fn status(&self) -> Option<PipelineStatus> {
+        PipelineStatus::parse(&self.status)
+    }
+}
+
+/// A gate row: its configuration and, once decided, its decision.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GateRow {
+    pub pipeline_id: String,
+    pub stage: String,
+    pub required: bool,
+    pub auto_approve: bool,
+    pub auto_approve_after_s: Option<i64>,
+    pub approvals_needed: i64,
+    pub allowed_roles: String,
+    pub allow_self_approval: bool,
+    pub timeout_action: String,
+    pub opened_at: Option<DateTime<Utc>>,
+    pub decision: Option<String>,
+    pub decided_by_id: Option<i64>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub notes: Option<String>,
+    pub patch: Option<String>,
+    pub automatic: bool,
+}
+
+impl GateRow {
+    pub fn config(&self) -> GateConfig {
+        GateConfig {
+            required: self.required,
+            auto_approve: self.auto_approve,
+            auto_approve_after_s: self.auto_approve_after_s.and_then(|s| u64::try_from(s).ok()),
+            approvals_needed: u32::try_from(self.approvals_needed).unwrap_or(1),
+            allowed_roles: serde_json::from_str(&self.allowed_roles).unwrap_or_default(),
+            allow_self_approval: self.allow_self_approval,
+            timeout_action: TimeoutAction::parse(&self.timeout_action).unwrap_or_default(),
+        }
+    }
+
+    pub fn decision(&self) -> Option<GateDecision> {
+        Some(GateDecision {
+            decision: Decision::parse(self.decision.as_deref()?)?,
+            by: self.decided_by.clone().unwrap_or_default(),
+            at: self.decided_at?,
+            notes: self.notes.clone(),
+            automatic: self.automatic,
+        })
+    }
+}
+
+const GATE_COLUMNS: &str = "pipeline_id, stage, required, auto_approve, auto_approve_after_s, approvals_needed, \
+     allowed_roles, allow_self_approval, timeout_action, opened_at, decision, decided_by_id, decided_by, decided_at, \
+     notes, patch, automatic";
+const PIPELINE_COLUMNS: &str = "id, slug, intent, tenant_id, status, stage, stages, params, requested_by_id, requested_by, created_at, updated_at";
+
+/// A pipeline to create, with its gates.
+pub struct NewPipeline<'a> {
+    pub id: &'a str,
+    pub slug: &'a str,
+    pub intent: &'a str,
+    pub tenant_id: Option<i64>,
+    pub stages: &'a [String],
+    pub params: &'a serde_json::Value,
+    pub requested_by_id: Option<i64>,
+    pub requested_by: &'a str,
+    pub gates: &'a [(String, GateConfig)],
+}
+
+/// Who decides, what, and what it does to the pipeline.
+pub struct Decide<'a> {
+    pub pipeline_id: &'a str,
+    pub stage: &'a str,
+    pub decision: Decision,
+    /// The user deciding (`None` for a timer or the static admin token).
+    pub by_id: Option<i64>,
+    pub by: &'a str,
+    pub notes: Option<&'a str>,
+    /// JSON patch operations attached to a rejection (applied on resume).
+    pub patch: Option<&'a serde_json::Value>,
+    pub automatic: bool,
+    /// The status the pipeline must be in, and where the decision takes it.
+    pub from: PipelineStatus,
+    pub to: PipelineStatus,
+    /// How many distinct approvals the gate needs (read from its configuration).
+    pub approvals_needed: u32,
+}
+
+/// What a decision call did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decided {
+    /// The gate is decided and the pipeline moved.
+    Final,
+    /// One more approval recorded; the gate still waits for others.
+    Approval { have: u32, need: u32 },
+}
+
+/// Why a decision did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum DecideError {
+    #[error("already decided: {} by {by} at {at}", decision.as_str())]
+    AlreadyDecided {
+        decision: Decision,
+        by: String,
+        at: DateTime<Utc>,
+    },
+    #[error("you have already approved this gate")]
+    AlreadyApproved,
+    /// The pipeline was not (or no longer) in the status the decision expects.
+    #[error("the pipeline is {0}, not waiting for this decision")]
+    NotWaiting(String),
+    #[error("no such pipeline or gate")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for DecideError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+/// One event to append.
+pub struct NewEvent<'a> {
+    pub kind: &'a str,
+    pub stage: Option<&'a str>,
+    pub status: Option<PipelineStatus>,
+    pub message: &'a str,
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    pub pipeline_id: String,
+    pub kind: String,
+    pub stage: Option<String>,
+    pub status: Option<String>,
+    pub message: String,
+    pub payload: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone)]
+pub struct PipelineStore {
+    db: Database,
+}
+
+impl PipelineStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// Creates the pipeline, its gates and its first event, in one transaction.
+    pub async fn create(&self, new: &NewPipeline<'_>) -> Result<()> {
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        let stages = serde_json::to_string(new.stages).unwrap_or_else(|_| "[]".into());
+        let first = new.stages.first().map_or("", String::as_str);
+        with_tx!(&mut tx, conn => sqlx::query(
+            "INSERT INTO pipelines (id, slug, intent, tenant_id, status, stage, stages, params, requested_by_id, \
+             requested_by, created_at, updated_at) VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, $9, $10, $10)",
+        )
+        .bind(new.id)
+        .bind(new.slug)
+        .bind(new.intent)
+        .bind(new.tenant_id)
+        .bind(first)
+        .bind(&stages)
+        .bind(new.params.to_string())
+        .bind(new.requested_by_id)
+        .bind(new.requested_by)
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map(drop)?);
+        for (stage, gate) in new.gates {
+            let roles = serde_json::to_string(&gate.allowed_roles).unwrap_or_else(|_| "[]".into());
+            with_tx!(&mut tx, conn => sqlx::query(
+                "INSERT INTO pipeline_gates (pipeline_id, stage, required, auto_approve, auto_approve_after_s, \
+                 approvals_needed, allowed_roles, allow_self_approval, timeout_action) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(new.id)
+            .bind(stage)
+            .bind(gate.required)
+            .bind(gate.auto_approve)
+            .bind(gate.auto_approve_after_s.map(|s| i64::try_from(s).unwrap_or(i64::MAX)))
+            .bind(i64::from(gate.approvals_needed.max(1)))
+            .bind(&roles)
+            .bind(gate.allow_self_approval)
+            .bind(gate.timeout_action.as_str())
+            .execute(&mut *conn)
+            .await
+            .map(drop)?);
+        }
+        Self::append_in(
+            &mut tx,
+            new.id,
+            &NewEvent {
+                kind: "job_created",
+                stage: Some(first),
+                status: Some(PipelineStatus::Queued),
+                message: &format!("{} created by {}", new.slug, new.requested_by),
+                payload: serde_json::json!({ "slug": new.slug, "operator": new.requested_by }),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<PipelineRow>> {
+        let sql = format!("SELECT {PIPELINE_COLUMNS} FROM pipelines WHERE id = $1");
+        Ok(with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
+    }
+
+    pub async fn gates(&self, pipeline_id: &str) -> Result<Vec<GateRow>> {
+        let sql = format!("SELECT {GATE_COLUMNS} FROM pipeline_gates WHERE pipeline_id = $1 ORDER BY stage");
+        Ok(with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(pipeline_id).fetch_all(pool).await?))
+    }
+
+    pub async fn gate(&self, pipeline_id: &str, stage: &str) -> Result<Option<GateRow>> {
+        let sql = format!("SELECT {GATE_COLUMNS} FROM pipeline_gates WHERE pipeline_id = $1 AND stage = $2");
+        Ok(
+            with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(pipeline_id).bind(stage).fetch_optional(pool).await?),
+        )
+    }
+
+    /// Moves a pipeline from `from` to `to` (at `stage`), with an event; `false` when it was
+    /// no longer in `from` (someone else moved it first).
+    pub async fn transition(
+        &self,
+        id: &str,
+        from: PipelineStatus,
+        to: PipelineStatus,
+        stage: &str,
+        event: &NewEvent<'_>,
+    ) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        let n = with_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE pipelines SET status = $3, stage = $4, updated_at = $5 WHERE id = $1 AND status = $2",
+        )
+        .bind(id)
+        .bind(from.as_str())
+        .bind(to.as_str())
+        .bind(stage)
+        .bind(Utc::now())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+        if n == 0 {
+            return Ok(false);
+        }
+        if to == PipelineStatus::NeedsApproval {
+            with_tx!(&mut tx, conn => sqlx::query(
+                "UPDATE pipeline_gates SET opened_at = $3 WHERE pipeline_id = $1 AND stage = $2 AND opened_at IS NULL",
+            )
+            .bind(id)
+            .bind(stage)
+            .bind(Utc::now())
+            .execute(&mut *conn)
+            .await
+            .map(drop)?);
+        }
+        Self::append_in(&mut tx, id, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Decides a gate exactly once (see the module comment). `audit` is written in the same
+    /// transaction as the decision.
+    pub async fn decide(
+        &self,
+        d: &Decide<'_>,
+        event: &NewEvent<'_>,
+        audit: &Audit,
+        entry: &AuditEvent,
+    ) -> Result<Decided, DecideError> {
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        // Several approvals wanted: record this person's first (the write that takes the lock).
+        if d.decision == Decision::Approved && d.approvals_needed > 1 && !d.automatic {
+            let by_id = d.by_id.ok_or(DecideError::AlreadyApproved)?;
+            let added = with_tx!(&mut tx, conn => sqlx::query(
+                "INSERT INTO gate_approvals (pipeline_id, stage, user_id, username, approved_at) \
+                 SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM pipeline_gates \
+                 WHERE pipeline_id = $1 AND stage = $2 AND decision IS NULL) ON CONFLICT DO NOTHING",
+            )
+            .bind(d.pipeline_id)
+            .bind(d.stage)
+            .bind(by_id)
+            .bind(d.by)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected());
+            if added == 0 {
+                drop(tx);
+                return Err(self.why_not(d).await);
+            }
+            let have: i64 = with_tx!(&mut tx, conn => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM gate_approvals WHERE pipeline_id = $1 AND stage = $2",
+            )
+            .bind(d.pipeline_id)
+            .bind(d.stage)
+            .fetch_one(&mut *conn)
+            .await?);
+            let have = u32::try_from(have).unwrap_or(u32::MAX);
+            if have < d.approvals_needed {
+                Self::append_in(
+                    &mut tx,
+                    d.pipeline_id,
+                    &NewEvent {
+                        kind: "gate_approval_recorded",
+                        stage: Some(d.stage),
+                        status: None,
+                        message: &format!("{} approved {} ({have} of {})", d.by, d.stage, d.approvals_needed),
+                        payload: serde_json::json!({ "by": d.by, "have": have, "need": d.approvals_needed }),
+                    },
+                )
+                .await?;
+                audit.record_in(&mut tx, entry).await?;
+                tx.commit().await?;
+                return Ok(Decided::Approval {
+                    have,
+                    need: d.approvals_needed,
+                });
+            }
+        }
+        let decided = with_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE pipeline_gates SET decision = $3, decided_by_id = $4, decided_by = $5, decided_at = $6, notes = $7, \
+             patch = $8, automatic = $9 WHERE pipeline_id = $1 AND stage = $2 AND decision IS NULL",
+        )
+        .bind(d.pipeline_id)
+        .bind(d.stage)
+        .bind(d.decision.as_str())
+        .bind(d.by_id)
+        .bind(d.by)
+        .bind(now)
+        .bind(d.notes)
+        .bind(d.patch.map(ToString::to_string))
+        .bind(d.automatic)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+        if decided == 0 {
+            drop(tx);
+            return Err(self.why_not(d).await);
+        }
+        let moved = with_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE pipelines SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2",
+        )
+        .bind(d.pipeline_id)
+        .bind(d.from.as_str())
+        .bind(d.to.as_str())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+        if moved == 0 {
+            drop(tx);
+            return Err(self.why_not(d).await);
+        }
+        Self::append_in(&mut tx, d.pipeline_id, event).await?;
+        audit.record_in(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(Decided::Final)
+    }
+
+    /// Why a decision matched nothing, read after its transaction rolled back.
+    async fn why_not(&self, d: &Decide<'_>) -> DecideError {
+        let gate = match self.gate(d.pipeline_id, d.stage).await {
+            Ok(Some(gate)) => gate,
+            Ok(None) => return DecideError::NotFound,
+            Err(e) => return e.into(),
+        };
+        if let Some(done) = gate.decision() {
+            return DecideError::AlreadyDecided {
+                decision: done.decision,
+                by: done.by,
+                at: done.at,
+            };
+        }
+        match self.get(d.pipeline_id).await {
+            Ok(Some(p)) if p.status != d.from.as_str() => DecideError::NotWaiting(p.status),
+            Ok(Some(_)) => DecideError::AlreadyApproved,
+            Ok(None) => DecideError::NotFound,
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Who has approved a gate so far (several-approver gates).
+    pub async fn approvals(&self, pipeline_id: &str, stage: &str) -> Result<Vec<String>> {
+        Ok(with_pool!(&self.db, pool => sqlx::query_scalar(
+            "SELECT username FROM gate_approvals WHERE pipeline_id = $1 AND stage = $2 ORDER BY approved_at, username",
+        )
+        .bind(pipeline_id)
+        .bind(stage)
+        .fetch_all(pool)
+        .await?))
+    }
+
+    /// The pipeline's events after `since` (an event id), oldest first.
+    pub async fn events(&self, pipeline_id: &str, since: i64, limit: i64) -> Result<Vec<EventRow>> {
+        Ok(with_pool!(&self.db, pool => sqlx::query_as(
+            "SELECT id, pipeline_id, kind, stage, status, message, payload, created_at FROM pipeline_events \
+             WHERE pipeline_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(pipeline_id)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?))
+    }
+
+    async fn append_in(tx: &mut Tx, pipeline_id: &str, event: &NewEvent<'_>) -> Result<()> {
+        with_tx!(tx, conn => sqlx::query(
+            "INSERT INTO pipeline_events (pipeline_id, kind, stage, status, message, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(pipeline_id)
+        .bind(event.kind)
+        .bind(event.stage)
+        .bind(event.status.map(PipelineStatus::as_str))
+        .bind(event.message)
+        .bind(event.payload.to_string())
+        .bind(Utc::now())
+        .execute(&mut *conn)
+        .await
+        .map(drop)?);
+        Ok(())
+    }
+}
