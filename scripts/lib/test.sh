@@ -356,7 +356,7 @@ part_filters() {
     forward-auth) echo "forward_auth:: the_session_id_parser the_original_request a_return_address" ;;
     platform) echo "platform:: db::" ;;
     vault) echo "vault::" ;;
-    pipelines) echo "pipelines:: gates::" ;;
+    pipelines) echo "pipelines:: gates:: pipeline_service::" ;;
     *) return 1 ;;
   esac
 }

@@ -4,15 +4,24 @@
 //! transition tested); `model.rs`, gates and decisions; `store.rs`, the tables and the
 //! exactly-once decision (one transaction guarded by `decision IS NULL` and the expected
 //! status, with its event and audit entry), tested with concurrent deciders on both databases.
-//! Next: the service (who may decide, timers, workers), the seed's REST API and live events,
-//! the pages.
+//! `service.rs` checks the caller of every operation (tenant visibility, who may decide,
+//! self-approval, notes on a rejection) and applies the state machine. Next: workers advancing
+//! stages, timers, the seed's REST API and live events, the pages.
 
+#[cfg(feature = "ssr")]
+mod error;
 mod model;
+#[cfg(feature = "ssr")]
+mod service;
 mod state;
 #[cfg(feature = "ssr")]
 mod store;
 
+#[cfg(feature = "ssr")]
+pub use error::PipelineError;
 pub use model::*;
+#[cfg(feature = "ssr")]
+pub use service::{CreatePipeline, GateAction, PipelineService, PipelineSettings, SEED_STAGES};
 pub use state::{IllegalTransition, PipelineStatus, Transition, next};
 #[cfg(feature = "ssr")]
 pub use store::{

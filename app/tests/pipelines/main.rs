@@ -3,3 +3,4 @@
 //! them by name.
 
 mod gates;
+mod pipeline_service;
