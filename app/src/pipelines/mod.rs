@@ -25,5 +25,6 @@ pub use service::{CreatePipeline, GateAction, PipelineService, PipelineSettings,
 pub use state::{IllegalTransition, PipelineStatus, Transition, next};
 #[cfg(feature = "ssr")]
 pub use store::{
-    Decide, DecideError, Decided, EventRow, GateRow, NewEvent, NewPipeline, PipelineRow, PipelineStore,
+    ArtifactRow, Decide, DecideError, Decided, EventRow, GateRow, Move, NewEvent, NewPipeline, PipelineRow,
+    PipelineStore,
 };

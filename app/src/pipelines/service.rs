@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::error::{PipelineError, Result};
 use super::model::{Decision, GateConfig};
 use super::state::{PipelineStatus, Transition, next};
-use super::store::{Decide, Decided, NewEvent, NewPipeline, PipelineRow, PipelineStore};
+use super::store::{ArtifactRow, Decide, Decided, Move, NewEvent, NewPipeline, PipelineRow, PipelineStore};
 use crate::audit::{Audit, AuditAction, AuditEvent};
 use crate::error::FieldError;
 use crate::identity::{Permission, Principal};
@@ -262,46 +262,184 @@ impl PipelineService {
             .await?)
     }
 
+    /// The pipelines the caller may see, newest first, optionally of one status.
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        status: Option<PipelineStatus>,
+    ) -> Result<Vec<PipelineRow>> {
+        principal.authorize(Permission::Read)?;
+        Ok(self
+            .store
+            .list(1000)
+            .await?
+            .into_iter()
+            .filter(|p| {
+                p.tenant_id
+                    .is_none_or(|t| principal.authorize(Permission::Tenant(t)).is_ok())
+            })
+            .filter(|p| status.is_none_or(|s| p.status == s.as_str()))
+            .collect())
+    }
+
     /// Cancels a pipeline that has not ended (developers and admins of its tenant).
     pub async fn cancel(&self, principal: &Principal, id: &str) -> Result<()> {
-        self.move_pipeline(principal, id, Transition::Cancel, "job_canceled", None)
-            .await
+        let pipeline = self.get(principal, id).await?;
+        let stage = pipeline.stage.clone();
+        self.apply(
+            principal,
+            &pipeline,
+            Transition::Cancel,
+            &stage,
+            None,
+            &[],
+            "job_canceled",
+        )
+        .await
     }
 
-    /// Resumes a paused pipeline at its stage.
-    pub async fn resume(&self, principal: &Principal, id: &str) -> Result<()> {
-        self.move_pipeline(principal, id, Transition::Resume, "job_resumed", None)
-            .await
+    /// Resumes a paused pipeline at its stage, first applying the JSON patch attached to the
+    /// rejection there to the pipeline's parameters (the seed applied it to the stage's
+    /// artifact). Returns how many patches were applied.
+    pub async fn resume(&self, principal: &Principal, id: &str) -> Result<usize> {
+        let pipeline = self.get(principal, id).await?;
+        let gate = self.store.gate(id, &pipeline.stage).await?;
+        let patch = gate.as_ref().and_then(|g| g.patch.as_deref());
+        let mut params: serde_json::Value = serde_json::from_str(&pipeline.params).unwrap_or_default();
+        let applied = match patch {
+            Some(patch) => {
+                let patch: json_patch::Patch = serde_json::from_str(patch).map_err(|e| {
+                    FieldError::new("patch", format!("the rejection's patch is not a JSON patch: {e}"))
+                })?;
+                json_patch::patch(&mut params, &patch).map_err(|e| {
+                    PipelineError::Conflict(format!(
+                        "the rejection's patch does not apply to the parameters: {e}"
+                    ))
+                })?;
+                1
+            }
+            None => 0,
+        };
+        let stage = pipeline.stage.clone();
+        self.apply(
+            principal,
+            &pipeline,
+            Transition::Resume,
+            &stage,
+            (applied > 0).then_some(&params),
+            &[],
+            "job_resumed",
+        )
+        .await?;
+        Ok(applied)
     }
 
-    /// Applies `transition` with a guard on the status it was computed from.
-    async fn move_pipeline(
+    /// A worker takes up a queued pipeline: the first stage runs, or its gate opens.
+    pub async fn claim(&self, principal: &Principal, id: &str) -> Result<PipelineRow> {
+        let pipeline = self.get(principal, id).await?;
+        let stages: Vec<String> = serde_json::from_str(&pipeline.stages).unwrap_or_default();
+        let first = stages.first().cloned().unwrap_or_default();
+        let transition = if self.gated(id, &first).await? {
+            Transition::AwaitGate
+        } else {
+            Transition::Start
+        };
+        let kind = if transition == Transition::Start {
+            "stage_started"
+        } else {
+            "gate_opened"
+        };
+        self.apply(principal, &pipeline, transition, &first, None, &[], kind)
+            .await?;
+        self.get(principal, id).await
+    }
+
+    /// A worker reports the running stage: failed ends the pipeline; succeeded moves to the
+    /// next stage — through its gate, if it has one — or completes the pipeline after the last.
+    pub async fn report(
         &self,
         principal: &Principal,
         id: &str,
+        stage: &str,
+        succeeded: bool,
+        artifacts: &[ArtifactRow],
+    ) -> Result<PipelineRow> {
+        let pipeline = self.get(principal, id).await?;
+        if pipeline.stage != stage {
+            return Err(PipelineError::Conflict(format!(
+                "the pipeline is at {:?}, not at {stage:?}",
+                pipeline.stage
+            )));
+        }
+        let stages: Vec<String> = serde_json::from_str(&pipeline.stages).unwrap_or_default();
+        let following = stages
+            .iter()
+            .position(|s| s == stage)
+            .and_then(|i| stages.get(i + 1))
+            .cloned();
+        let (transition, to_stage, kind) = match (succeeded, following) {
+            (false, _) => (Transition::Fail, stage.to_owned(), "stage_failed"),
+            (true, None) => (Transition::Complete, stage.to_owned(), "job_completed"),
+            (true, Some(next_stage)) => {
+                if self.gated(id, &next_stage).await? {
+                    (Transition::AwaitGate, next_stage, "gate_opened")
+                } else {
+                    (Transition::Advance, next_stage, "stage_started")
+                }
+            }
+        };
+        self.apply(principal, &pipeline, transition, &to_stage, None, artifacts, kind)
+            .await?;
+        self.get(principal, id).await
+    }
+
+    /// Whether `stage` has a gate that waits for people (a required gate; an auto-approving
+    /// one with a timer waits for its timer).
+    async fn gated(&self, id: &str, stage: &str) -> Result<bool> {
+        Ok(self
+            .store
+            .gate(id, stage)
+            .await?
+            .is_some_and(|g| g.required && (!g.auto_approve || g.auto_approve_after_s.is_some())))
+    }
+
+    /// Applies `transition` with a guard on the status and stage it was computed from.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one guarded move: each argument is part of it"
+    )]
+    async fn apply(
+        &self,
+        principal: &Principal,
+        pipeline: &PipelineRow,
         transition: Transition,
+        to_stage: &str,
+        params: Option<&serde_json::Value>,
+        artifacts: &[ArtifactRow],
         kind: &str,
-        stage: Option<&str>,
     ) -> Result<()> {
         principal.authorize(Permission::Operate)?;
-        let pipeline = self.get(principal, id).await?;
         let from = pipeline.status().unwrap_or(PipelineStatus::Failed);
         let to = next(from, transition)?;
-        let stage = stage.unwrap_or(&pipeline.stage);
         let by = principal.display_name();
         let moved = self
             .store
-            .transition(
-                id,
-                from,
-                to,
-                stage,
+            .transition_with(
+                &Move {
+                    id: &pipeline.id,
+                    from,
+                    from_stage: Some(&pipeline.stage),
+                    to,
+                    stage: to_stage,
+                    params,
+                    artifacts,
+                },
                 &NewEvent {
                     kind,
-                    stage: Some(stage),
+                    stage: Some(to_stage),
                     status: Some(to),
                     message: &format!("{} by {by}", transition.as_str()),
-                    payload: serde_json::json!({ "by": by }),
+                    payload: serde_json::json!({ "by": by, "artifacts": artifacts.len() }),
                 },
             )
             .await?;

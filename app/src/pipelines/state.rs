@@ -5,6 +5,7 @@
 //!
 //! ```text
 //!  queued ─start─▶ running ─await_gate─▶ needs_approval ─approve─▶ running
+//!                   └─advance─▶ running (the next stage, ungated)
 //!                   │  ▲                       │  └─expire─▶ failed
 //!                   │  └────────resume──── paused ◀─reject─┘
 //!                   ├─complete─▶ completed
@@ -66,6 +67,8 @@ impl PipelineStatus {
 pub enum Transition {
     /// A worker claims the first stage.
     Start,
+    /// A worker finished a stage and the next one, ungated, begins.
+    Advance,
     /// A worker finished a stage whose successor has a gate: people must decide.
     AwaitGate,
     /// The gate's decision (or its timer) says go on.
@@ -87,6 +90,7 @@ impl Transition {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Start => "start",
+            Self::Advance => "advance",
             Self::AwaitGate => "await_gate",
             Self::Approve => "approve",
             Self::Reject => "reject",
@@ -122,7 +126,9 @@ pub fn next(from: PipelineStatus, transition: Transition) -> Result<PipelineStat
     }
     match (from, transition) {
         (S::Queued, T::Start) => Ok(S::Running),
-        (S::Running, T::AwaitGate) => Ok(S::NeedsApproval),
+        (S::Running, T::Advance) => Ok(S::Running),
+        // A gate on the first stage opens as soon as a worker claims the pipeline.
+        (S::Queued | S::Running, T::AwaitGate) => Ok(S::NeedsApproval),
         (S::NeedsApproval, T::Approve) => Ok(S::Running),
         (S::NeedsApproval, T::Reject) => Ok(S::Paused),
         (S::NeedsApproval, T::Expire) => Ok(S::Failed),
@@ -133,7 +139,7 @@ pub fn next(from: PipelineStatus, transition: Transition) -> Result<PipelineStat
         (_, T::Approve | T::Reject | T::Expire) => Err(refuse("it is not waiting for a decision")),
         (_, T::Resume) => Err(refuse("only a paused pipeline resumes")),
         (_, T::Start) => Err(refuse("it has started already")),
-        (_, T::AwaitGate | T::Complete | T::Fail) => Err(refuse("no stage is running")),
+        (_, T::Advance | T::AwaitGate | T::Complete | T::Fail) => Err(refuse("no stage is running")),
     }
 }
 
@@ -143,8 +149,9 @@ mod tests {
     use PipelineStatus as S;
     use Transition as T;
 
-    const TRANSITIONS: [Transition; 9] = [
+    const TRANSITIONS: [Transition; 10] = [
         T::Start,
+        T::Advance,
         T::AwaitGate,
         T::Approve,
         T::Reject,
@@ -161,7 +168,9 @@ mod tests {
     fn every_status_and_transition_is_decided() {
         let legal = [
             (S::Queued, T::Start, S::Running),
+            (S::Running, T::Advance, S::Running),
             (S::Running, T::AwaitGate, S::NeedsApproval),
+            (S::Queued, T::AwaitGate, S::NeedsApproval),
             (S::NeedsApproval, T::Approve, S::Running),
             (S::NeedsApproval, T::Reject, S::Paused),
             (S::NeedsApproval, T::Expire, S::Failed),

@@ -157,6 +157,30 @@ impl From<sqlx::Error> for DecideError {
     }
 }
 
+/// A guarded move of a pipeline (see `transition_with`).
+pub struct Move<'a> {
+    pub id: &'a str,
+    pub from: PipelineStatus,
+    /// When set, the pipeline must also be at this stage.
+    pub from_stage: Option<&'a str>,
+    pub to: PipelineStatus,
+    pub stage: &'a str,
+    pub params: Option<&'a serde_json::Value>,
+    pub artifacts: &'a [ArtifactRow],
+}
+
+/// What a stage produced.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
+pub struct ArtifactRow {
+    pub stage: String,
+    pub name: String,
+    pub uri: String,
+    pub size_bytes: Option<i64>,
+    pub sha256: Option<String>,
+    #[serde(default = "Utc::now")]
+    pub created_at: DateTime<Utc>,
+}
+
 /// One event to append.
 pub struct NewEvent<'a> {
     pub kind: &'a str,
@@ -277,20 +301,59 @@ impl PipelineStore {
         stage: &str,
         event: &NewEvent<'_>,
     ) -> Result<bool> {
-        let mut tx = self.db.begin().await?;
-        let n = with_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE pipelines SET status = $3, stage = $4, updated_at = $5 WHERE id = $1 AND status = $2",
+        self.transition_with(
+            &Move {
+                id,
+                from,
+                from_stage: None,
+                to,
+                stage,
+                params: None,
+                artifacts: &[],
+            },
+            event,
         )
-        .bind(id)
-        .bind(from.as_str())
-        .bind(to.as_str())
-        .bind(stage)
-        .bind(Utc::now())
+        .await
+    }
+
+    /// `transition`, also guarded on the stage it was computed at, writing new parameters and
+    /// the artifacts a worker reported, all in the one transaction.
+    pub async fn transition_with(&self, m: &Move<'_>, event: &NewEvent<'_>) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        let now = Utc::now();
+        let n = with_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE pipelines SET status = $3, stage = $4, updated_at = $5, params = COALESCE($6, params) \
+             WHERE id = $1 AND status = $2 AND ($7 IS NULL OR stage = $7)",
+        )
+        .bind(m.id)
+        .bind(m.from.as_str())
+        .bind(m.to.as_str())
+        .bind(m.stage)
+        .bind(now)
+        .bind(m.params.map(ToString::to_string))
+        .bind(m.from_stage)
         .execute(&mut *conn)
         .await?
         .rows_affected());
         if n == 0 {
             return Ok(false);
+        }
+        let (id, stage, to) = (m.id, m.stage, m.to);
+        for artifact in m.artifacts {
+            with_tx!(&mut tx, conn => sqlx::query(
+                "INSERT INTO pipeline_artifacts (pipeline_id, stage, name, uri, size_bytes, sha256, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(id)
+            .bind(&artifact.stage)
+            .bind(&artifact.name)
+            .bind(&artifact.uri)
+            .bind(artifact.size_bytes)
+            .bind(&artifact.sha256)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map(drop)?);
         }
         if to == PipelineStatus::NeedsApproval {
             with_tx!(&mut tx, conn => sqlx::query(
@@ -428,6 +491,22 @@ impl PipelineStore {
             Ok(None) => DecideError::NotFound,
             Err(e) => e.into(),
         }
+    }
+
+    /// Pipelines, newest first.
+    pub async fn list(&self, limit: i64) -> Result<Vec<PipelineRow>> {
+        let sql = format!("SELECT {PIPELINE_COLUMNS} FROM pipelines ORDER BY created_at DESC, id LIMIT $1");
+        Ok(with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await?))
+    }
+
+    pub async fn artifacts(&self, pipeline_id: &str) -> Result<Vec<ArtifactRow>> {
+        Ok(with_pool!(&self.db, pool => sqlx::query_as(
+            "SELECT stage, name, uri, size_bytes, sha256, created_at FROM pipeline_artifacts \
+             WHERE pipeline_id = $1 ORDER BY id",
+        )
+        .bind(pipeline_id)
+        .fetch_all(pool)
+        .await?))
     }
 
     /// Who has approved a gate so far (several-approver gates).

@@ -6,8 +6,8 @@ use app::db::testing::fresh_database;
 use app::identity::store::{IdentityStore, NewUser};
 use app::identity::{Actor, Principal, Role, Via};
 use app::pipelines::{
-    CreatePipeline, Decided, Decision, GateAction, NewEvent, PipelineError, PipelineService,
-    PipelineSettings, PipelineStatus, PipelineStore,
+    ArtifactRow, CreatePipeline, Decided, Decision, GateAction, PipelineError, PipelineService,
+    PipelineSettings, PipelineStore,
 };
 use app::request::RequestMeta;
 
@@ -77,16 +77,6 @@ async fn world() -> (World, app::db::testing::TestDatabase) {
     )
 }
 
-fn event() -> NewEvent<'static> {
-    NewEvent {
-        kind: "stage_finished",
-        stage: None,
-        status: None,
-        message: "",
-        payload: serde_json::json!({}),
-    }
-}
-
 /// Rita's pipeline `build → deploy`, gated at `deploy`, waiting there.
 async fn at_gate(w: &World) -> String {
     let id = w
@@ -104,18 +94,28 @@ async fn at_gate(w: &World) -> String {
         )
         .await
         .expect("create");
-    use PipelineStatus as S;
-    assert!(
-        w.store
-            .transition(&id, S::Queued, S::Running, "build", &event())
-            .await
-            .expect("start")
+    // A worker (Rita's own automation) runs `build` and reports it.
+    let running = w.service.claim(&w.requester, &id).await.expect("claim");
+    assert_eq!(
+        (running.status.as_str(), running.stage.as_str()),
+        ("running", "build")
     );
-    assert!(
-        w.store
-            .transition(&id, S::Running, S::NeedsApproval, "deploy", &event())
-            .await
-            .expect("gate")
+    let built = ArtifactRow {
+        stage: "build".into(),
+        name: "image".into(),
+        uri: "registry.example.com/app:42".into(),
+        size_bytes: Some(1024),
+        sha256: None,
+        created_at: chrono::Utc::now(),
+    };
+    let waiting = w
+        .service
+        .report(&w.requester, &id, "build", true, &[built])
+        .await
+        .expect("report");
+    assert_eq!(
+        (waiting.status.as_str(), waiting.stage.as_str()),
+        ("needs_approval", "deploy")
     );
     id
 }
@@ -222,10 +222,20 @@ async fn a_rejection_with_notes_pauses_resume_runs_and_an_ended_pipeline_stays_e
     let gate = w.store.gate(&id, "deploy").await.expect("read").expect("gate");
     assert_eq!(gate.notes.as_deref(), Some("wrong image tag"));
     assert!(gate.patch.as_deref().is_some_and(|p| p.contains("/version")));
-    w.service.resume(&w.approver, &id).await.expect("resume");
     assert_eq!(
-        w.service.get(&w.approver, &id).await.expect("get").status,
-        "running"
+        w.service.resume(&w.approver, &id).await.expect("resume"),
+        1,
+        "one patch applied"
+    );
+    let resumed = w.service.get(&w.approver, &id).await.expect("get");
+    assert_eq!(
+        (resumed.status.as_str(), resumed.stage.as_str()),
+        ("running", "deploy")
+    );
+    let params: serde_json::Value = serde_json::from_str(&resumed.params).expect("json");
+    assert_eq!(
+        params["version"], "43",
+        "the rejection's patch was applied on resume"
     );
     match w.service.resume(&w.approver, &id).await {
         Err(PipelineError::Illegal(e)) => assert_eq!(
@@ -255,8 +265,8 @@ async fn a_rejection_with_notes_pauses_resume_runs_and_an_ended_pipeline_stays_e
         kinds,
         [
             "job_created",
-            "stage_finished",
-            "stage_finished",
+            "stage_started",
+            "gate_opened",
             "gate_rejected",
             "job_resumed",
             "job_canceled"
@@ -309,4 +319,72 @@ async fn creating_needs_a_tenant_of_ones_own_and_sensible_gates() {
         .collect();
     assert_eq!(gates, ["assets", "audio", "script", "storyboard"]);
     assert_eq!(w.service.get(&w.admin, &id).await.expect("get").stage, "outline");
+}
+
+#[tokio::test]
+async fn a_worker_runs_the_stages_through_the_gate_to_completion() {
+    let (w, _t) = world().await;
+    let id = at_gate(&w).await;
+    // Nothing runs past a closed gate.
+    assert!(matches!(
+        w.service.report(&w.requester, &id, "deploy", true, &[]).await,
+        Err(PipelineError::Illegal(_))
+    ));
+    w.service
+        .decide(&w.approver, &meta(), &id, Decision::Approved, &action(None))
+        .await
+        .expect("approve");
+    let running = w.service.get(&w.requester, &id).await.expect("get");
+    assert_eq!(
+        (running.status.as_str(), running.stage.as_str()),
+        ("running", "deploy")
+    );
+    // A report for a stage that is not the running one is refused.
+    assert!(matches!(
+        w.service.report(&w.requester, &id, "build", true, &[]).await,
+        Err(PipelineError::Conflict(_))
+    ));
+    let done = w
+        .service
+        .report(&w.requester, &id, "deploy", true, &[])
+        .await
+        .expect("report");
+    assert_eq!(done.status, "completed");
+    let artifacts = w.store.artifacts(&id).await.expect("artifacts");
+    assert_eq!(artifacts.len(), 1);
+    assert_eq!(artifacts[0].uri, "registry.example.com/app:42");
+    assert!(
+        matches!(
+            w.service.claim(&w.requester, &id).await,
+            Err(PipelineError::Illegal(_))
+        ),
+        "it has ended"
+    );
+    // A failed stage ends a pipeline.
+    let other = at_gate(&w).await;
+    w.service
+        .decide(&w.approver, &meta(), &other, Decision::Approved, &action(None))
+        .await
+        .expect("approve");
+    assert_eq!(
+        w.service
+            .report(&w.requester, &other, "deploy", false, &[])
+            .await
+            .expect("report")
+            .status,
+        "failed"
+    );
+    let listed: Vec<String> = w
+        .service
+        .list(&w.viewer, None)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        w.service.list(&w.outsider, None).await.expect("list").is_empty(),
+        "another tenant sees none"
+    );
 }
