@@ -13,6 +13,7 @@ use crate::flink::FlinkService;
 use crate::forward_auth::ForwardAuthService;
 use crate::home::BuildInfo;
 use crate::identity::IdentityService;
+use crate::pipelines::PipelineService;
 use crate::vault::VaultService;
 
 #[derive(Clone, FromRef)]
@@ -34,6 +35,8 @@ pub struct AppState {
     pub admin: AdminService,
     /// The token vault: stored Keycloak tokens, minting, consent, sessions.
     pub vault: VaultService,
+    /// Pipelines with approval gates: creation, workers, decisions.
+    pub pipelines: PipelineService,
 }
 
 impl AppState {

@@ -23,6 +23,7 @@ use app::identity::{
     AllowList, AuthSettings, HostPattern, IdentityService, JwtKey, ProviderSettings, ReturnHosts, Role,
     ThrottlePolicy, generate_password, hash_password,
 };
+use app::pipelines::{PipelineService, PipelineSettings, PipelineStore};
 use app::state::AppState;
 use app::vault::{Keyring, VaultService, VaultSettings, VaultStore};
 
@@ -90,6 +91,11 @@ impl Application {
             password_min_length,
             identity.throttle(),
         );
+        let pipelines = PipelineService::new(
+            PipelineStore::new(db.clone()),
+            audit.clone(),
+            PipelineSettings::default(),
+        );
         let state = AppState {
             leptos_options: leptos_options(config, site_addr),
             db,
@@ -107,6 +113,7 @@ impl Application {
             identity,
             admin,
             vault,
+            pipelines,
         };
         if !config.server.site_root.join("pkg").is_dir() {
             tracing::warn!(

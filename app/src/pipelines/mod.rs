@@ -21,7 +21,9 @@ mod store;
 pub use error::PipelineError;
 pub use model::*;
 #[cfg(feature = "ssr")]
-pub use service::{CreatePipeline, GateAction, PipelineService, PipelineSettings, SEED_STAGES};
+pub use service::{
+    CreatePipeline, GateAction, PipelineService, PipelineSettings, SEED_STAGES, is_json_patch,
+};
 pub use state::{IllegalTransition, PipelineStatus, Transition, next};
 #[cfg(feature = "ssr")]
 pub use store::{

@@ -47,12 +47,17 @@ impl Default for PipelineSettings {
     }
 }
 
+/// Whether `value` is a list of RFC 6902 operations.
+pub fn is_json_patch(value: &serde_json::Value) -> bool {
+    serde_json::from_value::<json_patch::Patch>(value.clone()).is_ok()
+}
+
 /// A pipeline to create, as a caller asks for it.
 #[derive(Debug, Clone, Default)]
 pub struct CreatePipeline {
     pub slug: String,
     pub intent: String,
-    /// The tenant's id; a pipeline belongs to one.
+    /// The tenant's id; by default the caller's only tenant.
     pub tenant_id: Option<i64>,
     /// Overrides the configured stages.
     pub stages: Option<Vec<String>>,
@@ -93,10 +98,21 @@ impl PipelineService {
     /// Creates a pipeline (developers and admins, in one of their tenants). Returns its id.
     pub async fn create(&self, principal: &Principal, request: CreatePipeline) -> Result<String> {
         principal.authorize(Permission::Operate)?;
-        let tenant = request
-            .tenant_id
-            .ok_or_else(|| FieldError::new("tenant", "a pipeline belongs to a tenant: name one"))?;
-        principal.authorize(Permission::Tenant(tenant))?;
+        // The tenant named, else the caller's only one; admins (and the seed's admin token) may
+        // create a pipeline of no tenant, which every reader sees.
+        let tenant = match (request.tenant_id, principal.tenant_ids.as_slice()) {
+            (Some(tenant), _) => Some(tenant),
+            (None, [only]) => Some(*only),
+            (None, _) if principal.authorize(Permission::Administer).is_ok() => None,
+            (None, _) => {
+                return Err(
+                    FieldError::new("tenant", "a pipeline belongs to a tenant: name one of yours").into(),
+                );
+            }
+        };
+        if let Some(tenant) = tenant {
+            principal.authorize(Permission::Tenant(tenant))?;
+        }
         let slug = request.slug.trim();
         if slug.is_empty() || slug.len() > 100 {
             return Err(FieldError::new("slug", "1 to 100 characters").into());
@@ -131,7 +147,7 @@ impl PipelineService {
                 id: &id,
                 slug,
                 intent: &request.intent,
-                tenant_id: Some(tenant),
+                tenant_id: tenant,
                 stages: &stages,
                 params: &request.params,
                 requested_by_id: principal.actor_id(),

@@ -87,7 +87,7 @@ pub const fn param(name: &'static str, required: bool, description: &'static str
 }
 
 /// Every section's table, in the order the page shows them.
-pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 7] {
+pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 8] {
     [
         ("api", "This document", DOC),
         (
@@ -119,6 +119,11 @@ pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 7] {
             "vault",
             "The token vault: the auth-manager seed's API",
             super::vault_routes::DOC,
+        ),
+        (
+            "pipelines",
+            "Pipelines with approval gates: the operator-console seed's jobs API and the workers' routes",
+            super::pipelines_routes::DOC,
         ),
     ]
 }

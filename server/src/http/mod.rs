@@ -10,6 +10,7 @@ mod forward_auth_routes;
 mod guards;
 mod health;
 mod layers;
+mod pipelines_routes;
 mod users_routes;
 mod vault_routes;
 
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users_routes::routes())
         .merge(flink_routes::routes())
         .merge(vault_routes::routes())
+        .merge(pipelines_routes::routes())
         .merge(api_doc::routes())
         .route("/_srv/{*name}", any(guards::unknown_server_fn))
         .leptos_routes_with_context(

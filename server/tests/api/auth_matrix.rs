@@ -58,6 +58,9 @@ const EVERYONE: [u16; 5] = [200, 200, 200, 200, 200];
 const SIGNED_IN: [u16; 5] = [401, 200, 200, 200, 200];
 const ADMIN_ONLY: [u16; 5] = [401, 403, 403, 200, 403];
 const NO_KEYCLOAK_LINK: [u16; 5] = [401, 403, 403, 403, 403];
+const NO_PIPELINE: [u16; 5] = [401, 404, 404, 404, 404];
+const GATE_ACTION: &str = r#"{"decision":"approved","stage":"deploy","notes":"ok","operator":"matrix"}"#;
+const REJECTION: &str = r#"{"decision":"rejected","stage":"deploy","notes":"no","operator":"matrix"}"#;
 
 const MATRIX: &[Case] = &[
     // Home
@@ -182,6 +185,42 @@ const MATRIX: &[Case] = &[
     rest("POST", "/v1/refresh-token-id", "", NO_KEYCLOAK_LINK),
     // A Keycloak access token only: a session cookie is not one.
     rest("GET", "/v1/validate-token", "", [401; 5]),
+    // Pipelines (the operator-console seed's jobs API). The matrix's pipeline does not exist:
+    // every reader gets 404; deciding needs the developer role first.
+    rest("GET", "/api/v1/jobs", "", SIGNED_IN),
+    rest(
+        "POST",
+        "/api/v1/jobs",
+        r#"{"slug":"matrix","intent":"i"}"#,
+        [401, 403, 201, 201, 201],
+    ),
+    rest("GET", "/api/v1/jobs/none", "", NO_PIPELINE),
+    rest(
+        "POST",
+        "/api/v1/jobs/none/approve",
+        GATE_ACTION,
+        [401, 403, 404, 404, 404],
+    ),
+    rest(
+        "POST",
+        "/api/v1/jobs/none/reject",
+        REJECTION,
+        [401, 403, 404, 404, 404],
+    ),
+    rest("POST", "/api/v1/jobs/none/cancel", "", NO_PIPELINE),
+    rest("POST", "/api/v1/jobs/none/resume", "", NO_PIPELINE),
+    rest("GET", "/api/v1/jobs/none/artifacts", "", NO_PIPELINE),
+    rest("GET", "/api/v1/jobs/none/gates/status", "", NO_PIPELINE),
+    rest("GET", "/api/v1/jobs/none/gates/decisions", "", NO_PIPELINE),
+    rest("GET", "/api/v1/jobs/none/gates/deploy/decision", "", NO_PIPELINE),
+    rest("GET", "/api/v1/jobs/none/events?since=0", "", NO_PIPELINE),
+    rest("POST", "/api/v1/jobs/none/claim", "", NO_PIPELINE),
+    rest(
+        "POST",
+        "/api/v1/jobs/none/stages/deploy/report",
+        r#"{"outcome":"succeeded"}"#,
+        NO_PIPELINE,
+    ),
     // REST: the seeds' paths
     rest("GET", "/users/me", "", SIGNED_IN),
     rest("PATCH", "/users/me", r#"{"display_name":"Someone"}"#, SIGNED_IN),

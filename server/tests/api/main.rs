@@ -8,5 +8,6 @@ mod flink;
 mod forward_auth;
 mod helpers;
 mod identity;
+mod pipelines;
 mod platform;
 mod vault;

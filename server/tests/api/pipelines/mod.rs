@@ -1,0 +1,4 @@
+//! Pipelines over HTTP: the operator-console seed's `/api/v1/jobs` API with its shapes and its
+//! static admin token, workers advancing a pipeline to a gate, people deciding, the errors.
+
+mod rest;

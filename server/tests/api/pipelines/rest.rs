@@ -1,0 +1,285 @@
+//! The seed's jobs API end to end over HTTP (the store's race tests are in
+//! `app/tests/pipelines/`).
+
+use app::identity::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, bare_client, spawn_app_with, test_config};
+
+const ADMIN_TOKEN: &str = "seed-admin-token-for-tests";
+
+async fn app() -> TestApp {
+    let (mut config, file) = test_config().await;
+    config.auth.admin_token = Some(ADMIN_TOKEN.into());
+    spawn_app_with(config, file).await
+}
+
+async fn send(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn gate_action(decision: &str, notes: Option<&str>) -> Value {
+    json!({ "decision": decision, "stage": "deploy", "notes": notes, "operator": "someone", "patch": null })
+}
+
+#[tokio::test]
+async fn the_seeds_client_creates_a_job_with_the_admin_token_in_the_seeds_shape() {
+    let app = app().await;
+    let seed = reqwest::Client::builder()
+        .default_headers(
+            [(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {ADMIN_TOKEN}").parse().expect("header"),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .expect("client");
+    let (status, created) = send(
+        &seed,
+        reqwest::Method::POST,
+        app.url("/api/v1/jobs"),
+        Some(
+            json!({ "slug": "episode-7", "intent": "narrative_history", "meta": { "free_text_brief": "x" } }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["status"], "queued");
+    assert_eq!(created["stage"], "outline");
+    assert_eq!(created["operator"], "admin-token");
+    let gates: Vec<&str> = created["gates"]
+        .as_array()
+        .expect("gates")
+        .iter()
+        .map(|g| g["stage"].as_str().expect("stage"))
+        .collect();
+    assert_eq!(gates, ["assets", "audio", "script", "storyboard"]);
+    assert!(created["gates"][0]["approved"].is_null());
+    let id = created["id"].as_str().expect("id");
+    let (status, listed) = send(&seed, reqwest::Method::GET, app.url("/api/v1/jobs"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed[0]["id"], id);
+    let (status, events) = send(
+        &seed,
+        reqwest::Method::GET,
+        app.url(&format!("/api/v1/jobs/{id}/events?since=0&limit=10")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(events["events"][0]["event_type"], "job_created");
+    assert_eq!(events["has_more"], false);
+    // Anonymous callers are refused; an unknown job is the seed's 404 with `detail`.
+    let (status, _) = send(
+        &bare_client(),
+        reqwest::Method::GET,
+        app.url("/api/v1/jobs"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, missing) = send(&seed, reqwest::Method::GET, app.url("/api/v1/jobs/nope"), None).await;
+    assert_eq!(status, 404);
+    assert!(
+        missing["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("no pipeline nope")),
+        "{missing}"
+    );
+}
+
+#[tokio::test]
+async fn a_worker_brings_a_pipeline_to_its_gate_one_person_decides_and_the_second_hears_who() {
+    let app = app().await;
+    let rita = app.create_user("rita", Role::Developer, Some("alpha")).await;
+    let arno = app.create_user("arno", Role::Developer, Some("alpha")).await;
+    let ada = app.create_user("ada", Role::Admin, None).await;
+    let (rita, arno, ada) = (
+        app.client_for(&rita).await,
+        app.client_for(&arno).await,
+        app.client_for(&ada).await,
+    );
+    let (status, created) = send(
+        &rita,
+        reqwest::Method::POST,
+        app.url("/api/v1/jobs"),
+        Some(
+            json!({ "slug": "release-42", "intent": "ship", "stages": ["build", "deploy"],
+                     "gates": { "deploy": { "required": true } }, "brief": { "version": "42" } }),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_owned();
+    let url = |path: &str| app.url(&format!("/api/v1/jobs/{id}{path}"));
+    let (status, claimed) = send(&rita, reqwest::Method::POST, url("/claim"), None).await;
+    assert_eq!(
+        (status, claimed["status"].as_str(), claimed["stage"].as_str()),
+        (200, Some("running"), Some("build"))
+    );
+    let (status, at_gate) = send(
+        &rita,
+        reqwest::Method::POST,
+        url("/stages/build/report"),
+        Some(json!({ "outcome": "succeeded", "artifacts": [{ "name": "image", "uri": "registry.example.com/app:42" }] })),
+    )
+    .await;
+    assert_eq!(
+        (status, at_gate["status"].as_str()),
+        (200, Some("needs_approval")),
+        "{at_gate}"
+    );
+    assert_eq!(at_gate["artifacts"][0]["path"], "registry.example.com/app:42");
+
+    // Rita may not approve her own; Arno and Ada try at once: one wins.
+    let (status, own) = send(
+        &rita,
+        reqwest::Method::POST,
+        url("/approve"),
+        Some(gate_action("approved", None)),
+    )
+    .await;
+    assert_eq!(status, 403, "{own}");
+    let (a, b) = tokio::join!(
+        send(
+            &arno,
+            reqwest::Method::POST,
+            url("/approve"),
+            Some(gate_action("approved", None))
+        ),
+        send(
+            &ada,
+            reqwest::Method::POST,
+            url("/approve"),
+            Some(gate_action("approved", None))
+        ),
+    );
+    let (winner, loser) = match (a.0, b.0) {
+        (200, 409) => ("arno", b.1),
+        (409, 200) => ("ada", a.1),
+        other => panic!("exactly one decision: {other:?} {a:?} {b:?}"),
+    };
+    let detail = loser["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains(&format!("already decided by {winner} at ")),
+        "{detail}"
+    );
+    let (status, decision) = send(&rita, reqwest::Method::GET, url("/gates/deploy/decision"), None).await;
+    assert_eq!(
+        (status, decision["approved"].as_bool(), decision["by"].as_str()),
+        (200, Some(true), Some(winner))
+    );
+    let (_, gates) = send(&rita, reqwest::Method::GET, url("/gates/status"), None).await;
+    assert_eq!(gates["status"], "running");
+    let (status, done) = send(
+        &rita,
+        reqwest::Method::POST,
+        url("/stages/deploy/report"),
+        Some(json!({ "outcome": "succeeded" })),
+    )
+    .await;
+    assert_eq!((status, done["status"].as_str()), (200, Some("completed")));
+    let (status, ended) = send(&rita, reqwest::Method::POST, url("/cancel"), None).await;
+    assert_eq!(status, 409, "an ended pipeline stays ended: {ended}");
+    assert!(
+        ended["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("it has ended")),
+        "{ended}"
+    );
+}
+
+#[tokio::test]
+async fn a_rejection_needs_notes_pauses_and_resume_applies_its_patch() {
+    let app = app().await;
+    let rita = app.create_user("rita", Role::Developer, Some("alpha")).await;
+    let arno = app.create_user("arno", Role::Developer, Some("alpha")).await;
+    let (rita, arno) = (app.client_for(&rita).await, app.client_for(&arno).await);
+    let (_, created) = send(
+        &rita,
+        reqwest::Method::POST,
+        app.url("/api/v1/jobs"),
+        Some(json!({ "slug": "r", "intent": "i", "stages": ["deploy"], "gates": { "deploy": {} }, "brief": { "version": "42" } })),
+    )
+    .await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let url = |path: &str| app.url(&format!("/api/v1/jobs/{id}{path}"));
+    let (_, opened) = send(&rita, reqwest::Method::POST, url("/claim"), None).await;
+    assert_eq!(
+        opened["status"], "needs_approval",
+        "a gate on the first stage opens at the claim"
+    );
+    for (body, field) in [
+        (
+            json!({ "decision": "rejected", "stage": "deploy", "operator": "x" }),
+            "notes",
+        ),
+        (
+            json!({ "decision": "rejected", "stage": "deploy", "notes": "no" }),
+            "operator",
+        ),
+        (
+            json!({ "decision": "maybe", "stage": "deploy", "operator": "x", "notes": "no" }),
+            "decision",
+        ),
+        (
+            json!({ "decision": "rejected", "stage": "deploy", "operator": "x", "notes": "no", "patch": { "nope": 1 } }),
+            "patch",
+        ),
+    ] {
+        let (status, answer) = send(&arno, reqwest::Method::POST, url("/reject"), Some(body)).await;
+        assert_eq!(status, 422, "{answer}");
+        assert!(answer.to_string().contains(field), "names {field}: {answer}");
+    }
+    let reject = json!({ "decision": "rejected", "stage": "deploy", "operator": "arno", "notes": "wrong version",
+                         "patch": { "op": "replace", "path": "/brief/version", "value": "43" } });
+    let (status, answer) = send(&arno, reqwest::Method::POST, url("/reject"), Some(reject)).await;
+    assert_eq!(
+        (status, answer["message"].as_str()),
+        (200, Some("Gate deploy rejected successfully"))
+    );
+    let (status, resumed) = send(&rita, reqwest::Method::POST, url("/resume"), None).await;
+    assert_eq!(
+        (status, resumed["patches_applied"].as_i64()),
+        (200, Some(1)),
+        "{resumed}"
+    );
+    let (_, job) = send(&rita, reqwest::Method::GET, url(""), None).await;
+    assert_eq!(
+        (job["status"].as_str(), job["params"]["brief"]["version"].as_str()),
+        (Some("running"), Some("43"))
+    );
+    let (_, events) = send(&rita, reqwest::Method::GET, url("/events?since=0&limit=2"), None).await;
+    assert_eq!(
+        (events["total"].as_i64(), events["has_more"].as_bool()),
+        (Some(2), Some(true))
+    );
+    let after = events["last_event_id"].as_i64().expect("id");
+    let (_, rest) = send(
+        &rita,
+        reqwest::Method::GET,
+        url(&format!("/events?since={after}")),
+        None,
+    )
+    .await;
+    let kinds: Vec<&str> = rest["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["event_type"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["gate_rejected", "job_resumed"]);
+}
