@@ -23,7 +23,7 @@ use app::identity::{
     AllowList, AuthSettings, HostPattern, IdentityService, JwtKey, ProviderSettings, ReturnHosts, Role,
     ThrottlePolicy, generate_password, hash_password,
 };
-use app::pipelines::{PipelineService, PipelineSettings, PipelineStore};
+use app::pipelines::{PipelineService, PipelineStore};
 use app::state::AppState;
 use app::vault::{Keyring, VaultService, VaultSettings, VaultStore};
 
@@ -94,7 +94,7 @@ impl Application {
         let pipelines = PipelineService::new(
             PipelineStore::new(db.clone()),
             audit.clone(),
-            PipelineSettings::default(),
+            config.pipelines.settings(),
         );
         let state = AppState {
             leptos_options: leptos_options(config, site_addr),

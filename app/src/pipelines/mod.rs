@@ -5,8 +5,9 @@
 //! exactly-once decision (one transaction guarded by `decision IS NULL` and the expected
 //! status, with its event and audit entry), tested with concurrent deciders on both databases.
 //! `service.rs` checks the caller of every operation (tenant visibility, who may decide,
-//! self-approval, notes on a rejection) and applies the state machine. Next: workers advancing
-//! stages, timers, the seed's REST API and live events, the pages.
+//! self-approval, notes on a rejection), applies the state machine, and takes workers' claims
+//! and stage reports. The seed's REST API is `server/src/http/pipelines_routes.rs`. Next: live
+//! events (SSE, `LISTEN/NOTIFY`), timers, rate limits, the pages. See `docs/pipelines.md`.
 
 #[cfg(feature = "ssr")]
 mod error;

@@ -58,6 +58,7 @@ impl TimeoutAction {
 /// A gate as configured (the seed's `gates.<stage>: {required, auto_approve,
 /// auto_approve_after_s}`, plus who may decide and how many must).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct GateConfig {
     pub required: bool,
     pub auto_approve: bool,

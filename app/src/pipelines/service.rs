@@ -95,6 +95,11 @@ impl PipelineService {
         &self.store
     }
 
+    /// The configured default stages and gates.
+    pub fn settings(&self) -> &PipelineSettings {
+        &self.settings
+    }
+
     /// Creates a pipeline (developers and admins, in one of their tenants). Returns its id.
     pub async fn create(&self, principal: &Principal, request: CreatePipeline) -> Result<String> {
         principal.authorize(Permission::Operate)?;

@@ -8,6 +8,7 @@ mod validate;
 
 mod auth;
 mod forward_auth;
+mod pipelines;
 mod vault;
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, KeycloakConfig, LockoutConfig};
 pub use forward_auth::{AccessRuleConfig, CartaConfig, ForwardAuthConfig};
+pub use pipelines::PipelinesConfig;
 pub use vault::VaultConfig;
 
 pub use load::ConfigError;
@@ -54,6 +56,8 @@ pub struct Config {
     pub forward_auth: ForwardAuthConfig,
     /// The token vault's keyring (`vault.keys`, `vault.active_key`).
     pub vault: VaultConfig,
+    /// Pipelines' default stages and gates.
+    pub pipelines: PipelinesConfig,
 }
 
 impl Default for Config {
@@ -75,6 +79,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             forward_auth: ForwardAuthConfig::default(),
             vault: VaultConfig::default(),
+            pipelines: PipelinesConfig::default(),
         }
     }
 }

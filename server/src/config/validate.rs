@@ -53,6 +53,7 @@ impl Config {
         self.validate_auth(&mut problems);
         self.validate_forward_auth(&mut problems);
         self.validate_vault(&mut problems);
+        problems.extend(self.pipelines.problems());
         if problems.is_empty() {
             Ok(())
         } else {
@@ -524,5 +525,43 @@ mod tests {
             jail.set_env("HEIMDALL_VAULT__KEYS__B", key);
         });
         assert!(message.contains("set vault.active_key"), "{message}");
+    }
+
+    #[test]
+    fn pipeline_gates_load_from_a_file_and_a_gate_outside_the_stages_is_named() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "heimdall.toml",
+                r#"
+                [pipelines]
+                stages = ["build", "deploy"]
+                [pipelines.gates.deploy]
+                approvals_needed = 2
+                allowed_roles = ["admin"]
+                timeout_action = "expire"
+                "#,
+            )?;
+            let config = Config::load(Some(std::path::Path::new("heimdall.toml"))).expect("loads");
+            let gate = &config.pipelines.gates["deploy"];
+            assert_eq!(
+                (gate.approvals_needed, gate.required),
+                (2, true),
+                "unset fields keep their defaults"
+            );
+            assert_eq!(gate.allowed_roles, [app::identity::Role::Admin]);
+            Ok(())
+        });
+        let message = load_err(|jail| {
+            jail.set_env("HEIMDALL_PIPELINES__STAGES", "[\"build\"]");
+            jail.set_env("HEIMDALL_PIPELINES__GATES__DEPLOY__APPROVALS_NEEDED", "0");
+        });
+        assert!(
+            message.contains("pipelines.gates.deploy: not one of pipelines.stages"),
+            "{message}"
+        );
+        assert!(
+            message.contains("pipelines.gates.deploy.approvals_needed = 0"),
+            "{message}"
+        );
     }
 }

@@ -38,6 +38,7 @@ pub fn routes() -> Router<app::state::AppState> {
         .route("/api/v1/jobs/{id}/events", get(events))
         .route("/api/v1/jobs/{id}/claim", post(claim))
         .route("/api/v1/jobs/{id}/stages/{stage}/report", post(report))
+        .route("/api/v1/config/operator", get(operator_config))
 }
 
 const GATE_ACTION: &str =
@@ -45,6 +46,7 @@ const GATE_ACTION: &str =
 
 /// The OpenAPI entries of these routes (`api_doc.rs`).
 pub const DOC: &[Op] = &[
+    Op::new("GET", "/api/v1/config/operator", "The pipeline defaults in force: stages and gates (secrets removed)", Auth::Heimdall),
     Op::new("GET", "/api/v1/jobs", "Pipelines the caller may see, newest first (the seed's Job array)", Auth::Heimdall)
         .query(&[param("status", false, "only pipelines in this status")]),
     Op::new("POST", "/api/v1/jobs", "Create a pipeline (developers and admins)", Auth::Heimdall)
@@ -77,6 +79,21 @@ pub const DOC: &[Op] = &[
         .body(r#"{"outcome": "succeeded", "artifacts": [{"name": "image", "uri": "registry.example.com/app:42", "size_bytes": 1024, "sha256": null}]}"#)
         .responses(&[(200, "the Job"), (409, "not the running stage, or no stage is running"), (422, "a field is wrong, named")]),
 ];
+
+/// The pipeline defaults in force (the seed's sanitized operator configuration: no secret is
+/// in it, the admin token only as whether one is set).
+async fn operator_config(ctx: RequestContext) -> Answer {
+    ctx.check(app::identity::Permission::Read).await?;
+    let settings = ctx.state.pipelines.settings();
+    Ok(axum::Json(json!({
+        "stages": settings.stages,
+        "gates": settings.gates,
+        "security": {
+            "admin_token": ctx.state.identity.settings().admin_token.as_ref().map(|_| "***"),
+        },
+    }))
+    .into_response())
+}
 
 /// The seed's FastAPI clients read `detail`; Heimdall's read `error` and `message`.
 struct SeedError(AppError);
@@ -176,34 +193,8 @@ struct JobCreate {
     #[serde(default)]
     stages: Option<Vec<String>>,
     #[serde(default)]
-    gates: BTreeMap<String, GateConfigIn>,
-}
-
-/// A gate override: any field left out keeps the default.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GateConfigIn {
-    required: Option<bool>,
-    auto_approve: Option<bool>,
-    auto_approve_after_s: Option<u64>,
-    approvals_needed: Option<u32>,
-    allowed_roles: Option<Vec<app::identity::Role>>,
-    allow_self_approval: Option<bool>,
-    timeout_action: Option<app::pipelines::TimeoutAction>,
-}
-
-impl GateConfigIn {
-    fn over(self, base: GateConfig) -> GateConfig {
-        GateConfig {
-            required: self.required.unwrap_or(base.required),
-            auto_approve: self.auto_approve.unwrap_or(base.auto_approve),
-            auto_approve_after_s: self.auto_approve_after_s.or(base.auto_approve_after_s),
-            approvals_needed: self.approvals_needed.unwrap_or(base.approvals_needed),
-            allowed_roles: self.allowed_roles.unwrap_or(base.allowed_roles),
-            allow_self_approval: self.allow_self_approval.unwrap_or(base.allow_self_approval),
-            timeout_action: self.timeout_action.unwrap_or(base.timeout_action),
-        }
-    }
+    /// Heimdall: gates by stage; a field left out takes its default.
+    gates: BTreeMap<String, GateConfig>,
 }
 
 async fn create_job(ctx: RequestContext, JsonBody(body): JsonBody<JobCreate>) -> Answer {
@@ -226,11 +217,7 @@ async fn create_job(ctx: RequestContext, JsonBody(body): JsonBody<JobCreate>) ->
         intent: body.intent,
         tenant_id,
         stages: body.stages,
-        gates: body
-            .gates
-            .into_iter()
-            .map(|(stage, gate)| (stage, gate.over(GateConfig::default())))
-            .collect(),
+        gates: body.gates,
         params,
     };
     let id = ctx.state.pipelines.create(&ctx.principal, request).await?;

@@ -187,6 +187,7 @@ const MATRIX: &[Case] = &[
     rest("GET", "/v1/validate-token", "", [401; 5]),
     // Pipelines (the operator-console seed's jobs API). The matrix's pipeline does not exist:
     // every reader gets 404; deciding needs the developer role first.
+    rest("GET", "/api/v1/config/operator", "", SIGNED_IN),
     rest("GET", "/api/v1/jobs", "", SIGNED_IN),
     rest(
         "POST",

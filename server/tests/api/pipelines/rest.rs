@@ -82,6 +82,17 @@ async fn the_seeds_client_creates_a_job_with_the_admin_token_in_the_seeds_shape(
     assert_eq!(status, 200);
     assert_eq!(events["events"][0]["event_type"], "job_created");
     assert_eq!(events["has_more"], false);
+    let (status, config) = send(
+        &seed,
+        reqwest::Method::GET,
+        app.url("/api/v1/config/operator"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(config["stages"][0], "outline");
+    assert_eq!(config["gates"]["script"]["approvals_needed"], 1);
+    assert_eq!(config["security"]["admin_token"], "***", "never the token itself");
     // Anonymous callers are refused; an unknown job is the seed's 404 with `detail`.
     let (status, _) = send(
         &bare_client(),

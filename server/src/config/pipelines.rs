@@ -1,0 +1,70 @@
+//! `pipelines.*`: the stages a pipeline has and the gates on them, unless its creator says
+//! otherwise (the operator-console seed's `gates.<stage>: {required, auto_approve,
+//! auto_approve_after_s}`, plus who may decide, how many must, self-approval and the timeout
+//! action).
+
+use std::collections::BTreeMap;
+
+use app::pipelines::{GateConfig, PipelineSettings};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PipelinesConfig {
+    /// In order; the seed's nine stages by default.
+    pub stages: Vec<String>,
+    /// By stage; every field may be left out (its default then applies).
+    pub gates: BTreeMap<String, GateConfig>,
+}
+
+impl Default for PipelinesConfig {
+    fn default() -> Self {
+        let settings = PipelineSettings::default();
+        Self {
+            stages: settings.stages,
+            gates: settings.gates,
+        }
+    }
+}
+
+impl PipelinesConfig {
+    /// The settings in force: the gates of the configured stages. (A file that sets its own
+    /// stages still carries the seed's default gates underneath; those of stages it does not
+    /// have fall away here.)
+    pub fn settings(&self) -> PipelineSettings {
+        PipelineSettings {
+            stages: self.stages.clone(),
+            gates: self
+                .gates
+                .iter()
+                .filter(|(stage, _)| self.stages.contains(stage))
+                .map(|(stage, gate)| (stage.clone(), gate.clone()))
+                .collect(),
+        }
+    }
+
+    /// One line per problem.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.stages.is_empty() {
+            problems.push("pipelines.stages is empty: a pipeline needs at least one stage".to_owned());
+        }
+        for (i, stage) in self.stages.iter().enumerate() {
+            if stage.trim().is_empty() || self.stages[..i].contains(stage) {
+                problems.push(format!("pipelines.stages has {stage:?} empty or twice"));
+            }
+        }
+        for (stage, gate) in &self.gates {
+            let a_seed_default = PipelineSettings::default().gates.contains_key(stage);
+            if !self.stages.contains(stage) && !a_seed_default {
+                problems.push(format!("pipelines.gates.{stage}: not one of pipelines.stages"));
+            }
+            if gate.approvals_needed == 0 {
+                problems.push(format!(
+                    "pipelines.gates.{stage}.approvals_needed = 0: at least 1"
+                ));
+            }
+        }
+        problems
+    }
+}
