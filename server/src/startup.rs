@@ -176,6 +176,7 @@ impl Application {
         });
         let db = state.db.clone();
         let flink = state.flink.clone();
+        let pipeline_events = state.pipelines.store().bus().clone();
         let router = crate::http::router(state);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         // The peer address feeds sessions, the audit log and the per-address login backoff.
@@ -185,6 +186,7 @@ impl Application {
             tracing::info!("shutting down: finishing in-flight requests");
             // Live feeds never finish by themselves; end them so the stop is not held up.
             flink.close_feeds();
+            pipeline_events.close();
             let _ = stop_tx.send(true);
             let _ = stopping_tx.send(());
         });

@@ -10,6 +10,8 @@
 //! events (SSE, `LISTEN/NOTIFY`), timers, rate limits, the pages. See `docs/pipelines.md`.
 
 #[cfg(feature = "ssr")]
+mod bus;
+#[cfg(feature = "ssr")]
 mod error;
 mod model;
 #[cfg(feature = "ssr")]
@@ -18,6 +20,8 @@ mod state;
 #[cfg(feature = "ssr")]
 mod store;
 
+#[cfg(feature = "ssr")]
+pub use bus::EventBus;
 #[cfg(feature = "ssr")]
 pub use error::PipelineError;
 pub use model::*;

@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::bus::EventBus;
 use super::model::{Decision, GateConfig, GateDecision, TimeoutAction};
 use super::state::PipelineStatus;
 use crate::audit::{Audit, AuditEvent};
@@ -205,11 +206,20 @@ pub struct EventRow {
 #[derive(Clone)]
 pub struct PipelineStore {
     db: Database,
+    /// Where committed events go (see `bus.rs`).
+    bus: EventBus,
 }
 
 impl PipelineStore {
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            db,
+            bus: EventBus::default(),
+        }
+    }
+
+    pub fn bus(&self) -> &EventBus {
+        &self.bus
     }
 
     pub fn db(&self) -> &Database {
@@ -259,7 +269,7 @@ impl PipelineStore {
             .await
             .map(drop)?);
         }
-        Self::append_in(
+        let created = Self::append_in(
             &mut tx,
             new.id,
             &NewEvent {
@@ -271,7 +281,9 @@ impl PipelineStore {
             },
         )
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.bus.publish(vec![created]);
+        Ok(())
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<PipelineRow>> {
@@ -366,8 +378,9 @@ impl PipelineStore {
             .await
             .map(drop)?);
         }
-        Self::append_in(&mut tx, id, event).await?;
+        let appended = Self::append_in(&mut tx, id, event).await?;
         tx.commit().await?;
+        self.bus.publish(vec![appended]);
         Ok(true)
     }
 
@@ -411,7 +424,7 @@ impl PipelineStore {
             .await?);
             let have = u32::try_from(have).unwrap_or(u32::MAX);
             if have < d.approvals_needed {
-                Self::append_in(
+                let appended = Self::append_in(
                     &mut tx,
                     d.pipeline_id,
                     &NewEvent {
@@ -425,6 +438,7 @@ impl PipelineStore {
                 .await?;
                 audit.record_in(&mut tx, entry).await?;
                 tx.commit().await?;
+                self.bus.publish(vec![appended]);
                 return Ok(Decided::Approval {
                     have,
                     need: d.approvals_needed,
@@ -465,9 +479,10 @@ impl PipelineStore {
             drop(tx);
             return Err(self.why_not(d).await);
         }
-        Self::append_in(&mut tx, d.pipeline_id, event).await?;
+        let appended = Self::append_in(&mut tx, d.pipeline_id, event).await?;
         audit.record_in(&mut tx, entry).await?;
         tx.commit().await?;
+        self.bus.publish(vec![appended]);
         Ok(Decided::Final)
     }
 
@@ -533,21 +548,32 @@ impl PipelineStore {
         .await?))
     }
 
-    async fn append_in(tx: &mut Tx, pipeline_id: &str, event: &NewEvent<'_>) -> Result<()> {
-        with_tx!(tx, conn => sqlx::query(
+    async fn append_in(tx: &mut Tx, pipeline_id: &str, event: &NewEvent<'_>) -> Result<EventRow> {
+        let now = Utc::now();
+        let payload = event.payload.to_string();
+        let status = event.status.map(PipelineStatus::as_str);
+        let id: i64 = with_tx!(tx, conn => sqlx::query_scalar(
             "INSERT INTO pipeline_events (pipeline_id, kind, stage, status, message, payload, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(pipeline_id)
         .bind(event.kind)
         .bind(event.stage)
-        .bind(event.status.map(PipelineStatus::as_str))
+        .bind(status)
         .bind(event.message)
-        .bind(event.payload.to_string())
-        .bind(Utc::now())
-        .execute(&mut *conn)
-        .await
-        .map(drop)?);
-        Ok(())
+        .bind(&payload)
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?);
+        Ok(EventRow {
+            id,
+            pipeline_id: pipeline_id.to_owned(),
+            kind: event.kind.to_owned(),
+            stage: event.stage.map(str::to_owned),
+            status: status.map(str::to_owned),
+            message: event.message.to_owned(),
+            payload,
+            created_at: now,
+        })
     }
 }

@@ -9,10 +9,13 @@ use std::collections::{BTreeMap, HashMap};
 use axum::Router;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use futures::{Stream, StreamExt, stream};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::convert::Infallible;
 
 use app::error::AppError;
 use app::identity::RequestContext;
@@ -36,6 +39,7 @@ pub fn routes() -> Router<app::state::AppState> {
         .route("/api/v1/jobs/{id}/gates/decisions", get(gate_decisions))
         .route("/api/v1/jobs/{id}/gates/{stage}/decision", get(gate_decision))
         .route("/api/v1/jobs/{id}/events", get(events))
+        .route("/api/v1/jobs/{id}/events/stream", get(stream_events))
         .route("/api/v1/jobs/{id}/claim", post(claim))
         .route("/api/v1/jobs/{id}/stages/{stage}/report", post(report))
         .route("/api/v1/config/operator", get(operator_config))
@@ -73,6 +77,11 @@ pub const DOC: &[Op] = &[
         param("since", false, "an event id: only later events"),
         param("limit", false, "at most this many (default 100, at most 1000)"),
     ]),
+    Op::new("GET", "/api/v1/jobs/{id}/events/stream", "Live events (Server-Sent Events): `id:` on each, replay after `Last-Event-ID`, heartbeats; `?events=typed` adds `event:` fields", Auth::Heimdall)
+        .query(&[
+            param("since", false, "an event id to replay after (or the Last-Event-ID header)"),
+            param("events", false, "`typed`: name each event (`event: gate_approved`); the seed's clients read data only"),
+        ]),
     Op::new("POST", "/api/v1/jobs/{id}/claim", "A worker takes up a queued pipeline: the first stage runs, or its gate opens", Auth::Heimdall)
         .responses(&[(200, "the Job"), (409, "it has started already")]),
     Op::new("POST", "/api/v1/jobs/{id}/stages/{stage}/report", "A worker reports the running stage: the next stage, a gate, completion or failure", Auth::Heimdall)
@@ -413,16 +422,7 @@ async fn events(
         .map_err(AppError::from)?;
     let has_more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(100));
-    let events: Vec<Value> = rows
-        .iter()
-        .map(|e| {
-            json!({
-                "id": e.id, "job_id": e.pipeline_id, "timestamp": e.created_at, "event_type": e.kind,
-                "stage": e.stage, "status": e.status, "message": e.message,
-                "metadata": serde_json::from_str::<Value>(&e.payload).unwrap_or_default(),
-            })
-        })
-        .collect();
+    let events: Vec<Value> = rows.iter().map(event_json).collect();
     Ok(axum::Json(json!({
         "job_id": id,
         "events": events,
@@ -434,6 +434,127 @@ async fn events(
         "timestamp": chrono::Utc::now(),
     }))
     .into_response())
+}
+
+/// One event as both the poll and the stream show it.
+fn event_json(e: &app::pipelines::EventRow) -> Value {
+    json!({
+        "id": e.id, "job_id": e.pipeline_id, "timestamp": e.created_at, "event_type": e.kind,
+        "stage": e.stage, "status": e.status, "message": e.message,
+        "metadata": serde_json::from_str::<Value>(&e.payload).unwrap_or_default(),
+    })
+}
+
+/// The live stream: a `connected` message, every event after `Last-Event-ID` (or `since`) from
+/// the table, then each new one as it commits, with its id; comments every 5 s keep proxies
+/// from closing it. The seed's clients read `data:` only (so, by default, no `event:` field:
+/// `EventSource.onmessage` sees everything); `?events=typed` names each event.
+async fn stream_events(
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, SeedError> {
+    ctx.state.pipelines.get(&ctx.principal, &id).await?;
+    let typed = query.get("events").is_some_and(|v| v == "typed");
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .or(query.get("since").map(String::as_str))
+        .map_or(Ok(0), |v| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| AppError::invalid("since", format!("{v:?} is not an event id")))
+        })?;
+    let store = ctx.state.pipelines.store().clone();
+    // Subscribe before reading the table: an event in between arrives twice (and is skipped by
+    // its id), never not at all.
+    let live = store.bus().subscribe();
+    let closed = store.bus().closed();
+    let connected = SseEvent::default()
+        .event_if(typed, "connected")
+        .data(json!({ "type": "connected", "job_id": id }).to_string());
+    let state = Feed {
+        store,
+        live,
+        id,
+        last: after,
+        pending: std::collections::VecDeque::new(),
+        replayed: false,
+        typed,
+    };
+    let rest = stream::unfold(state, |mut feed| async move {
+        let event = feed.next().await?;
+        Some((Ok(event), feed))
+    });
+    let first = stream::once(async move { Ok(connected) });
+    Ok(Sse::new(first.chain(rest).take_until(closed)).keep_alive(
+        KeepAlive::new()
+            .interval(std::time::Duration::from_secs(5))
+            .text("heartbeat"),
+    ))
+}
+
+/// One stream's position: events come from the table (at the start and after falling behind)
+/// and from the bus, each sent once, in id order.
+struct Feed {
+    store: app::pipelines::PipelineStore,
+    live: tokio::sync::broadcast::Receiver<std::sync::Arc<app::pipelines::EventRow>>,
+    id: String,
+    last: i64,
+    pending: std::collections::VecDeque<app::pipelines::EventRow>,
+    replayed: bool,
+    typed: bool,
+}
+
+impl Feed {
+    async fn next(&mut self) -> Option<SseEvent> {
+        loop {
+            if let Some(row) = self.pending.pop_front() {
+                if row.id > self.last {
+                    self.last = row.id;
+                    return Some(self.to_sse(&row));
+                }
+                continue;
+            }
+            if !self.replayed {
+                self.replayed = true;
+                self.refill().await?;
+                continue;
+            }
+            match self.live.recv().await {
+                Ok(row) if row.pipeline_id == self.id => self.pending.push_back((*row).clone()),
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => self.refill().await?,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Everything after `last`, from the table.
+    async fn refill(&mut self) -> Option<()> {
+        let rows = self.store.events(&self.id, self.last, 10_000).await.ok()?;
+        self.pending.extend(rows);
+        Some(())
+    }
+
+    fn to_sse(&self, row: &app::pipelines::EventRow) -> SseEvent {
+        SseEvent::default()
+            .id(row.id.to_string())
+            .event_if(self.typed, &row.kind)
+            .data(event_json(row).to_string())
+    }
+}
+
+/// `event:` only when asked for.
+trait EventIf {
+    fn event_if(self, typed: bool, name: &str) -> Self;
+}
+
+impl EventIf for SseEvent {
+    fn event_if(self, typed: bool, name: &str) -> Self {
+        if typed { self.event(name) } else { self }
+    }
 }
 
 async fn claim(ctx: RequestContext, Path(id): Path<String>) -> Answer {

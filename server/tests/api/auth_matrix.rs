@@ -215,6 +215,7 @@ const MATRIX: &[Case] = &[
     rest("GET", "/api/v1/jobs/none/gates/decisions", "", NO_PIPELINE),
     rest("GET", "/api/v1/jobs/none/gates/deploy/decision", "", NO_PIPELINE),
     rest("GET", "/api/v1/jobs/none/events?since=0", "", NO_PIPELINE),
+    rest("STREAM", "/api/v1/jobs/none/events/stream", "", NO_PIPELINE),
     rest("POST", "/api/v1/jobs/none/claim", "", NO_PIPELINE),
     rest(
         "POST",

@@ -294,3 +294,144 @@ async fn a_rejection_needs_notes_pauses_and_resume_applies_its_patch() {
         .collect();
     assert_eq!(kinds, ["gate_rejected", "job_resumed"]);
 }
+
+/// An open SSE response, read block by block.
+struct Sse {
+    body: std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buffer: String,
+}
+
+impl Sse {
+    async fn open(client: &reqwest::Client, url: String, last_event_id: Option<i64>) -> Self {
+        let mut request = client.get(url).header("accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            request = request.header("last-event-id", id.to_string());
+        }
+        let response = request.send().await.expect("stream");
+        assert_eq!(response.status(), 200);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .expect("type")
+                .starts_with("text/event-stream")
+        );
+        Self {
+            body: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event block (comments skipped), as its lines.
+    async fn next(&mut self) -> Vec<String> {
+        use futures::StreamExt;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let lines: Vec<String> = block
+                    .lines()
+                    .filter(|l| !l.starts_with(':'))
+                    .map(str::to_owned)
+                    .collect();
+                if !lines.is_empty() {
+                    return lines;
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), self.body.next())
+                .await
+                .expect("an event within 10 s")
+                .expect("open")
+                .expect("bytes");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// The data of the next event, and its id.
+    async fn data(&mut self) -> (Option<i64>, Value) {
+        let lines = self.next().await;
+        let field = |name: &str| {
+            lines
+                .iter()
+                .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+        };
+        let id = field("id:").map(|v| v.parse().expect("numeric id"));
+        (
+            id,
+            serde_json::from_str(&field("data:").expect("data")).expect("JSON data"),
+        )
+    }
+}
+
+#[tokio::test]
+async fn the_event_stream_delivers_each_event_live_once_and_replays_after_last_event_id() {
+    let app = app().await;
+    let rita = app.create_user("rita", Role::Developer, Some("alpha")).await;
+    let arno = app.create_user("arno", Role::Developer, Some("alpha")).await;
+    let (rita, arno) = (app.client_for(&rita).await, app.client_for(&arno).await);
+    let (_, created) = send(
+        &rita,
+        reqwest::Method::POST,
+        app.url("/api/v1/jobs"),
+        Some(json!({ "slug": "s", "intent": "i", "stages": ["build", "deploy"], "gates": { "deploy": {} } })),
+    )
+    .await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let url = |path: &str| app.url(&format!("/api/v1/jobs/{id}{path}"));
+    let mut live = Sse::open(&arno, url("/events/stream"), None).await;
+    assert_eq!(live.data().await.1["type"], "connected");
+    let (first_id, created_event) = live.data().await;
+    assert_eq!(created_event["event_type"], "job_created", "the history first");
+    send(&rita, reqwest::Method::POST, url("/claim"), None).await;
+    send(
+        &rita,
+        reqwest::Method::POST,
+        url("/stages/build/report"),
+        Some(json!({ "outcome": "succeeded" })),
+    )
+    .await;
+    let (_, started) = live.data().await;
+    let (opened_id, opened) = live.data().await;
+    assert_eq!(
+        (started["event_type"].as_str(), opened["event_type"].as_str()),
+        (Some("stage_started"), Some("gate_opened"))
+    );
+    assert!(opened_id > first_id);
+    // The decision reaches the open stream.
+    send(
+        &arno,
+        reqwest::Method::POST,
+        url("/approve"),
+        Some(gate_action("approved", None)),
+    )
+    .await;
+    let (_, approved) = live.data().await;
+    assert_eq!(
+        (
+            approved["event_type"].as_str(),
+            approved["metadata"]["by"].as_str()
+        ),
+        (Some("gate_approved"), Some("arno"))
+    );
+    // A reconnect with Last-Event-ID gets what came after, and nothing twice.
+    let mut again = Sse::open(&rita, url("/events/stream?events=typed"), opened_id).await;
+    let connected = again.next().await;
+    assert!(
+        connected.contains(&"event: connected".to_owned()),
+        "{connected:?}"
+    );
+    let replayed = again.next().await;
+    assert!(
+        replayed.contains(&"event: gate_approved".to_owned()),
+        "{replayed:?}"
+    );
+    // Another tenant cannot listen.
+    let otto = app.create_user("otto", Role::Developer, Some("beta")).await;
+    let refused = app
+        .client_for(&otto)
+        .await
+        .get(url("/events/stream"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused.status(), 404);
+}
