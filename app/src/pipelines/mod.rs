@@ -27,7 +27,7 @@ pub use error::PipelineError;
 pub use model::*;
 #[cfg(feature = "ssr")]
 pub use service::{
-    CreatePipeline, GateAction, PipelineService, PipelineSettings, SEED_STAGES, is_json_patch,
+    CreatePipeline, GateAction, PipelineService, PipelineSettings, RateLimits, SEED_STAGES, is_json_patch,
 };
 pub use state::{IllegalTransition, PipelineStatus, Transition, next};
 #[cfg(feature = "ssr")]

@@ -32,6 +32,28 @@ pub const SEED_STAGES: [&str; 9] = [
 pub struct PipelineSettings {
     pub stages: Vec<String>,
     pub gates: BTreeMap<String, GateConfig>,
+    pub limits: RateLimits,
+}
+
+/// Per-client limits on the pipelines API (the seed's, which it never enforced).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct RateLimits {
+    /// Pipelines one client may create per minute.
+    pub jobs_per_minute: u32,
+    /// Requests one client may make per minute on `/api/v1/jobs…`, with `burst` at once.
+    pub requests_per_minute: u32,
+    pub burst: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            jobs_per_minute: 5,
+            requests_per_minute: 60,
+            burst: 10,
+        }
+    }
 }
 
 impl Default for PipelineSettings {
@@ -43,6 +65,7 @@ impl Default for PipelineSettings {
                 .into_iter()
                 .map(|s| (s.to_owned(), GateConfig::default()))
                 .collect(),
+            limits: RateLimits::default(),
         }
     }
 }

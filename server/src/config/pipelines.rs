@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use app::pipelines::{GateConfig, PipelineSettings};
+use app::pipelines::{GateConfig, PipelineSettings, RateLimits};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -15,6 +15,8 @@ pub struct PipelinesConfig {
     pub stages: Vec<String>,
     /// By stage; every field may be left out (its default then applies).
     pub gates: BTreeMap<String, GateConfig>,
+    /// Per-client limits on the pipelines API.
+    pub rate_limit: RateLimits,
 }
 
 impl Default for PipelinesConfig {
@@ -23,6 +25,7 @@ impl Default for PipelinesConfig {
         Self {
             stages: settings.stages,
             gates: settings.gates,
+            rate_limit: settings.limits,
         }
     }
 }
@@ -40,6 +43,7 @@ impl PipelinesConfig {
                 .filter(|(stage, _)| self.stages.contains(stage))
                 .map(|(stage, gate)| (stage.clone(), gate.clone()))
                 .collect(),
+            limits: self.rate_limit,
         }
     }
 
@@ -64,6 +68,10 @@ impl PipelinesConfig {
                     "pipelines.gates.{stage}.approvals_needed = 0: at least 1"
                 ));
             }
+        }
+        let limits = &self.rate_limit;
+        if limits.jobs_per_minute == 0 || limits.requests_per_minute == 0 || limits.burst == 0 {
+            problems.push("pipelines.rate_limit: every limit is at least 1".to_owned());
         }
         problems
     }

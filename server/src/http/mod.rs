@@ -11,6 +11,7 @@ mod guards;
 mod health;
 mod layers;
 mod pipelines_routes;
+mod rate_limit;
 mod users_routes;
 mod vault_routes;
 
@@ -39,7 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users_routes::routes())
         .merge(flink_routes::routes())
         .merge(vault_routes::routes())
-        .merge(pipelines_routes::routes())
+        .merge(pipelines_routes::routes(&state))
         .merge(api_doc::routes())
         .route("/_srv/{*name}", any(guards::unknown_server_fn))
         .leptos_routes_with_context(

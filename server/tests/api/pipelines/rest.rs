@@ -11,6 +11,9 @@ const ADMIN_TOKEN: &str = "seed-admin-token-for-tests";
 async fn app() -> TestApp {
     let (mut config, file) = test_config().await;
     config.auth.admin_token = Some(ADMIN_TOKEN.into());
+    // These tests are about the API, not its limits (the last test is).
+    config.pipelines.rate_limit.requests_per_minute = 100_000;
+    config.pipelines.rate_limit.burst = 10_000;
     spawn_app_with(config, file).await
 }
 
@@ -434,4 +437,60 @@ async fn the_event_stream_delivers_each_event_live_once_and_replays_after_last_e
         .await
         .expect("request");
     assert_eq!(refused.status(), 404);
+}
+
+#[tokio::test]
+async fn the_sixth_job_in_a_minute_is_refused_with_retry_after_and_the_general_limit_holds() {
+    let (mut config, file) = test_config().await;
+    config.pipelines.rate_limit.requests_per_minute = 600;
+    config.pipelines.rate_limit.burst = 20;
+    let app = spawn_app_with(config, file).await;
+    let rita = app.create_user("rita", Role::Developer, Some("alpha")).await;
+    let rita = app.client_for(&rita).await;
+    let create = || {
+        rita.post(app.url("/api/v1/jobs"))
+            .json(&json!({ "slug": "s", "intent": "i" }))
+            .send()
+    };
+    for n in 1..=5 {
+        assert_eq!(
+            create().await.expect("request").status(),
+            201,
+            "creation {n} of the seed's 5 a minute"
+        );
+    }
+    let refused = create().await.expect("request");
+    assert_eq!(refused.status(), 429);
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: Value = refused.json().await.expect("JSON");
+    assert_eq!(body["error"], "rate_limited");
+    // Another person keeps their own budget.
+    let arno = app.create_user("arno", Role::Developer, Some("alpha")).await;
+    let arno = app.client_for(&arno).await;
+    let other = arno
+        .post(app.url("/api/v1/jobs"))
+        .json(&json!({ "slug": "s", "intent": "i" }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(other.status(), 201);
+
+    // The general limit: a small one, so the test sees it.
+    let (mut config, file) = test_config().await;
+    config.pipelines.rate_limit.requests_per_minute = 3;
+    config.pipelines.rate_limit.burst = 3;
+    let app = spawn_app_with(config, file).await;
+    let statuses: Vec<u16> =
+        futures::future::join_all((0..5).map(|_| bare_client().get(app.url("/api/v1/jobs")).send()))
+            .await
+            .into_iter()
+            .map(|r| r.expect("request").status().as_u16())
+            .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 2, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 3, "{statuses:?}");
 }
