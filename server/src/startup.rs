@@ -96,6 +96,8 @@ impl Application {
             audit.clone(),
             config.pipelines.settings(),
         );
+        // Gate timers, from the database: also those that came due while no server ran.
+        pipelines.start_timers();
         let state = AppState {
             leptos_options: leptos_options(config, site_addr),
             db,

@@ -19,6 +19,8 @@ mod service;
 mod state;
 #[cfg(feature = "ssr")]
 mod store;
+#[cfg(feature = "ssr")]
+mod timers;
 
 #[cfg(feature = "ssr")]
 pub use bus::EventBus;
@@ -33,5 +35,5 @@ pub use state::{IllegalTransition, PipelineStatus, Transition, next};
 #[cfg(feature = "ssr")]
 pub use store::{
     ArtifactRow, Decide, DecideError, Decided, EventRow, GateRow, Move, NewEvent, NewPipeline, PipelineRow,
-    PipelineStore,
+    PipelineStore, TimedGate,
 };

@@ -118,6 +118,10 @@ impl PipelineService {
         &self.store
     }
 
+    pub(super) fn audit(&self) -> &Audit {
+        &self.audit
+    }
+
     /// The configured default stages and gates.
     pub fn settings(&self) -> &PipelineSettings {
         &self.settings

@@ -182,6 +182,15 @@ pub struct ArtifactRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// An open gate whose timer will act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimedGate {
+    pub pipeline_id: String,
+    pub stage: String,
+    pub action: TimeoutAction,
+    pub due_at: DateTime<Utc>,
+}
+
 /// One event to append.
 pub struct NewEvent<'a> {
     pub kind: &'a str,
@@ -506,6 +515,27 @@ impl PipelineStore {
             Ok(None) => DecideError::NotFound,
             Err(e) => e.into(),
         }
+    }
+
+    /// Gates with a timer that are open and undecided, with when they are due.
+    pub async fn timed_gates(&self) -> Result<Vec<TimedGate>> {
+        let rows: Vec<(String, String, String, i64, DateTime<Utc>)> = with_pool!(&self.db, pool => sqlx::query_as(
+            "SELECT g.pipeline_id, g.stage, g.timeout_action, g.auto_approve_after_s, g.opened_at \
+             FROM pipeline_gates g JOIN pipelines p ON p.id = g.pipeline_id \
+             WHERE g.decision IS NULL AND g.opened_at IS NOT NULL AND g.auto_approve_after_s IS NOT NULL \
+             AND p.status = 'needs_approval' AND p.stage = g.stage",
+        )
+        .fetch_all(pool)
+        .await?);
+        Ok(rows
+            .into_iter()
+            .map(|(pipeline_id, stage, action, after_s, opened_at)| TimedGate {
+                pipeline_id,
+                stage,
+                action: TimeoutAction::parse(&action).unwrap_or_default(),
+                due_at: opened_at + chrono::Duration::seconds(after_s.max(0)),
+            })
+            .collect())
     }
 
     /// Pipelines, newest first.

@@ -2,3 +2,4 @@
 //! static admin token, workers advancing a pipeline to a gate, people deciding, the errors.
 
 mod rest;
+mod timers;

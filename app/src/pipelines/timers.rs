@@ -1,0 +1,150 @@
+//! Gate timers: when an open gate's `auto_approve_after_s` runs out, its `timeout_action`
+//! happens — approve, reject, or expire (the pipeline fails). The timers live in the database,
+//! not in memory: the task reads the open timed gates, sleeps until the next is due (woken early
+//! when a gate opens), and fires each through the same exactly-once decision people use, so a
+//! timer fires once also when two replicas race for it, and a gate that came due while no server
+//! ran fires at the next start.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::model::{Decision, TimeoutAction};
+use super::service::PipelineService;
+use super::state::{PipelineStatus, Transition, next};
+use super::store::{Decide, DecideError, NewEvent, TimedGate};
+use crate::audit::{AuditAction, AuditEvent};
+
+/// Who the audit log and the events name as the decider.
+pub const TIMER: &str = "timer";
+
+impl PipelineService {
+    /// Runs the gate timers until the event bus closes (graceful shutdown).
+    pub fn start_timers(&self) {
+        let service = self.clone();
+        tokio::spawn(async move {
+            let closed = service.store().bus().closed();
+            tokio::select! {
+                () = service.run_timers() => {}
+                () = closed => {}
+            }
+        });
+    }
+
+    async fn run_timers(&self) {
+        let mut events = self.store().bus().subscribe();
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            let wait = match self.fire_due().await {
+                Ok(next_due) => {
+                    backoff = Duration::from_millis(500);
+                    next_due
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?backoff, "pipelines: gate timers could not read the database");
+                    let wait = backoff;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    Some(wait)
+                }
+            };
+            let sleep = async {
+                match wait {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => std::future::pending().await,
+                }
+            };
+            // Woken by the clock, or by a gate opening (its timer may be the next one due).
+            tokio::select! {
+                () = sleep => {}
+                woke = wait_for_gate(&mut events) => if !woke { return; }
+            }
+        }
+    }
+
+    /// Fires every due timer; how long until the next one, if any.
+    async fn fire_due(&self) -> Result<Option<Duration>, crate::db::DbError> {
+        let now = Utc::now();
+        let gates = self.store().timed_gates().await?;
+        for gate in gates.iter().filter(|g| g.due_at <= now) {
+            self.fire(gate).await;
+        }
+        Ok(gates
+            .iter()
+            .filter(|g| g.due_at > now)
+            .map(|g| (g.due_at - now).to_std().unwrap_or_default())
+            .min())
+    }
+
+    async fn fire(&self, gate: &TimedGate) {
+        let (decision, transition) = match gate.action {
+            TimeoutAction::Approve => (Decision::Approved, Transition::Approve),
+            TimeoutAction::Reject => (Decision::Rejected, Transition::Reject),
+            TimeoutAction::Expire => (Decision::Expired, Transition::Expire),
+        };
+        let Ok(to) = next(PipelineStatus::NeedsApproval, transition) else {
+            return;
+        };
+        let notes = format!("{} by the timer: nobody decided in time", decision.as_str());
+        let entry = AuditEvent::success(AuditAction::PipelineGateDecided)
+            .by(None, TIMER)
+            .target(&format!("{}/{}", gate.pipeline_id, gate.stage))
+            .detail(&notes);
+        let kind = match decision {
+            Decision::Approved => "gate_approved",
+            Decision::Rejected => "gate_rejected",
+            Decision::Expired => "gate_expired",
+        };
+        let result = self
+            .store()
+            .decide(
+                &Decide {
+                    pipeline_id: &gate.pipeline_id,
+                    stage: &gate.stage,
+                    decision,
+                    by_id: None,
+                    by: TIMER,
+                    notes: Some(&notes),
+                    patch: None,
+                    automatic: true,
+                    from: PipelineStatus::NeedsApproval,
+                    to,
+                    approvals_needed: 1,
+                },
+                &NewEvent {
+                    kind,
+                    stage: Some(&gate.stage),
+                    status: Some(to),
+                    message: &format!("{} {}", gate.stage, notes),
+                    payload: serde_json::json!({ "by": TIMER, "decision": decision.as_str(), "automatic": true }),
+                },
+                self.audit(),
+                &entry,
+            )
+            .await;
+        match result {
+            Ok(_) => {
+                tracing::info!(pipeline = %gate.pipeline_id, stage = %gate.stage, decision = decision.as_str(), "pipelines: a gate timer fired");
+            }
+            // Someone (a person, or another replica's timer) decided first: nothing to do.
+            Err(DecideError::AlreadyDecided { .. } | DecideError::NotWaiting(_) | DecideError::NotFound) => {}
+            Err(e) => {
+                tracing::warn!(pipeline = %gate.pipeline_id, error = %e, "pipelines: a gate timer could not fire");
+            }
+        }
+    }
+}
+
+/// Waits for a `gate_opened` event; `false` when the bus is gone.
+async fn wait_for_gate(
+    events: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<super::store::EventRow>>,
+) -> bool {
+    loop {
+        match events.recv().await {
+            Ok(event) if event.kind == "gate_opened" => return true,
+            Ok(_) => {}
+            Err(RecvError::Lagged(_)) => return true,
+            Err(RecvError::Closed) => return false,
+        }
+    }
+}
