@@ -96,8 +96,9 @@ impl Application {
             audit.clone(),
             config.pipelines.settings(),
         );
-        // Gate timers, from the database: also those that came due while no server ran.
-        pipelines.start_timers();
+        // Events from every replica (PostgreSQL) and the gate timers, from the database: also
+        // those that came due while no server ran.
+        pipelines.start();
         let state = AppState {
             leptos_options: leptos_options(config, site_addr),
             db,

@@ -16,6 +16,9 @@ use super::state::PipelineStatus;
 use crate::audit::{Audit, AuditEvent};
 use crate::db::{Database, DbError, Result, Tx, with_pool, with_tx};
 
+/// The `LISTEN/NOTIFY` channel committed events are announced on (payload: the event id).
+pub const NOTIFY_CHANNEL: &str = "heimdall_pipeline_events";
+
 /// A pipeline row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PipelineRow {
@@ -231,8 +234,89 @@ impl PipelineStore {
         &self.bus
     }
 
-    pub fn db(&self) -> &Database {
-        &self.db
+    /// Committed events to this process's streams. On PostgreSQL they arrive through
+    /// `LISTEN` instead, like every other replica's (`listen`), so each arrives once.
+    fn published(&self, events: Vec<EventRow>) {
+        if matches!(self.db, Database::Sqlite(_)) {
+            self.bus.publish(events);
+        }
+    }
+
+    /// One event by id.
+    pub async fn event(&self, id: i64) -> Result<Option<EventRow>> {
+        Ok(with_pool!(&self.db, pool => sqlx::query_as(
+            "SELECT id, pipeline_id, kind, stage, status, message, payload, created_at FROM pipeline_events WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?))
+    }
+
+    /// Every pipeline's events after `after`, oldest first (catching up after a reconnect).
+    pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<EventRow>> {
+        Ok(with_pool!(&self.db, pool => sqlx::query_as(
+            "SELECT id, pipeline_id, kind, stage, status, message, payload, created_at FROM pipeline_events \
+             WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?))
+    }
+
+    /// On PostgreSQL: every replica's committed events into this process's bus, through
+    /// `LISTEN`; after a lost connection, the events it missed from the table. Returns at once
+    /// on SQLite.
+    pub async fn listen(&self) {
+        let Database::Postgres(pool) = &self.db else {
+            return;
+        };
+        let mut last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM pipeline_events")
+            .fetch_one(pool)
+            .await
+            .unwrap_or(0);
+        let mut backoff = std::time::Duration::from_millis(200);
+        loop {
+            match sqlx::postgres::PgListener::connect_with(pool).await {
+                Ok(mut listener) => match listener.listen(NOTIFY_CHANNEL).await {
+                    Ok(()) => {
+                        backoff = std::time::Duration::from_millis(200);
+                        // Whatever committed while not listening (streams skip what they have).
+                        while let Ok(missed) = self.events_after(last, 1000).await {
+                            let Some(newest) = missed.last().map(|e| e.id) else {
+                                break;
+                            };
+                            last = newest;
+                            self.bus.publish(missed);
+                        }
+                        loop {
+                            match listener.recv().await {
+                                Ok(note) => {
+                                    let Ok(id) = note.payload().parse::<i64>() else {
+                                        continue;
+                                    };
+                                    if id <= last {
+                                        continue;
+                                    }
+                                    if let Ok(Some(event)) = self.event(id).await {
+                                        last = id;
+                                        self.bus.publish(vec![event]);
+                                    }
+                                }
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "pipelines: the LISTEN connection dropped; reconnecting");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "pipelines: LISTEN failed; retrying"),
+                },
+                Err(e) => tracing::warn!(error = %e, "pipelines: cannot LISTEN; retrying"),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(std::time::Duration::from_secs(10));
+        }
     }
 
     /// Creates the pipeline, its gates and its first event, in one transaction.
@@ -291,7 +375,7 @@ impl PipelineStore {
         )
         .await?;
         tx.commit().await?;
-        self.bus.publish(vec![created]);
+        self.published(vec![created]);
         Ok(())
     }
 
@@ -389,7 +473,7 @@ impl PipelineStore {
         }
         let appended = Self::append_in(&mut tx, id, event).await?;
         tx.commit().await?;
-        self.bus.publish(vec![appended]);
+        self.published(vec![appended]);
         Ok(true)
     }
 
@@ -447,7 +531,7 @@ impl PipelineStore {
                 .await?;
                 audit.record_in(&mut tx, entry).await?;
                 tx.commit().await?;
-                self.bus.publish(vec![appended]);
+                self.published(vec![appended]);
                 return Ok(Decided::Approval {
                     have,
                     need: d.approvals_needed,
@@ -491,7 +575,7 @@ impl PipelineStore {
         let appended = Self::append_in(&mut tx, d.pipeline_id, event).await?;
         audit.record_in(&mut tx, entry).await?;
         tx.commit().await?;
-        self.bus.publish(vec![appended]);
+        self.published(vec![appended]);
         Ok(Decided::Final)
     }
 
@@ -595,6 +679,14 @@ impl PipelineStore {
         .bind(now)
         .fetch_one(&mut *conn)
         .await?);
+        // PostgreSQL tells every replica at commit (and only if it commits); SQLite has one.
+        if let Tx::Postgres(t) = tx {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(NOTIFY_CHANNEL)
+                .bind(id.to_string())
+                .execute(&mut **t)
+                .await?;
+        }
         Ok(EventRow {
             id,
             pipeline_id: pipeline_id.to_owned(),

@@ -20,8 +20,18 @@ use crate::audit::{AuditAction, AuditEvent};
 pub const TIMER: &str = "timer";
 
 impl PipelineService {
-    /// Runs the gate timers until the event bus closes (graceful shutdown).
-    pub fn start_timers(&self) {
+    /// Starts the background work until the event bus closes (graceful shutdown): on
+    /// PostgreSQL, the `LISTEN` that brings every replica's events into this one's bus; the gate
+    /// timers.
+    pub fn start(&self) {
+        let store = self.store().clone();
+        let closed = store.bus().closed();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = store.listen() => {}
+                () = closed => {}
+            }
+        });
         let service = self.clone();
         tokio::spawn(async move {
             let closed = service.store().bus().closed();

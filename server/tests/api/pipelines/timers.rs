@@ -121,8 +121,9 @@ async fn two_replicas_racing_for_one_timer_decide_it_once() {
     let (config, file) = config().await;
     let one = spawn_app_with(config.clone(), file).await;
     let (id, rita) = timed_gate(&one, 2).await;
-    // The second replica starts after the gate opened, so it finds the timer in the database
-    // (events between replicas are not shared yet): both now wait for the same moment.
+    // The second replica starts after the gate opened and finds the timer in the database (on
+    // SQLite, where replicas share no events, that is how it learns of it): both now wait for
+    // the same moment.
     let two = spawn_app_with(config, TempDbFile::default()).await;
     decided(&one, &rita, &id).await;
     // Both replicas had the timer; give the slower one its chance to (wrongly) fire again.
