@@ -6,8 +6,10 @@
 //! status, with its event and audit entry), tested with concurrent deciders on both databases.
 //! `service.rs` checks the caller of every operation (tenant visibility, who may decide,
 //! self-approval, notes on a rejection), applies the state machine, and takes workers' claims
-//! and stage reports. The seed's REST API is `server/src/http/pipelines_routes.rs`. Next: live
-//! events (SSE, `LISTEN/NOTIFY`), timers, rate limits, the pages. See `docs/pipelines.md`.
+//! and stage reports; `bus.rs` carries committed events to live streams (fed by `LISTEN` on
+//! PostgreSQL, so every replica's); `timers.rs` fires due gates from the database and prunes
+//! old events. The seed's REST API is `server/src/http/pipelines_routes.rs`. Next: the pages.
+//! See `docs/pipelines.md`.
 
 #[cfg(feature = "ssr")]
 mod bus;
@@ -29,7 +31,8 @@ pub use error::PipelineError;
 pub use model::*;
 #[cfg(feature = "ssr")]
 pub use service::{
-    CreatePipeline, GateAction, PipelineService, PipelineSettings, RateLimits, SEED_STAGES, is_json_patch,
+    CreatePipeline, GateAction, PipelineService, PipelineSettings, RateLimits, Retention, SEED_STAGES,
+    is_json_patch,
 };
 pub use state::{IllegalTransition, PipelineStatus, Transition, next};
 #[cfg(feature = "ssr")]

@@ -33,6 +33,24 @@ pub struct PipelineSettings {
     pub stages: Vec<String>,
     pub gates: BTreeMap<String, GateConfig>,
     pub limits: RateLimits,
+    pub retention: Retention,
+}
+
+/// How long events are kept (the seed's storage retention: 30 days, 1,000 a pipeline).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Retention {
+    pub days: u32,
+    pub max_events_per_job: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            days: 30,
+            max_events_per_job: 1000,
+        }
+    }
 }
 
 /// Per-client limits on the pipelines API (the seed's, which it never enforced).
@@ -66,6 +84,7 @@ impl Default for PipelineSettings {
                 .map(|s| (s.to_owned(), GateConfig::default()))
                 .collect(),
             limits: RateLimits::default(),
+            retention: Retention::default(),
         }
     }
 }

@@ -622,6 +622,25 @@ impl PipelineStore {
             .collect())
     }
 
+    /// Retention: deletes events older than `before`, and beyond the newest `keep` of each
+    /// pipeline. Returns how many went.
+    pub async fn prune_events(&self, before: DateTime<Utc>, keep: i64) -> Result<u64> {
+        let old = with_pool!(&self.db, pool => sqlx::query("DELETE FROM pipeline_events WHERE created_at < $1")
+            .bind(before)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        let excess = with_pool!(&self.db, pool => sqlx::query(
+            "DELETE FROM pipeline_events WHERE id IN (SELECT e.id FROM pipeline_events e WHERE \
+             (SELECT COUNT(*) FROM pipeline_events n WHERE n.pipeline_id = e.pipeline_id AND n.id > e.id) >= $1)",
+        )
+        .bind(keep)
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(old + excess)
+    }
+
     /// Pipelines, newest first.
     pub async fn list(&self, limit: i64) -> Result<Vec<PipelineRow>> {
         let sql = format!("SELECT {PIPELINE_COLUMNS} FROM pipelines ORDER BY created_at DESC, id LIMIT $1");

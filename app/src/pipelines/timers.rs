@@ -40,6 +40,33 @@ impl PipelineService {
                 () = closed => {}
             }
         });
+        let service = self.clone();
+        tokio::spawn(async move {
+            let closed = service.store().bus().closed();
+            tokio::select! {
+                () = service.run_retention() => {}
+                () = closed => {}
+            }
+        });
+    }
+
+    /// Event retention: at start, then hourly (a clock, not a poll of anything that changes).
+    async fn run_retention(&self) {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let retention = self.settings().retention;
+            let before = Utc::now() - chrono::Duration::days(i64::from(retention.days));
+            match self
+                .store()
+                .prune_events(before, i64::from(retention.max_events_per_job))
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "pipelines: old events pruned"),
+                Err(e) => tracing::warn!(error = %e, "pipelines: pruning events failed"),
+            }
+        }
     }
 
     async fn run_timers(&self) {

@@ -288,3 +288,35 @@ async fn a_decision_on_a_pipeline_that_is_not_waiting_changes_nothing() {
             .expect("read")
     );
 }
+
+#[tokio::test]
+async fn retention_keeps_the_newest_events_of_each_pipeline_and_drops_old_ones() {
+    let t = fresh_database().await;
+    let store = PipelineStore::new(t.db.clone());
+    for id in ["a", "b"] {
+        waiting(&store, id, GateConfig::default()).await;
+    }
+    // Each has three events: created, started, gate opened.
+    let far_past = chrono::Utc::now() - chrono::Duration::days(365);
+    assert_eq!(
+        store.prune_events(far_past, 2).await.expect("prune"),
+        2,
+        "one beyond the newest two, each"
+    );
+    for id in ["a", "b"] {
+        let kinds: Vec<String> = store
+            .events(id, 0, 10)
+            .await
+            .expect("events")
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(kinds, ["stage_started", "gate_opened"], "the newest kept");
+    }
+    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    assert_eq!(
+        store.prune_events(tomorrow, 1000).await.expect("prune"),
+        4,
+        "all older than the cut-off"
+    );
+}

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use app::pipelines::{GateConfig, PipelineSettings, RateLimits};
+use app::pipelines::{GateConfig, PipelineSettings, RateLimits, Retention};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -17,6 +17,8 @@ pub struct PipelinesConfig {
     pub gates: BTreeMap<String, GateConfig>,
     /// Per-client limits on the pipelines API.
     pub rate_limit: RateLimits,
+    /// How long events are kept.
+    pub retention: Retention,
 }
 
 impl Default for PipelinesConfig {
@@ -26,6 +28,7 @@ impl Default for PipelinesConfig {
             stages: settings.stages,
             gates: settings.gates,
             rate_limit: settings.limits,
+            retention: settings.retention,
         }
     }
 }
@@ -44,6 +47,7 @@ impl PipelinesConfig {
                 .map(|(stage, gate)| (stage.clone(), gate.clone()))
                 .collect(),
             limits: self.rate_limit,
+            retention: self.retention,
         }
     }
 
