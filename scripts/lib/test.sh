@@ -449,11 +449,12 @@ run_part_tests() {
 run_benchmarks() {
   local only=${1:-}
   case $only in
-    "" | flink_jobs | forward_auth) ;;
-    *) die "no benchmark $only (flink_jobs, forward_auth)" ;;
+    "" | flink_jobs | forward_auth | pipelines) ;;
+    *) die "no benchmark $only (flink_jobs, forward_auth, pipelines)" ;;
   esac
   begin_run
   start_kubernetes
+  start_postgres
   if [ -z "$only" ] || [ "$only" = flink_jobs ]; then
     step "benchmark: the Flink job list with 10,000 FlinkDeployments"
     run_logged cargo bench -p heimdall --features app/test-support --bench flink_jobs
@@ -461,5 +462,9 @@ run_benchmarks() {
   if [ -z "$only" ] || [ "$only" = forward_auth ]; then
     step "benchmark: ForwardAuth decisions under load, beside a bare hyper server"
     run_logged cargo bench -p heimdall --features app/test-support --bench forward_auth
+  fi
+  if [ -z "$only" ] || [ "$only" = pipelines ]; then
+    step "benchmark: a gate decision to 1,000 live streams; pipeline creation on SQLite and PostgreSQL"
+    run_logged cargo bench -p heimdall --features app/test-support --bench pipelines
   fi
 }
