@@ -349,6 +349,35 @@ impl PipelineService {
             .collect())
     }
 
+    /// The pipelines waiting for the caller's decision: at a gate the caller's role may decide,
+    /// not requested by them (unless the gate allows it), not yet approved by them.
+    pub async fn waiting_for(&self, principal: &Principal) -> Result<Vec<PipelineRow>> {
+        let Some(role) = principal.role() else {
+            return Ok(Vec::new());
+        };
+        let mut waiting = Vec::new();
+        for pipeline in self.list(principal, Some(PipelineStatus::NeedsApproval)).await? {
+            let Some(gate) = self.store.gate(&pipeline.id, &pipeline.stage).await? else {
+                continue;
+            };
+            let config = gate.config();
+            let own = principal.actor_id().is_some() && principal.actor_id() == pipeline.requested_by_id;
+            let approved_already = self
+                .store
+                .approvals(&pipeline.id, &pipeline.stage)
+                .await?
+                .contains(&principal.display_name());
+            if gate.decision.is_none()
+                && config.allowed_roles.contains(&role)
+                && (!own || config.allow_self_approval)
+                && !approved_already
+            {
+                waiting.push(pipeline);
+            }
+        }
+        Ok(waiting)
+    }
+
     /// Cancels a pipeline that has not ended (developers and admins of its tenant).
     pub async fn cancel(&self, principal: &Principal, id: &str) -> Result<()> {
         let pipeline = self.get(principal, id).await?;

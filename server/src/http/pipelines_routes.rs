@@ -59,7 +59,10 @@ const GATE_ACTION: &str =
 pub const DOC: &[Op] = &[
     Op::new("GET", "/api/v1/config/operator", "The pipeline defaults in force: stages and gates (secrets removed)", Auth::Heimdall),
     Op::new("GET", "/api/v1/jobs", "Pipelines the caller may see, newest first (the seed's Job array)", Auth::Heimdall)
-        .query(&[param("status", false, "only pipelines in this status")]),
+        .query(&[
+            param("status", false, "only pipelines in this status"),
+            param("waiting_for", false, "`me`: the pipelines waiting for the caller's decision"),
+        ]),
     Op::new("POST", "/api/v1/jobs", "Create a pipeline (developers and admins)", Auth::Heimdall)
         .body(r#"{"slug": "release-42", "intent": "ship", "brief": null, "meta": {}, "tenant": "payments", "stages": ["build", "deploy"], "gates": {"deploy": {"approvals_needed": 2}}}"#)
         .responses(&[(201, "the Job"), (403, "not a developer, or not in that tenant"), (422, "a field is wrong, named")]),
@@ -250,14 +253,18 @@ async fn create_job(
 }
 
 async fn list_jobs(ctx: RequestContext, Query(query): Query<HashMap<String, String>>) -> Answer {
-    let status = match query.get("status") {
-        Some(s) => Some(
-            PipelineStatus::parse(s)
-                .ok_or_else(|| AppError::invalid("status", format!("unknown status {s:?}")))?,
-        ),
-        None => None,
+    let rows = if query.get("waiting_for").is_some_and(|w| w == "me") {
+        ctx.state.pipelines.waiting_for(&ctx.principal).await?
+    } else {
+        let status = match query.get("status") {
+            Some(s) => Some(
+                PipelineStatus::parse(s)
+                    .ok_or_else(|| AppError::invalid("status", format!("unknown status {s:?}")))?,
+            ),
+            None => None,
+        };
+        ctx.state.pipelines.list(&ctx.principal, status).await?
     };
-    let rows = ctx.state.pipelines.list(&ctx.principal, status).await?;
     let mut jobs = Vec::new();
     for row in rows.iter().take(100) {
         jobs.push(job(&ctx, row).await?);

@@ -158,6 +158,26 @@ async fn a_worker_brings_a_pipeline_to_its_gate_one_person_decides_and_the_secon
     );
     assert_eq!(at_gate["artifacts"][0]["path"], "registry.example.com/app:42");
 
+    // It waits for Arno and Ada, not for Rita, who asked for it.
+    let waiting = |client: reqwest::Client| {
+        let url = app.url("/api/v1/jobs?waiting_for=me");
+        async move {
+            send(&client, reqwest::Method::GET, url, None)
+                .await
+                .1
+                .as_array()
+                .expect("list")
+                .len()
+        }
+    };
+    assert_eq!(
+        (
+            waiting(arno.clone()).await,
+            waiting(ada.clone()).await,
+            waiting(rita.clone()).await
+        ),
+        (1, 1, 0)
+    );
     // Rita may not approve her own; Arno and Ada try at once: one wins.
     let (status, own) = send(
         &rita,
@@ -198,6 +218,7 @@ async fn a_worker_brings_a_pipeline_to_its_gate_one_person_decides_and_the_secon
     );
     let (_, gates) = send(&rita, reqwest::Method::GET, url("/gates/status"), None).await;
     assert_eq!(gates["status"], "running");
+    assert_eq!(waiting(arno.clone()).await, 0, "decided: it waits for nobody");
     let (status, done) = send(
         &rita,
         reqwest::Method::POST,
