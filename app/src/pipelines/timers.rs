@@ -99,28 +99,36 @@ impl PipelineService {
         }
     }
 
-    /// Fires every due timer; how long until the next one, if any.
+    /// Fires every due timer; how long until the next one, if any. A timer that could not fire
+    /// (the database busy or gone) is tried again in a second: it stays due until it fires.
     async fn fire_due(&self) -> Result<Option<Duration>, crate::db::DbError> {
         let now = Utc::now();
         let gates = self.store().timed_gates().await?;
+        let mut retry = false;
         for gate in gates.iter().filter(|g| g.due_at <= now) {
-            self.fire(gate).await;
+            retry |= !self.fire(gate).await;
         }
-        Ok(gates
+        let next_due = gates
             .iter()
             .filter(|g| g.due_at > now)
             .map(|g| (g.due_at - now).to_std().unwrap_or_default())
-            .min())
+            .min();
+        Ok(if retry {
+            Some(next_due.map_or(Duration::from_secs(1), |d| d.min(Duration::from_secs(1))))
+        } else {
+            next_due
+        })
     }
 
-    async fn fire(&self, gate: &TimedGate) {
+    /// Fires one timer; `false` when it should be tried again.
+    async fn fire(&self, gate: &TimedGate) -> bool {
         let (decision, transition) = match gate.action {
             TimeoutAction::Approve => (Decision::Approved, Transition::Approve),
             TimeoutAction::Reject => (Decision::Rejected, Transition::Reject),
             TimeoutAction::Expire => (Decision::Expired, Transition::Expire),
         };
         let Ok(to) = next(PipelineStatus::NeedsApproval, transition) else {
-            return;
+            return true;
         };
         let notes = format!("{} by the timer: nobody decided in time", decision.as_str());
         let entry = AuditEvent::success(AuditAction::PipelineGateDecided)
@@ -162,11 +170,15 @@ impl PipelineService {
         match result {
             Ok(_) => {
                 tracing::info!(pipeline = %gate.pipeline_id, stage = %gate.stage, decision = decision.as_str(), "pipelines: a gate timer fired");
+                true
             }
             // Someone (a person, or another replica's timer) decided first: nothing to do.
-            Err(DecideError::AlreadyDecided { .. } | DecideError::NotWaiting(_) | DecideError::NotFound) => {}
+            Err(DecideError::AlreadyDecided { .. } | DecideError::NotWaiting(_) | DecideError::NotFound) => {
+                true
+            }
             Err(e) => {
-                tracing::warn!(pipeline = %gate.pipeline_id, error = %e, "pipelines: a gate timer could not fire");
+                tracing::warn!(pipeline = %gate.pipeline_id, error = %e, "pipelines: a gate timer could not fire; trying again");
+                false
             }
         }
     }

@@ -3,4 +3,5 @@
 
 mod replicas;
 mod rest;
+mod support;
 mod timers;

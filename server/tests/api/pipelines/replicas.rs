@@ -4,15 +4,14 @@
 
 use app::db::testing::TempDbFile;
 use app::identity::Role;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{spawn_app_with, test_config};
+use super::support::{open_gate, relaxed_config};
+use crate::helpers::spawn_app_with;
 
 #[tokio::test]
 async fn a_decision_made_on_one_replica_reaches_a_stream_on_the_other() {
-    let (mut config, file) = test_config().await;
-    config.pipelines.rate_limit.requests_per_minute = 100_000;
-    config.pipelines.rate_limit.burst = 10_000;
+    let (config, file) = relaxed_config().await;
     let one = spawn_app_with(config.clone(), file).await;
     let two = spawn_app_with(config, TempDbFile::default()).await;
     let postgres = matches!(one.state.db, app::db::Database::Postgres(_));
@@ -21,26 +20,8 @@ async fn a_decision_made_on_one_replica_reaches_a_stream_on_the_other() {
     let arno = one.create_user("arno", Role::Developer, Some("alpha")).await;
     let rita = one.client_for(&rita).await;
     let arno_on_one = one.client_for(&arno).await;
-    let arno_user = crate::helpers::TestUser {
-        id: 0,
-        username: "arno".into(),
-        password: "arno-password-123".into(),
-    };
-    let watcher = watcher_app.client_for(&arno_user).await;
-    let created: Value = rita
-        .post(one.url("/api/v1/jobs"))
-        .json(&json!({ "slug": "x", "intent": "i", "stages": ["deploy"], "gates": { "deploy": {} } }))
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("JSON");
-    let id = created["id"].as_str().expect("id").to_owned();
-    rita.post(one.url(&format!("/api/v1/jobs/{id}/claim")))
-        .send()
-        .await
-        .expect("claim");
+    let watcher = watcher_app.client_for(&arno).await;
+    let id = open_gate(&one, &rita, json!({})).await;
     // The stream opens on the other replica, after everything so far: only new events come.
     let opened = watcher_app
         .state
@@ -65,10 +46,12 @@ async fn a_decision_made_on_one_replica_reaches_a_stream_on_the_other() {
     assert_eq!(decided.status(), 200);
     use futures::StreamExt;
     let mut text = String::new();
+    // One deadline for the whole wait: heartbeats arrive every 5 s whatever else does.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
     while !text.contains("\"gate_approved\"") {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), body.next())
+        let chunk = tokio::time::timeout_at(deadline, body.next())
             .await
-            .expect("the decision arrives within 10 s")
+            .expect("the decision arrives within 15 s")
             .expect("open")
             .expect("bytes");
         text.push_str(&String::from_utf8_lossy(&chunk));

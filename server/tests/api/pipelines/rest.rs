@@ -4,16 +4,14 @@
 use app::identity::Role;
 use serde_json::{Value, json};
 
+use super::support::relaxed_config;
 use crate::helpers::{TestApp, bare_client, spawn_app_with, test_config};
 
 const ADMIN_TOKEN: &str = "seed-admin-token-for-tests";
 
 async fn app() -> TestApp {
-    let (mut config, file) = test_config().await;
+    let (mut config, file) = relaxed_config().await;
     config.auth.admin_token = Some(ADMIN_TOKEN.into());
-    // These tests are about the API, not its limits (the last test is).
-    config.pipelines.rate_limit.requests_per_minute = 100_000;
-    config.pipelines.rate_limit.burst = 10_000;
     spawn_app_with(config, file).await
 }
 
@@ -345,9 +343,11 @@ impl Sse {
         }
     }
 
-    /// The next event block (comments skipped), as its lines.
+    /// The next event block (comments skipped), as its lines; within 15 s (heartbeats do not
+    /// count).
     async fn next(&mut self) -> Vec<String> {
         use futures::StreamExt;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
@@ -361,9 +361,9 @@ impl Sse {
                 }
                 continue;
             }
-            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), self.body.next())
+            let chunk = tokio::time::timeout_at(deadline, self.body.next())
                 .await
-                .expect("an event within 10 s")
+                .expect("an event within 15 s")
                 .expect("open")
                 .expect("bytes");
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));

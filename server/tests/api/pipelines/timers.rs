@@ -5,40 +5,20 @@ use app::db::testing::TempDbFile;
 use app::identity::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app_with, test_config};
+use super::support::{open_gate, relaxed_config};
+use crate::helpers::{TestApp, TestUser, spawn_app_with};
 
-async fn config() -> (heimdall::config::Config, TempDbFile) {
-    let (mut config, file) = test_config().await;
-    config.pipelines.rate_limit.requests_per_minute = 100_000;
-    config.pipelines.rate_limit.burst = 10_000;
-    (config, file)
-}
-
-/// A pipeline whose only stage has a gate whose timer approves after `secs`, opened.
-async fn timed_gate(app: &TestApp, secs: u64) -> (String, reqwest::Client) {
+/// Rita's one-stage pipeline whose gate's timer approves after `secs`, opened.
+async fn timed_gate(app: &TestApp, secs: u64) -> (String, TestUser, reqwest::Client) {
     let rita = app.create_user("rita", Role::Developer, Some("alpha")).await;
-    let rita = app.client_for(&rita).await;
-    let created: Value = rita
-        .post(app.url("/api/v1/jobs"))
-        .json(&json!({ "slug": "t", "intent": "i", "stages": ["deploy"],
-                       "gates": { "deploy": { "auto_approve_after_s": secs, "timeout_action": "approve" } } }))
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("JSON");
-    let id = created["id"].as_str().expect("id").to_owned();
-    let opened: Value = rita
-        .post(app.url(&format!("/api/v1/jobs/{id}/claim")))
-        .send()
-        .await
-        .expect("claim")
-        .json()
-        .await
-        .expect("JSON");
-    assert_eq!(opened["status"], "needs_approval");
-    (id, rita)
+    let client = app.client_for(&rita).await;
+    let id = open_gate(
+        app,
+        &client,
+        json!({ "auto_approve_after_s": secs, "timeout_action": "approve" }),
+    )
+    .await;
+    (id, rita, client)
 }
 
 /// Waits (on the live stream, not by polling) for the gate's decision event.
@@ -51,10 +31,12 @@ async fn decided(app: &TestApp, client: &reqwest::Client, id: &str) -> Value {
         .expect("stream");
     let mut body = response.bytes_stream();
     let mut text = String::new();
+    // One deadline for the whole wait: heartbeats arrive every 5 s whether or not it fires.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(15), body.next())
+        let chunk = tokio::time::timeout_at(deadline, body.next())
             .await
-            .expect("the timer fires within 15 s")
+            .expect("the timer fires within 20 s")
             .expect("open")
             .expect("bytes");
         text.push_str(&String::from_utf8_lossy(&chunk));
@@ -81,19 +63,14 @@ async fn approvals(app: &TestApp, id: &str) -> usize {
 
 #[tokio::test]
 async fn a_timer_pending_when_the_server_dies_fires_once_after_the_restart() {
-    let (config, file) = config().await;
+    let (config, file) = relaxed_config().await;
     let mut first = spawn_app_with(config.clone(), file).await;
-    let (id, _) = timed_gate(&first, 2).await;
+    let (id, rita_user, _) = timed_gate(&first, 2).await;
     // Killed: its timers stop, no graceful shutdown runs.
     first.state.pipelines.store().bus().close();
     first.handle.take().expect("server task").abort();
     let second = spawn_app_with(config, TempDbFile::default()).await;
-    let user = crate::helpers::TestUser {
-        id: 0,
-        username: "rita".into(),
-        password: "rita-password-123".into(),
-    };
-    let rita = second.client_for(&user).await;
+    let rita = second.client_for(&rita_user).await;
     let event = decided(&second, &rita, &id).await;
     assert_eq!(event["metadata"]["by"], "timer");
     assert_eq!(event["metadata"]["automatic"], true);
@@ -118,14 +95,18 @@ async fn a_timer_pending_when_the_server_dies_fires_once_after_the_restart() {
 
 #[tokio::test]
 async fn two_replicas_racing_for_one_timer_decide_it_once() {
-    let (config, file) = config().await;
+    let (config, file) = relaxed_config().await;
     let one = spawn_app_with(config.clone(), file).await;
-    let (id, rita) = timed_gate(&one, 2).await;
+    let (id, rita_user, rita) = timed_gate(&one, 2).await;
     // The second replica starts after the gate opened and finds the timer in the database (on
     // SQLite, where replicas share no events, that is how it learns of it): both now wait for
-    // the same moment.
+    // the same moment. Whichever fires, its own streams tell (on SQLite only its own).
     let two = spawn_app_with(config, TempDbFile::default()).await;
-    decided(&one, &rita, &id).await;
+    let rita_on_two = two.client_for(&rita_user).await;
+    tokio::select! {
+        _ = decided(&one, &rita, &id) => {}
+        _ = decided(&two, &rita_on_two, &id) => {}
+    }
     // Both replicas had the timer; give the slower one its chance to (wrongly) fire again.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     assert_eq!(approvals(&one, &id).await, 1, "one decision, one event");
