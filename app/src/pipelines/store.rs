@@ -19,6 +19,35 @@ use crate::db::{Database, DbError, Result, Tx, with_pool, with_tx};
 /// The `LISTEN/NOTIFY` channel committed events are announced on (payload: the event id).
 pub const NOTIFY_CHANNEL: &str = "heimdall_pipeline_events";
 
+/// How far below the largest id seen a catch-up reads again: transactions that took smaller
+/// ids but committed later.
+const CATCH_UP_WINDOW: i64 = 1000;
+
+/// The ids published lately (bounded), so a repeat is recognised whatever its order.
+#[derive(Default)]
+struct RecentIds {
+    set: std::collections::HashSet<i64>,
+    order: std::collections::VecDeque<i64>,
+}
+
+impl RecentIds {
+    const KEEP: usize = 4096;
+
+    /// `false` when `id` was seen already.
+    fn insert(&mut self, id: i64) -> bool {
+        if !self.set.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > Self::KEEP
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        true
+    }
+}
+
 /// A pipeline row.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PipelineRow {
@@ -276,18 +305,24 @@ impl PipelineStore {
             .await
             .unwrap_or(0);
         let mut backoff = std::time::Duration::from_millis(200);
+        let mut recent = RecentIds::default();
         loop {
             match sqlx::postgres::PgListener::connect_with(pool).await {
                 Ok(mut listener) => match listener.listen(NOTIFY_CHANNEL).await {
                     Ok(()) => {
                         backoff = std::time::Duration::from_millis(200);
-                        // Whatever committed while not listening (streams skip what they have).
-                        while let Ok(missed) = self.events_after(last, 1000).await {
+                        // Whatever committed while not listening, reaching back a window for
+                        // transactions that committed after larger ids (streams skip repeats).
+                        let mut after = (last - CATCH_UP_WINDOW).max(0);
+                        while let Ok(missed) = self.events_after(after, 1000).await {
                             let Some(newest) = missed.last().map(|e| e.id) else {
                                 break;
                             };
-                            last = newest;
-                            self.bus.publish(missed);
+                            after = newest;
+                            last = last.max(newest);
+                            let fresh: Vec<EventRow> =
+                                missed.into_iter().filter(|e| recent.insert(e.id)).collect();
+                            self.bus.publish(fresh);
                         }
                         loop {
                             match listener.recv().await {
@@ -295,11 +330,14 @@ impl PipelineStore {
                                     let Ok(id) = note.payload().parse::<i64>() else {
                                         continue;
                                     };
-                                    if id <= last {
+                                    // Ids commit out of order under concurrency: a smaller id
+                                    // may come after a larger one, so what was sent is
+                                    // remembered by id, not by the largest.
+                                    if !recent.insert(id) {
                                         continue;
                                     }
                                     if let Ok(Some(event)) = self.event(id).await {
-                                        last = id;
+                                        last = last.max(id);
                                         self.bus.publish(vec![event]);
                                     }
                                 }

@@ -500,7 +500,9 @@ async fn stream_events(
         store,
         live,
         id,
+        floor: after,
         last: after,
+        sent: std::collections::HashSet::new(),
         pending: std::collections::VecDeque::new(),
         replayed: false,
         typed,
@@ -523,7 +525,11 @@ struct Feed {
     store: app::pipelines::PipelineStore,
     live: tokio::sync::broadcast::Receiver<std::sync::Arc<app::pipelines::EventRow>>,
     id: String,
+    /// The client's cursor (`Last-Event-ID`): it has everything up to here.
+    floor: i64,
+    /// The largest id sent, and every id sent (one pipeline's events: retention bounds them).
     last: i64,
+    sent: std::collections::HashSet<i64>,
     pending: std::collections::VecDeque<app::pipelines::EventRow>,
     replayed: bool,
     typed: bool,
@@ -533,8 +539,9 @@ impl Feed {
     async fn next(&mut self) -> Option<SseEvent> {
         loop {
             if let Some(row) = self.pending.pop_front() {
-                if row.id > self.last {
-                    self.last = row.id;
+                // By id, not by the largest: ids may commit out of order.
+                if row.id > self.floor && self.sent.insert(row.id) {
+                    self.last = self.last.max(row.id);
                     return Some(self.to_sse(&row));
                 }
                 continue;
@@ -553,9 +560,11 @@ impl Feed {
         }
     }
 
-    /// Everything after `last`, from the table.
+    /// What may be missing, from the table: after the client's cursor, reaching back a window
+    /// below the largest id sent (repeats are skipped).
     async fn refill(&mut self) -> Option<()> {
-        let rows = self.store.events(&self.id, self.last, 10_000).await.ok()?;
+        let after = self.floor.max(self.last - 1000);
+        let rows = self.store.events(&self.id, after, 10_000).await.ok()?;
         self.pending.extend(rows);
         Some(())
     }
