@@ -34,6 +34,11 @@ pub struct Introspection {
     pub email: Option<String>,
     #[serde(default)]
     pub realm_access: Option<RealmAccess>,
+    /// The Keycloak session the token belongs to (`sid`; older Keycloaks: `session_state`).
+    #[serde(default)]
+    pub sid: Option<String>,
+    #[serde(default)]
+    pub session_state: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

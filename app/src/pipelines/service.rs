@@ -268,6 +268,13 @@ impl PipelineService {
             )
             .into());
         }
+        if decision == Decision::Approved && config.approvals_needed > 1 && principal.actor_id().is_none() {
+            // Approvals are counted by person; the static admin token is nobody in particular.
+            return Err(crate::identity::AccessError::Forbidden(
+                "this gate counts approvals by person: approve with a user account, not the admin token",
+            )
+            .into());
+        }
         let notes = action.notes.as_deref().map(str::trim).filter(|n| !n.is_empty());
         if decision == Decision::Rejected && notes.is_none() {
             return Err(FieldError::new("notes", "say why: a rejection needs notes").into());

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tokio::sync::{Mutex, OnceCell};
 
 use crate::identity::ProviderSettings;
-use crate::identity::oidc::{OidcClient, ProviderMetadata};
+use crate::identity::oidc::{Introspection, OidcClient, ProviderMetadata};
 
 /// What a token endpoint answered. Tokens stay secret: `Debug` never shows them.
 #[derive(Deserialize)]
@@ -44,18 +44,6 @@ impl TokenSet {
             .as_deref()
             .is_some_and(|s| s.split_whitespace().any(|x| x == scope))
     }
-}
-
-/// Introspection (RFC 7662) as the vault reads it: the subject and the Keycloak session.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Introspected {
-    pub active: bool,
-    #[serde(default)]
-    pub sub: Option<String>,
-    #[serde(default)]
-    pub sid: Option<String>,
-    #[serde(default)]
-    pub session_state: Option<String>,
 }
 
 /// A user session as the admin API lists it (times in epoch milliseconds).
@@ -203,28 +191,22 @@ impl KeycloakVault {
         read_json(&url, response).await
     }
 
-    /// Asks Keycloak about an access token, as the confidential client.
-    pub async fn introspect(&self, token: &str) -> Result<Introspected, KeycloakError> {
+    /// Asks Keycloak about an access token, as the confidential client (identity's
+    /// introspection, which also reads the token's Keycloak session).
+    pub async fn introspect(&self, token: &str) -> Result<Introspection, KeycloakError> {
         let metadata = self.metadata().await?;
-        let url = metadata
-            .introspection_endpoint
-            .clone()
-            .ok_or_else(|| KeycloakError::Unavailable {
-                url: metadata.issuer.clone(),
-                message: "no introspection endpoint".into(),
-            })?;
-        let response = self
-            .http
-            .post(&url)
-            .basic_auth(
+        self.oidc
+            .introspect(
+                metadata,
                 &self.settings.client_id,
-                Some(self.settings.client_secret.expose_secret()),
+                self.settings.client_secret.expose_secret(),
+                token,
             )
-            .form(&[("token", token), ("token_type_hint", "access_token")])
-            .send()
             .await
-            .map_err(|e| unavailable(&url, e))?;
-        read_json(&url, response).await
+            .map_err(|e| KeycloakError::Unavailable {
+                url: metadata.issuer.clone(),
+                message: e.to_string(),
+            })
     }
 
     /// The service account's token for the admin API, reused until 30 s before it expires.

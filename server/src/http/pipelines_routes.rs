@@ -160,10 +160,7 @@ async fn job(ctx: &RequestContext, p: &PipelineRow) -> Result<Value, SeedError> 
             "captured_at": p.created_at,
         },
         "gates": gates.iter().map(gate_json).collect::<Vec<_>>(),
-        "artifacts": artifacts.iter().map(|a| json!({
-            "stage": a.stage, "kind": a.name, "path": a.uri, "meta": {}, "created_at": a.created_at,
-            "size_bytes": a.size_bytes, "checksum": a.sha256,
-        })).collect::<Vec<_>>(),
+        "artifacts": artifacts.iter().map(artifact_json).collect::<Vec<_>>(),
         "created_at": p.created_at,
         "updated_at": p.updated_at,
         "operator": p.requested_by,
@@ -368,8 +365,23 @@ async fn resume(ctx: RequestContext, Path(id): Path<String>) -> Answer {
 }
 
 async fn artifacts(ctx: RequestContext, Path(id): Path<String>) -> Answer {
-    let row = ctx.state.pipelines.get(&ctx.principal, &id).await?;
-    Ok(axum::Json(job(&ctx, &row).await?["artifacts"].take()).into_response())
+    ctx.state.pipelines.get(&ctx.principal, &id).await?;
+    let artifacts = ctx
+        .state
+        .pipelines
+        .store()
+        .artifacts(&id)
+        .await
+        .map_err(AppError::from)?;
+    Ok(axum::Json(artifacts.iter().map(artifact_json).collect::<Vec<_>>()).into_response())
+}
+
+/// An artifact as the seed shows it.
+fn artifact_json(a: &ArtifactRow) -> Value {
+    json!({
+        "stage": a.stage, "kind": a.name, "path": a.uri, "meta": {}, "created_at": a.created_at,
+        "size_bytes": a.size_bytes, "checksum": a.sha256,
+    })
 }
 
 async fn gates_status(ctx: RequestContext, Path(id): Path<String>) -> Answer {
