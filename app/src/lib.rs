@@ -34,6 +34,7 @@ use crate::flink::FlinkJobsRoute;
 use crate::home::HomePage;
 use crate::identity::{AccountRoute, LoginPage, RegisterRoute};
 use crate::layout::AppLayout;
+use crate::pipelines::{PipelineRoute, PipelinesRoute};
 use crate::ui::{ErrorNotice, THEME_BOOT_SCRIPT};
 use crate::vault::VaultRoute;
 
@@ -106,6 +107,8 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("account") view={Lazy::<AccountRoute>::new()}/>
                         <Route path=StaticSegment("flink") view={Lazy::<FlinkJobsRoute>::new()}/>
                         <Route path=StaticSegment("vault") view={Lazy::<VaultRoute>::new()}/>
+                        <Route path=StaticSegment("pipelines") view={Lazy::<PipelinesRoute>::new()}/>
+                        <Route path=(StaticSegment("pipelines"), ParamSegment("id")) view={Lazy::<PipelineRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), ParamSegment("section")) view={Lazy::<AdminRoute>::new()}/>
                     </Routes>
                 </ErrorBoundary>

@@ -14,9 +14,11 @@ pub async fn get_overview() -> Result<Overview, AppError> {
     let ctx = RequestContext::require(Permission::Read).await?;
     let state = ctx.state;
     let jobs = state.flink.counts(&ctx.principal)?;
+    let approvals_waiting = state.pipelines.waiting_count(&ctx.principal).await?;
     let (server_version, cluster) = tokio::join!(state.db.server_version(), state.cluster.status());
     Ok(Overview {
         jobs,
+        approvals_waiting: u32::try_from(approvals_waiting).unwrap_or(u32::MAX),
         build: state.build.clone(),
         database: DatabaseInfo {
             backend: state.db.backend().name().to_owned(),

@@ -27,6 +27,8 @@ pub struct Overview {
     pub cluster: ClusterStatus,
     /// Flink jobs by state, from the watches' memory.
     pub jobs: JobCounts,
+    /// Pipelines waiting at a gate the viewer may approve now.
+    pub approvals_waiting: u32,
 }
 
 /// The result of an on-demand database round trip.

@@ -39,6 +39,7 @@ fn OverviewCards(overview: Overview) -> impl IntoView {
         database,
         cluster,
         jobs,
+        approvals_waiting,
     } = overview;
     let db_version = database.server_version.clone();
     let (db_tone, db_label) = if db_version.is_some() {
@@ -56,7 +57,7 @@ fn OverviewCards(overview: Overview) -> impl IntoView {
         }
     };
     view! {
-        <div class="grid gap-4 md:grid-cols-2 xl:grid-cols-4">
+        <div class="grid gap-4 md:grid-cols-2 xl:grid-cols-5">
             <Card title="Heimdall">
                 <p class="text-lg font-medium" data-testid="version">{build.version}</p>
                 <p class="text-xs text-slate-500 dark:text-slate-400">"commit " <code>{build.git_commit}</code></p>
@@ -83,6 +84,12 @@ fn OverviewCards(overview: Overview) -> impl IntoView {
                 // renderer into the initial bundle (+20 KB gzip, measured).
                 <a href="/flink" class="block hover:text-indigo-600" data-testid="job-counts">
                     <span class="text-sm">{jobs.summary}</span>
+                </a>
+            </Card>
+            <Card title="Waiting for your approval">
+                <a href="/pipelines?waiting=1" class="block hover:text-indigo-600" data-testid="approvals-waiting">
+                    <span class="text-lg font-medium">{approvals_waiting}</span>
+                    <span class="text-sm">{if approvals_waiting == 1 { " pipeline" } else { " pipelines" }}</span>
                 </a>
             </Card>
         </div>

@@ -15,6 +15,7 @@ use crate::ui::{Badge, ThemeToggle, ToastHost, Tone, provide_toasts};
 const NAV_SECTIONS: &[(&str, &str, Option<Role>)] = &[
     ("Overview", "/", None),
     ("Flink jobs", "/flink", None),
+    ("Pipelines", "/pipelines", None),
     ("Vault", "/vault", Some(Role::Viewer)),
     ("Users", "/admin/users", Some(Role::Admin)),
     ("Tenants", "/admin/tenants", Some(Role::Admin)),
@@ -53,6 +54,7 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                                         attr:class="rounded-md px-2 py-1 text-slate-600 hover:bg-slate-100 aria-[current=page]:bg-slate-100 aria-[current=page]:text-slate-900 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-[current=page]:bg-slate-800 dark:aria-[current=page]:text-white"
                                     >
                                         {*label}
+                                        {(*href == "/pipelines").then(|| view! { <WaitingCount overview/> })}
                                     </A>
                                 </li>
                             })
@@ -67,6 +69,27 @@ pub fn AppLayout(children: Children) -> impl IntoView {
             <main class="mx-auto max-w-7xl px-4 py-6">{children()}</main>
             <ToastHost/>
         </div>
+    }
+}
+
+/// How many pipelines wait for the viewer's approval, beside "Pipelines" (nothing when none).
+#[component]
+fn WaitingCount(overview: Resource<Result<crate::home::Overview, crate::error::AppError>>) -> impl IntoView {
+    move || {
+        overview
+            .get()
+            .and_then(Result::ok)
+            .map(|o| o.approvals_waiting)
+            .filter(|n| *n > 0)
+            .map(|n| {
+                view! {
+                    <span
+                        class="ml-1 rounded-full bg-rose-600 px-1.5 text-xs font-semibold text-white"
+                        data-testid="nav-approvals"
+                        title="Waiting for your approval"
+                    >{n}</span>
+                }
+            })
     }
 }
 

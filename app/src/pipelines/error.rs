@@ -23,6 +23,9 @@ pub enum PipelineError {
     Conflict(String),
     #[error(transparent)]
     Db(#[from] DbError),
+    /// Over a per-caller limit (429 with the wait).
+    #[error("{0}")]
+    Limited(AppError),
 }
 
 pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
@@ -45,6 +48,13 @@ impl From<DecideError> for PipelineError {
     }
 }
 
+impl From<AppError> for PipelineError {
+    /// Only the limits answer with an `AppError` of their own.
+    fn from(e: AppError) -> Self {
+        Self::Limited(e)
+    }
+}
+
 impl From<PipelineError> for AppError {
     fn from(err: PipelineError) -> Self {
         match err {
@@ -54,6 +64,7 @@ impl From<PipelineError> for AppError {
             PipelineError::Illegal(e) => AppError::conflict(e.to_string()),
             PipelineError::Conflict(m) => AppError::conflict(m),
             PipelineError::Db(e) => e.into(),
+            PipelineError::Limited(e) => e,
         }
     }
 }

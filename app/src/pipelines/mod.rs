@@ -1,20 +1,26 @@
 //! Pipelines with human-in-the-loop gates (the operator-console seed's job).
 //!
-//! In progress. Landed so far: `state.rs`, the explicit state machine (pure, every status ×
-//! transition tested); `model.rs`, gates and decisions; `store.rs`, the tables and the
+//! `state.rs` is the explicit state machine (pure, every status × transition tested);
+//! `model.rs` gates, decisions and what the pages show; `store.rs` the tables and the
 //! exactly-once decision (one transaction guarded by `decision IS NULL` and the expected
-//! status, with its event and audit entry), tested with concurrent deciders on both databases.
-//! `service.rs` checks the caller of every operation (tenant visibility, who may decide,
-//! self-approval, notes on a rejection), applies the state machine, and takes workers' claims
-//! and stage reports; `bus.rs` carries committed events to live streams (fed by `LISTEN` on
-//! PostgreSQL, so every replica's); `timers.rs` fires due gates from the database and prunes
-//! old events. The seed's REST API is `server/src/http/pipelines_routes.rs`. Next: the pages.
+//! status, with its event and audit entry). `service.rs` checks the caller of every operation
+//! (tenant visibility, who may decide, self-approval, notes on a rejection), applies the state
+//! machine, and takes workers' claims and stage reports; `views.rs` builds the pages' views from
+//! it; `limits.rs` the per-caller limits; `bus.rs` carries committed events to live streams
+//! (fed by `LISTEN` on PostgreSQL, so every replica's); `timers.rs` fires due gates from the
+//! database and prunes old events. `api.rs` and `pages.rs` are the pages (`/pipelines`,
+//! `/pipelines/{id}`, lazy routes); the seed's REST API is `server/src/http/pipelines_routes.rs`.
 //! See `docs/pipelines.md`.
+
+mod api;
+mod pages;
 
 #[cfg(feature = "ssr")]
 mod bus;
 #[cfg(feature = "ssr")]
 mod error;
+#[cfg(feature = "ssr")]
+mod limits;
 mod model;
 #[cfg(feature = "ssr")]
 mod service;
@@ -23,12 +29,18 @@ mod state;
 mod store;
 #[cfg(feature = "ssr")]
 mod timers;
+#[cfg(feature = "ssr")]
+mod views;
 
+pub use api::*;
 #[cfg(feature = "ssr")]
 pub use bus::EventBus;
 #[cfg(feature = "ssr")]
 pub use error::PipelineError;
+#[cfg(feature = "ssr")]
+pub use limits::KeyedLimit;
 pub use model::*;
+pub use pages::{PipelinePage, PipelineRoute, PipelinesPage, PipelinesRoute};
 #[cfg(feature = "ssr")]
 pub use service::{
     CreatePipeline, GateAction, PipelineService, PipelineSettings, RateLimits, Retention, SEED_STAGES,
@@ -40,3 +52,5 @@ pub use store::{
     ArtifactRow, Decide, DecideError, Decided, EventRow, GateRow, Move, NewEvent, NewPipeline, PipelineRow,
     PipelineStore, TimedGate,
 };
+#[cfg(feature = "ssr")]
+pub use views::ListFilter;

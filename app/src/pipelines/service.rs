@@ -1,7 +1,7 @@
 //! `PipelineService`: every pipeline operation, each checking the caller's `Principal` itself —
 //! who may see a pipeline (its tenant's members, admins), who may decide a gate (its allowed
 //! roles, not the requester unless the gate allows it), what the state machine allows — shared
-//! by the seed's REST routes and the pages (both to come).
+//! by the seed's REST routes and the pages' server functions.
 
 use std::collections::BTreeMap;
 
@@ -122,14 +122,22 @@ pub struct PipelineService {
     store: PipelineStore,
     audit: Audit,
     settings: PipelineSettings,
+    /// Creations per caller, whether through REST or the pages.
+    creations: std::sync::Arc<super::limits::KeyedLimit>,
 }
 
 impl PipelineService {
     pub fn new(store: PipelineStore, audit: Audit, settings: PipelineSettings) -> Self {
+        let creations = std::sync::Arc::new(super::limits::KeyedLimit::new(
+            settings.limits.jobs_per_minute,
+            None,
+            "too many pipelines created from here; wait",
+        ));
         Self {
             store,
             audit,
             settings,
+            creations,
         }
     }
 
@@ -191,6 +199,12 @@ impl PipelineService {
         if gates.values().any(|g| g.approvals_needed == 0) {
             return Err(FieldError::new("gates", "approvals_needed is at least 1").into());
         }
+        // Counted once the request is valid: a typo does not use up the caller's minute. A
+        // user is counted by id, the admin token as one caller.
+        self.creations.check(&principal.actor_id().map_or_else(
+            || format!("name:{}", principal.display_name()),
+            |id| format!("user:{id}"),
+        ))?;
         let id = uuid::Uuid::new_v4().to_string();
         let gates: Vec<(String, GateConfig)> = gates.into_iter().collect();
         self.store
@@ -359,26 +373,16 @@ impl PipelineService {
     /// The pipelines waiting for the caller's decision: at a gate the caller's role may decide,
     /// not requested by them (unless the gate allows it), not yet approved by them.
     pub async fn waiting_for(&self, principal: &Principal) -> Result<Vec<PipelineRow>> {
-        let Some(role) = principal.role() else {
+        if principal.role().is_none() {
             return Ok(Vec::new());
-        };
+        }
         let mut waiting = Vec::new();
         for pipeline in self.list(principal, Some(PipelineStatus::NeedsApproval)).await? {
             let Some(gate) = self.store.gate(&pipeline.id, &pipeline.stage).await? else {
                 continue;
             };
-            let config = gate.config();
-            let own = principal.actor_id().is_some() && principal.actor_id() == pipeline.requested_by_id;
-            let approved_already = self
-                .store
-                .approvals(&pipeline.id, &pipeline.stage)
-                .await?
-                .contains(&principal.display_name());
-            if gate.decision.is_none()
-                && config.allowed_roles.contains(&role)
-                && (!own || config.allow_self_approval)
-                && !approved_already
-            {
+            let approvals = self.store.approvals(&pipeline.id, &pipeline.stage).await?;
+            if super::views::may_not_approve(principal, &pipeline, &gate, &approvals).is_none() {
                 waiting.push(pipeline);
             }
         }

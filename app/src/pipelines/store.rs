@@ -719,6 +719,20 @@ impl PipelineStore {
         .await?))
     }
 
+    /// The pipeline's newest `limit` events, oldest first (the page's log).
+    pub async fn latest_events(&self, pipeline_id: &str, limit: i64) -> Result<Vec<EventRow>> {
+        let mut rows: Vec<EventRow> = with_pool!(&self.db, pool => sqlx::query_as(
+            "SELECT id, pipeline_id, kind, stage, status, message, payload, created_at FROM pipeline_events \
+             WHERE pipeline_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(pipeline_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?);
+        rows.reverse();
+        Ok(rows)
+    }
+
     async fn append_in(tx: &mut Tx, pipeline_id: &str, event: &NewEvent<'_>) -> Result<EventRow> {
         let now = Utc::now();
         let payload = event.payload.to_string();

@@ -25,10 +25,9 @@ use app::pipelines::{
 
 use super::api_doc::{Auth, Op, param};
 use super::extract::JsonBody;
-use super::rate_limit::{Limiter, client_key};
 
 pub fn routes(state: &app::state::AppState) -> Router<app::state::AppState> {
-    let limiter = Limiter::new(state.pipelines.settings().limits);
+    let limit = super::rate_limit::requests(state.pipelines.settings().limits);
     Router::new()
         .route("/api/v1/jobs", get(list_jobs).post(create_job))
         .route("/api/v1/jobs/{id}", get(get_job))
@@ -45,9 +44,8 @@ pub fn routes(state: &app::state::AppState) -> Router<app::state::AppState> {
         .route("/api/v1/jobs/{id}/claim", post(claim))
         .route("/api/v1/jobs/{id}/stages/{stage}/report", post(report))
         .route("/api/v1/config/operator", get(operator_config))
-        .layer(axum::Extension(limiter.clone()))
         .route_layer(axum::middleware::from_fn_with_state(
-            limiter,
+            limit,
             super::rate_limit::general,
         ))
 }
@@ -213,15 +211,9 @@ struct JobCreate {
     gates: BTreeMap<String, GateConfig>,
 }
 
-async fn create_job(
-    ctx: RequestContext,
-    axum::Extension(limiter): axum::Extension<std::sync::Arc<Limiter>>,
-    headers: axum::http::HeaderMap,
-    JsonBody(body): JsonBody<JobCreate>,
-) -> Answer {
-    // Who may create first; then whether they may create again so soon.
+async fn create_job(ctx: RequestContext, JsonBody(body): JsonBody<JobCreate>) -> Answer {
+    // Who may create first (the service counts creations per caller).
     ctx.check(app::identity::Permission::Operate).await?;
-    limiter.job_created(&client_key(&headers, &ctx.meta.ip))?;
     let tenant_id = match &body.tenant {
         Some(slug) => Some(
             ctx.state
