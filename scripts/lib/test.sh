@@ -367,6 +367,7 @@ part_browser_files() {
     flink) echo "end2end/tests/flink.test.mjs" ;;
     forward-auth) echo "end2end/tests/forward-auth.test.mjs" ;;
     vault) echo "end2end/tests/vault.test.mjs" ;;
+    pipelines) echo "end2end/tests/pipelines.test.mjs" ;;
     *) echo "" ;;
   esac
 }

@@ -14,11 +14,20 @@ pub async fn get_overview() -> Result<Overview, AppError> {
     let ctx = RequestContext::require(Permission::Read).await?;
     let state = ctx.state;
     let jobs = state.flink.counts(&ctx.principal)?;
-    let approvals_waiting = state.pipelines.waiting_count(&ctx.principal).await?;
+    let waiting = state.pipelines.waiting_count(&ctx.principal).await?;
     let (server_version, cluster) = tokio::join!(state.db.server_version(), state.cluster.status());
     Ok(Overview {
         jobs,
-        approvals_waiting: u32::try_from(approvals_waiting).unwrap_or(u32::MAX),
+        approvals_badge: if waiting == 0 {
+            String::new()
+        } else {
+            waiting.to_string()
+        },
+        approvals_summary: match waiting {
+            0 => "Nothing waits for you".to_owned(),
+            1 => "1 pipeline waits for you".to_owned(),
+            n => format!("{n} pipelines wait for you"),
+        },
         build: state.build.clone(),
         database: DatabaseInfo {
             backend: state.db.backend().name().to_owned(),

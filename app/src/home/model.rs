@@ -27,8 +27,11 @@ pub struct Overview {
     pub cluster: ClusterStatus,
     /// Flink jobs by state, from the watches' memory.
     pub jobs: JobCounts,
-    /// Pipelines waiting at a gate the viewer may approve now.
-    pub approvals_waiting: u32,
+    /// Pipelines waiting at a gate the viewer may approve now: the nav's badge (empty when
+    /// none) and the overview's sentence. Text, not a number, like `jobs.summary`: the initial
+    /// bundle then decodes and renders no new type (measured: 1.5 KB gzip less).
+    pub approvals_badge: String,
+    pub approvals_summary: String,
 }
 
 /// The result of an on-demand database round trip.

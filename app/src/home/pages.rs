@@ -39,7 +39,8 @@ fn OverviewCards(overview: Overview) -> impl IntoView {
         database,
         cluster,
         jobs,
-        approvals_waiting,
+        approvals_summary,
+        ..
     } = overview;
     let db_version = database.server_version.clone();
     let (db_tone, db_label) = if db_version.is_some() {
@@ -88,8 +89,7 @@ fn OverviewCards(overview: Overview) -> impl IntoView {
             </Card>
             <Card title="Waiting for your approval">
                 <a href="/pipelines?waiting=1" class="block hover:text-indigo-600" data-testid="approvals-waiting">
-                    <span class="text-lg font-medium">{approvals_waiting}</span>
-                    <span class="text-sm">{if approvals_waiting == 1 { " pipeline" } else { " pipelines" }}</span>
+                    <span class="text-sm">{approvals_summary}</span>
                 </a>
             </Card>
         </div>

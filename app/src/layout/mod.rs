@@ -44,21 +44,38 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                     </a>
                     <ul class="flex gap-1 text-sm" data-testid="main-nav">
                         <Transition fallback=|| ()>
-                        {move || NAV_SECTIONS
+                        {move || {
+                            let waiting = overview.get().and_then(Result::ok).map(|o| o.approvals_badge).unwrap_or_default();
+                            NAV_SECTIONS
                             .iter()
                             .filter(|(_, _, least)| least.is_none_or(|least| role().is_some_and(|r| r >= least)))
-                            .map(|(label, href, _)| view! {
+                            .map(|(label, href, _)| {
+                                let counted = *href == "/pipelines";
+                                let (badge_class, count) = if counted && !waiting.is_empty() {
+                                    ("ml-1 rounded-full bg-rose-600 px-1.5 text-xs font-semibold text-white", waiting.clone())
+                                } else {
+                                    ("hidden", String::new())
+                                };
+                                let badge_id = counted.then_some("nav-approvals");
+                                view! {
                                 <li>
                                     <A
                                         href=*href
                                         attr:class="rounded-md px-2 py-1 text-slate-600 hover:bg-slate-100 aria-[current=page]:bg-slate-100 aria-[current=page]:text-slate-900 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-[current=page]:bg-slate-800 dark:aria-[current=page]:text-white"
                                     >
                                         {*label}
-                                        {(*href == "/pipelines").then(|| view! { <WaitingCount overview/> })}
+                                        // The same element on every entry (cheaper in the initial
+                                        // bundle than an optional one): the count, where there is one.
+                                        <span
+                                            class=badge_class
+                                            data-testid=badge_id
+                                            title="Waiting for your approval"
+                                        >{count}</span>
                                     </A>
                                 </li>
-                            })
-                            .collect_view()}
+                            }})
+                            .collect_view()
+                        }}
                         </Transition>
                     </ul>
                     <div class="ml-auto flex items-center gap-3"><Transition fallback=|| ()><UserMenu/></Transition><ThemeToggle/></div>
@@ -69,27 +86,6 @@ pub fn AppLayout(children: Children) -> impl IntoView {
             <main class="mx-auto max-w-7xl px-4 py-6">{children()}</main>
             <ToastHost/>
         </div>
-    }
-}
-
-/// How many pipelines wait for the viewer's approval, beside "Pipelines" (nothing when none).
-#[component]
-fn WaitingCount(overview: Resource<Result<crate::home::Overview, crate::error::AppError>>) -> impl IntoView {
-    move || {
-        overview
-            .get()
-            .and_then(Result::ok)
-            .map(|o| o.approvals_waiting)
-            .filter(|n| *n > 0)
-            .map(|n| {
-                view! {
-                    <span
-                        class="ml-1 rounded-full bg-rose-600 px-1.5 text-xs font-semibold text-white"
-                        data-testid="nav-approvals"
-                        title="Waiting for your approval"
-                    >{n}</span>
-                }
-            })
     }
 }
 

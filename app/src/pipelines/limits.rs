@@ -53,3 +53,45 @@ impl KeyedLimit {
         }
     }
 }
+
+/// Which other origins' pages may call the pipelines API (the seed's `security.cors`): none by
+/// default. Such a page calls with a bearer token; the session cookie never crosses origins
+/// (changes that ride on it from another origin stay refused as cross-site).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Cors {
+    pub enabled: bool,
+    /// `scheme://host[:port]` each, or `*` for any.
+    pub allow_origins: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    /// How long a browser may keep a preflight's answer.
+    pub max_age_secs: u64,
+}
+
+impl Default for Cors {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            allow_origins: Vec::new(),
+            allow_methods: vec!["GET".into(), "POST".into()],
+            allow_headers: vec![
+                "authorization".into(),
+                "content-type".into(),
+                "last-event-id".into(),
+            ],
+            max_age_secs: 600,
+        }
+    }
+}
+
+impl Cors {
+    /// Whether a page at `origin` may call.
+    pub fn allows(&self, origin: &str) -> bool {
+        self.enabled
+            && self
+                .allow_origins
+                .iter()
+                .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+    }
+}

@@ -38,9 +38,9 @@ pub use bus::EventBus;
 #[cfg(feature = "ssr")]
 pub use error::PipelineError;
 #[cfg(feature = "ssr")]
-pub use limits::KeyedLimit;
+pub use limits::{Cors, KeyedLimit};
 pub use model::*;
-pub use pages::{PipelinePage, PipelineRoute, PipelinesPage, PipelinesRoute};
+pub use pages::{PipelinePage, PipelinesPage, PipelinesRoute};
 #[cfg(feature = "ssr")]
 pub use service::{
     CreatePipeline, GateAction, PipelineService, PipelineSettings, RateLimits, Retention, SEED_STAGES,

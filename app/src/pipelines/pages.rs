@@ -38,6 +38,8 @@ fn error_text(result: Option<Result<impl Sized, AppError>>) -> Option<String> {
     result.and_then(Result::err).map(|e| e.to_string())
 }
 
+/// Both pipeline pages, as one lazy route (one chunk; the initial bundle carries one lazy-route
+/// instantiation for them, not two): the list at `/pipelines`, one at `/pipelines/{id}`.
 pub struct PipelinesRoute;
 
 #[lazy_route]
@@ -48,21 +50,12 @@ impl LazyRoute for PipelinesRoute {
 
     fn view(this: Self) -> AnyView {
         let _ = this;
-        view! { <PipelinesPage/> }.into_any()
-    }
-}
-
-pub struct PipelineRoute;
-
-#[lazy_route]
-impl LazyRoute for PipelineRoute {
-    fn data() -> Self {
-        Self
-    }
-
-    fn view(this: Self) -> AnyView {
-        let _ = this;
-        view! { <PipelinePage/> }.into_any()
+        let params = use_params_map();
+        let one = move || params.with(|p| p.get("id").is_some());
+        view! {
+            {move || if one() { view! { <PipelinePage/> }.into_any() } else { view! { <PipelinesPage/> }.into_any() }}
+        }
+        .into_any()
     }
 }
 

@@ -34,6 +34,7 @@ pub struct PipelineSettings {
     pub gates: BTreeMap<String, GateConfig>,
     pub limits: RateLimits,
     pub retention: Retention,
+    pub cors: super::limits::Cors,
 }
 
 /// How long events are kept (the seed's storage retention: 30 days, 1,000 a pipeline).
@@ -85,6 +86,7 @@ impl Default for PipelineSettings {
                 .collect(),
             limits: RateLimits::default(),
             retention: Retention::default(),
+            cors: super::limits::Cors::default(),
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use app::pipelines::{GateConfig, PipelineSettings, RateLimits, Retention};
+use app::pipelines::{Cors, GateConfig, PipelineSettings, RateLimits, Retention};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -19,6 +19,8 @@ pub struct PipelinesConfig {
     pub rate_limit: RateLimits,
     /// How long events are kept.
     pub retention: Retention,
+    /// Other origins whose pages may call `/api/v1/…` (off by default).
+    pub cors: Cors,
 }
 
 impl Default for PipelinesConfig {
@@ -29,6 +31,7 @@ impl Default for PipelinesConfig {
             gates: settings.gates,
             rate_limit: settings.limits,
             retention: settings.retention,
+            cors: settings.cors,
         }
     }
 }
@@ -48,6 +51,7 @@ impl PipelinesConfig {
                 .collect(),
             limits: self.rate_limit,
             retention: self.retention,
+            cors: self.cors.clone(),
         }
     }
 
@@ -76,6 +80,36 @@ impl PipelinesConfig {
         let limits = &self.rate_limit;
         if limits.jobs_per_minute == 0 || limits.requests_per_minute == 0 || limits.burst == 0 {
             problems.push("pipelines.rate_limit: every limit is at least 1".to_owned());
+        }
+        let cors = &self.cors;
+        for origin in &cors.allow_origins {
+            let valid = origin == "*"
+                || url::Url::parse(origin).is_ok_and(|u| {
+                    matches!(u.scheme(), "http" | "https")
+                        && u.origin().ascii_serialization() == origin.trim_end_matches('/')
+                });
+            if !valid {
+                problems.push(format!(
+                    "pipelines.cors.allow_origins: {origin:?} is not an origin (scheme://host[:port], or *)"
+                ));
+            }
+        }
+        for method in &cors.allow_methods {
+            if axum::http::Method::from_bytes(method.as_bytes()).is_err() {
+                problems.push(format!(
+                    "pipelines.cors.allow_methods: {method:?} is not a method"
+                ));
+            }
+        }
+        for header in &cors.allow_headers {
+            if axum::http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+                problems.push(format!(
+                    "pipelines.cors.allow_headers: {header:?} is not a header name"
+                ));
+            }
+        }
+        if cors.enabled && cors.allow_origins.is_empty() {
+            problems.push("pipelines.cors.enabled with no allow_origins: name the origins".to_owned());
         }
         problems
     }

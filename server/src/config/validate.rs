@@ -564,4 +564,26 @@ mod tests {
             "{message}"
         );
     }
+
+    #[test]
+    fn cors_names_real_origins() {
+        let message = load_err(|jail| {
+            jail.set_env("HEIMDALL_PIPELINES__CORS__ENABLED", "true");
+            jail.set_env(
+                "HEIMDALL_PIPELINES__CORS__ALLOW_ORIGINS",
+                "[\"https://ui.example.com\", \"ui.example.com/path\"]",
+            );
+            jail.set_env("HEIMDALL_PIPELINES__CORS__ALLOW_METHODS", "[\"GET\", \"GE T\"]");
+        });
+        assert!(
+            message.contains("\"ui.example.com/path\" is not an origin"),
+            "{message}"
+        );
+        assert!(message.contains("\"GE T\" is not a method"), "{message}");
+        assert!(!message.contains("https://ui.example.com\" is not"), "{message}");
+        let message = load_err(|jail| {
+            jail.set_env("HEIMDALL_PIPELINES__CORS__ENABLED", "true");
+        });
+        assert!(message.contains("no allow_origins"), "{message}");
+    }
 }

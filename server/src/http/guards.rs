@@ -25,7 +25,18 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     let settings = state.identity.settings();
     let cookie_bound = !req.headers().contains_key(header::AUTHORIZATION)
         && cookie_value(req.headers(), &settings.cookie_name).is_some();
-    if let Some(reason) = cross_site(req.headers(), settings.public_url.as_deref(), cookie_bound) {
+    // A page of an origin `pipelines.cors` names may call the pipelines API with a bearer
+    // token (never with the cookie: that stays same-site).
+    let granted = !cookie_bound
+        && req.uri().path().starts_with("/api/v1/")
+        && req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|o| o.to_str().ok())
+            .is_some_and(|o| state.pipelines.settings().cors.allows(o));
+    if let Some(reason) =
+        cross_site(req.headers(), settings.public_url.as_deref(), cookie_bound).filter(|_| !granted)
+    {
         let meta = RequestMeta::from_parts(req.headers(), req.extensions());
         state
             .audit

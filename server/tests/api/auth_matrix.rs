@@ -15,7 +15,7 @@ const CALLERS: [&str; 5] = ["anonymous", "viewer", "developer", "admin", "other 
 struct Case {
     method: &'static str,
     path: &'static str,
-    /// Form body for server functions, JSON for REST; `{target}`, `{victim}` and `{alpha}` are filled in.
+    /// Form body for server functions, JSON for REST; `{target}`, `{victim}`, `{alpha}` and `{pipeline}` are filled in.
     body: &'static str,
     /// Statuses for anonymous, viewer (tenant alpha), developer (tenant alpha), admin, developer
     /// of tenant beta.
@@ -223,6 +223,34 @@ const MATRIX: &[Case] = &[
         r#"{"outcome":"succeeded"}"#,
         NO_PIPELINE,
     ),
+    // The pipeline pages. `{pipeline}` is tenant alpha's: the member of another tenant is told
+    // it does not exist.
+    sf("/_srv/list_pipelines", "waiting=false", SIGNED_IN),
+    sf(
+        "/_srv/list_pipelines",
+        "waiting=true&status=bogus",
+        [401, 422, 422, 422, 422],
+    ),
+    sf("/_srv/get_pipeline", "id={pipeline}", [401, 200, 200, 200, 404]),
+    sf("/_srv/get_pipeline", "id=none", NO_PIPELINE),
+    sf(
+        "/_srv/create_pipeline",
+        "slug=matrix-page&intent=i&brief=",
+        [401, 403, 200, 200, 200],
+    ),
+    sf(
+        "/_srv/decide_gate",
+        "id={pipeline}&stage=deploy&approve=true&notes=",
+        [401, 403, 409, 409, 404],
+    ),
+    sf("/_srv/cancel_pipeline", "id=none", [401, 403, 404, 404, 404]),
+    sf(
+        "/_srv/resume_pipeline",
+        "id={pipeline}",
+        [401, 403, 409, 409, 404],
+    ),
+    rest("GET", "/api/v1/jobs/{pipeline}", "", [401, 200, 200, 200, 404]),
+    rest("PAGE", "/pipelines", "", [303, 200, 200, 200, 200]),
     // REST: the seeds' paths
     rest("GET", "/users/me", "", SIGNED_IN),
     rest("PATCH", "/users/me", r#"{"display_name":"Someone"}"#, SIGNED_IN),
@@ -276,6 +304,8 @@ struct World {
     target: i64,
     victim: i64,
     alpha: i64,
+    /// A queued pipeline of tenant alpha, with a gate at `deploy`.
+    pipeline: String,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -299,11 +329,29 @@ async fn world(app: &TestApp) -> World {
         .await
         .expect("alpha")
         .id;
+    let pipeline = "00000000-0000-4000-8000-00000000a1fa".to_owned();
+    app.state
+        .pipelines
+        .store()
+        .create(&app::pipelines::NewPipeline {
+            id: &pipeline,
+            slug: "alpha-pipeline",
+            intent: "the matrix's",
+            tenant_id: Some(alpha),
+            stages: &["deploy".to_owned()],
+            params: &serde_json::json!({}),
+            requested_by_id: None,
+            requested_by: "matrix",
+            gates: &[("deploy".to_owned(), app::pipelines::GateConfig::default())],
+        })
+        .await
+        .expect("alpha's pipeline");
     World {
         callers: vec![None, Some(viewer), Some(developer), Some(admin), Some(other)],
         target: target.id,
         victim: victim.id,
         alpha,
+        pipeline,
     }
 }
 
@@ -319,6 +367,7 @@ async fn send(app: &TestApp, client: &reqwest::Client, case: &Case, w: &World) -
         s.replace("{target}", &w.target.to_string())
             .replace("{victim}", &w.victim.to_string())
             .replace("{alpha}", &w.alpha.to_string())
+            .replace("{pipeline}", &w.pipeline)
     };
     let url = app.url(&fill(case.path));
     let body = fill(case.body);

@@ -1,6 +1,7 @@
 //! Pipelines over HTTP: the operator-console seed's `/api/v1/jobs` API with its shapes and its
 //! static admin token, workers advancing a pipeline to a gate, people deciding, the errors.
 
+mod pages;
 mod replicas;
 mod rest;
 mod support;

@@ -515,3 +515,100 @@ async fn the_sixth_job_in_a_minute_is_refused_with_retry_after_and_the_general_l
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 2, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 3, "{statuses:?}");
 }
+
+#[tokio::test]
+async fn cors_lets_the_configured_origin_call_with_a_bearer_token_and_nobody_else() {
+    const UI: &str = "https://ui.example.com";
+    let (mut config, file) = relaxed_config().await;
+    config.auth.admin_token = Some(ADMIN_TOKEN.into());
+    config.pipelines.cors.enabled = true;
+    config.pipelines.cors.allow_origins = vec![UI.into()];
+    let app = spawn_app_with(config, file).await;
+    let client = bare_client();
+    let allow_origin = |r: &reqwest::Response| {
+        r.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+
+    // The preflight of the UI's create: granted, with what it may send.
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/jobs"))
+        .header("origin", UI)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization, content-type")
+        .send()
+        .await
+        .expect("preflight");
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(allow_origin(&preflight).as_deref(), Some(UI));
+    let headers = preflight
+        .headers()
+        .get("access-control-allow-headers")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    assert!(headers.contains("authorization"), "{headers}");
+
+    // The call itself, with the bearer token: created, readable by the UI.
+    let created = client
+        .post(app.url("/api/v1/jobs"))
+        .header("origin", UI)
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({ "slug": "from-the-ui", "intent": "i" }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 201);
+    assert_eq!(allow_origin(&created).as_deref(), Some(UI));
+
+    // Another origin: no grant, and its change is refused as cross-site.
+    let other = client
+        .post(app.url("/api/v1/jobs"))
+        .header("origin", "https://evil.example.com")
+        .bearer_auth(ADMIN_TOKEN)
+        .json(&json!({ "slug": "from-elsewhere", "intent": "i" }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(other.status(), 403);
+    assert_eq!(allow_origin(&other), None);
+
+    // The session cookie never crosses origins, even from the configured one.
+    let ada = app.create_user("ada", Role::Admin, None).await;
+    let browser = app.client_for(&ada).await;
+    let with_cookie = browser
+        .post(app.url("/api/v1/jobs"))
+        .header("origin", UI)
+        .json(&json!({ "slug": "cookie", "intent": "i" }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(with_cookie.status(), 403);
+    let (_, listed) = send(&browser, reqwest::Method::GET, app.url("/api/v1/jobs"), None).await;
+    let slugs: Vec<&str> = listed
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .filter_map(|j| j["slug"].as_str())
+        .collect();
+    assert_eq!(slugs, ["from-the-ui"], "only the granted call created anything");
+}
+
+#[tokio::test]
+async fn without_cors_configured_no_origin_is_granted() {
+    let app = app().await;
+    let preflight = bare_client()
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/jobs"))
+        .header("origin", "https://ui.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .expect("preflight");
+    assert!(
+        preflight.headers().get("access-control-allow-origin").is_none(),
+        "{:?}",
+        preflight.headers()
+    );
+}
