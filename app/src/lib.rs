@@ -26,7 +26,7 @@ pub mod testing;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{Lazy, OptionalParamSegment, ParamSegment, StaticSegment};
+use leptos_router::{Lazy, ParamSegment, StaticSegment};
 
 use crate::admin::AdminRoute;
 use crate::error::AppError;
@@ -107,7 +107,8 @@ pub fn App() -> impl IntoView {
                         <Route path=StaticSegment("account") view={Lazy::<AccountRoute>::new()}/>
                         <Route path=StaticSegment("flink") view={Lazy::<FlinkJobsRoute>::new()}/>
                         <Route path=StaticSegment("vault") view={Lazy::<VaultRoute>::new()}/>
-                        <Route path=(StaticSegment("pipelines"), OptionalParamSegment("id")) view={Lazy::<PipelinesRoute>::new()}/>
+                        <Route path=StaticSegment("pipelines") view={Lazy::<PipelinesRoute>::new()}/>
+                        <Route path=(StaticSegment("pipelines"), ParamSegment("id")) view={Lazy::<PipelinesRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), ParamSegment("section")) view={Lazy::<AdminRoute>::new()}/>
                     </Routes>
                 </ErrorBoundary>

@@ -18,15 +18,10 @@ pub async fn get_overview() -> Result<Overview, AppError> {
     let (server_version, cluster) = tokio::join!(state.db.server_version(), state.cluster.status());
     Ok(Overview {
         jobs,
-        approvals_badge: if waiting == 0 {
+        approvals_waiting: if waiting == 0 {
             String::new()
         } else {
             waiting.to_string()
-        },
-        approvals_summary: match waiting {
-            0 => "Nothing waits for you".to_owned(),
-            1 => "1 pipeline waits for you".to_owned(),
-            n => format!("{n} pipelines wait for you"),
         },
         build: state.build.clone(),
         database: DatabaseInfo {

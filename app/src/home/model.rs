@@ -27,11 +27,10 @@ pub struct Overview {
     pub cluster: ClusterStatus,
     /// Flink jobs by state, from the watches' memory.
     pub jobs: JobCounts,
-    /// Pipelines waiting at a gate the viewer may approve now: the nav's badge (empty when
-    /// none) and the overview's sentence. Text, not a number, like `jobs.summary`: the initial
-    /// bundle then decodes and renders no new type (measured: 1.5 KB gzip less).
-    pub approvals_badge: String,
-    pub approvals_summary: String,
+    /// How many pipelines wait at a gate the viewer may approve now, as text (empty when none):
+    /// the nav's badge and the overview's card. Text, not a number, like `jobs.summary`: the
+    /// initial bundle then decodes and renders no new type.
+    pub approvals_waiting: String,
 }
 
 /// The result of an on-demand database round trip.
