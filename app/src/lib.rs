@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod catalog;
 pub mod cluster;
 pub mod error;
 pub mod flink;

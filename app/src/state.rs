@@ -6,6 +6,7 @@ use leptos::prelude::LeptosOptions;
 
 use crate::admin::AdminService;
 use crate::audit::Audit;
+use crate::catalog::CatalogService;
 use crate::cluster::Cluster;
 use crate::db::Database;
 use crate::error::AppError;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub vault: VaultService,
     /// Pipelines with approval gates: creation, workers, decisions.
     pub pipelines: PipelineService,
+    /// The service catalog: services by tenant, their actions and history.
+    pub catalog: CatalogService,
 }
 
 impl AppState {

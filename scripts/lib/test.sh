@@ -357,6 +357,7 @@ part_filters() {
     platform) echo "platform:: db::" ;;
     vault) echo "vault::" ;;
     pipelines) echo "pipelines:: gates:: pipeline_service::" ;;
+    catalog) echo "catalog::" ;;
     *) return 1 ;;
   esac
 }

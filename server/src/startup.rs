@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 
 use app::admin::AdminService;
 use app::audit::{Audit, AuditAction, AuditEvent};
+use app::catalog::{CatalogService, CatalogStore};
 use app::cluster::Cluster;
 use app::db::{Database, PoolSettings};
 use app::flink::{FlinkService, FlinkSettings, Patterns};
@@ -86,7 +87,7 @@ impl Application {
         );
         let vault = start_vault(config, &db, &identity, &audit).await?;
         let admin = AdminService::new(
-            identity_store,
+            identity_store.clone(),
             audit.clone(),
             password_min_length,
             identity.throttle(),
@@ -99,6 +100,12 @@ impl Application {
         // Events from every replica (PostgreSQL) and the gate timers, from the database: also
         // those that came due while no server ran.
         pipelines.start();
+        let catalog = CatalogService::new(
+            CatalogStore::new(db.clone()),
+            identity_store.clone(),
+            audit.clone(),
+            config.catalog.settings(),
+        );
         let state = AppState {
             leptos_options: leptos_options(config, site_addr),
             db,
@@ -117,6 +124,7 @@ impl Application {
             admin,
             vault,
             pipelines,
+            catalog,
         };
         if !config.server.site_root.join("pkg").is_dir() {
             tracing::warn!(

@@ -91,10 +91,18 @@ pub enum AuditAction {
     VaultRotated,
     /// A pipeline gate's decision (or one approval of several), by a person or a timer.
     PipelineGateDecided,
+    /// A service registered in the catalog, changed, or removed (admins).
+    CatalogServiceCreated,
+    CatalogServiceUpdated,
+    CatalogServiceDeleted,
+    /// A provision, deprovision or deploy asked for.
+    CatalogActionRequested,
+    /// An executor reported an action's status (a callback).
+    CatalogActionReported,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 36] = [
+    pub const ALL: [AuditAction; 41] = [
         Self::LoginPassword,
         Self::LoginGoogle,
         Self::LoginKeycloak,
@@ -131,6 +139,11 @@ impl AuditAction {
         Self::VaultConsentRejected,
         Self::VaultRotated,
         Self::PipelineGateDecided,
+        Self::CatalogServiceCreated,
+        Self::CatalogServiceUpdated,
+        Self::CatalogServiceDeleted,
+        Self::CatalogActionRequested,
+        Self::CatalogActionReported,
     ];
 
     /// The stored form, e.g. `login.password`.
@@ -172,6 +185,11 @@ impl AuditAction {
             Self::VaultConsentRejected => "vault.consent.rejected",
             Self::VaultRotated => "vault.rotated",
             Self::PipelineGateDecided => "pipeline.gate.decided",
+            Self::CatalogServiceCreated => "catalog.service.created",
+            Self::CatalogServiceUpdated => "catalog.service.updated",
+            Self::CatalogServiceDeleted => "catalog.service.deleted",
+            Self::CatalogActionRequested => "catalog.action.requested",
+            Self::CatalogActionReported => "catalog.action.reported",
         }
     }
 }

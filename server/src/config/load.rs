@@ -53,6 +53,10 @@ impl Config {
         let admin_token_alias = Env::raw()
             .only(&["admin_token"])
             .map(|_| "auth.admin_token".into());
+        // The IDP-portal seed's callback tokens are bare too.
+        let callback_token_alias = Env::raw()
+            .only(&["provisioning_callback_token", "deployment_callback_token"])
+            .map(|key| format!("catalog.{}", key.as_str().to_ascii_lowercase()).into());
         // The Java Heimdall's single-underscore names (`HEIMDALL_PATTERNS_DISPLAY_NAME`,
         // `HEIMDALL_ENDPOINT_PATH_PATTERNS_FLINK_UI`, `HEIMDALL_JOBLOCATOR_K8S_OPERATOR_ENABLED`);
         // the Python seed's `__` forms arrive through `env` below as well.
@@ -77,6 +81,7 @@ impl Config {
         let config: Config = figment
             .merge(seed_alias)
             .merge(admin_token_alias)
+            .merge(callback_token_alias)
             .merge(java_patterns)
             .merge(java_endpoints)
             .merge(java_locator)

@@ -7,6 +7,7 @@ mod load;
 mod validate;
 
 mod auth;
+mod catalog;
 mod forward_auth;
 mod pipelines;
 mod vault;
@@ -19,6 +20,7 @@ use app::db::DatabaseUrl;
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, KeycloakConfig, LockoutConfig};
+pub use catalog::CatalogConfig;
 pub use forward_auth::{AccessRuleConfig, CartaConfig, ForwardAuthConfig};
 pub use pipelines::PipelinesConfig;
 pub use vault::VaultConfig;
@@ -58,6 +60,8 @@ pub struct Config {
     pub vault: VaultConfig,
     /// Pipelines' default stages and gates.
     pub pipelines: PipelinesConfig,
+    /// The service catalog: its dashboard link and executors' callback tokens.
+    pub catalog: CatalogConfig,
 }
 
 impl Default for Config {
@@ -80,6 +84,7 @@ impl Default for Config {
             forward_auth: ForwardAuthConfig::default(),
             vault: VaultConfig::default(),
             pipelines: PipelinesConfig::default(),
+            catalog: CatalogConfig::default(),
         }
     }
 }

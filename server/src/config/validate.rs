@@ -54,6 +54,7 @@ impl Config {
         self.validate_forward_auth(&mut problems);
         self.validate_vault(&mut problems);
         problems.extend(self.pipelines.problems());
+        problems.extend(self.catalog.problems());
         if problems.is_empty() {
             Ok(())
         } else {

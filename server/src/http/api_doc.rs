@@ -87,7 +87,7 @@ pub const fn param(name: &'static str, required: bool, description: &'static str
 }
 
 /// Every section's table, in the order the page shows them.
-pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 8] {
+pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 9] {
     [
         ("api", "This document", DOC),
         (
@@ -124,6 +124,11 @@ pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 8] {
             "pipelines",
             "Pipelines with approval gates: the operator-console seed's jobs API and the workers' routes",
             super::pipelines_routes::DOC,
+        ),
+        (
+            "catalog",
+            "The service catalog: the IDP-portal seed's services, actions and executor callbacks",
+            super::catalog_routes::DOC,
         ),
     ]
 }

@@ -4,7 +4,9 @@
 
 mod api_doc;
 mod auth_routes;
+mod catalog_routes;
 mod extract;
+mod fastapi;
 mod flink_routes;
 mod forward_auth_routes;
 mod guards;
@@ -41,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(flink_routes::routes())
         .merge(vault_routes::routes())
         .merge(pipelines_routes::routes(&state))
+        .merge(catalog_routes::routes())
         .merge(api_doc::routes())
         .route("/_srv/{*name}", any(guards::unknown_server_fn))
         .leptos_routes_with_context(

@@ -152,28 +152,11 @@ async fn operator_config(ctx: RequestContext) -> Answer {
     .into_response())
 }
 
-/// The seed's FastAPI clients read `detail`; Heimdall's read `error` and `message`.
-struct SeedError(AppError);
-
-impl From<AppError> for SeedError {
-    fn from(e: AppError) -> Self {
-        Self(e)
-    }
-}
+use super::fastapi::SeedError;
 
 impl From<app::pipelines::PipelineError> for SeedError {
     fn from(e: app::pipelines::PipelineError) -> Self {
         Self(e.into())
-    }
-}
-
-impl IntoResponse for SeedError {
-    fn into_response(self) -> Response {
-        let mut response = self.0.clone().into_response();
-        let mut body = serde_json::to_value(&self.0).unwrap_or_default();
-        body["detail"] = Value::String(self.0.to_string());
-        *response.body_mut() = axum::body::Body::from(body.to_string());
-        response
     }
 }
 

@@ -15,7 +15,7 @@ const CALLERS: [&str; 5] = ["anonymous", "viewer", "developer", "admin", "other 
 struct Case {
     method: &'static str,
     path: &'static str,
-    /// Form body for server functions, JSON for REST; `{target}`, `{victim}`, `{alpha}` and `{pipeline}` are filled in.
+    /// Form body for server functions, JSON for REST; `{target}`, `{victim}`, `{alpha}`, `{pipeline}` and `{service}` are filled in.
     body: &'static str,
     /// Statuses for anonymous, viewer (tenant alpha), developer (tenant alpha), admin, developer
     /// of tenant beta.
@@ -60,6 +60,9 @@ const ADMIN_ONLY: [u16; 5] = [401, 403, 403, 200, 403];
 const NO_KEYCLOAK_LINK: [u16; 5] = [401, 403, 403, 403, 403];
 const NO_PIPELINE: [u16; 5] = [401, 404, 404, 404, 404];
 const GATE_ACTION: &str = r#"{"decision":"approved","stage":"deploy","notes":"ok","operator":"matrix"}"#;
+const CATALOG_SERVICE: &str = r#"{"name":"matrix-svc","repo_url":"https://git.example.com/m","owner_team":"t","runtime":"go","tier":"t1","environments":["dev"],"tenant":"alpha"}"#;
+/// `{service}` under its own name (another's would be a 409: taken in the tenant).
+const CATALOG_SERVICE_KEPT: &str = r#"{"name":"alpha-service","repo_url":"https://git.example.com/a","owner_team":"t","runtime":"go","tier":"t2","environments":["dev"],"tenant":"alpha"}"#;
 const REJECTION: &str = r#"{"decision":"rejected","stage":"deploy","notes":"no","operator":"matrix"}"#;
 
 const MATRIX: &[Case] = &[
@@ -251,6 +254,67 @@ const MATRIX: &[Case] = &[
     ),
     rest("GET", "/api/v1/jobs/{pipeline}", "", [401, 200, 200, 200, 404]),
     rest("PAGE", "/pipelines", "", [303, 200, 200, 200, 200]),
+    // The service catalog (the IDP-portal seed's API). `{service}` is tenant alpha's: the
+    // member of another tenant is told it does not exist; admins write, developers act.
+    rest("GET", "/services", "", SIGNED_IN),
+    rest("POST", "/services", CATALOG_SERVICE, [401, 403, 403, 201, 403]),
+    rest("GET", "/services/{service}", "", [401, 200, 200, 200, 404]),
+    rest(
+        "PUT",
+        "/services/{service}",
+        CATALOG_SERVICE_KEPT,
+        [401, 403, 403, 200, 404],
+    ),
+    rest("DELETE", "/services/999999", "", [401, 404, 404, 404, 404]),
+    rest(
+        "POST",
+        "/services/{service}/actions/provision",
+        "",
+        [401, 403, 200, 200, 404],
+    ),
+    rest(
+        "POST",
+        "/services/{service}/actions/deprovision",
+        "",
+        [401, 403, 200, 200, 404],
+    ),
+    rest(
+        "POST",
+        "/services/{service}/actions/deploy",
+        "",
+        [401, 403, 200, 200, 404],
+    ),
+    rest(
+        "GET",
+        "/services/{service}/actions/deploy/status",
+        "",
+        [401, 200, 200, 200, 404],
+    ),
+    rest(
+        "GET",
+        "/services/{service}/actions/status",
+        "",
+        [401, 200, 200, 200, 404],
+    ),
+    rest(
+        "GET",
+        "/services/{service}/actions",
+        "",
+        [401, 200, 200, 200, 404],
+    ),
+    // Callbacks prove themselves with X-Callback-Token, not a session: none here.
+    rest(
+        "POST",
+        "/provisioning/callback",
+        r#"{"service_id":1,"tenant":"alpha","status":"succeeded"}"#,
+        [403; 5],
+    ),
+    rest(
+        "POST",
+        "/services/deployments/callback",
+        r#"{"deployment_id":1,"status":"succeeded"}"#,
+        [403; 5],
+    ),
     // REST: the seeds' paths
     rest("GET", "/users/me", "", SIGNED_IN),
     rest("PATCH", "/users/me", r#"{"display_name":"Someone"}"#, SIGNED_IN),
@@ -306,6 +370,8 @@ struct World {
     alpha: i64,
     /// A queued pipeline of tenant alpha, with a gate at `deploy`.
     pipeline: String,
+    /// A catalog service of tenant alpha, with the environment `dev`.
+    service: i64,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -346,12 +412,36 @@ async fn world(app: &TestApp) -> World {
         })
         .await
         .expect("alpha's pipeline");
+    let service = app
+        .state
+        .catalog
+        .store()
+        .create(
+            &app::catalog::ServiceFields {
+                tenant_id: alpha,
+                name: "alpha-service",
+                repo_url: "https://git.example.com/alpha",
+                owner_team: "alpha",
+                runtime: "go",
+                tier: "t1",
+                environments: &["dev".to_owned()],
+                observability_enabled: false,
+                description: "",
+                links: &[],
+                tags: &[],
+            },
+            &app.state.audit,
+            app::audit::AuditEvent::success(app::audit::AuditAction::CatalogServiceCreated),
+        )
+        .await
+        .expect("alpha's service");
     World {
         callers: vec![None, Some(viewer), Some(developer), Some(admin), Some(other)],
         target: target.id,
         victim: victim.id,
         alpha,
         pipeline,
+        service,
     }
 }
 
@@ -368,6 +458,7 @@ async fn send(app: &TestApp, client: &reqwest::Client, case: &Case, w: &World) -
             .replace("{victim}", &w.victim.to_string())
             .replace("{alpha}", &w.alpha.to_string())
             .replace("{pipeline}", &w.pipeline)
+            .replace("{service}", &w.service.to_string())
     };
     let url = app.url(&fill(case.path));
     let body = fill(case.body);
@@ -386,6 +477,10 @@ async fn send(app: &TestApp, client: &reqwest::Client, case: &Case, w: &World) -
         }
         "GET" | "TEXT" => client.get(url),
         "DELETE" => client.delete(url),
+        "PUT" => client
+            .put(url)
+            .header("content-type", "application/json")
+            .body(body),
         "PATCH" => client
             .patch(url)
             .header("content-type", "application/json")

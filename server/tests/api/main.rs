@@ -3,6 +3,7 @@
 //! says its part: `scripts/heimdall test identity` runs `identity::…` (see the README).
 
 mod auth_matrix;
+mod catalog;
 mod cluster_support;
 mod flink;
 mod forward_auth;

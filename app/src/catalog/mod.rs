@@ -1,0 +1,27 @@
+//! The service catalog (the IDP-portal seed's job): services registered by tenant, and the
+//! self-serve actions run on them — provision, deprovision, deploy — with their history.
+//!
+//! `model.rs` the seed's shapes; `store.rs` the `catalog_services` and `catalog_actions`
+//! tables; `service.rs` every operation, each checking its caller (tenant visibility, admins
+//! write, developers and admins act), and the executors' callbacks (`X-Callback-Token`);
+//! `error.rs` its refusals. The seed's REST routes are `server/src/http/catalog_routes.rs`.
+//! In progress (#11): the Kubernetes and webhook executors, approval for protected
+//! environments, and the pages come next. See `docs/catalog.md`.
+
+mod model;
+
+#[cfg(feature = "ssr")]
+mod error;
+#[cfg(feature = "ssr")]
+mod service;
+#[cfg(feature = "ssr")]
+mod store;
+
+pub use model::*;
+
+#[cfg(feature = "ssr")]
+pub use error::CatalogError;
+#[cfg(feature = "ssr")]
+pub use service::{ACTION_STATUSES, CatalogService, CatalogSettings, Report};
+#[cfg(feature = "ssr")]
+pub use store::{CatalogStore, NewAction, ServiceFields, ServiceRow};

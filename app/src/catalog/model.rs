@@ -1,0 +1,102 @@
+//! Catalog types shared by the store, the service, the REST routes and (to come) the pages. The
+//! field names are the IDP-portal seed's, so its clients read them unchanged; Heimdall's own
+//! (`description`, `links`, `tags`) come after.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A link shown on a service's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceLink {
+    pub title: String,
+    pub url: String,
+}
+
+/// A service as a client writes it (the seed's `ServiceInput`, plus Heimdall's fields).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceInput {
+    pub name: String,
+    pub repo_url: String,
+    pub owner_team: String,
+    /// `go` or `python` in the seed; any short lowercase word here.
+    pub runtime: String,
+    pub tier: String,
+    #[serde(default)]
+    pub environments: Vec<String>,
+    /// The tenant's slug.
+    pub tenant: String,
+    #[serde(default)]
+    pub observability_enabled: bool,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub links: Vec<ServiceLink>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// A service as the catalog shows it (the seed's `Service`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    pub id: i64,
+    pub name: String,
+    pub repo_url: String,
+    pub owner_team: String,
+    pub runtime: String,
+    pub tier: String,
+    pub environments: Vec<String>,
+    pub tenant: String,
+    pub observability_enabled: bool,
+    pub provision_status: String,
+    pub provision_detail: String,
+    /// From `catalog.dashboard_url_template`, when observability is on.
+    pub observability_dashboard_url: Option<String>,
+    pub description: String,
+    pub links: Vec<ServiceLink>,
+    pub tags: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What can be done to a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    Provision,
+    Deprovision,
+    Deploy,
+}
+
+impl ActionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provision => "provision",
+            Self::Deprovision => "deprovision",
+            Self::Deploy => "deploy",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Provision, Self::Deprovision, Self::Deploy]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+}
+
+/// One action asked for, and where it stands: the service's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionRecord {
+    pub id: i64,
+    pub service_id: i64,
+    pub action: ActionKind,
+    pub environment: Option<String>,
+    /// `queued`, `in_progress`, `succeeded`, `failed` (or what an external executor reports).
+    pub status: String,
+    pub detail: String,
+    /// The external executor's handle (the seed's `execution_arn`).
+    pub execution_ref: Option<String>,
+    pub requested_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}

@@ -1,0 +1,552 @@
+//! `CatalogService`: every catalog operation, each checking the caller's `Principal` itself —
+//! who sees a service (its tenant's members, admins; anyone else hears "Service not found"),
+//! who writes the catalog (admins), who runs actions (developers and admins) — shared by the
+//! seed's REST routes and (to come) the pages. Callbacks from external executors prove
+//! themselves with `X-Callback-Token`, compared in constant time.
+
+use secrecy::{ExposeSecret, SecretString};
+
+use super::error::{CatalogError, Result};
+use super::model::{ActionKind, ActionRecord, Service, ServiceInput, ServiceLink};
+use super::store::{CatalogStore, NewAction, ServiceFields, ServiceRow};
+use crate::audit::{Audit, AuditAction, AuditEvent};
+use crate::error::FieldError;
+use crate::identity::secrets::secrets_match;
+use crate::identity::store::IdentityStore;
+use crate::identity::{Permission, Principal};
+use crate::request::RequestMeta;
+
+/// From the configuration (`catalog.*`).
+#[derive(Debug, Clone, Default)]
+pub struct CatalogSettings {
+    /// `{name}`, `{tenant}` and `{id}` are filled in: the Grafana link of a service with
+    /// observability on.
+    pub dashboard_url_template: Option<String>,
+    /// The seed's `PROVISIONING_CALLBACK_TOKEN` / `DEPLOYMENT_CALLBACK_TOKEN`; without one, its
+    /// callback refuses everyone.
+    pub provisioning_callback_token: Option<SecretString>,
+    pub deployment_callback_token: Option<SecretString>,
+}
+
+/// What an external executor reports (the seed's two callback bodies, in one).
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub status: String,
+    pub detail: String,
+    pub execution_ref: Option<String>,
+}
+
+/// The statuses an action can be in.
+pub const ACTION_STATUSES: [&str; 4] = ["queued", "in_progress", "succeeded", "failed"];
+
+const NOT_FOUND: &str = "Service not found";
+
+#[derive(Clone)]
+pub struct CatalogService {
+    store: CatalogStore,
+    tenants: IdentityStore,
+    audit: Audit,
+    settings: CatalogSettings,
+}
+
+/// A DNS label (Kubernetes names are built from it): lowercase letters, digits and `-`, not at
+/// either end, at most `max` characters.
+fn is_label(s: &str, max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn is_web_url(s: &str) -> bool {
+    url::Url::parse(s).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
+
+/// Checks every field of `input`; the first fault, by field.
+fn validate(input: &ServiceInput) -> Result<(), FieldError> {
+    let short = |field: &'static str, value: &str, max: usize| {
+        if value.trim().is_empty() || value.len() > max {
+            Err(FieldError::new(field, format!("1 to {max} characters")))
+        } else {
+            Ok(())
+        }
+    };
+    if !is_label(&input.name, 63) {
+        return Err(FieldError::new(
+            "name",
+            "lowercase letters, digits and '-' (not first or last), at most 63: it names Kubernetes objects",
+        ));
+    }
+    if !is_web_url(&input.repo_url) {
+        return Err(FieldError::new("repo_url", "an http(s) URL"));
+    }
+    short("owner_team", &input.owner_team, 100)?;
+    if !is_label(&input.runtime, 32) {
+        return Err(FieldError::new(
+            "runtime",
+            "a short lowercase word, e.g. go or python",
+        ));
+    }
+    short("tier", &input.tier, 32)?;
+    if input.environments.len() > 10 {
+        return Err(FieldError::new("environments", "at most 10"));
+    }
+    for (i, env) in input.environments.iter().enumerate() {
+        if !is_label(env, 20) {
+            return Err(FieldError::new(
+                "environments",
+                format!("{env:?}: lowercase letters, digits and '-', at most 20"),
+            ));
+        }
+        if input.environments[..i].contains(env) {
+            return Err(FieldError::new("environments", format!("{env:?} twice")));
+        }
+    }
+    short("tenant", &input.tenant, 100)?;
+    if input.description.len() > 2000 {
+        return Err(FieldError::new("description", "at most 2,000 characters"));
+    }
+    if input.links.len() > 20 {
+        return Err(FieldError::new("links", "at most 20"));
+    }
+    for ServiceLink { title, url } in &input.links {
+        if title.trim().is_empty() || title.len() > 100 || !is_web_url(url) {
+            return Err(FieldError::new(
+                "links",
+                format!("{title:?}: a title and an http(s) URL"),
+            ));
+        }
+    }
+    if input.tags.len() > 20 || input.tags.iter().any(|t| t.trim().is_empty() || t.len() > 32) {
+        return Err(FieldError::new("tags", "at most 20, each 1 to 32 characters"));
+    }
+    Ok(())
+}
+
+impl CatalogService {
+    pub fn new(store: CatalogStore, tenants: IdentityStore, audit: Audit, settings: CatalogSettings) -> Self {
+        Self {
+            store,
+            tenants,
+            audit,
+            settings,
+        }
+    }
+
+    pub fn store(&self) -> &CatalogStore {
+        &self.store
+    }
+
+    fn view(&self, row: ServiceRow) -> Service {
+        let dashboard = self
+            .settings
+            .dashboard_url_template
+            .as_ref()
+            .filter(|_| row.observability_enabled)
+            .map(|t| {
+                t.replace("{name}", &row.name)
+                    .replace("{tenant}", &row.tenant)
+                    .replace("{id}", &row.id.to_string())
+            });
+        Service {
+            environments: row.environments(),
+            links: row.links(),
+            tags: row.tags(),
+            id: row.id,
+            name: row.name,
+            repo_url: row.repo_url,
+            owner_team: row.owner_team,
+            runtime: row.runtime,
+            tier: row.tier,
+            tenant: row.tenant,
+            observability_enabled: row.observability_enabled,
+            provision_status: row.provision_status,
+            provision_detail: row.provision_detail,
+            observability_dashboard_url: dashboard,
+            description: row.description,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+
+    fn visible(principal: &Principal, row: &ServiceRow) -> bool {
+        principal.authorize(Permission::Tenant(row.tenant_id)).is_ok()
+    }
+
+    /// The service row, if the caller may see it.
+    async fn row(&self, principal: &Principal, id: i64) -> Result<ServiceRow> {
+        principal.authorize(Permission::Read)?;
+        match self.store.get(id).await? {
+            Some(row) if Self::visible(principal, &row) => Ok(row),
+            _ => Err(CatalogError::NotFound(NOT_FOUND.into())),
+        }
+    }
+
+    /// The services the caller may see, by id.
+    pub async fn list(&self, principal: &Principal) -> Result<Vec<Service>> {
+        principal.authorize(Permission::Read)?;
+        Ok(self
+            .store
+            .list()
+            .await?
+            .into_iter()
+            .filter(|row| Self::visible(principal, row))
+            .map(|row| self.view(row))
+            .collect())
+    }
+
+    pub async fn get(&self, principal: &Principal, id: i64) -> Result<Service> {
+        Ok(self.view(self.row(principal, id).await?))
+    }
+
+    async fn fields_tenant(&self, input: &ServiceInput) -> Result<i64> {
+        self.tenants
+            .find_tenant_by_slug(input.tenant.trim())
+            .await
+            .map(|t| t.id)
+            .map_err(|_| FieldError::new("tenant", format!("no tenant {:?}", input.tenant)).into())
+    }
+
+    fn entry(
+        principal: &Principal,
+        meta: &RequestMeta,
+        action: AuditAction,
+        target: &str,
+        detail: &str,
+    ) -> AuditEvent {
+        AuditEvent::success(action)
+            .by(principal.actor_id(), &principal.display_name())
+            .target(target)
+            .from(meta)
+            .detail(detail)
+    }
+
+    /// Registers a service (admins). A name is unique within its tenant.
+    pub async fn create(
+        &self,
+        principal: &Principal,
+        meta: &RequestMeta,
+        input: &ServiceInput,
+    ) -> Result<Service> {
+        principal.authorize(Permission::Administer)?;
+        validate(input)?;
+        let tenant_id = self.fields_tenant(input).await?;
+        let entry = Self::entry(
+            principal,
+            meta,
+            AuditAction::CatalogServiceCreated,
+            "",
+            &input.name,
+        );
+        let id = self
+            .store
+            .create(&Self::fields(input, tenant_id), &self.audit, entry)
+            .await?;
+        self.get(principal, id).await
+    }
+
+    fn fields(input: &ServiceInput, tenant_id: i64) -> ServiceFields<'_> {
+        ServiceFields {
+            tenant_id,
+            name: &input.name,
+            repo_url: &input.repo_url,
+            owner_team: input.owner_team.trim(),
+            runtime: &input.runtime,
+            tier: input.tier.trim(),
+            environments: &input.environments,
+            observability_enabled: input.observability_enabled,
+            description: &input.description,
+            links: &input.links,
+            tags: &input.tags,
+        }
+    }
+
+    /// Replaces a service's fields (admins).
+    pub async fn update(
+        &self,
+        principal: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        input: &ServiceInput,
+    ) -> Result<Service> {
+        // Whether it exists for the caller first: another tenant's service is "not found" on
+        // every route, whatever the caller's role.
+        self.row(principal, id).await?;
+        principal.authorize(Permission::Administer)?;
+        validate(input)?;
+        let tenant_id = self.fields_tenant(input).await?;
+        let entry = Self::entry(
+            principal,
+            meta,
+            AuditAction::CatalogServiceUpdated,
+            &id.to_string(),
+            &input.name,
+        );
+        if !self
+            .store
+            .update(id, &Self::fields(input, tenant_id), &self.audit, &entry)
+            .await?
+        {
+            return Err(CatalogError::NotFound(NOT_FOUND.into()));
+        }
+        self.get(principal, id).await
+    }
+
+    /// Removes a service and its history (admins).
+    pub async fn delete(&self, principal: &Principal, meta: &RequestMeta, id: i64) -> Result<()> {
+        let row = self.row(principal, id).await?;
+        principal.authorize(Permission::Administer)?;
+        let entry = Self::entry(
+            principal,
+            meta,
+            AuditAction::CatalogServiceDeleted,
+            &id.to_string(),
+            &row.name,
+        );
+        if self.store.delete(id, &self.audit, &entry).await? {
+            Ok(())
+        } else {
+            Err(CatalogError::NotFound(NOT_FOUND.into()))
+        }
+    }
+
+    /// Asks for an action (developers and admins of the service's tenant). A deploy goes to the
+    /// environment named — one of the service's — or its first (`dev` when it has none).
+    pub async fn request_action(
+        &self,
+        principal: &Principal,
+        meta: &RequestMeta,
+        id: i64,
+        action: ActionKind,
+        environment: Option<&str>,
+    ) -> Result<ActionRecord> {
+        let row = self.row(principal, id).await?;
+        principal.authorize(Permission::Operate)?;
+        let envs = row.environments();
+        let environment = match (action, environment.filter(|e| !e.is_empty())) {
+            (_, Some(env)) if !envs.iter().any(|e| e == env) => {
+                return Err(CatalogError::UnknownEnvironment(env.to_owned()));
+            }
+            (_, Some(env)) => Some(env.to_owned()),
+            (ActionKind::Deploy, None) => Some(envs.first().cloned().unwrap_or_else(|| "dev".to_owned())),
+            (_, None) => None,
+        };
+        let title = match action {
+            ActionKind::Provision => "Provisioning",
+            ActionKind::Deprovision => "Deprovisioning",
+            ActionKind::Deploy => "Deployment",
+        };
+        let detail = format!("{title} queued (no executor configured: a callback reports it)");
+        let entry = Self::entry(
+            principal,
+            meta,
+            AuditAction::CatalogActionRequested,
+            &id.to_string(),
+            &format!(
+                "{}{}",
+                action.as_str(),
+                environment
+                    .as_deref()
+                    .map(|e| format!(" {e}"))
+                    .unwrap_or_default()
+            ),
+        );
+        Ok(self
+            .store
+            .start_action(
+                &NewAction {
+                    service_id: id,
+                    action,
+                    environment: environment.as_deref(),
+                    detail: &detail,
+                    requested_by: &principal.display_name(),
+                },
+                &self.audit,
+                &entry,
+            )
+            .await?)
+    }
+
+    /// The newest provisioning action of a service (in `environment`, when given), or `None`.
+    pub async fn provisioning(
+        &self,
+        principal: &Principal,
+        id: i64,
+        environment: Option<&str>,
+    ) -> Result<(Service, Option<ActionRecord>)> {
+        let service = self.get(principal, id).await?;
+        let latest = self
+            .store
+            .latest_action(id, &[ActionKind::Provision, ActionKind::Deprovision], environment)
+            .await?;
+        Ok((service, latest))
+    }
+
+    /// The newest deployment of a service.
+    pub async fn latest_deployment(&self, principal: &Principal, id: i64) -> Result<ActionRecord> {
+        self.row(principal, id).await?;
+        self.store
+            .latest_action(id, &[ActionKind::Deploy], None)
+            .await?
+            .ok_or_else(|| CatalogError::NotFound("No deployment found for service".into()))
+    }
+
+    /// A service's actions, newest first.
+    pub async fn history(&self, principal: &Principal, id: i64) -> Result<Vec<ActionRecord>> {
+        self.row(principal, id).await?;
+        Ok(self.store.history(id, 200).await?)
+    }
+
+    fn check_token(expected: Option<&SecretString>, given: Option<&str>) -> Result<()> {
+        match (expected, given) {
+            (Some(expected), Some(given)) if secrets_match(expected.expose_secret(), given) => Ok(()),
+            _ => Err(CatalogError::BadCallbackToken),
+        }
+    }
+
+    /// Whether `token` is the provisioning executor's (before anything about the body is told).
+    pub fn check_provisioning_token(&self, token: Option<&str>) -> Result<()> {
+        Self::check_token(self.settings.provisioning_callback_token.as_ref(), token)
+    }
+
+    /// Whether `token` is the deployment executor's.
+    pub fn check_deployment_token(&self, token: Option<&str>) -> Result<()> {
+        Self::check_token(self.settings.deployment_callback_token.as_ref(), token)
+    }
+
+    fn check_status(report: &Report) -> Result<()> {
+        if ACTION_STATUSES.contains(&report.status.as_str()) {
+            Ok(())
+        } else {
+            Err(FieldError::new("status", format!("one of {}", ACTION_STATUSES.join(", "))).into())
+        }
+    }
+
+    /// The provisioning executor's report (`POST /provisioning/callback`): the newest `action`
+    /// (provision or deprovision) of the service, whose tenant must be `tenant`.
+    pub async fn provisioning_callback(
+        &self,
+        meta: &RequestMeta,
+        token: Option<&str>,
+        service_id: i64,
+        tenant: &str,
+        action: ActionKind,
+        report: &Report,
+    ) -> Result<ActionRecord> {
+        Self::check_token(self.settings.provisioning_callback_token.as_ref(), token)?;
+        Self::check_status(report)?;
+        if action == ActionKind::Deploy {
+            return Err(FieldError::new("action", "provision or deprovision").into());
+        }
+        let row = self
+            .store
+            .get(service_id)
+            .await?
+            .ok_or_else(|| CatalogError::NotFound(NOT_FOUND.into()))?;
+        if row.tenant != tenant {
+            return Err(CatalogError::NotFound("Tenant not found".into()));
+        }
+        let latest = self
+            .store
+            .latest_action(service_id, &[action], None)
+            .await?
+            .ok_or_else(|| CatalogError::NotFound(format!("no {} was asked for", action.as_str())))?;
+        self.report(meta, latest.id, report).await
+    }
+
+    /// The deployment executor's report (`POST /services/deployments/callback`).
+    pub async fn deployment_callback(
+        &self,
+        meta: &RequestMeta,
+        token: Option<&str>,
+        deployment_id: i64,
+        report: &Report,
+    ) -> Result<ActionRecord> {
+        Self::check_token(self.settings.deployment_callback_token.as_ref(), token)?;
+        Self::check_status(report)?;
+        match self.store.action(deployment_id).await? {
+            Some(a) if a.action == ActionKind::Deploy => self.report(meta, a.id, report).await,
+            _ => Err(CatalogError::NotFound("Deployment not found".into())),
+        }
+    }
+
+    async fn report(&self, meta: &RequestMeta, action_id: i64, report: &Report) -> Result<ActionRecord> {
+        let entry = AuditEvent::success(AuditAction::CatalogActionReported)
+            .by(None, "executor callback")
+            .target(&action_id.to_string())
+            .from(meta)
+            .detail(&report.status);
+        self.store
+            .report(
+                action_id,
+                &report.status,
+                &report.detail,
+                report.execution_ref.as_deref(),
+                &self.audit,
+                &entry,
+            )
+            .await?
+            .ok_or_else(|| CatalogError::NotFound("no such action".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> ServiceInput {
+        ServiceInput {
+            name: "payments".into(),
+            repo_url: "https://git.example.com/payments".into(),
+            owner_team: "Payments".into(),
+            runtime: "go".into(),
+            tier: "tier-1".into(),
+            environments: vec!["dev".into(), "prod".into()],
+            tenant: "alpha".into(),
+            ..ServiceInput::default()
+        }
+    }
+
+    #[test]
+    fn each_field_is_checked_and_named() {
+        assert_eq!(validate(&input()), Ok(()));
+        type Change = fn(&mut ServiceInput);
+        let cases: [(&str, Change); 9] = [
+            ("name", |i| i.name = "Payments Service".into()),
+            ("name", |i| i.name = "-payments".into()),
+            ("repo_url", |i| i.repo_url = "git@example.com:x".into()),
+            ("owner_team", |i| i.owner_team = " ".into()),
+            ("runtime", |i| i.runtime = String::new()),
+            ("environments", |i| {
+                i.environments = vec!["dev".into(), "dev".into()];
+            }),
+            ("environments", |i| i.environments = vec!["Prod".into()]),
+            ("links", |i| {
+                i.links = vec![ServiceLink {
+                    title: "docs".into(),
+                    url: "javascript:alert(1)".into(),
+                }];
+            }),
+            ("tags", |i| i.tags = vec![String::new()]),
+        ];
+        for (field, change) in cases {
+            let mut bad = input();
+            change(&mut bad);
+            assert_eq!(validate(&bad).map_err(|e| e.field), Err(field), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn callback_tokens_must_match_and_exist() {
+        let token = SecretString::from("s3cret".to_owned());
+        assert!(CatalogService::check_token(Some(&token), Some("s3cret")).is_ok());
+        assert!(CatalogService::check_token(Some(&token), Some("s3cre")).is_err());
+        assert!(CatalogService::check_token(Some(&token), None).is_err());
+        assert!(
+            CatalogService::check_token(None, Some("")).is_err(),
+            "no token configured: nobody"
+        );
+    }
+}

@@ -1,0 +1,337 @@
+//! The `catalog_services` and `catalog_actions` tables. Writes that touch a service and its
+//! history (an action asked for, a status reported) land in one transaction with their audit
+//! entry, or not at all.
+
+use chrono::{DateTime, Utc};
+
+use super::model::{ActionKind, ActionRecord, ServiceLink};
+use crate::audit::{Audit, AuditEvent};
+use crate::db::{Database, Result, with_pool, with_tx};
+
+/// A service row, with its tenant's slug.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServiceRow {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub tenant: String,
+    pub name: String,
+    pub repo_url: String,
+    pub owner_team: String,
+    pub runtime: String,
+    pub tier: String,
+    /// JSON list.
+    pub environments: String,
+    pub observability_enabled: bool,
+    pub description: String,
+    /// JSON list of `{title, url}`.
+    pub links: String,
+    /// JSON list.
+    pub tags: String,
+    pub provision_status: String,
+    pub provision_detail: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ServiceRow {
+    pub fn environments(&self) -> Vec<String> {
+        serde_json::from_str(&self.environments).unwrap_or_default()
+    }
+
+    pub fn links(&self) -> Vec<ServiceLink> {
+        serde_json::from_str(&self.links).unwrap_or_default()
+    }
+
+    pub fn tags(&self) -> Vec<String> {
+        serde_json::from_str(&self.tags).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct ActionRow {
+    id: i64,
+    service_id: i64,
+    action: String,
+    environment: Option<String>,
+    status: String,
+    detail: String,
+    execution_ref: Option<String>,
+    requested_by: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<ActionRow> for ActionRecord {
+    fn from(r: ActionRow) -> Self {
+        Self {
+            id: r.id,
+            service_id: r.service_id,
+            action: ActionKind::parse(&r.action).unwrap_or(ActionKind::Deploy),
+            environment: r.environment,
+            status: r.status,
+            detail: r.detail,
+            execution_ref: r.execution_ref,
+            requested_by: r.requested_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A service's fields as validated by the service layer.
+pub struct ServiceFields<'a> {
+    pub tenant_id: i64,
+    pub name: &'a str,
+    pub repo_url: &'a str,
+    pub owner_team: &'a str,
+    pub runtime: &'a str,
+    pub tier: &'a str,
+    pub environments: &'a [String],
+    pub observability_enabled: bool,
+    pub description: &'a str,
+    pub links: &'a [ServiceLink],
+    pub tags: &'a [String],
+}
+
+/// An action to record.
+#[derive(Clone, Copy)]
+pub struct NewAction<'a> {
+    pub service_id: i64,
+    pub action: ActionKind,
+    pub environment: Option<&'a str>,
+    pub detail: &'a str,
+    pub requested_by: &'a str,
+}
+
+const SERVICE_SELECT: &str = "SELECT s.id, s.tenant_id, t.slug AS tenant, s.name, s.repo_url, s.owner_team, s.runtime, \
+     s.tier, s.environments, s.observability_enabled, s.description, s.links, s.tags, s.provision_status, \
+     s.provision_detail, s.created_at, s.updated_at FROM catalog_services s JOIN tenants t ON t.id = s.tenant_id";
+const ACTION_COLUMNS: &str = "id, service_id, action, environment, status, detail, execution_ref, requested_by, created_at, updated_at";
+
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+#[derive(Clone)]
+pub struct CatalogStore {
+    db: Database,
+}
+
+impl CatalogStore {
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    /// Every service, by id (callers filter by tenant).
+    pub async fn list(&self) -> Result<Vec<ServiceRow>> {
+        let sql = format!("{SERVICE_SELECT} ORDER BY s.id");
+        Ok(with_pool!(&self.db, pool => sqlx::query_as(&sql).fetch_all(pool).await?))
+    }
+
+    pub async fn get(&self, id: i64) -> Result<Option<ServiceRow>> {
+        let sql = format!("{SERVICE_SELECT} WHERE s.id = $1");
+        Ok(with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
+    }
+
+    /// Inserts a service with its audit entry; a name taken in the tenant is
+    /// `DbError::Conflict`. Returns the new id.
+    pub async fn create(&self, f: &ServiceFields<'_>, audit: &Audit, entry: AuditEvent) -> Result<i64> {
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        let id: i64 = with_tx!(&mut tx, conn => sqlx::query_scalar(
+            "INSERT INTO catalog_services (tenant_id, name, repo_url, owner_team, runtime, tier, environments, \
+             observability_enabled, description, links, tags, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+        )
+        .bind(f.tenant_id)
+        .bind(f.name)
+        .bind(f.repo_url)
+        .bind(f.owner_team)
+        .bind(f.runtime)
+        .bind(f.tier)
+        .bind(json(f.environments))
+        .bind(f.observability_enabled)
+        .bind(f.description)
+        .bind(json(f.links))
+        .bind(json(f.tags))
+        .bind(now)
+        .fetch_one(&mut *conn)
+        .await?);
+        audit.record_in(&mut tx, &entry.target(&id.to_string())).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Replaces a service's fields; `false` when there is no such service.
+    pub async fn update(
+        &self,
+        id: i64,
+        f: &ServiceFields<'_>,
+        audit: &Audit,
+        entry: &AuditEvent,
+    ) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        let changed = with_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE catalog_services SET tenant_id = $2, name = $3, repo_url = $4, owner_team = $5, runtime = $6, \
+             tier = $7, environments = $8, observability_enabled = $9, description = $10, links = $11, tags = $12, \
+             updated_at = $13 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(f.tenant_id)
+        .bind(f.name)
+        .bind(f.repo_url)
+        .bind(f.owner_team)
+        .bind(f.runtime)
+        .bind(f.tier)
+        .bind(json(f.environments))
+        .bind(f.observability_enabled)
+        .bind(f.description)
+        .bind(json(f.links))
+        .bind(json(f.tags))
+        .bind(Utc::now())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+        if changed == 0 {
+            return Ok(false);
+        }
+        audit.record_in(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Deletes a service and its history; `false` when there was none.
+    pub async fn delete(&self, id: i64, audit: &Audit, entry: &AuditEvent) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        let gone = with_tx!(&mut tx, conn => sqlx::query("DELETE FROM catalog_services WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected());
+        if gone == 0 {
+            return Ok(false);
+        }
+        audit.record_in(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records an action asked for (and, for provisioning, the service's status with it).
+    pub async fn start_action(
+        &self,
+        new: &NewAction<'_>,
+        audit: &Audit,
+        entry: &AuditEvent,
+    ) -> Result<ActionRecord> {
+        let NewAction {
+            service_id,
+            action,
+            environment,
+            detail,
+            requested_by,
+        } = *new;
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        let sql = format!(
+            "INSERT INTO catalog_actions (service_id, action, environment, status, detail, requested_by, created_at, \
+             updated_at) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $6) RETURNING {ACTION_COLUMNS}"
+        );
+        let row: ActionRow = with_tx!(&mut tx, conn => sqlx::query_as(&sql)
+            .bind(service_id)
+            .bind(action.as_str())
+            .bind(environment)
+            .bind(detail)
+            .bind(requested_by)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?);
+        if action != ActionKind::Deploy {
+            with_tx!(&mut tx, conn => sqlx::query(
+                "UPDATE catalog_services SET provision_status = 'in_progress', provision_detail = $2, updated_at = $3 \
+                 WHERE id = $1",
+            )
+            .bind(service_id)
+            .bind(detail)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map(drop)?);
+        }
+        audit.record_in(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(row.into())
+    }
+
+    pub async fn action(&self, id: i64) -> Result<Option<ActionRecord>> {
+        let sql = format!("SELECT {ACTION_COLUMNS} FROM catalog_actions WHERE id = $1");
+        let row: Option<ActionRow> =
+            with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?);
+        Ok(row.map(Into::into))
+    }
+
+    /// The newest action of `kinds` on a service (in `environment`, when given).
+    pub async fn latest_action(
+        &self,
+        service_id: i64,
+        kinds: &[ActionKind],
+        environment: Option<&str>,
+    ) -> Result<Option<ActionRecord>> {
+        Ok(self.history(service_id, 500).await?.into_iter().find(|a| {
+            kinds.contains(&a.action) && environment.is_none_or(|e| a.environment.as_deref() == Some(e))
+        }))
+    }
+
+    /// A service's actions, newest first.
+    pub async fn history(&self, service_id: i64, limit: i64) -> Result<Vec<ActionRecord>> {
+        let sql = format!(
+            "SELECT {ACTION_COLUMNS} FROM catalog_actions WHERE service_id = $1 ORDER BY id DESC LIMIT $2"
+        );
+        let rows: Vec<ActionRow> = with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(service_id).bind(limit).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// An executor's report on an action: its status and detail, and for provisioning the
+    /// service's status too, with the audit entry.
+    pub async fn report(
+        &self,
+        action_id: i64,
+        status: &str,
+        detail: &str,
+        execution_ref: Option<&str>,
+        audit: &Audit,
+        entry: &AuditEvent,
+    ) -> Result<Option<ActionRecord>> {
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        let sql = format!(
+            "UPDATE catalog_actions SET status = $2, detail = $3, execution_ref = COALESCE($4, execution_ref), \
+             updated_at = $5 WHERE id = $1 RETURNING {ACTION_COLUMNS}"
+        );
+        let row: Option<ActionRow> = with_tx!(&mut tx, conn => sqlx::query_as(&sql)
+            .bind(action_id)
+            .bind(status)
+            .bind(detail)
+            .bind(execution_ref)
+            .bind(now)
+            .fetch_optional(&mut *conn)
+            .await?);
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        if row.action != ActionKind::Deploy.as_str() {
+            with_tx!(&mut tx, conn => sqlx::query(
+                "UPDATE catalog_services SET provision_status = $2, provision_detail = $3, updated_at = $4 WHERE id = $1",
+            )
+            .bind(row.service_id)
+            .bind(status)
+            .bind(detail)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map(drop)?);
+        }
+        audit.record_in(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(Some(row.into()))
+    }
+}

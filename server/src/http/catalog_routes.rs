@@ -1,0 +1,366 @@
+//! The IDP-portal seed's REST API at its paths and in its shapes: the service catalog
+//! (`/services`), its actions (provision, deprovision, deploy) and their status, and the
+//! executors' callbacks (`X-Callback-Token`). Every check is `CatalogService`'s; errors carry the
+//! seed's `detail` beside Heimdall's `error` and `message`.
+
+use axum::Router;
+use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use app::catalog::{ActionKind, ActionRecord, CatalogError, Report, ServiceInput};
+use app::error::AppError;
+use app::identity::RequestContext;
+
+use super::api_doc::{Auth, Op, param};
+use super::extract::JsonBody;
+use super::fastapi::SeedError;
+
+pub fn routes() -> Router<app::state::AppState> {
+    Router::new()
+        .route("/services", get(list).post(create))
+        .route("/services/{id}", get(read).put(update).delete(remove))
+        .route("/services/{id}/actions/provision", post(provision))
+        .route("/services/{id}/actions/deprovision", post(deprovision))
+        .route("/services/{id}/actions/deploy", post(deploy))
+        .route("/services/{id}/actions/deploy/status", get(deploy_status))
+        .route("/services/{id}/actions/status", get(status))
+        .route("/services/{id}/actions", get(history))
+        .route("/provisioning/callback", post(provisioning_callback))
+        .route("/services/deployments/callback", post(deployment_callback))
+}
+
+const SERVICE: &str = r#"{"name": "payments", "repo_url": "https://git.example.com/payments", "owner_team": "Payments", "runtime": "go", "tier": "tier-1", "environments": ["dev", "prod"], "tenant": "alpha", "observability_enabled": true}"#;
+
+/// The OpenAPI entries of these routes (`api_doc.rs`).
+pub const DOC: &[Op] = &[
+    Op::new("GET", "/services", "The services the caller may see (their tenants'; admins all)", Auth::Heimdall),
+    Op::new("POST", "/services", "Register a service (admins); a name is unique within its tenant", Auth::Heimdall)
+        .body(SERVICE)
+        .responses(&[(201, "the Service"), (409, "the name is taken in the tenant"), (422, "a field, named")]),
+    Op::new("GET", "/services/{id}", "One service", Auth::Heimdall).responses(&[(404, "Service not found")]),
+    Op::new("PUT", "/services/{id}", "Replace a service's fields (admins)", Auth::Heimdall).body(SERVICE),
+    Op::new("DELETE", "/services/{id}", "Remove a service and its history (admins)", Auth::Heimdall)
+        .responses(&[(204, "removed")]),
+    Op::new(
+        "POST",
+        "/services/{id}/actions/provision",
+        "Provision the service's environment (developers, admins)",
+        Auth::Heimdall,
+    )
+    .responses(&[(200, "{service_id, action, status, detail}")]),
+    Op::new("POST", "/services/{id}/actions/deprovision", "Remove what provisioning created", Auth::Heimdall),
+    Op::new("POST", "/services/{id}/actions/deploy", "Deploy to an environment of the service (default: its first)", Auth::Heimdall)
+        .body(r#"{"environment": "dev"}"#)
+        .responses(&[
+            (200, "{deployment_id, service_id, environment, action, status, detail, execution_arn}"),
+            (400, "an environment the service does not have"),
+        ]),
+    Op::new("GET", "/services/{id}/actions/deploy/status", "The newest deployment's status", Auth::Heimdall)
+        .responses(&[(404, "No deployment found for service")]),
+    Op::new("GET", "/services/{id}/actions/status", "Provisioning status", Auth::Heimdall)
+        .query(&[param("environment", false, "an environment of the service")]),
+    Op::new("GET", "/services/{id}/actions", "The service's action history, newest first (Heimdall)", Auth::Heimdall),
+    Op::new("POST", "/provisioning/callback", "A provisioning executor reports (X-Callback-Token)", Auth::Public)
+        .body(r#"{"service_id": 1, "tenant": "alpha", "action": "provision", "status": "succeeded", "detail": "ready"}"#)
+        .responses(&[(200, "{status: ok}"), (403, "Invalid callback token"), (404, "no such service or tenant"), (422, "a field, named")]),
+    Op::new("POST", "/services/deployments/callback", "A deployment executor reports (X-Callback-Token)", Auth::Public)
+        .body(r#"{"deployment_id": 7, "status": "succeeded", "detail": "rolled out"}"#)
+        .responses(&[(200, "{status: ok}"), (403, "Invalid callback token"), (404, "Deployment not found"), (422, "a field, named")]),
+];
+
+type Answer = Result<Response, SeedError>;
+
+/// The seed answers a deploy to an environment the service lacks with 400; the rest map once.
+fn seed(e: CatalogError) -> SeedError {
+    match e {
+        e @ CatalogError::UnknownEnvironment(_) => {
+            let message = e.to_string();
+            SeedError(AppError::invalid("environment", message))
+        }
+        other => SeedError(other.into()),
+    }
+}
+
+/// A `CatalogError` as the seed's answer, with the 400 its unknown-environment case had.
+fn answer(e: CatalogError) -> Response {
+    let bad_environment = matches!(e, CatalogError::UnknownEnvironment(_));
+    let mut response = seed(e).into_response();
+    if bad_environment {
+        *response.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    response
+}
+
+fn service_id(id: &str) -> Result<i64, SeedError> {
+    id.parse().map_err(|_| {
+        SeedError(AppError::invalid(
+            "service_id",
+            format!("{id:?} is not an integer"),
+        ))
+    })
+}
+
+fn json_of(value: &impl serde::Serialize) -> Response {
+    axum::Json(serde_json::to_value(value).unwrap_or_default()).into_response()
+}
+
+async fn list(ctx: RequestContext) -> Response {
+    match ctx.state.catalog.list(&ctx.principal).await {
+        Ok(services) => json_of(&services),
+        Err(e) => answer(e),
+    }
+}
+
+async fn create(ctx: RequestContext, JsonBody(input): JsonBody<ServiceInput>) -> Response {
+    match ctx.state.catalog.create(&ctx.principal, &ctx.meta, &input).await {
+        Ok(service) => (StatusCode::CREATED, json_of(&service)).into_response(),
+        Err(e) => answer(e),
+    }
+}
+
+async fn read(ctx: RequestContext, Path(id): Path<String>) -> Answer {
+    let id = service_id(&id)?;
+    Ok(match ctx.state.catalog.get(&ctx.principal, id).await {
+        Ok(service) => json_of(&service),
+        Err(e) => answer(e),
+    })
+}
+
+async fn update(
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<ServiceInput>,
+) -> Answer {
+    let id = service_id(&id)?;
+    Ok(
+        match ctx
+            .state
+            .catalog
+            .update(&ctx.principal, &ctx.meta, id, &input)
+            .await
+        {
+            Ok(service) => json_of(&service),
+            Err(e) => answer(e),
+        },
+    )
+}
+
+async fn remove(ctx: RequestContext, Path(id): Path<String>) -> Answer {
+    let id = service_id(&id)?;
+    Ok(
+        match ctx.state.catalog.delete(&ctx.principal, &ctx.meta, id).await {
+            Ok(()) => StatusCode::NO_CONTENT.into_response(),
+            Err(e) => answer(e),
+        },
+    )
+}
+
+/// The seed's `ActionResponse` (provision, deprovision).
+fn action_response(a: &ActionRecord) -> Value {
+    json!({ "service_id": a.service_id, "action": a.action.as_str(), "status": a.status, "detail": a.detail,
+            "environment": a.environment, "action_id": a.id })
+}
+
+/// The seed's `DeployResponse` / `DeployStatusResponse`.
+fn deploy_response(a: &ActionRecord) -> Value {
+    json!({ "deployment_id": a.id, "service_id": a.service_id, "environment": a.environment.clone().unwrap_or_default(),
+            "action": "deploy", "status": a.status, "detail": a.detail, "execution_arn": a.execution_ref })
+}
+
+/// An optional body naming the environment (the seed's `DeployRequest`).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct EnvironmentIn {
+    #[serde(default)]
+    environment: Option<String>,
+}
+
+/// The body is optional: empty is none; present, it must be the seed's shape.
+fn environment_of(body: &axum::body::Bytes) -> Result<Option<String>, SeedError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    serde_json::from_slice::<EnvironmentIn>(body)
+        .map(|b| b.environment)
+        .map_err(|e| SeedError(AppError::invalid("body", e.to_string())))
+}
+
+async fn act(ctx: RequestContext, id: String, kind: ActionKind, body: axum::body::Bytes) -> Answer {
+    // Who first: the caller hears about their rights before anything about the body.
+    let id = service_id(&id)?;
+    let environment = environment_of(&body)?;
+    Ok(
+        match ctx
+            .state
+            .catalog
+            .request_action(&ctx.principal, &ctx.meta, id, kind, environment.as_deref())
+            .await
+        {
+            Ok(a) if kind == ActionKind::Deploy => axum::Json(deploy_response(&a)).into_response(),
+            Ok(a) => axum::Json(action_response(&a)).into_response(),
+            Err(e) => answer(e),
+        },
+    )
+}
+
+async fn provision(ctx: RequestContext, Path(id): Path<String>, body: axum::body::Bytes) -> Answer {
+    act(ctx, id, ActionKind::Provision, body).await
+}
+
+async fn deprovision(ctx: RequestContext, Path(id): Path<String>, body: axum::body::Bytes) -> Answer {
+    act(ctx, id, ActionKind::Deprovision, body).await
+}
+
+async fn deploy(ctx: RequestContext, Path(id): Path<String>, body: axum::body::Bytes) -> Answer {
+    act(ctx, id, ActionKind::Deploy, body).await
+}
+
+async fn deploy_status(ctx: RequestContext, Path(id): Path<String>) -> Answer {
+    let id = service_id(&id)?;
+    Ok(
+        match ctx.state.catalog.latest_deployment(&ctx.principal, id).await {
+            Ok(a) => axum::Json(deploy_response(&a)).into_response(),
+            Err(e) => answer(e),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+struct StatusQuery {
+    environment: Option<String>,
+}
+
+/// The seed's `StatusResponse`: the service's provisioning status (Heimdall: of the
+/// environment's newest provisioning action, when one names it).
+async fn status(ctx: RequestContext, Path(id): Path<String>, Query(q): Query<StatusQuery>) -> Answer {
+    let id = service_id(&id)?;
+    let environment = q.environment.filter(|e| !e.is_empty());
+    Ok(
+        match ctx
+            .state
+            .catalog
+            .provisioning(&ctx.principal, id, environment.as_deref())
+            .await
+        {
+            Ok((service, latest)) => {
+                let (status, detail) = match latest.filter(|a| a.environment.is_some()) {
+                    Some(a) => (a.status, a.detail),
+                    None => (service.provision_status, service.provision_detail),
+                };
+                let detail = if detail.is_empty() {
+                    format!(
+                        "Service healthy in {}",
+                        environment.as_deref().unwrap_or("default")
+                    )
+                } else {
+                    detail
+                };
+                axum::Json(json!({ "service_id": id, "environment": environment, "status": status, "detail": detail }))
+                    .into_response()
+            }
+            Err(e) => answer(e),
+        },
+    )
+}
+
+async fn history(ctx: RequestContext, Path(id): Path<String>) -> Answer {
+    let id = service_id(&id)?;
+    Ok(match ctx.state.catalog.history(&ctx.principal, id).await {
+        Ok(actions) => json_of(&actions),
+        Err(e) => answer(e),
+    })
+}
+
+fn callback_token(headers: &HeaderMap) -> Option<&str> {
+    headers.get("x-callback-token").and_then(|v| v.to_str().ok())
+}
+
+/// The seed's `ProvisionCallback` (`action` added later in the seed; provision by default).
+#[derive(Deserialize)]
+struct ProvisionCallbackIn {
+    service_id: i64,
+    tenant: String,
+    #[serde(default)]
+    action: Option<String>,
+    status: String,
+    #[serde(default)]
+    detail: String,
+    #[serde(default)]
+    execution_arn: Option<String>,
+}
+
+/// The token first: without it nothing about the body (or what exists) is told.
+async fn provisioning_callback(
+    state: axum::extract::State<app::state::AppState>,
+    parts: axum::http::request::Parts,
+    body: axum::body::Bytes,
+) -> Response {
+    let catalog = &state.catalog;
+    let meta = app::request::RequestMeta::from_parts(&parts.headers, &parts.extensions);
+    let token = callback_token(&parts.headers);
+    if let Err(e) = catalog.check_provisioning_token(token) {
+        return answer(e);
+    }
+    let body: ProvisionCallbackIn = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return SeedError(AppError::invalid("body", e.to_string())).into_response(),
+    };
+    let Some(action) = ActionKind::parse(body.action.as_deref().unwrap_or("provision")) else {
+        return SeedError(AppError::invalid("action", "provision or deprovision")).into_response();
+    };
+    let report = Report {
+        status: body.status,
+        detail: body.detail,
+        execution_ref: body.execution_arn,
+    };
+    match catalog
+        .provisioning_callback(&meta, token, body.service_id, &body.tenant, action, &report)
+        .await
+    {
+        Ok(_) => axum::Json(json!({ "status": "ok" })).into_response(),
+        Err(e) => answer(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct DeployCallbackIn {
+    deployment_id: i64,
+    status: String,
+    #[serde(default)]
+    detail: String,
+    #[serde(default)]
+    execution_arn: Option<String>,
+}
+
+async fn deployment_callback(
+    state: axum::extract::State<app::state::AppState>,
+    parts: axum::http::request::Parts,
+    body: axum::body::Bytes,
+) -> Response {
+    let catalog = &state.catalog;
+    let meta = app::request::RequestMeta::from_parts(&parts.headers, &parts.extensions);
+    let token = callback_token(&parts.headers);
+    if let Err(e) = catalog.check_deployment_token(token) {
+        return answer(e);
+    }
+    let body: DeployCallbackIn = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return SeedError(AppError::invalid("body", e.to_string())).into_response(),
+    };
+    let report = Report {
+        status: body.status,
+        detail: body.detail,
+        execution_ref: body.execution_arn,
+    };
+    match catalog
+        .deployment_callback(&meta, token, body.deployment_id, &report)
+        .await
+    {
+        Ok(_) => axum::Json(json!({ "status": "ok" })).into_response(),
+        Err(e) => answer(e),
+    }
+}

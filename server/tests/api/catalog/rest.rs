@@ -1,0 +1,437 @@
+//! The IDP-portal seed's catalog API end to end, on both databases.
+
+use app::identity::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, bare_client, spawn_app_with, test_config};
+
+const PROVISIONING_TOKEN: &str = "provisioning-callback-token-for-tests";
+const DEPLOYMENT_TOKEN: &str = "deployment-callback-token-for-tests";
+
+async fn app() -> TestApp {
+    let (mut config, file) = test_config().await;
+    config.catalog.dashboard_url_template =
+        Some("https://grafana.example.com/d/services?var-service={name}&var-tenant={tenant}".into());
+    config.catalog.provisioning_callback_token = Some(PROVISIONING_TOKEN.to_owned().into());
+    config.catalog.deployment_callback_token = Some(DEPLOYMENT_TOKEN.to_owned().into());
+    spawn_app_with(config, file).await
+}
+
+async fn send(client: &reqwest::Client, method: Method, url: String, body: Option<Value>) -> (u16, Value) {
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn payments(tenant: &str) -> Value {
+    json!({
+        "name": "payments", "repo_url": "https://git.example.com/payments", "owner_team": "Payments",
+        "runtime": "go", "tier": "tier-1", "environments": ["dev", "prod"], "tenant": tenant,
+        "observability_enabled": true,
+    })
+}
+
+/// Alice (admin), Dave (developer of alpha), Vera (viewer of alpha), Otto (developer of beta).
+struct People {
+    alice: reqwest::Client,
+    dave: reqwest::Client,
+    vera: reqwest::Client,
+    otto: reqwest::Client,
+}
+
+async fn people(app: &TestApp) -> People {
+    let alice = app.create_user("alice", Role::Admin, None).await;
+    let dave = app.create_user("dave", Role::Developer, Some("alpha")).await;
+    let vera = app.create_user("vera", Role::Viewer, Some("alpha")).await;
+    let otto = app.create_user("otto", Role::Developer, Some("beta")).await;
+    People {
+        alice: app.client_for(&alice).await,
+        dave: app.client_for(&dave).await,
+        vera: app.client_for(&vera).await,
+        otto: app.client_for(&otto).await,
+    }
+}
+
+#[tokio::test]
+async fn the_seeds_clients_register_read_change_and_remove_services_in_its_shapes() {
+    let app = app().await;
+    let p = people(&app).await;
+    let url = |path: &str| app.url(path);
+
+    let (status, created) = send(&p.alice, Method::POST, url("/services"), Some(payments("alpha"))).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().expect("an integer id");
+    assert_eq!(created["provision_status"], "not_requested");
+    assert_eq!(created["provision_detail"], "");
+    assert_eq!(created["environments"], json!(["dev", "prod"]));
+    assert_eq!(created["tenant"], "alpha");
+    assert_eq!(
+        created["observability_dashboard_url"],
+        "https://grafana.example.com/d/services?var-service=payments&var-tenant=alpha"
+    );
+
+    // The name is unique within its tenant, not across tenants.
+    let (status, taken) = send(&p.alice, Method::POST, url("/services"), Some(payments("alpha"))).await;
+    assert_eq!(status, 409, "{taken}");
+    assert!(
+        taken["detail"].as_str().is_some(),
+        "the seed's clients read detail: {taken}"
+    );
+    let (status, beta) = send(&p.alice, Method::POST, url("/services"), Some(payments("beta"))).await;
+    assert_eq!(status, 201, "{beta}");
+
+    // Readers see their tenants' services; admins all.
+    let names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .expect("a list")
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}/{}",
+                    s["tenant"].as_str().unwrap_or(""),
+                    s["name"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    let (_, all) = send(&p.alice, Method::GET, url("/services"), None).await;
+    assert_eq!(names(&all), ["alpha/payments", "beta/payments"]);
+    let (_, alpha) = send(&p.vera, Method::GET, url("/services"), None).await;
+    assert_eq!(names(&alpha), ["alpha/payments"]);
+    let (_, only_beta) = send(&p.otto, Method::GET, url("/services"), None).await;
+    assert_eq!(names(&only_beta), ["beta/payments"]);
+    let (status, one) = send(&p.vera, Method::GET, url(&format!("/services/{id}")), None).await;
+    assert_eq!((status, one["id"].as_i64()), (200, Some(id)));
+
+    // Only admins write the catalog.
+    let mut changed = payments("alpha");
+    changed["tier"] = json!("tier-2");
+    changed["observability_enabled"] = json!(false);
+    changed["description"] = json!("Takes the money");
+    changed["links"] = json!([{ "title": "Runbook", "url": "https://wiki.example.com/payments" }]);
+    changed["tags"] = json!(["pci"]);
+    let (status, _) = send(
+        &p.dave,
+        Method::PUT,
+        url(&format!("/services/{id}")),
+        Some(changed.clone()),
+    )
+    .await;
+    assert_eq!(status, 403, "a developer does not write the catalog");
+    let (status, updated) = send(
+        &p.alice,
+        Method::PUT,
+        url(&format!("/services/{id}")),
+        Some(changed),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["tier"], "tier-2");
+    assert_eq!(
+        updated["observability_dashboard_url"],
+        Value::Null,
+        "observability off: no link"
+    );
+    assert_eq!(updated["links"][0]["title"], "Runbook");
+    assert_eq!(updated["tags"], json!(["pci"]));
+    let (status, _) = send(&p.dave, Method::DELETE, url(&format!("/services/{id}")), None).await;
+    assert_eq!(status, 403);
+    let beta_id = beta["id"].as_i64().expect("id");
+    let response = p
+        .alice
+        .delete(url(&format!("/services/{beta_id}")))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(response.status(), 204);
+    let (status, gone) = send(&p.alice, Method::GET, url(&format!("/services/{beta_id}")), None).await;
+    assert_eq!(
+        (status, gone["detail"].as_str()),
+        (404, Some("not found: Service not found"))
+    );
+    let entries = app.audit_entries("catalog.service.created").await;
+    assert_eq!(
+        entries.len(),
+        2,
+        "one audit entry per service created (the refused one none)"
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_named_by_field_and_changes_nothing() {
+    let app = app().await;
+    let p = people(&app).await;
+    let url = app.url("/services");
+    let cases = [
+        ("name", json!("Payments Service")),
+        ("repo_url", json!("not a url")),
+        ("environments", json!(["dev", "dev"])),
+        ("tenant", json!("nowhere")),
+        ("links", json!([{ "title": "x", "url": "javascript:alert(1)" }])),
+    ];
+    for (field, value) in cases {
+        let mut body = payments("alpha");
+        body[field] = value;
+        let (status, refused) = send(&p.alice, Method::POST, url.clone(), Some(body)).await;
+        assert_eq!(
+            (status, refused["field"].as_str()),
+            (422, Some(field)),
+            "{refused}"
+        );
+    }
+    let mut missing = payments("alpha");
+    missing.as_object_mut().expect("object").remove("tier");
+    let (status, refused) = send(&p.alice, Method::POST, url.clone(), Some(missing)).await;
+    assert_eq!(status, 422, "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap_or_default().contains("tier"),
+        "{refused}"
+    );
+    let (status, refused) = send(&p.alice, Method::GET, app.url("/services/abc"), None).await;
+    assert_eq!((status, refused["field"].as_str()), (422, Some("service_id")));
+    let (_, all) = send(&p.alice, Method::GET, url, None).await;
+    assert_eq!(all, json!([]), "nothing was stored");
+}
+
+#[tokio::test]
+async fn actions_queue_for_developers_report_through_callbacks_and_keep_their_history() {
+    let app = app().await;
+    let p = people(&app).await;
+    let (_, created) = send(
+        &p.alice,
+        Method::POST,
+        app.url("/services"),
+        Some(payments("alpha")),
+    )
+    .await;
+    let id = created["id"].as_i64().expect("id");
+    let path = |rest: &str| app.url(&format!("/services/{id}{rest}"));
+
+    // Viewers read, developers and admins act.
+    let (status, _) = send(&p.vera, Method::POST, path("/actions/provision"), None).await;
+    assert_eq!(status, 403);
+    let (status, queued) = send(&p.dave, Method::POST, path("/actions/provision"), None).await;
+    assert_eq!(status, 200, "{queued}");
+    assert_eq!(
+        (
+            queued["service_id"].as_i64(),
+            queued["action"].as_str(),
+            queued["status"].as_str()
+        ),
+        (Some(id), Some("provision"), Some("queued"))
+    );
+    let (_, service) = send(&p.vera, Method::GET, path(""), None).await;
+    assert_eq!(service["provision_status"], "in_progress");
+    let (status, state) = send(
+        &p.vera,
+        Method::GET,
+        path("/actions/status?environment=dev"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (state["service_id"].as_i64(), state["environment"].as_str()),
+        (Some(id), Some("dev"))
+    );
+    assert_eq!(state["status"], "in_progress");
+
+    // Deploys: to an environment of the service (400 otherwise), the first by default.
+    let (status, none_yet) = send(&p.vera, Method::GET, path("/actions/deploy/status"), None).await;
+    assert_eq!(
+        (status, none_yet["detail"].as_str()),
+        (404, Some("not found: No deployment found for service"))
+    );
+    let (status, wrong) = send(
+        &p.dave,
+        Method::POST,
+        path("/actions/deploy"),
+        Some(json!({ "environment": "qa" })),
+    )
+    .await;
+    assert_eq!(status, 400, "{wrong}");
+    assert_eq!(
+        wrong["detail"],
+        "invalid environment: Environment 'qa' is not enabled for this service"
+    );
+    let (status, first) = send(&p.dave, Method::POST, path("/actions/deploy"), None).await;
+    assert_eq!(
+        (status, first["environment"].as_str()),
+        (200, Some("dev")),
+        "{first}"
+    );
+    let (status, deployment) = send(
+        &p.alice,
+        Method::POST,
+        path("/actions/deploy"),
+        Some(json!({ "environment": "prod" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{deployment}");
+    let deployment_id = deployment["deployment_id"].as_i64().expect("deployment_id");
+    assert_eq!(
+        (deployment["action"].as_str(), deployment["status"].as_str()),
+        (Some("deploy"), Some("queued"))
+    );
+    let (_, latest) = send(&p.vera, Method::GET, path("/actions/deploy/status"), None).await;
+    assert_eq!(
+        (latest["deployment_id"].as_i64(), latest["environment"].as_str()),
+        (Some(deployment_id), Some("prod"))
+    );
+
+    // Callbacks: the token first, then what exists, then the body; nothing changes when refused.
+    let callback = |path: &str, token: Option<&str>, body: Value| {
+        let mut request = bare_client().post(app.url(path)).json(&body);
+        if let Some(token) = token {
+            request = request.header("x-callback-token", token);
+        }
+        async move {
+            let response = request.send().await.expect("callback");
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let good = json!({ "service_id": id, "tenant": "alpha", "action": "provision", "status": "succeeded", "detail": "namespace ready" });
+    for (token, body, expected) in [
+        (None, good.clone(), 403),
+        (Some("wrong"), good.clone(), 403),
+        (Some(DEPLOYMENT_TOKEN), good.clone(), 403),
+        (
+            Some(PROVISIONING_TOKEN),
+            json!({ "service_id": 999_999, "tenant": "alpha", "status": "succeeded" }),
+            404,
+        ),
+        (
+            Some(PROVISIONING_TOKEN),
+            json!({ "service_id": id, "tenant": "beta", "status": "succeeded" }),
+            404,
+        ),
+        (
+            Some(PROVISIONING_TOKEN),
+            json!({ "service_id": id, "tenant": "alpha" }),
+            422,
+        ),
+        (
+            Some(PROVISIONING_TOKEN),
+            json!({ "service_id": id, "tenant": "alpha", "status": "done" }),
+            422,
+        ),
+    ] {
+        let (status, refused) = callback("/provisioning/callback", token, body.clone()).await;
+        assert_eq!(status, expected, "{body} → {refused}");
+        assert!(refused["detail"].as_str().is_some(), "{refused}");
+    }
+    let (_, unchanged) = send(&p.vera, Method::GET, path(""), None).await;
+    assert_eq!(
+        unchanged["provision_status"], "in_progress",
+        "no refused callback changed anything"
+    );
+    let (status, ok) = callback("/provisioning/callback", Some(PROVISIONING_TOKEN), good).await;
+    assert_eq!((status, ok), (200, json!({ "status": "ok" })));
+    let (_, provisioned) = send(&p.vera, Method::GET, path(""), None).await;
+    assert_eq!(
+        (
+            provisioned["provision_status"].as_str(),
+            provisioned["provision_detail"].as_str()
+        ),
+        (Some("succeeded"), Some("namespace ready"))
+    );
+
+    let deployed = json!({ "deployment_id": deployment_id, "status": "succeeded", "detail": "rolled out", "execution_arn": "run-42" });
+    let (status, _) = callback(
+        "/services/deployments/callback",
+        Some(PROVISIONING_TOKEN),
+        deployed.clone(),
+    )
+    .await;
+    assert_eq!(status, 403, "each callback has its own token");
+    let (status, _) = callback(
+        "/services/deployments/callback",
+        Some(DEPLOYMENT_TOKEN),
+        json!({ "deployment_id": 999_999, "status": "succeeded" }),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = callback("/services/deployments/callback", Some(DEPLOYMENT_TOKEN), deployed).await;
+    assert_eq!(status, 200);
+    let (_, latest) = send(&p.vera, Method::GET, path("/actions/deploy/status"), None).await;
+    assert_eq!(
+        (
+            latest["status"].as_str(),
+            latest["detail"].as_str(),
+            latest["execution_arn"].as_str()
+        ),
+        (Some("succeeded"), Some("rolled out"), Some("run-42"))
+    );
+
+    // The history: who asked for what, newest first, as the executors reported it.
+    let (_, history) = send(&p.vera, Method::GET, path("/actions"), None).await;
+    let rows: Vec<(String, String, String)> = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .map(|a| {
+            (
+                a["action"].as_str().unwrap_or("").to_owned(),
+                a["status"].as_str().unwrap_or("").to_owned(),
+                a["requested_by"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("deploy".into(), "succeeded".into(), "alice".into()),
+            ("deploy".into(), "queued".into(), "dave".into()),
+            ("provision".into(), "succeeded".into(), "dave".into()),
+        ]
+    );
+    assert_eq!(app.audit_entries("catalog.action.reported").await.len(), 2);
+}
+
+#[tokio::test]
+async fn another_tenants_service_does_not_exist_on_any_route() {
+    let app = app().await;
+    let p = people(&app).await;
+    let (_, created) = send(
+        &p.alice,
+        Method::POST,
+        app.url("/services"),
+        Some(payments("alpha")),
+    )
+    .await;
+    let id = created["id"].as_i64().expect("id");
+    let routes = [
+        (Method::GET, ""),
+        (Method::PUT, ""),
+        (Method::DELETE, ""),
+        (Method::POST, "/actions/provision"),
+        (Method::POST, "/actions/deprovision"),
+        (Method::POST, "/actions/deploy"),
+        (Method::GET, "/actions/deploy/status"),
+        (Method::GET, "/actions/status"),
+        (Method::GET, "/actions"),
+    ];
+    for (method, rest) in routes {
+        let body = (method == Method::PUT).then(|| payments("beta"));
+        let (status, refused) = send(
+            &p.otto,
+            method.clone(),
+            app.url(&format!("/services/{id}{rest}")),
+            body,
+        )
+        .await;
+        assert_eq!(status, 404, "{method} {rest}: {refused}");
+        assert_eq!(refused["detail"], "not found: Service not found");
+    }
+    let (_, still) = send(&p.dave, Method::GET, app.url(&format!("/services/{id}")), None).await;
+    assert_eq!(
+        still["provision_status"], "not_requested",
+        "nothing happened to it"
+    );
+}
