@@ -26,6 +26,20 @@ pub struct CatalogSettings {
     /// callback refuses everyone.
     pub provisioning_callback_token: Option<SecretString>,
     pub deployment_callback_token: Option<SecretString>,
+    /// The webhook executor (the seed's Step Functions shape): environment → URL the action is
+    /// POSTed to, `default` for the rest; its status then arrives through the callbacks. An
+    /// environment with none: the action waits for a callback from whatever runs it.
+    pub webhooks: std::collections::BTreeMap<String, String>,
+}
+
+impl CatalogSettings {
+    /// The webhook that runs actions in `environment` (or environment-less ones).
+    pub fn webhook_for(&self, environment: Option<&str>) -> Option<&str> {
+        environment
+            .and_then(|e| self.webhooks.get(e))
+            .or_else(|| self.webhooks.get("default"))
+            .map(String::as_str)
+    }
 }
 
 /// What an external executor reports (the seed's two callback bodies, in one).
@@ -47,6 +61,7 @@ pub struct CatalogService {
     tenants: IdentityStore,
     audit: Audit,
     settings: CatalogSettings,
+    http: reqwest::Client,
 }
 
 /// A DNS label (Kubernetes names are built from it): lowercase letters, digits and `-`, not at
@@ -132,6 +147,11 @@ impl CatalogService {
             tenants,
             audit,
             settings,
+            // An executor that does not answer in 10 s has not taken the action.
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .build()
+                .unwrap_or_default(),
         }
     }
 
@@ -338,7 +358,15 @@ impl CatalogService {
             ActionKind::Deprovision => "Deprovisioning",
             ActionKind::Deploy => "Deployment",
         };
-        let detail = format!("{title} queued (no executor configured: a callback reports it)");
+        let webhook = self
+            .settings
+            .webhook_for(environment.as_deref())
+            .map(str::to_owned);
+        let detail = if webhook.is_some() {
+            format!("{title} queued")
+        } else {
+            format!("{title} queued (no executor configured: a callback reports it)")
+        };
         let entry = Self::entry(
             principal,
             meta,
@@ -353,7 +381,7 @@ impl CatalogService {
                     .unwrap_or_default()
             ),
         );
-        Ok(self
+        let record = self
             .store
             .start_action(
                 &NewAction {
@@ -366,7 +394,90 @@ impl CatalogService {
                 &self.audit,
                 &entry,
             )
-            .await?)
+            .await?;
+        match webhook {
+            Some(url) => self.hand_to_webhook(meta, &url, &row, record, title).await,
+            None => Ok(record),
+        }
+    }
+
+    /// POSTs the recorded action to the webhook executor: taken (2xx) → `in_progress`, with the
+    /// executor's `execution_id` (or `executionArn`) when it gives one; refused or unreachable →
+    /// `failed`, saying why. Either way the answer is the action as it now stands.
+    async fn hand_to_webhook(
+        &self,
+        meta: &RequestMeta,
+        url: &str,
+        row: &ServiceRow,
+        record: ActionRecord,
+        title: &str,
+    ) -> Result<ActionRecord> {
+        let (callback, id_field) = if record.action == ActionKind::Deploy {
+            ("/services/deployments/callback", "deployment_id")
+        } else {
+            ("/provisioning/callback", "action_id")
+        };
+        let body = serde_json::json!({
+            id_field: record.id,
+            "action_id": record.id,
+            "action": record.action.as_str(),
+            "environment": record.environment,
+            "service": {
+                "id": row.id, "name": row.name, "tenant": row.tenant, "repo_url": row.repo_url,
+                "owner_team": row.owner_team, "runtime": row.runtime, "tier": row.tier,
+            },
+            "callback_path": callback,
+        });
+        let outcome = match self.http.post(url).json(&body).send().await {
+            Ok(response) if response.status().is_success() => {
+                let answer: serde_json::Value = response.json().await.unwrap_or_default();
+                let handle = ["execution_id", "executionArn", "execution_arn"]
+                    .into_iter()
+                    .find_map(|k| answer.get(k).and_then(|v| v.as_str()).map(str::to_owned));
+                Report {
+                    status: "in_progress".into(),
+                    detail: format!("{title} started via webhook"),
+                    execution_ref: handle,
+                }
+            }
+            Ok(response) => Report {
+                status: "failed".into(),
+                detail: format!(
+                    "{title} failed to start: the executor answered {}",
+                    response.status()
+                ),
+                execution_ref: None,
+            },
+            Err(e) => Report {
+                status: "failed".into(),
+                detail: format!(
+                    "{title} failed to start: the executor could not be reached ({})",
+                    if e.is_timeout() {
+                        "timed out"
+                    } else {
+                        "no connection"
+                    }
+                ),
+                execution_ref: None,
+            },
+        };
+        let entry = AuditEvent::success(AuditAction::CatalogActionReported)
+            .by(None, "webhook executor")
+            .target(&record.id.to_string())
+            .from(meta)
+            .detail(&outcome.status);
+        Ok(self
+            .store
+            .report(
+                record.id,
+                &outcome.status,
+                &outcome.detail,
+                outcome.execution_ref.as_deref(),
+                &self.audit,
+                &entry,
+            )
+            .await?
+            .unwrap_or(record))
     }
 
     /// The newest provisioning action of a service (in `environment`, when given), or `None`.

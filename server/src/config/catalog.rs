@@ -20,6 +20,9 @@ pub struct CatalogConfig {
     /// What `POST /services/deployments/callback` must carry. Unset: it refuses all.
     #[serde(with = "secret")]
     pub deployment_callback_token: Option<SecretString>,
+    /// The webhook executor: environment → the URL each action there is POSTed to (`default`
+    /// for every other environment and for provisioning without one).
+    pub webhooks: std::collections::BTreeMap<String, String>,
 }
 
 impl CatalogConfig {
@@ -28,6 +31,7 @@ impl CatalogConfig {
             dashboard_url_template: self.dashboard_url_template.clone().filter(|t| !t.is_empty()),
             provisioning_callback_token: self.provisioning_callback_token.clone(),
             deployment_callback_token: self.deployment_callback_token.clone(),
+            webhooks: self.webhooks.clone(),
         }
     }
 
@@ -42,6 +46,13 @@ impl CatalogConfig {
             if !url::Url::parse(&sample).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
                 problems.push(format!(
                     "catalog.dashboard_url_template: {template:?} does not make an http(s) URL"
+                ));
+            }
+        }
+        for (environment, url) in &self.webhooks {
+            if !url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https")) {
+                problems.push(format!(
+                    "catalog.webhooks.{environment}: {url:?} is not an http(s) URL"
                 ));
             }
         }

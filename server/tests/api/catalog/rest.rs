@@ -435,3 +435,121 @@ async fn another_tenants_service_does_not_exist_on_any_route() {
         "nothing happened to it"
     );
 }
+
+#[tokio::test]
+async fn a_webhook_executor_takes_each_action_and_reports_through_the_callbacks() {
+    // A real HTTP executor on a free port: it keeps what it was sent and answers with its
+    // handle; the one `prod` uses refuses.
+    let (sent, mut received) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let executor = axum::Router::new()
+        .route(
+            "/run",
+            axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+                let sent = sent.clone();
+                async move {
+                    let handle = format!("exec-{}", body["action_id"]);
+                    let _ = sent.send(body);
+                    axum::Json(json!({ "execution_id": handle }))
+                }
+            }),
+        )
+        .route(
+            "/broken",
+            axum::routing::post(|| async { axum::http::StatusCode::SERVICE_UNAVAILABLE }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let at = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, executor).await });
+
+    let (mut config, file) = test_config().await;
+    config.catalog.deployment_callback_token = Some(DEPLOYMENT_TOKEN.to_owned().into());
+    config.catalog.webhooks = [
+        ("default".to_owned(), format!("http://{at}/run")),
+        ("prod".to_owned(), format!("http://{at}/broken")),
+    ]
+    .into_iter()
+    .collect();
+    let app = spawn_app_with(config, file).await;
+    let p = people(&app).await;
+    let (_, created) = send(
+        &p.alice,
+        Method::POST,
+        app.url("/services"),
+        Some(payments("alpha")),
+    )
+    .await;
+    let id = created["id"].as_i64().expect("id");
+    let path = |rest: &str| app.url(&format!("/services/{id}{rest}"));
+
+    let (status, provisioning) = send(&p.dave, Method::POST, path("/actions/provision"), None).await;
+    assert_eq!(status, 200, "{provisioning}");
+    assert_eq!(
+        (provisioning["status"].as_str(), provisioning["detail"].as_str()),
+        (Some("in_progress"), Some("Provisioning started via webhook"))
+    );
+    let got = received.recv().await.expect("the executor was called");
+    assert_eq!(
+        (
+            got["action"].as_str(),
+            got["service"]["name"].as_str(),
+            got["service"]["tenant"].as_str()
+        ),
+        (Some("provision"), Some("payments"), Some("alpha"))
+    );
+    assert_eq!(got["callback_path"], "/provisioning/callback");
+
+    let (status, deploying) = send(
+        &p.dave,
+        Method::POST,
+        path("/actions/deploy"),
+        Some(json!({ "environment": "dev" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{deploying}");
+    let deployment_id = deploying["deployment_id"].as_i64().expect("deployment_id");
+    assert_eq!(deploying["status"], "in_progress");
+    assert_eq!(
+        deploying["execution_arn"],
+        format!("exec-{deployment_id}"),
+        "the executor's handle is kept"
+    );
+    let got = received.recv().await.expect("the executor was called");
+    assert_eq!(
+        (got["deployment_id"].as_i64(), got["environment"].as_str()),
+        (Some(deployment_id), Some("dev"))
+    );
+
+    // The executor reports through the seed's callback.
+    let response = bare_client()
+        .post(app.url("/services/deployments/callback"))
+        .header("x-callback-token", DEPLOYMENT_TOKEN)
+        .json(&json!({ "deployment_id": deployment_id, "status": "succeeded", "detail": "rolled out" }))
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(response.status(), 200);
+    let (_, latest) = send(&p.vera, Method::GET, path("/actions/deploy/status"), None).await;
+    assert_eq!(
+        (latest["status"].as_str(), latest["execution_arn"].as_str()),
+        (Some("succeeded"), Some(format!("exec-{deployment_id}").as_str()))
+    );
+
+    // prod's executor refuses: the deploy failed to start, and says why.
+    let (status, refused) = send(
+        &p.dave,
+        Method::POST,
+        path("/actions/deploy"),
+        Some(json!({ "environment": "prod" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{refused}");
+    assert_eq!(refused["status"], "failed");
+    assert!(
+        refused["detail"].as_str().unwrap_or_default().contains("503"),
+        "{refused}"
+    );
+    assert!(
+        received.try_recv().is_err(),
+        "the refusing executor is not the recording one"
+    );
+}
