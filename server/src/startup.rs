@@ -105,7 +105,11 @@ impl Application {
             identity_store.clone(),
             audit.clone(),
             config.catalog.settings(),
+            pipelines.clone(),
         );
+        // Deploys waiting for approval: settled as their gates are decided (and at start, those
+        // decided while no server ran).
+        catalog.start();
         let state = AppState {
             leptos_options: leptos_options(config, site_addr),
             db,

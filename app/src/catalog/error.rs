@@ -26,6 +26,9 @@ pub enum CatalogError {
     Conflict(String),
     #[error(transparent)]
     Db(DbError),
+    /// Opening the approval pipeline was refused (its limit, its rules): said as it said it.
+    #[error("{0}")]
+    Approval(AppError),
 }
 
 impl From<DbError> for CatalogError {
@@ -49,6 +52,7 @@ impl From<CatalogError> for AppError {
             e @ CatalogError::BadCallbackToken => AppError::forbidden(e.to_string()),
             CatalogError::Conflict(m) => AppError::conflict(m),
             CatalogError::Db(e) => e.into(),
+            CatalogError::Approval(e) => e,
         }
     }
 }

@@ -4,12 +4,14 @@
 //! `model.rs` the seed's shapes; `store.rs` the `catalog_services` and `catalog_actions`
 //! tables; `service.rs` every operation, each checking its caller (tenant visibility, admins
 //! write, developers and admins act), and the executors' callbacks (`X-Callback-Token`);
+//! `approvals.rs` deploys to protected environments, settled by a pipeline's gate;
 //! `error.rs` its refusals. The seed's REST routes are `server/src/http/catalog_routes.rs`.
-//! In progress (#11): the Kubernetes and webhook executors, approval for protected
-//! environments, and the pages come next. See `docs/catalog.md`.
+//! In progress (#11): the Kubernetes executor and the pages come next. See `docs/catalog.md`.
 
 mod model;
 
+#[cfg(feature = "ssr")]
+mod approvals;
 #[cfg(feature = "ssr")]
 mod error;
 #[cfg(feature = "ssr")]

@@ -91,12 +91,14 @@ pub struct ActionRecord {
     pub service_id: i64,
     pub action: ActionKind,
     pub environment: Option<String>,
-    /// `queued`, `in_progress`, `succeeded`, `failed` (or what an external executor reports).
+    /// `awaiting_approval`, `queued`, `in_progress`, `succeeded`, `failed`, `rejected`.
     pub status: String,
     pub detail: String,
     /// The external executor's handle (the seed's `execution_arn`).
     pub execution_ref: Option<String>,
     pub requested_by: String,
+    /// The pipeline whose approval gate a deploy to a protected environment waits for.
+    pub pipeline_id: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

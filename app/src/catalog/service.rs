@@ -14,6 +14,7 @@ use crate::error::FieldError;
 use crate::identity::secrets::secrets_match;
 use crate::identity::store::IdentityStore;
 use crate::identity::{Permission, Principal};
+use crate::pipelines::{CreatePipeline, GateConfig, PipelineService};
 use crate::request::RequestMeta;
 
 /// From the configuration (`catalog.*`).
@@ -30,6 +31,8 @@ pub struct CatalogSettings {
     /// POSTed to, `default` for the rest; its status then arrives through the callbacks. An
     /// environment with none: the action waits for a callback from whatever runs it.
     pub webhooks: std::collections::BTreeMap<String, String>,
+    /// Environments a deploy to which waits for a pipeline's approval gate.
+    pub protected_environments: Vec<String>,
 }
 
 impl CatalogSettings {
@@ -62,6 +65,8 @@ pub struct CatalogService {
     audit: Audit,
     settings: CatalogSettings,
     http: reqwest::Client,
+    /// Approval gates for protected environments.
+    pipelines: PipelineService,
 }
 
 /// A DNS label (Kubernetes names are built from it): lowercase letters, digits and `-`, not at
@@ -141,7 +146,13 @@ fn validate(input: &ServiceInput) -> Result<(), FieldError> {
 }
 
 impl CatalogService {
-    pub fn new(store: CatalogStore, tenants: IdentityStore, audit: Audit, settings: CatalogSettings) -> Self {
+    pub fn new(
+        store: CatalogStore,
+        tenants: IdentityStore,
+        audit: Audit,
+        settings: CatalogSettings,
+        pipelines: PipelineService,
+    ) -> Self {
         Self {
             store,
             tenants,
@@ -152,7 +163,16 @@ impl CatalogService {
                 .timeout(std::time::Duration::from_secs(10))
                 .build()
                 .unwrap_or_default(),
+            pipelines,
         }
+    }
+
+    pub(super) fn pipelines(&self) -> &PipelineService {
+        &self.pipelines
+    }
+
+    pub(super) fn settings(&self) -> &CatalogSettings {
+        &self.settings
     }
 
     pub fn store(&self) -> &CatalogStore {
@@ -358,6 +378,15 @@ impl CatalogService {
             ActionKind::Deprovision => "Deprovisioning",
             ActionKind::Deploy => "Deployment",
         };
+        let protected = action == ActionKind::Deploy
+            && environment
+                .as_deref()
+                .is_some_and(|e| self.settings.protected_environments.iter().any(|p| p == e));
+        if protected {
+            return self
+                .request_approval(principal, meta, &row, environment.as_deref().unwrap_or_default())
+                .await;
+        }
         let webhook = self
             .settings
             .webhook_for(environment.as_deref())
@@ -390,6 +419,8 @@ impl CatalogService {
                     environment: environment.as_deref(),
                     detail: &detail,
                     requested_by: &principal.display_name(),
+                    status: "queued",
+                    pipeline_id: None,
                 },
                 &self.audit,
                 &entry,
@@ -401,10 +432,68 @@ impl CatalogService {
         }
     }
 
+    /// A deploy to a protected environment: a pipeline whose one stage, `deploy`, has a gate
+    /// (someone other than the requester approves), opened at once; the action waits for it
+    /// (`approvals.rs` settles it when the gate is decided).
+    async fn request_approval(
+        &self,
+        principal: &Principal,
+        meta: &RequestMeta,
+        row: &ServiceRow,
+        environment: &str,
+    ) -> Result<ActionRecord> {
+        let refused =
+            |e: crate::pipelines::PipelineError| CatalogError::Approval(crate::error::AppError::from(e));
+        let pipeline_id = self
+            .pipelines
+            .create(
+                principal,
+                CreatePipeline {
+                    slug: format!("deploy-{}-{environment}", row.name),
+                    intent: format!("Deploy {} to {environment}", row.name),
+                    tenant_id: Some(row.tenant_id),
+                    stages: Some(vec!["deploy".to_owned()]),
+                    gates: [("deploy".to_owned(), GateConfig::default())].into_iter().collect(),
+                    params: serde_json::json!({ "service": row.name, "service_id": row.id, "environment": environment }),
+                },
+            )
+            .await
+            .map_err(refused)?;
+        self.pipelines
+            .claim(principal, &pipeline_id)
+            .await
+            .map_err(refused)?;
+        let entry = Self::entry(
+            principal,
+            meta,
+            AuditAction::CatalogActionRequested,
+            &row.id.to_string(),
+            &format!("deploy {environment} (awaiting approval in pipeline {pipeline_id})"),
+        );
+        Ok(self
+            .store
+            .start_action(
+                &NewAction {
+                    service_id: row.id,
+                    action: ActionKind::Deploy,
+                    environment: Some(environment),
+                    detail: &format!(
+                        "Waiting for approval: {environment} is protected (pipeline {pipeline_id})"
+                    ),
+                    requested_by: &principal.display_name(),
+                    status: "awaiting_approval",
+                    pipeline_id: Some(&pipeline_id),
+                },
+                &self.audit,
+                &entry,
+            )
+            .await?)
+    }
+
     /// POSTs the recorded action to the webhook executor: taken (2xx) → `in_progress`, with the
     /// executor's `execution_id` (or `executionArn`) when it gives one; refused or unreachable →
     /// `failed`, saying why. Either way the answer is the action as it now stands.
-    async fn hand_to_webhook(
+    pub(super) async fn hand_to_webhook(
         &self,
         meta: &RequestMeta,
         url: &str,

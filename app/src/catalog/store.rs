@@ -57,6 +57,7 @@ struct ActionRow {
     detail: String,
     execution_ref: Option<String>,
     requested_by: String,
+    pipeline_id: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -72,6 +73,7 @@ impl From<ActionRow> for ActionRecord {
             detail: r.detail,
             execution_ref: r.execution_ref,
             requested_by: r.requested_by,
+            pipeline_id: r.pipeline_id,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -101,12 +103,15 @@ pub struct NewAction<'a> {
     pub environment: Option<&'a str>,
     pub detail: &'a str,
     pub requested_by: &'a str,
+    /// `queued`, or `awaiting_approval` with the pipeline whose gate decides.
+    pub status: &'a str,
+    pub pipeline_id: Option<&'a str>,
 }
 
 const SERVICE_SELECT: &str = "SELECT s.id, s.tenant_id, t.slug AS tenant, s.name, s.repo_url, s.owner_team, s.runtime, \
      s.tier, s.environments, s.observability_enabled, s.description, s.links, s.tags, s.provision_status, \
      s.provision_detail, s.created_at, s.updated_at FROM catalog_services s JOIN tenants t ON t.id = s.tenant_id";
-const ACTION_COLUMNS: &str = "id, service_id, action, environment, status, detail, execution_ref, requested_by, created_at, updated_at";
+const ACTION_COLUMNS: &str = "id, service_id, action, environment, status, detail, execution_ref, requested_by, pipeline_id, created_at, updated_at";
 
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
@@ -229,19 +234,23 @@ impl CatalogStore {
             environment,
             detail,
             requested_by,
+            status,
+            pipeline_id,
         } = *new;
         let now = Utc::now();
         let mut tx = self.db.begin().await?;
         let sql = format!(
-            "INSERT INTO catalog_actions (service_id, action, environment, status, detail, requested_by, created_at, \
-             updated_at) VALUES ($1, $2, $3, 'queued', $4, $5, $6, $6) RETURNING {ACTION_COLUMNS}"
+            "INSERT INTO catalog_actions (service_id, action, environment, status, detail, requested_by, pipeline_id, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {ACTION_COLUMNS}"
         );
         let row: ActionRow = with_tx!(&mut tx, conn => sqlx::query_as(&sql)
             .bind(service_id)
             .bind(action.as_str())
             .bind(environment)
+            .bind(status)
             .bind(detail)
             .bind(requested_by)
+            .bind(pipeline_id)
             .bind(now)
             .fetch_one(&mut *conn)
             .await?);
@@ -260,6 +269,40 @@ impl CatalogStore {
         audit.record_in(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(row.into())
+    }
+
+    /// Moves an action from `from` to `to` (with `detail`) only if it is still in `from`: of
+    /// replicas settling the same approval, one wins. Returns whether this call did.
+    pub async fn settle(&self, id: i64, from: &str, to: &str, detail: &str) -> Result<bool> {
+        Ok(with_pool!(&self.db, pool => sqlx::query(
+            "UPDATE catalog_actions SET status = $3, detail = $4, updated_at = $5 WHERE id = $1 AND status = $2",
+        )
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .bind(detail)
+        .bind(Utc::now())
+        .execute(pool)
+        .await?
+        .rows_affected())
+            == 1)
+    }
+
+    /// Actions waiting for their pipeline's gate.
+    pub async fn awaiting_approval(&self) -> Result<Vec<ActionRecord>> {
+        let sql = format!(
+            "SELECT {ACTION_COLUMNS} FROM catalog_actions WHERE status = 'awaiting_approval' ORDER BY id"
+        );
+        let rows: Vec<ActionRow> = with_pool!(&self.db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
+    /// The action a pipeline decides, if any.
+    pub async fn action_of_pipeline(&self, pipeline_id: &str) -> Result<Option<ActionRecord>> {
+        let sql = format!("SELECT {ACTION_COLUMNS} FROM catalog_actions WHERE pipeline_id = $1");
+        let row: Option<ActionRow> =
+            with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(pipeline_id).fetch_optional(pool).await?);
+        Ok(row.map(Into::into))
     }
 
     pub async fn action(&self, id: i64) -> Result<Option<ActionRecord>> {

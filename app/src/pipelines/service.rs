@@ -443,6 +443,46 @@ impl PipelineService {
         Ok(applied)
     }
 
+    /// Ends a pipeline on behalf of another domain that ran its work (the catalog, after the
+    /// deploy its gate approved was handed over): completed from running, or canceled from
+    /// paused after a rejection. Guarded on the status like every move; `false` when the
+    /// pipeline was elsewhere.
+    pub async fn conclude(&self, id: &str, by: &str, completed: bool) -> Result<bool> {
+        let Some(pipeline) = self.store.get(id).await? else {
+            return Ok(false);
+        };
+        let from = pipeline.status().unwrap_or(PipelineStatus::Failed);
+        let transition = if completed {
+            Transition::Complete
+        } else {
+            Transition::Cancel
+        };
+        let Ok(to) = next(from, transition) else {
+            return Ok(false);
+        };
+        let kind = if completed {
+            "job_completed"
+        } else {
+            "job_canceled"
+        };
+        Ok(self
+            .store
+            .transition(
+                id,
+                from,
+                to,
+                &pipeline.stage,
+                &NewEvent {
+                    kind,
+                    stage: Some(&pipeline.stage),
+                    status: Some(to),
+                    message: &format!("{} by {by}", transition.as_str()),
+                    payload: serde_json::json!({ "by": by }),
+                },
+            )
+            .await?)
+    }
+
     /// A worker takes up a queued pipeline: the first stage runs, or its gate opens.
     pub async fn claim(&self, principal: &Principal, id: &str) -> Result<PipelineRow> {
         let pipeline = self.get(principal, id).await?;

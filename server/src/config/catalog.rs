@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::load::secret;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CatalogConfig {
     /// The Grafana (or any) link of a service with observability on; `{name}`, `{tenant}` and
@@ -23,6 +23,20 @@ pub struct CatalogConfig {
     /// The webhook executor: environment → the URL each action there is POSTed to (`default`
     /// for every other environment and for provisioning without one).
     pub webhooks: std::collections::BTreeMap<String, String>,
+    /// Environments a deploy to which waits for a person's approval (a pipeline gate).
+    pub protected_environments: Vec<String>,
+}
+
+impl Default for CatalogConfig {
+    fn default() -> Self {
+        Self {
+            dashboard_url_template: None,
+            provisioning_callback_token: None,
+            deployment_callback_token: None,
+            webhooks: std::collections::BTreeMap::new(),
+            protected_environments: vec!["prod".to_owned()],
+        }
+    }
 }
 
 impl CatalogConfig {
@@ -32,6 +46,7 @@ impl CatalogConfig {
             provisioning_callback_token: self.provisioning_callback_token.clone(),
             deployment_callback_token: self.deployment_callback_token.clone(),
             webhooks: self.webhooks.clone(),
+            protected_environments: self.protected_environments.clone(),
         }
     }
 

@@ -168,7 +168,8 @@ fn action_response(a: &ActionRecord) -> Value {
 /// The seed's `DeployResponse` / `DeployStatusResponse`.
 fn deploy_response(a: &ActionRecord) -> Value {
     json!({ "deployment_id": a.id, "service_id": a.service_id, "environment": a.environment.clone().unwrap_or_default(),
-            "action": "deploy", "status": a.status, "detail": a.detail, "execution_arn": a.execution_ref })
+            "action": "deploy", "status": a.status, "detail": a.detail, "execution_arn": a.execution_ref,
+            "pipeline_id": a.pipeline_id })
 }
 
 /// An optional body naming the environment (the seed's `DeployRequest`).

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, bare_client, spawn_app_with, test_config};
 
-const PROVISIONING_TOKEN: &str = "provisioning-callback-token-for-tests";
-const DEPLOYMENT_TOKEN: &str = "deployment-callback-token-for-tests";
+pub(super) const PROVISIONING_TOKEN: &str = "provisioning-callback-token-for-tests";
+pub(super) const DEPLOYMENT_TOKEN: &str = "deployment-callback-token-for-tests";
 
 async fn app() -> TestApp {
     let (mut config, file) = test_config().await;
@@ -15,10 +15,17 @@ async fn app() -> TestApp {
         Some("https://grafana.example.com/d/services?var-service={name}&var-tenant={tenant}".into());
     config.catalog.provisioning_callback_token = Some(PROVISIONING_TOKEN.to_owned().into());
     config.catalog.deployment_callback_token = Some(DEPLOYMENT_TOKEN.to_owned().into());
+    // The seed protected nothing; the approval flow has its own test (`approvals.rs`).
+    config.catalog.protected_environments = Vec::new();
     spawn_app_with(config, file).await
 }
 
-async fn send(client: &reqwest::Client, method: Method, url: String, body: Option<Value>) -> (u16, Value) {
+pub(super) async fn send(
+    client: &reqwest::Client,
+    method: Method,
+    url: String,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut request = client.request(method, url);
     if let Some(body) = body {
         request = request.json(&body);
@@ -28,7 +35,7 @@ async fn send(client: &reqwest::Client, method: Method, url: String, body: Optio
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn payments(tenant: &str) -> Value {
+pub(super) fn payments(tenant: &str) -> Value {
     json!({
         "name": "payments", "repo_url": "https://git.example.com/payments", "owner_team": "Payments",
         "runtime": "go", "tier": "tier-1", "environments": ["dev", "prod"], "tenant": tenant,
@@ -37,14 +44,14 @@ fn payments(tenant: &str) -> Value {
 }
 
 /// Alice (admin), Dave (developer of alpha), Vera (viewer of alpha), Otto (developer of beta).
-struct People {
-    alice: reqwest::Client,
-    dave: reqwest::Client,
-    vera: reqwest::Client,
-    otto: reqwest::Client,
+pub(super) struct People {
+    pub alice: reqwest::Client,
+    pub dave: reqwest::Client,
+    pub vera: reqwest::Client,
+    pub otto: reqwest::Client,
 }
 
-async fn people(app: &TestApp) -> People {
+pub(super) async fn people(app: &TestApp) -> People {
     let alice = app.create_user("alice", Role::Admin, None).await;
     let dave = app.create_user("dave", Role::Developer, Some("alpha")).await;
     let vera = app.create_user("vera", Role::Viewer, Some("alpha")).await;
@@ -469,6 +476,7 @@ async fn a_webhook_executor_takes_each_action_and_reports_through_the_callbacks(
     ]
     .into_iter()
     .collect();
+    config.catalog.protected_environments = Vec::new();
     let app = spawn_app_with(config, file).await;
     let p = people(&app).await;
     let (_, created) = send(

@@ -1,0 +1,178 @@
+//! Deploys to a protected environment wait for someone else's approval on a pipeline gate;
+//! approved, the deploy goes to its executor and the pipeline completes; rejected, nothing is
+//! applied and the action says why. On both databases.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::rest::{payments, people, send};
+use crate::cluster_support::eventually;
+use crate::helpers::{spawn_app_with, test_config};
+
+#[tokio::test]
+async fn a_deploy_to_prod_waits_for_approval_and_a_rejection_applies_nothing() {
+    // A real HTTP executor that keeps what it was sent.
+    let (sent, mut received) = tokio::sync::mpsc::unbounded_channel::<Value>();
+    let executor = axum::Router::new().route(
+        "/run",
+        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
+            let sent = sent.clone();
+            async move {
+                let _ = sent.send(body);
+                axum::Json(json!({ "execution_id": "exec-prod" }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let at = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, executor).await });
+    let (mut config, file) = test_config().await;
+    config.catalog.webhooks = [("default".to_owned(), format!("http://{at}/run"))]
+        .into_iter()
+        .collect();
+    assert_eq!(
+        config.catalog.protected_environments,
+        ["prod"],
+        "prod is protected by default"
+    );
+    let app = spawn_app_with(config, file).await;
+    let p = people(&app).await;
+    let (_, created) = send(
+        &p.alice,
+        Method::POST,
+        app.url("/services"),
+        Some(payments("alpha")),
+    )
+    .await;
+    let id = created["id"].as_i64().expect("id");
+    let deploy_prod = || {
+        send(
+            &p.dave,
+            Method::POST,
+            app.url(&format!("/services/{id}/actions/deploy")),
+            Some(json!({ "environment": "prod" })),
+        )
+    };
+    let deployment = |deployment_id: i64| {
+        let app = &app;
+        let vera = &p.vera;
+        async move {
+            let (_, history) = send(
+                vera,
+                Method::GET,
+                app.url(&format!("/services/{id}/actions")),
+                None,
+            )
+            .await;
+            history
+                .as_array()
+                .expect("history")
+                .iter()
+                .find(|a| a["id"].as_i64() == Some(deployment_id))
+                .cloned()
+                .expect("the deployment is in the history")
+        }
+    };
+
+    // Dave asks; it waits, and its pipeline waits at its gate.
+    let (status, waiting) = deploy_prod().await;
+    assert_eq!(status, 200, "{waiting}");
+    assert_eq!(waiting["status"], "awaiting_approval");
+    let first = waiting["deployment_id"].as_i64().expect("deployment_id");
+    let pipeline = waiting["pipeline_id"].as_str().expect("pipeline_id").to_owned();
+    let (_, job) = send(
+        &p.vera,
+        Method::GET,
+        app.url(&format!("/api/v1/jobs/{pipeline}")),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (job["status"].as_str(), job["stage"].as_str()),
+        (Some("needs_approval"), Some("deploy")),
+        "{job}"
+    );
+    assert!(
+        received.try_recv().is_err(),
+        "nothing went to the executor before approval"
+    );
+    let approve = |decision: &str, notes: Option<&str>| json!({ "decision": decision, "stage": "deploy", "notes": notes, "operator": "someone", "patch": null });
+    let url = |verb: &str| app.url(&format!("/api/v1/jobs/{pipeline}/{verb}"));
+    let (status, _) = send(
+        &p.dave,
+        Method::POST,
+        url("approve"),
+        Some(approve("approved", None)),
+    )
+    .await;
+    assert_eq!(status, 403, "Dave asked: someone else approves");
+
+    // Alice approves: the deploy goes to the executor, the pipeline completes.
+    let (status, decided) = send(
+        &p.alice,
+        Method::POST,
+        url("approve"),
+        Some(approve("approved", None)),
+    )
+    .await;
+    assert_eq!(status, 200, "{decided}");
+    let handed = eventually("the approved deploy reaches the executor", || async {
+        let d = deployment(first).await;
+        (d["status"] == "in_progress").then_some(d)
+    })
+    .await;
+    assert_eq!(handed["execution_ref"], "exec-prod");
+    let got = received.recv().await.expect("the executor was called");
+    assert_eq!(
+        (got["deployment_id"].as_i64(), got["environment"].as_str()),
+        (Some(first), Some("prod"))
+    );
+    let (_, job) = send(
+        &p.vera,
+        Method::GET,
+        app.url(&format!("/api/v1/jobs/{pipeline}")),
+        None,
+    )
+    .await;
+    assert_eq!(job["status"], "completed", "{job}");
+
+    // The next one is rejected with notes: nothing is applied, the action says why.
+    let (_, waiting) = deploy_prod().await;
+    let second = waiting["deployment_id"].as_i64().expect("deployment_id");
+    let pipeline = waiting["pipeline_id"].as_str().expect("pipeline_id").to_owned();
+    let (status, _) = send(
+        &p.alice,
+        Method::POST,
+        app.url(&format!("/api/v1/jobs/{pipeline}/reject")),
+        Some(approve("rejected", Some("not on a Friday"))),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let rejected = eventually("the rejection settles the deploy", || async {
+        let d = deployment(second).await;
+        (d["status"] == "rejected").then_some(d)
+    })
+    .await;
+    assert_eq!(rejected["detail"], "Rejected by alice: not on a Friday");
+    assert!(
+        received.try_recv().is_err(),
+        "a rejected deploy never reaches the executor"
+    );
+    let (_, job) = send(
+        &p.vera,
+        Method::GET,
+        app.url(&format!("/api/v1/jobs/{pipeline}")),
+        None,
+    )
+    .await;
+    assert_eq!(job["status"], "canceled", "{job}");
+    // Another tenant's developer cannot see the approval pipeline either.
+    let (status, _) = send(
+        &p.otto,
+        Method::GET,
+        app.url(&format!("/api/v1/jobs/{pipeline}")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
