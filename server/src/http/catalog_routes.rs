@@ -280,6 +280,26 @@ fn callback_token(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-callback-token").and_then(|v| v.to_str().ok())
 }
 
+/// What both callbacks report (the seed's `status`, `detail`, `execution_arn`).
+#[derive(Deserialize)]
+struct ReportIn {
+    status: String,
+    #[serde(default)]
+    detail: String,
+    #[serde(default)]
+    execution_arn: Option<String>,
+}
+
+impl From<ReportIn> for Report {
+    fn from(r: ReportIn) -> Self {
+        Self {
+            status: r.status,
+            detail: r.detail,
+            execution_ref: r.execution_arn,
+        }
+    }
+}
+
 /// The seed's `ProvisionCallback` (`action` added later in the seed; provision by default).
 #[derive(Deserialize)]
 struct ProvisionCallbackIn {
@@ -287,54 +307,62 @@ struct ProvisionCallbackIn {
     tenant: String,
     #[serde(default)]
     action: Option<String>,
-    status: String,
-    #[serde(default)]
-    detail: String,
-    #[serde(default)]
-    execution_arn: Option<String>,
+    #[serde(flatten)]
+    report: ReportIn,
 }
 
-/// The token first: without it nothing about the body (or what exists) is told.
+/// The seed's `DeployCallback`.
+#[derive(Deserialize)]
+struct DeployCallbackIn {
+    deployment_id: i64,
+    #[serde(flatten)]
+    report: ReportIn,
+}
+
+/// A callback's token first — without it nothing about the body, or what exists, is told —
+/// then its body.
+fn callback_body<T: serde::de::DeserializeOwned>(
+    checked: Result<(), CatalogError>,
+    body: &axum::body::Bytes,
+) -> Result<T, CatalogError> {
+    checked?;
+    serde_json::from_slice(body).map_err(|e| app::error::FieldError::new("body", e.to_string()).into())
+}
+
+fn callback_answer(result: Result<ActionRecord, CatalogError>) -> Response {
+    match result {
+        Ok(_) => axum::Json(json!({ "status": "ok" })).into_response(),
+        Err(e) => answer(e),
+    }
+}
+
 async fn provisioning_callback(
     state: axum::extract::State<app::state::AppState>,
     parts: axum::http::request::Parts,
     body: axum::body::Bytes,
 ) -> Response {
     let catalog = &state.catalog;
-    let meta = app::request::RequestMeta::from_parts(&parts.headers, &parts.extensions);
     let token = callback_token(&parts.headers);
-    if let Err(e) = catalog.check_provisioning_token(token) {
-        return answer(e);
-    }
-    let body: ProvisionCallbackIn = match serde_json::from_slice(&body) {
+    let body: ProvisionCallbackIn = match callback_body(catalog.check_provisioning_token(token), &body) {
         Ok(b) => b,
-        Err(e) => return SeedError(AppError::invalid("body", e.to_string())).into_response(),
+        Err(refused) => return answer(refused),
     };
     let Some(action) = ActionKind::parse(body.action.as_deref().unwrap_or("provision")) else {
         return SeedError(AppError::invalid("action", "provision or deprovision")).into_response();
     };
-    let report = Report {
-        status: body.status,
-        detail: body.detail,
-        execution_ref: body.execution_arn,
-    };
-    match catalog
-        .provisioning_callback(&meta, token, body.service_id, &body.tenant, action, &report)
-        .await
-    {
-        Ok(_) => axum::Json(json!({ "status": "ok" })).into_response(),
-        Err(e) => answer(e),
-    }
-}
-
-#[derive(Deserialize)]
-struct DeployCallbackIn {
-    deployment_id: i64,
-    status: String,
-    #[serde(default)]
-    detail: String,
-    #[serde(default)]
-    execution_arn: Option<String>,
+    let meta = app::request::RequestMeta::from_parts(&parts.headers, &parts.extensions);
+    callback_answer(
+        catalog
+            .provisioning_callback(
+                &meta,
+                token,
+                body.service_id,
+                &body.tenant,
+                action,
+                &body.report.into(),
+            )
+            .await,
+    )
 }
 
 async fn deployment_callback(
@@ -343,25 +371,15 @@ async fn deployment_callback(
     body: axum::body::Bytes,
 ) -> Response {
     let catalog = &state.catalog;
-    let meta = app::request::RequestMeta::from_parts(&parts.headers, &parts.extensions);
     let token = callback_token(&parts.headers);
-    if let Err(e) = catalog.check_deployment_token(token) {
-        return answer(e);
-    }
-    let body: DeployCallbackIn = match serde_json::from_slice(&body) {
+    let body: DeployCallbackIn = match callback_body(catalog.check_deployment_token(token), &body) {
         Ok(b) => b,
-        Err(e) => return SeedError(AppError::invalid("body", e.to_string())).into_response(),
+        Err(refused) => return answer(refused),
     };
-    let report = Report {
-        status: body.status,
-        detail: body.detail,
-        execution_ref: body.execution_arn,
-    };
-    match catalog
-        .deployment_callback(&meta, token, body.deployment_id, &report)
-        .await
-    {
-        Ok(_) => axum::Json(json!({ "status": "ok" })).into_response(),
-        Err(e) => answer(e),
-    }
+    let meta = app::request::RequestMeta::from_parts(&parts.headers, &parts.extensions);
+    callback_answer(
+        catalog
+            .deployment_callback(&meta, token, body.deployment_id, &body.report.into())
+            .await,
+    )
 }

@@ -3,29 +3,15 @@
 //! applied and the action says why. On both databases.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::rest::{payments, people, send};
+use super::support::{executor, people, register, send};
 use crate::cluster_support::eventually;
 use crate::helpers::{spawn_app_with, test_config};
 
 #[tokio::test]
 async fn a_deploy_to_prod_waits_for_approval_and_a_rejection_applies_nothing() {
-    // A real HTTP executor that keeps what it was sent.
-    let (sent, mut received) = tokio::sync::mpsc::unbounded_channel::<Value>();
-    let executor = axum::Router::new().route(
-        "/run",
-        axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-            let sent = sent.clone();
-            async move {
-                let _ = sent.send(body);
-                axum::Json(json!({ "execution_id": "exec-prod" }))
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let at = listener.local_addr().expect("address");
-    tokio::spawn(async move { axum::serve(listener, executor).await });
+    let (at, mut received) = executor().await;
     let (mut config, file) = test_config().await;
     config.catalog.webhooks = [("default".to_owned(), format!("http://{at}/run"))]
         .into_iter()
@@ -37,14 +23,7 @@ async fn a_deploy_to_prod_waits_for_approval_and_a_rejection_applies_nothing() {
     );
     let app = spawn_app_with(config, file).await;
     let p = people(&app).await;
-    let (_, created) = send(
-        &p.alice,
-        Method::POST,
-        app.url("/services"),
-        Some(payments("alpha")),
-    )
-    .await;
-    let id = created["id"].as_i64().expect("id");
+    let id = register(&app, &p).await;
     let deploy_prod = || {
         send(
             &p.dave,
@@ -121,7 +100,7 @@ async fn a_deploy_to_prod_waits_for_approval_and_a_rejection_applies_nothing() {
         (d["status"] == "in_progress").then_some(d)
     })
     .await;
-    assert_eq!(handed["execution_ref"], "exec-prod");
+    assert_eq!(handed["execution_ref"], format!("exec-{first}"));
     let got = received.recv().await.expect("the executor was called");
     assert_eq!(
         (got["deployment_id"].as_i64(), got["environment"].as_str()),

@@ -3,3 +3,4 @@
 
 mod approvals;
 mod rest;
+mod support;

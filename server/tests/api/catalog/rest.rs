@@ -1,13 +1,10 @@
 //! The IDP-portal seed's catalog API end to end, on both databases.
 
-use app::identity::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use super::support::{DEPLOYMENT_TOKEN, PROVISIONING_TOKEN, executor, payments, people, register, send};
 use crate::helpers::{TestApp, bare_client, spawn_app_with, test_config};
-
-pub(super) const PROVISIONING_TOKEN: &str = "provisioning-callback-token-for-tests";
-pub(super) const DEPLOYMENT_TOKEN: &str = "deployment-callback-token-for-tests";
 
 async fn app() -> TestApp {
     let (mut config, file) = test_config().await;
@@ -18,50 +15,6 @@ async fn app() -> TestApp {
     // The seed protected nothing; the approval flow has its own test (`approvals.rs`).
     config.catalog.protected_environments = Vec::new();
     spawn_app_with(config, file).await
-}
-
-pub(super) async fn send(
-    client: &reqwest::Client,
-    method: Method,
-    url: String,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = client.request(method, url);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-pub(super) fn payments(tenant: &str) -> Value {
-    json!({
-        "name": "payments", "repo_url": "https://git.example.com/payments", "owner_team": "Payments",
-        "runtime": "go", "tier": "tier-1", "environments": ["dev", "prod"], "tenant": tenant,
-        "observability_enabled": true,
-    })
-}
-
-/// Alice (admin), Dave (developer of alpha), Vera (viewer of alpha), Otto (developer of beta).
-pub(super) struct People {
-    pub alice: reqwest::Client,
-    pub dave: reqwest::Client,
-    pub vera: reqwest::Client,
-    pub otto: reqwest::Client,
-}
-
-pub(super) async fn people(app: &TestApp) -> People {
-    let alice = app.create_user("alice", Role::Admin, None).await;
-    let dave = app.create_user("dave", Role::Developer, Some("alpha")).await;
-    let vera = app.create_user("vera", Role::Viewer, Some("alpha")).await;
-    let otto = app.create_user("otto", Role::Developer, Some("beta")).await;
-    People {
-        alice: app.client_for(&alice).await,
-        dave: app.client_for(&dave).await,
-        vera: app.client_for(&vera).await,
-        otto: app.client_for(&otto).await,
-    }
 }
 
 #[tokio::test]
@@ -209,14 +162,7 @@ async fn bad_input_is_named_by_field_and_changes_nothing() {
 async fn actions_queue_for_developers_report_through_callbacks_and_keep_their_history() {
     let app = app().await;
     let p = people(&app).await;
-    let (_, created) = send(
-        &p.alice,
-        Method::POST,
-        app.url("/services"),
-        Some(payments("alpha")),
-    )
-    .await;
-    let id = created["id"].as_i64().expect("id");
+    let id = register(&app, &p).await;
     let path = |rest: &str| app.url(&format!("/services/{id}{rest}"));
 
     // Viewers read, developers and admins act.
@@ -405,14 +351,7 @@ async fn actions_queue_for_developers_report_through_callbacks_and_keep_their_hi
 async fn another_tenants_service_does_not_exist_on_any_route() {
     let app = app().await;
     let p = people(&app).await;
-    let (_, created) = send(
-        &p.alice,
-        Method::POST,
-        app.url("/services"),
-        Some(payments("alpha")),
-    )
-    .await;
-    let id = created["id"].as_i64().expect("id");
+    let id = register(&app, &p).await;
     let routes = [
         (Method::GET, ""),
         (Method::PUT, ""),
@@ -445,29 +384,8 @@ async fn another_tenants_service_does_not_exist_on_any_route() {
 
 #[tokio::test]
 async fn a_webhook_executor_takes_each_action_and_reports_through_the_callbacks() {
-    // A real HTTP executor on a free port: it keeps what it was sent and answers with its
-    // handle; the one `prod` uses refuses.
-    let (sent, mut received) = tokio::sync::mpsc::unbounded_channel::<Value>();
-    let executor = axum::Router::new()
-        .route(
-            "/run",
-            axum::routing::post(move |axum::Json(body): axum::Json<Value>| {
-                let sent = sent.clone();
-                async move {
-                    let handle = format!("exec-{}", body["action_id"]);
-                    let _ = sent.send(body);
-                    axum::Json(json!({ "execution_id": handle }))
-                }
-            }),
-        )
-        .route(
-            "/broken",
-            axum::routing::post(|| async { axum::http::StatusCode::SERVICE_UNAVAILABLE }),
-        );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let at = listener.local_addr().expect("address");
-    tokio::spawn(async move { axum::serve(listener, executor).await });
-
+    // The executor `prod` uses refuses.
+    let (at, mut received) = executor().await;
     let (mut config, file) = test_config().await;
     config.catalog.deployment_callback_token = Some(DEPLOYMENT_TOKEN.to_owned().into());
     config.catalog.webhooks = [
@@ -479,14 +397,7 @@ async fn a_webhook_executor_takes_each_action_and_reports_through_the_callbacks(
     config.catalog.protected_environments = Vec::new();
     let app = spawn_app_with(config, file).await;
     let p = people(&app).await;
-    let (_, created) = send(
-        &p.alice,
-        Method::POST,
-        app.url("/services"),
-        Some(payments("alpha")),
-    )
-    .await;
-    let id = created["id"].as_i64().expect("id");
+    let id = register(&app, &p).await;
     let path = |rest: &str| app.url(&format!("/services/{id}{rest}"));
 
     let (status, provisioning) = send(&p.dave, Method::POST, path("/actions/provision"), None).await;
