@@ -1,7 +1,8 @@
 //! The pipelines' event bus: every event, once its transaction has committed, goes to every
 //! live stream in this process (one broadcast; each stream keeps its pipeline's). A stream that
 //! falls behind, or that starts from `Last-Event-ID`, reads the gap from `pipeline_events` —
-//! the table is the truth, the bus only says "now". (Across replicas, `LISTEN/NOTIFY` is next.)
+//! the table is the truth, the bus only says "now". On PostgreSQL the bus carries every
+//! replica's events (`PipelineStore::listen`); the catalog listens to it for approval decisions.
 
 use std::sync::Arc;
 
