@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use super::error::{PipelineError, Result};
 use super::model::{Decision, GateConfig};
 use super::state::{PipelineStatus, Transition, next};
-use super::store::{ArtifactRow, Decide, Decided, Move, NewEvent, NewPipeline, PipelineRow, PipelineStore};
+use super::store::{
+    ArtifactRow, Decide, Decided, GateRow, Move, NewEvent, NewPipeline, PipelineRow, PipelineStore,
+};
 use crate::audit::{Audit, AuditAction, AuditEvent};
 use crate::error::FieldError;
 use crate::identity::{Permission, Principal};
@@ -361,15 +363,26 @@ impl PipelineService {
         principal.authorize(Permission::Read)?;
         Ok(self
             .store
-            .list(1000)
+            .list(status, 1000)
             .await?
             .into_iter()
             .filter(|p| {
                 p.tenant_id
                     .is_none_or(|t| principal.authorize(Permission::Tenant(t)).is_ok())
             })
-            .filter(|p| status.is_none_or(|s| p.status == s.as_str()))
             .collect())
+    }
+
+    /// A pipeline the caller may see, with its gates.
+    pub async fn gates(&self, principal: &Principal, id: &str) -> Result<(PipelineRow, Vec<GateRow>)> {
+        let pipeline = self.get(principal, id).await?;
+        Ok((pipeline, self.store.gates(id).await?))
+    }
+
+    /// What the stages of a pipeline the caller may see produced.
+    pub async fn artifacts(&self, principal: &Principal, id: &str) -> Result<Vec<ArtifactRow>> {
+        self.get(principal, id).await?;
+        Ok(self.store.artifacts(id).await?)
     }
 
     /// The pipelines waiting for the caller's decision: at a gate the caller's role may decide,

@@ -680,9 +680,15 @@ impl PipelineStore {
     }
 
     /// Pipelines, newest first.
-    pub async fn list(&self, limit: i64) -> Result<Vec<PipelineRow>> {
-        let sql = format!("SELECT {PIPELINE_COLUMNS} FROM pipelines ORDER BY created_at DESC, id LIMIT $1");
-        Ok(with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(limit).fetch_all(pool).await?))
+    /// The newest `limit` pipelines, of one status when given (in SQL: the overview's count
+    /// reads only those waiting, on every navigation).
+    pub async fn list(&self, status: Option<PipelineStatus>, limit: i64) -> Result<Vec<PipelineRow>> {
+        let sql = format!(
+            "SELECT {PIPELINE_COLUMNS} FROM pipelines WHERE ($1 IS NULL OR status = $1) \
+             ORDER BY created_at DESC, id LIMIT $2"
+        );
+        let status = status.map(PipelineStatus::as_str);
+        Ok(with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(status).bind(limit).fetch_all(pool).await?))
     }
 
     pub async fn artifacts(&self, pipeline_id: &str) -> Result<Vec<ArtifactRow>> {

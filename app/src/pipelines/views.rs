@@ -164,9 +164,8 @@ impl PipelineService {
         id: &str,
         tenants: &[(i64, String)],
     ) -> Result<PipelineDetail> {
-        let p = self.get(principal, id).await?;
+        let (p, gates) = self.gates(principal, id).await?;
         let store = self.store();
-        let gates = store.gates(id).await?;
         let stage_names: Vec<String> = serde_json::from_str(&p.stages).unwrap_or_default();
         let current = stage_names.iter().position(|s| *s == p.stage);
         let completed = p.status() == Some(PipelineStatus::Completed);

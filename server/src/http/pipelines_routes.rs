@@ -380,14 +380,7 @@ async fn resume(ctx: RequestContext, Path(id): Path<String>) -> Answer {
 }
 
 async fn artifacts(ctx: RequestContext, Path(id): Path<String>) -> Answer {
-    ctx.state.pipelines.get(&ctx.principal, &id).await?;
-    let artifacts = ctx
-        .state
-        .pipelines
-        .store()
-        .artifacts(&id)
-        .await
-        .map_err(AppError::from)?;
+    let artifacts = ctx.state.pipelines.artifacts(&ctx.principal, &id).await?;
     Ok(axum::Json(artifacts.iter().map(artifact_json).collect::<Vec<_>>()).into_response())
 }
 
@@ -400,14 +393,7 @@ fn artifact_json(a: &ArtifactRow) -> Value {
 }
 
 async fn gates_status(ctx: RequestContext, Path(id): Path<String>) -> Answer {
-    let row = ctx.state.pipelines.get(&ctx.principal, &id).await?;
-    let gates = ctx
-        .state
-        .pipelines
-        .store()
-        .gates(&id)
-        .await
-        .map_err(AppError::from)?;
+    let (row, gates) = ctx.state.pipelines.gates(&ctx.principal, &id).await?;
     Ok(axum::Json(json!({
         "job_id": id,
         "status": row.status,
@@ -418,14 +404,7 @@ async fn gates_status(ctx: RequestContext, Path(id): Path<String>) -> Answer {
 }
 
 async fn gate_decisions(ctx: RequestContext, Path(id): Path<String>) -> Answer {
-    ctx.state.pipelines.get(&ctx.principal, &id).await?;
-    let gates = ctx
-        .state
-        .pipelines
-        .store()
-        .gates(&id)
-        .await
-        .map_err(AppError::from)?;
+    let (_, gates) = ctx.state.pipelines.gates(&ctx.principal, &id).await?;
     let decided: Vec<Value> = gates
         .iter()
         .filter(|g| g.decision.is_some())
@@ -435,15 +414,10 @@ async fn gate_decisions(ctx: RequestContext, Path(id): Path<String>) -> Answer {
 }
 
 async fn gate_decision(ctx: RequestContext, Path((id, stage)): Path<(String, String)>) -> Answer {
-    ctx.state.pipelines.get(&ctx.principal, &id).await?;
-    let gate = ctx
-        .state
-        .pipelines
-        .store()
-        .gate(&id, &stage)
-        .await
-        .map_err(AppError::from)?
-        .filter(|g| g.decision.is_some())
+    let (_, gates) = ctx.state.pipelines.gates(&ctx.principal, &id).await?;
+    let gate = gates
+        .into_iter()
+        .find(|g| g.stage == stage && g.decision.is_some())
         .ok_or_else(|| AppError::not_found(format!("No decision found for stage {stage}")))?;
     Ok(axum::Json(gate_json(&gate)).into_response())
 }
@@ -453,6 +427,7 @@ async fn events(
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Answer {
+    // Who first: a caller who may not see the pipeline hears that before anything about the query.
     ctx.state.pipelines.get(&ctx.principal, &id).await?;
     let number = |key: &'static str, default: i64| -> Result<i64, AppError> {
         query.get(key).map_or(Ok(default), |v| {
