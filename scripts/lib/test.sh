@@ -410,7 +410,7 @@ run_part_tests() {
     # Integration tests name their peer by their module (unit tests, `::tests::`, need none).
     local integration
     integration=$(grep -v '::tests::' <<<"$tests" || true)
-    grep -qE '^(flink|forward_auth)::' <<<"$integration" && needs+=(kubernetes)
+    grep -qE '^(flink|forward_auth|catalog::kubernetes)::' <<<"$integration" && needs+=(kubernetes)
     grep -qE '^(keycloak::|identity::oauth::|vault::|auth_matrix)' <<<"$integration" && needs+=(keycloak)
     grep -qE '^(google::|identity::oauth::)' <<<"$integration" && needs+=(google)
   fi

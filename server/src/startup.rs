@@ -106,6 +106,11 @@ impl Application {
             audit.clone(),
             config.catalog.settings(),
             pipelines.clone(),
+            // The Kubernetes executor: where a cluster is configured, unless turned off.
+            cluster
+                .client()
+                .cloned()
+                .filter(|_| config.catalog.kubernetes.enabled),
         );
         // Deploys waiting for approval: settled as their gates are decided (and at start, those
         // decided while no server ran).

@@ -26,6 +26,7 @@ impl CatalogService {
         let closed = bus.closed();
         tokio::spawn(async move {
             let run = async {
+                service.follow_on().await;
                 service.catch_up().await;
                 loop {
                     match events.recv().await {
@@ -98,13 +99,8 @@ impl CatalogService {
                 .action(action.id)
                 .await?
                 .ok_or_else(|| CatalogError::NotFound("no such action".into()))?;
-            let webhook = self
-                .settings()
-                .webhook_for(record.environment.as_deref())
-                .map(str::to_owned);
-            if let (Some(url), Some(row)) = (webhook, self.store().get(action.service_id).await?) {
-                self.hand_to_webhook(&RequestMeta::default(), &url, &row, record, "Deployment")
-                    .await?;
+            if let Some(row) = self.store().get(action.service_id).await? {
+                self.dispatch(&RequestMeta::default(), &row, record).await?;
             }
         } else {
             let detail = match decided.notes.as_deref() {

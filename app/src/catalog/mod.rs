@@ -5,8 +5,10 @@
 //! tables; `service.rs` every operation, each checking its caller (tenant visibility, admins
 //! write, developers and admins act), and the executors' callbacks (`X-Callback-Token`);
 //! `approvals.rs` deploys to protected environments, settled by a pipeline's gate;
+//! `executors.rs` who runs an action in an environment (a webhook, Kubernetes, or a callback)
+//! and `kubernetes.rs` the Kubernetes executor (server-side apply, rollouts followed by watch);
 //! `error.rs` its refusals. The seed's REST routes are `server/src/http/catalog_routes.rs`.
-//! In progress (#11): the Kubernetes executor and the pages come next. See `docs/catalog.md`.
+//! In progress (#11): the pages come next. See `docs/catalog.md`.
 
 mod model;
 
@@ -14,6 +16,10 @@ mod model;
 mod approvals;
 #[cfg(feature = "ssr")]
 mod error;
+#[cfg(feature = "ssr")]
+mod executors;
+#[cfg(feature = "ssr")]
+pub mod kubernetes;
 #[cfg(feature = "ssr")]
 mod service;
 #[cfg(feature = "ssr")]

@@ -91,7 +91,7 @@ pub struct ActionRecord {
     pub service_id: i64,
     pub action: ActionKind,
     pub environment: Option<String>,
-    /// `awaiting_approval`, `queued`, `in_progress`, `succeeded`, `failed`, `rejected`.
+    /// One of `ACTION_STATES`.
     pub status: String,
     pub detail: String,
     /// The external executor's handle (the seed's `execution_arn`).
@@ -99,6 +99,38 @@ pub struct ActionRecord {
     pub requested_by: String,
     /// The pipeline whose approval gate a deploy to a protected environment waits for.
     pub pipeline_id: Option<String>,
+    /// What a deploy applies (`repository:version`).
+    pub image: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// What an action asks for besides its kind: the seed's `DeployRequest` (`environment`), and
+/// Heimdall's `image` / `version` for a deploy on Kubernetes (default: the configured image
+/// template, filled with the service's name and the version, `latest` when none is given).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    #[serde(default)]
+    pub environment: Option<String>,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+/// Every status an action can be in, in the order an action passes through them.
+pub const ACTION_STATES: [&str; 7] = [
+    "awaiting_approval",
+    "queued",
+    "in_progress",
+    "succeeded",
+    "failed",
+    "timed_out",
+    "rejected",
+];
+
+/// Whether an action in `status` is still under way (a chip shows a spinner, the page listens).
+pub fn action_is_open(status: &str) -> bool {
+    matches!(status, "awaiting_approval" | "queued" | "in_progress")
 }

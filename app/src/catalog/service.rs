@@ -7,7 +7,9 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::error::{CatalogError, Result};
-use super::model::{ActionKind, ActionRecord, Service, ServiceInput, ServiceLink};
+use super::executors::title;
+use super::kubernetes::{KubernetesExecutor, KubernetesSettings};
+use super::model::{ActionKind, ActionRecord, ActionRequest, Service, ServiceInput, ServiceLink};
 use super::store::{CatalogStore, NewAction, ServiceFields, ServiceRow};
 use crate::audit::{Audit, AuditAction, AuditEvent};
 use crate::error::FieldError;
@@ -33,6 +35,9 @@ pub struct CatalogSettings {
     pub webhooks: std::collections::BTreeMap<String, String>,
     /// Environments a deploy to which waits for a pipeline's approval gate.
     pub protected_environments: Vec<String>,
+    /// The Kubernetes executor's names, quota and image template (used where a cluster is
+    /// configured; the image template also names a deploy's image when nobody runs it here).
+    pub kubernetes: KubernetesSettings,
 }
 
 impl CatalogSettings {
@@ -67,6 +72,8 @@ pub struct CatalogService {
     http: reqwest::Client,
     /// Approval gates for protected environments.
     pipelines: PipelineService,
+    /// Where a cluster is configured (and `catalog.kubernetes.enabled`).
+    kubernetes: Option<KubernetesExecutor>,
 }
 
 /// A DNS label (Kubernetes names are built from it): lowercase letters, digits and `-`, not at
@@ -145,6 +152,52 @@ fn validate(input: &ServiceInput) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// A deploy's image: `image` (with `version` as its tag when it has none), else the template's;
+/// checked so that what reaches a Deployment is an image reference. Other actions take none.
+fn image_of(
+    settings: &KubernetesSettings,
+    row: &ServiceRow,
+    action: ActionKind,
+    request: &ActionRequest,
+) -> Result<Option<String>> {
+    let image = request.image.as_deref().map(str::trim).filter(|i| !i.is_empty());
+    let version = request
+        .version
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty());
+    if action != ActionKind::Deploy {
+        return match (image, version) {
+            (None, None) => Ok(None),
+            (Some(_), _) => Err(FieldError::new("image", "only a deploy takes an image").into()),
+            (None, Some(_)) => Err(FieldError::new("version", "only a deploy takes a version").into()),
+        };
+    }
+    if let Some(image) = image {
+        let ok = image.len() <= 255
+            && image
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"./:@_-".contains(&b));
+        if !ok {
+            return Err(FieldError::new(
+                "image",
+                "an image reference: letters, digits and . / : @ _ -, at most 255",
+            )
+            .into());
+        }
+    }
+    if let Some(version) = version {
+        let ok = version.len() <= 128
+            && version
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if !ok {
+            return Err(FieldError::new("version", "a tag: letters, digits and . _ -, at most 128").into());
+        }
+    }
+    Ok(Some(settings.image(&row.tenant, &row.name, image, version)))
+}
+
 impl CatalogService {
     pub fn new(
         store: CatalogStore,
@@ -152,7 +205,10 @@ impl CatalogService {
         audit: Audit,
         settings: CatalogSettings,
         pipelines: PipelineService,
+        kubernetes: Option<kube::Client>,
     ) -> Self {
+        let kubernetes =
+            kubernetes.map(|client| KubernetesExecutor::new(client, settings.kubernetes.clone()));
         Self {
             store,
             tenants,
@@ -164,7 +220,20 @@ impl CatalogService {
                 .build()
                 .unwrap_or_default(),
             pipelines,
+            kubernetes,
         }
+    }
+
+    pub(super) fn kubernetes(&self) -> Option<&KubernetesExecutor> {
+        self.kubernetes.as_ref()
+    }
+
+    pub(super) fn audit(&self) -> &Audit {
+        &self.audit
+    }
+
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     pub(super) fn pipelines(&self) -> &PipelineService {
@@ -353,19 +422,20 @@ impl CatalogService {
     }
 
     /// Asks for an action (developers and admins of the service's tenant). A deploy goes to the
-    /// environment named — one of the service's — or its first (`dev` when it has none).
+    /// environment named — one of the service's — or its first (`dev` when it has none), with
+    /// the image asked for or the configured template's.
     pub async fn request_action(
         &self,
         principal: &Principal,
         meta: &RequestMeta,
         id: i64,
         action: ActionKind,
-        environment: Option<&str>,
+        request: &ActionRequest,
     ) -> Result<ActionRecord> {
         let row = self.row(principal, id).await?;
         principal.authorize(Permission::Operate)?;
         let envs = row.environments();
-        let environment = match (action, environment.filter(|e| !e.is_empty())) {
+        let environment = match (action, request.environment.as_deref().filter(|e| !e.is_empty())) {
             (_, Some(env)) if !envs.iter().any(|e| e == env) => {
                 return Err(CatalogError::UnknownEnvironment(env.to_owned()));
             }
@@ -373,41 +443,37 @@ impl CatalogService {
             (ActionKind::Deploy, None) => Some(envs.first().cloned().unwrap_or_else(|| "dev".to_owned())),
             (_, None) => None,
         };
-        let title = match action {
-            ActionKind::Provision => "Provisioning",
-            ActionKind::Deprovision => "Deprovisioning",
-            ActionKind::Deploy => "Deployment",
-        };
+        let image = image_of(&self.settings.kubernetes, &row, action, request)?;
+        let title = title(action);
         let protected = action == ActionKind::Deploy
             && environment
                 .as_deref()
                 .is_some_and(|e| self.settings.protected_environments.iter().any(|p| p == e));
         if protected {
             return self
-                .request_approval(principal, meta, &row, environment.as_deref().unwrap_or_default())
+                .request_approval(
+                    principal,
+                    meta,
+                    &row,
+                    environment.as_deref().unwrap_or_default(),
+                    image.as_deref(),
+                )
                 .await;
         }
-        let webhook = self
-            .settings
-            .webhook_for(environment.as_deref())
-            .map(str::to_owned);
-        let detail = if webhook.is_some() {
-            format!("{title} queued")
-        } else {
-            format!("{title} queued (no executor configured: a callback reports it)")
-        };
+        let detail = self.executor_for(environment.as_deref()).queued_detail(title);
         let entry = Self::entry(
             principal,
             meta,
             AuditAction::CatalogActionRequested,
             &id.to_string(),
             &format!(
-                "{}{}",
+                "{}{}{}",
                 action.as_str(),
                 environment
                     .as_deref()
                     .map(|e| format!(" {e}"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                image.as_deref().map(|i| format!(" {i}")).unwrap_or_default()
             ),
         );
         let record = self
@@ -421,15 +487,13 @@ impl CatalogService {
                     requested_by: &principal.display_name(),
                     status: "queued",
                     pipeline_id: None,
+                    image: image.as_deref(),
                 },
                 &self.audit,
                 &entry,
             )
             .await?;
-        match webhook {
-            Some(url) => self.hand_to_webhook(meta, &url, &row, record, title).await,
-            None => Ok(record),
-        }
+        self.dispatch(meta, &row, record).await
     }
 
     /// A deploy to a protected environment: a pipeline whose one stage, `deploy`, has a gate
@@ -441,6 +505,7 @@ impl CatalogService {
         meta: &RequestMeta,
         row: &ServiceRow,
         environment: &str,
+        image: Option<&str>,
     ) -> Result<ActionRecord> {
         let refused =
             |e: crate::pipelines::PipelineError| CatalogError::Approval(crate::error::AppError::from(e));
@@ -453,8 +518,12 @@ impl CatalogService {
                     intent: format!("Deploy {} to {environment}", row.name),
                     tenant_id: Some(row.tenant_id),
                     stages: Some(vec!["deploy".to_owned()]),
-                    gates: [("deploy".to_owned(), GateConfig::default())].into_iter().collect(),
-                    params: serde_json::json!({ "service": row.name, "service_id": row.id, "environment": environment }),
+                    gates: [("deploy".to_owned(), GateConfig::default())]
+                        .into_iter()
+                        .collect(),
+                    params: serde_json::json!({
+                        "service": row.name, "service_id": row.id, "environment": environment, "image": image,
+                    }),
                 },
             )
             .await
@@ -483,90 +552,12 @@ impl CatalogService {
                     requested_by: &principal.display_name(),
                     status: "awaiting_approval",
                     pipeline_id: Some(&pipeline_id),
+                    image,
                 },
                 &self.audit,
                 &entry,
             )
             .await?)
-    }
-
-    /// POSTs the recorded action to the webhook executor: taken (2xx) → `in_progress`, with the
-    /// executor's `execution_id` (or `executionArn`) when it gives one; refused or unreachable →
-    /// `failed`, saying why. Either way the answer is the action as it now stands.
-    pub(super) async fn hand_to_webhook(
-        &self,
-        meta: &RequestMeta,
-        url: &str,
-        row: &ServiceRow,
-        record: ActionRecord,
-        title: &str,
-    ) -> Result<ActionRecord> {
-        let (callback, id_field) = if record.action == ActionKind::Deploy {
-            ("/services/deployments/callback", "deployment_id")
-        } else {
-            ("/provisioning/callback", "action_id")
-        };
-        let body = serde_json::json!({
-            id_field: record.id,
-            "action_id": record.id,
-            "action": record.action.as_str(),
-            "environment": record.environment,
-            "service": {
-                "id": row.id, "name": row.name, "tenant": row.tenant, "repo_url": row.repo_url,
-                "owner_team": row.owner_team, "runtime": row.runtime, "tier": row.tier,
-            },
-            "callback_path": callback,
-        });
-        let outcome = match self.http.post(url).json(&body).send().await {
-            Ok(response) if response.status().is_success() => {
-                let answer: serde_json::Value = response.json().await.unwrap_or_default();
-                let handle = ["execution_id", "executionArn", "execution_arn"]
-                    .into_iter()
-                    .find_map(|k| answer.get(k).and_then(|v| v.as_str()).map(str::to_owned));
-                Report {
-                    status: "in_progress".into(),
-                    detail: format!("{title} started via webhook"),
-                    execution_ref: handle,
-                }
-            }
-            Ok(response) => Report {
-                status: "failed".into(),
-                detail: format!(
-                    "{title} failed to start: the executor answered {}",
-                    response.status()
-                ),
-                execution_ref: None,
-            },
-            Err(e) => Report {
-                status: "failed".into(),
-                detail: format!(
-                    "{title} failed to start: the executor could not be reached ({})",
-                    if e.is_timeout() {
-                        "timed out"
-                    } else {
-                        "no connection"
-                    }
-                ),
-                execution_ref: None,
-            },
-        };
-        let entry = AuditEvent::success(AuditAction::CatalogActionReported)
-            .by(None, "webhook executor")
-            .target(&record.id.to_string())
-            .from(meta)
-            .detail(&outcome.status);
-        Ok(self
-            .store
-            .report(
-                record.id,
-                &outcome.status,
-                &outcome.detail,
-                outcome.execution_ref.as_deref(),
-                &self.audit,
-                &entry,
-            )
-            .await?
-            .unwrap_or(record))
     }
 
     /// The newest provisioning action of a service (in `environment`, when given), or `None`.

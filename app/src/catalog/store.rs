@@ -3,6 +3,7 @@
 //! entry, or not at all.
 
 use chrono::{DateTime, Utc};
+use tokio::sync::broadcast;
 
 use super::model::{ActionKind, ActionRecord, ServiceLink};
 use crate::audit::{Audit, AuditEvent};
@@ -58,6 +59,7 @@ struct ActionRow {
     execution_ref: Option<String>,
     requested_by: String,
     pipeline_id: Option<String>,
+    image: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -74,6 +76,7 @@ impl From<ActionRow> for ActionRecord {
             execution_ref: r.execution_ref,
             requested_by: r.requested_by,
             pipeline_id: r.pipeline_id,
+            image: r.image,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -106,12 +109,14 @@ pub struct NewAction<'a> {
     /// `queued`, or `awaiting_approval` with the pipeline whose gate decides.
     pub status: &'a str,
     pub pipeline_id: Option<&'a str>,
+    /// A deploy's image reference (`repository:version`).
+    pub image: Option<&'a str>,
 }
 
 const SERVICE_SELECT: &str = "SELECT s.id, s.tenant_id, t.slug AS tenant, s.name, s.repo_url, s.owner_team, s.runtime, \
      s.tier, s.environments, s.observability_enabled, s.description, s.links, s.tags, s.provision_status, \
      s.provision_detail, s.created_at, s.updated_at FROM catalog_services s JOIN tenants t ON t.id = s.tenant_id";
-const ACTION_COLUMNS: &str = "id, service_id, action, environment, status, detail, execution_ref, requested_by, pipeline_id, created_at, updated_at";
+const ACTION_COLUMNS: &str = "id, service_id, action, environment, status, detail, execution_ref, requested_by, pipeline_id, image, created_at, updated_at";
 
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
@@ -120,11 +125,26 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
 #[derive(Clone)]
 pub struct CatalogStore {
     db: Database,
+    /// The id of each service whose actions changed, once committed: the service page's live
+    /// history listens (`changes`). In this process; the table is the truth.
+    changes: broadcast::Sender<i64>,
 }
 
 impl CatalogStore {
     pub fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            db,
+            changes: broadcast::Sender::new(256),
+        }
+    }
+
+    /// Hears the id of every service whose actions change from now on.
+    pub fn changes(&self) -> broadcast::Receiver<i64> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self, service_id: i64) {
+        let _ = self.changes.send(service_id);
     }
 
     /// Every service, by id (callers filter by tenant).
@@ -236,12 +256,13 @@ impl CatalogStore {
             requested_by,
             status,
             pipeline_id,
+            image,
         } = *new;
         let now = Utc::now();
         let mut tx = self.db.begin().await?;
         let sql = format!(
             "INSERT INTO catalog_actions (service_id, action, environment, status, detail, requested_by, pipeline_id, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING {ACTION_COLUMNS}"
+             image, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {ACTION_COLUMNS}"
         );
         let row: ActionRow = with_tx!(&mut tx, conn => sqlx::query_as(&sql)
             .bind(service_id)
@@ -251,6 +272,7 @@ impl CatalogStore {
             .bind(detail)
             .bind(requested_by)
             .bind(pipeline_id)
+            .bind(image)
             .bind(now)
             .fetch_one(&mut *conn)
             .await?);
@@ -268,24 +290,39 @@ impl CatalogStore {
         }
         audit.record_in(&mut tx, entry).await?;
         tx.commit().await?;
+        self.changed(service_id);
         Ok(row.into())
     }
 
     /// Moves an action from `from` to `to` (with `detail`) only if it is still in `from`: of
     /// replicas settling the same approval, one wins. Returns whether this call did.
     pub async fn settle(&self, id: i64, from: &str, to: &str, detail: &str) -> Result<bool> {
-        Ok(with_pool!(&self.db, pool => sqlx::query(
-            "UPDATE catalog_actions SET status = $3, detail = $4, updated_at = $5 WHERE id = $1 AND status = $2",
+        let service: Option<i64> = with_pool!(&self.db, pool => sqlx::query_scalar(
+            "UPDATE catalog_actions SET status = $3, detail = $4, updated_at = $5 WHERE id = $1 AND status = $2 \
+             RETURNING service_id",
         )
         .bind(id)
         .bind(from)
         .bind(to)
         .bind(detail)
         .bind(Utc::now())
-        .execute(pool)
-        .await?
-        .rows_affected())
-            == 1)
+        .fetch_optional(pool)
+        .await?);
+        if let Some(service) = service {
+            self.changed(service);
+        }
+        Ok(service.is_some())
+    }
+
+    /// Deploys the Kubernetes executor applied and still follows (`execution_ref` names the
+    /// Deployment): a restarted server follows them on.
+    pub async fn following(&self) -> Result<Vec<ActionRecord>> {
+        let sql = format!(
+            "SELECT {ACTION_COLUMNS} FROM catalog_actions WHERE status = 'in_progress' \
+             AND execution_ref LIKE 'kubernetes:%' ORDER BY id"
+        );
+        let rows: Vec<ActionRow> = with_pool!(&self.db, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// Actions waiting for their pipeline's gate.
@@ -375,6 +412,7 @@ impl CatalogStore {
         }
         audit.record_in(&mut tx, entry).await?;
         tx.commit().await?;
+        self.changed(row.service_id);
         Ok(Some(row.into()))
     }
 }

@@ -2,7 +2,11 @@
 //! IDP-portal seed's `PROVISIONING_CALLBACK_TOKEN` and `DEPLOYMENT_CALLBACK_TOKEN`, read bare
 //! too). Tokens are secrets: written back as `***`.
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
 use app::catalog::CatalogSettings;
+use app::catalog::kubernetes::KubernetesSettings;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +29,83 @@ pub struct CatalogConfig {
     pub webhooks: std::collections::BTreeMap<String, String>,
     /// Environments a deploy to which waits for a person's approval (a pipeline gate).
     pub protected_environments: Vec<String>,
+    /// The Kubernetes executor, used where a cluster is configured.
+    pub kubernetes: CatalogKubernetesConfig,
+}
+
+/// `catalog.kubernetes.*`: what provision and deploy apply.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CatalogKubernetesConfig {
+    /// Off: even with a cluster, actions go to the webhooks (or wait for a callback).
+    pub enabled: bool,
+    /// `{tenant}`, `{service}`, `{environment}`: one environment's namespace.
+    pub namespace_template: String,
+    /// `{tenant}`: the group the namespace's RoleBinding names.
+    pub tenant_group_template: String,
+    /// The ClusterRole the tenant's group gets in its namespaces (Heimdall needs `bind` on it).
+    pub cluster_role: String,
+    /// The namespace's ResourceQuota (`spec.hard`).
+    pub quota: BTreeMap<String, String>,
+    /// `{name}`, `{tenant}`, `{version}`: the image of a deploy that names none.
+    pub image_template: String,
+    pub replicas: i32,
+    /// A rollout not finished after this many seconds is `timed_out`.
+    pub rollout_timeout_secs: u64,
+}
+
+impl Default for CatalogKubernetesConfig {
+    fn default() -> Self {
+        let d = KubernetesSettings::default();
+        Self {
+            enabled: true,
+            namespace_template: d.namespace_template,
+            tenant_group_template: d.tenant_group_template,
+            cluster_role: d.cluster_role,
+            quota: d.quota,
+            image_template: d.image_template,
+            replicas: d.replicas,
+            rollout_timeout_secs: d.rollout_timeout.as_secs(),
+        }
+    }
+}
+
+impl CatalogKubernetesConfig {
+    fn settings(&self) -> KubernetesSettings {
+        KubernetesSettings {
+            namespace_template: self.namespace_template.clone(),
+            tenant_group_template: self.tenant_group_template.clone(),
+            cluster_role: self.cluster_role.clone(),
+            quota: self.quota.clone(),
+            image_template: self.image_template.clone(),
+            replicas: self.replicas,
+            rollout_timeout: Duration::from_secs(self.rollout_timeout_secs),
+        }
+    }
+
+    fn problems(&self, problems: &mut Vec<String>) {
+        for placeholder in ["{service}", "{environment}"] {
+            if !self.namespace_template.contains(placeholder) {
+                problems.push(format!(
+                    "catalog.kubernetes.namespace_template: {:?} needs {placeholder} (one namespace per environment of a service)",
+                    self.namespace_template
+                ));
+            }
+        }
+        if self.cluster_role.trim().is_empty() || self.tenant_group_template.trim().is_empty() {
+            problems
+                .push("catalog.kubernetes.cluster_role and tenant_group_template must not be empty".into());
+        }
+        if !(0..=100).contains(&self.replicas) {
+            problems.push(format!(
+                "catalog.kubernetes.replicas: {} is not within 0..=100",
+                self.replicas
+            ));
+        }
+        if self.rollout_timeout_secs == 0 {
+            problems.push("catalog.kubernetes.rollout_timeout_secs: at least 1".into());
+        }
+    }
 }
 
 impl Default for CatalogConfig {
@@ -35,6 +116,7 @@ impl Default for CatalogConfig {
             deployment_callback_token: None,
             webhooks: std::collections::BTreeMap::new(),
             protected_environments: vec!["prod".to_owned()],
+            kubernetes: CatalogKubernetesConfig::default(),
         }
     }
 }
@@ -47,6 +129,7 @@ impl CatalogConfig {
             deployment_callback_token: self.deployment_callback_token.clone(),
             webhooks: self.webhooks.clone(),
             protected_environments: self.protected_environments.clone(),
+            kubernetes: self.kubernetes.settings(),
         }
     }
 
@@ -71,6 +154,7 @@ impl CatalogConfig {
                 ));
             }
         }
+        self.kubernetes.problems(&mut problems);
         problems
     }
 }

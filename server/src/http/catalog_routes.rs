@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use app::catalog::{ActionKind, ActionRecord, CatalogError, Report, ServiceInput};
+use app::catalog::{ActionKind, ActionRecord, ActionRequest, CatalogError, Report, ServiceInput};
 use app::error::AppError;
 use app::identity::RequestContext;
 
@@ -54,7 +54,7 @@ pub const DOC: &[Op] = &[
     .responses(&[(200, "{service_id, action, status, detail}")]),
     Op::new("POST", "/services/{id}/actions/deprovision", "Remove what provisioning created", Auth::Heimdall),
     Op::new("POST", "/services/{id}/actions/deploy", "Deploy to an environment of the service (default: its first)", Auth::Heimdall)
-        .body(r#"{"environment": "dev"}"#)
+        .body(r#"{"environment": "dev", "image": "registry.example.com/payments", "version": "1.4.2"}"#)
         .responses(&[
             (200, "{deployment_id, service_id, environment, action, status, detail, execution_arn}"),
             (400, "an environment the service does not have"),
@@ -169,36 +169,28 @@ fn action_response(a: &ActionRecord) -> Value {
 fn deploy_response(a: &ActionRecord) -> Value {
     json!({ "deployment_id": a.id, "service_id": a.service_id, "environment": a.environment.clone().unwrap_or_default(),
             "action": "deploy", "status": a.status, "detail": a.detail, "execution_arn": a.execution_ref,
-            "pipeline_id": a.pipeline_id })
+            "pipeline_id": a.pipeline_id, "image": a.image })
 }
 
-/// An optional body naming the environment (the seed's `DeployRequest`).
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct EnvironmentIn {
-    #[serde(default)]
-    environment: Option<String>,
-}
-
-/// The body is optional: empty is none; present, it must be the seed's shape.
-fn environment_of(body: &axum::body::Bytes) -> Result<Option<String>, SeedError> {
+/// The body is optional: empty is none; present, it is the seed's `DeployRequest`
+/// (`environment`), with Heimdall's `image` and `version`.
+fn request_of(body: &axum::body::Bytes) -> Result<ActionRequest, SeedError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(None);
+        return Ok(ActionRequest::default());
     }
-    serde_json::from_slice::<EnvironmentIn>(body)
-        .map(|b| b.environment)
+    serde_json::from_slice::<ActionRequest>(body)
         .map_err(|e| SeedError(AppError::invalid("body", e.to_string())))
 }
 
 async fn act(ctx: RequestContext, id: String, kind: ActionKind, body: axum::body::Bytes) -> Answer {
     // Who first: the caller hears about their rights before anything about the body.
     let id = service_id(&id)?;
-    let environment = environment_of(&body)?;
+    let request = request_of(&body)?;
     Ok(
         match ctx
             .state
             .catalog
-            .request_action(&ctx.principal, &ctx.meta, id, kind, environment.as_deref())
+            .request_action(&ctx.principal, &ctx.meta, id, kind, &request)
             .await
         {
             Ok(a) if kind == ActionKind::Deploy => axum::Json(deploy_response(&a)).into_response(),

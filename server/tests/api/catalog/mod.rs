@@ -2,5 +2,6 @@
 //! rules, tenant isolation, actions and their status, and the executors' callbacks.
 
 mod approvals;
+mod kubernetes;
 mod rest;
 mod support;
