@@ -30,10 +30,11 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{Lazy, ParamSegment, StaticSegment};
 
 use crate::admin::AdminRoute;
+use crate::catalog::CatalogRoute;
 use crate::error::AppError;
 use crate::flink::FlinkJobsRoute;
 use crate::home::HomePage;
-use crate::identity::{AccountRoute, LoginPage, RegisterRoute};
+use crate::identity::{AccountRoute, LoginRoute, RegisterRoute};
 use crate::layout::AppLayout;
 use crate::pipelines::PipelinesRoute;
 use crate::ui::{ErrorNotice, THEME_BOOT_SCRIPT};
@@ -99,17 +100,19 @@ pub fn App() -> impl IntoView {
                         }).collect_view()}
                     </div>
                 }>
-                    // The shell, the overview and the login page are in the initial bundle; every
+                    // The shell and the overview are in the initial bundle; every
                     // other section is a lazy route, fetched (as its own WASM chunk) on first use.
                     <Routes fallback=NotFoundPage>
                         <Route path=StaticSegment("") view=HomePage/>
-                        <Route path=StaticSegment("login") view=LoginPage/>
+                        <Route path=StaticSegment("login") view={Lazy::<LoginRoute>::new()}/>
                         <Route path=StaticSegment("register") view={Lazy::<RegisterRoute>::new()}/>
                         <Route path=StaticSegment("account") view={Lazy::<AccountRoute>::new()}/>
                         <Route path=StaticSegment("flink") view={Lazy::<FlinkJobsRoute>::new()}/>
                         <Route path=StaticSegment("vault") view={Lazy::<VaultRoute>::new()}/>
                         <Route path=StaticSegment("pipelines") view={Lazy::<PipelinesRoute>::new()}/>
                         <Route path=(StaticSegment("pipelines"), ParamSegment("id")) view={Lazy::<PipelinesRoute>::new()}/>
+                        <Route path=StaticSegment("catalog") view={Lazy::<CatalogRoute>::new()}/>
+                        <Route path=(StaticSegment("catalog"), ParamSegment("id")) view={Lazy::<CatalogRoute>::new()}/>
                         <Route path=(StaticSegment("admin"), ParamSegment("section")) view={Lazy::<AdminRoute>::new()}/>
                     </Routes>
                 </ErrorBoundary>

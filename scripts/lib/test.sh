@@ -237,12 +237,14 @@ browser_tests() {
   export HEIMDALL_E2E_ADMIN_PASSWORD
   HEIMDALL_E2E_ADMIN_PASSWORD=$(sed -n 's/^    password: //p' "$TEST_TMP/e2e-server.log" | head -n 1)
   [ -n "$HEIMDALL_E2E_ADMIN_PASSWORD" ] || die "no first-start admin password in the server log"
+  # One file at a time: the Flink test cuts the API-server relay every file's server shares,
+  # and the catalog's test acts on that API server.
   local files=("${BROWSER_FILES[@]}")
   [ ${#files[@]} -gt 0 ] || files=(end2end/tests/)
   # Tokens the vault's browser test handles, for the secret scan (beside the Rust tests' ones).
   mkdir -p "$TEST_TMP/logs"
   HEIMDALL_E2E_SECRETS_FILE="$TEST_TMP/logs/e2e-vault.secrets" \
-    HEIMDALL_E2E_URL="http://127.0.0.1:$port" run_logged node --test "${files[@]}"
+    HEIMDALL_E2E_URL="http://127.0.0.1:$port" run_logged node --test --test-concurrency=1 "${files[@]}"
   bash "$ROOT/scripts/lib/peers/nginx.sh" stop "$NGINX_DIR"
   NGINX_DIR=""
   kill -TERM "$SERVER_PID"
@@ -369,6 +371,7 @@ part_browser_files() {
     forward-auth) echo "end2end/tests/forward-auth.test.mjs" ;;
     vault) echo "end2end/tests/vault.test.mjs" ;;
     pipelines) echo "end2end/tests/pipelines.test.mjs" ;;
+    catalog) echo "end2end/tests/catalog.test.mjs" ;;
     *) echo "" ;;
   esac
 }

@@ -266,7 +266,7 @@ impl CatalogService {
                 }
                 Ok(false) => {} // Settled elsewhere (another replica, a callback).
                 Err(e) => {
-                    tracing::warn!(action = action_id, error = %e, "a rollout's outcome was not recorded")
+                    tracing::warn!(action = action_id, error = %e, "a rollout's outcome was not recorded");
                 }
             }
         });

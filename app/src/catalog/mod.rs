@@ -8,9 +8,12 @@
 //! `executors.rs` who runs an action in an environment (a webhook, Kubernetes, or a callback)
 //! and `kubernetes.rs` the Kubernetes executor (server-side apply, rollouts followed by watch);
 //! `error.rs` its refusals. The seed's REST routes are `server/src/http/catalog_routes.rs`.
-//! In progress (#11): the pages come next. See `docs/catalog.md`.
+//! `views.rs` what the pages show, `api.rs` their server functions, `pages.rs` the pages (one
+//! lazy route). See `docs/catalog.md`.
 
+mod api;
 mod model;
+mod pages;
 
 #[cfg(feature = "ssr")]
 mod approvals;
@@ -24,8 +27,12 @@ pub mod kubernetes;
 mod service;
 #[cfg(feature = "ssr")]
 mod store;
+#[cfg(feature = "ssr")]
+mod views;
 
+pub use api::*;
 pub use model::*;
+pub use pages::CatalogRoute;
 
 #[cfg(feature = "ssr")]
 pub use error::CatalogError;
@@ -33,3 +40,5 @@ pub use error::CatalogError;
 pub use service::{ACTION_STATUSES, CatalogService, CatalogSettings, Report};
 #[cfg(feature = "ssr")]
 pub use store::{CatalogStore, NewAction, ServiceFields, ServiceRow};
+#[cfg(feature = "ssr")]
+pub use views::CatalogFilter;

@@ -134,3 +134,42 @@ pub const ACTION_STATES: [&str; 7] = [
 pub fn action_is_open(status: &str) -> bool {
     matches!(status, "awaiting_approval" | "queued" | "in_progress")
 }
+
+/// The catalog list page: the services the viewer may see that match the filters, the values
+/// the filters offer, and what the viewer may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogList {
+    pub services: Vec<Service>,
+    /// How many the viewer may see before filtering.
+    pub total: usize,
+    pub tenants: Vec<String>,
+    pub tiers: Vec<String>,
+    pub runtimes: Vec<String>,
+    /// Admins write the catalog: the "New service" form, with every tenant to choose from.
+    pub can_write: bool,
+    pub form_tenants: Vec<String>,
+}
+
+/// One environment of a service on its page: where provisioning and the newest deploy stand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvironmentState {
+    pub name: String,
+    /// A deploy here waits for someone's approval.
+    pub protected: bool,
+    pub provision: Option<ActionRecord>,
+    pub deploy: Option<ActionRecord>,
+}
+
+/// A service's page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServicePage {
+    pub service: Service,
+    pub environments: Vec<EnvironmentState>,
+    /// Newest first.
+    pub history: Vec<ActionRecord>,
+    /// Admins: edit and delete.
+    pub can_write: bool,
+    /// Developers and admins: provision, deploy, deprovision.
+    pub can_act: bool,
+    pub form_tenants: Vec<String>,
+}

@@ -228,6 +228,15 @@ impl CatalogService {
         self.kubernetes.as_ref()
     }
 
+    pub(super) fn tenants(&self) -> &IdentityStore {
+        &self.tenants
+    }
+
+    /// Completes at graceful shutdown (the pipelines' bus closes): live streams end then.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        self.pipelines.store().bus().closed()
+    }
+
     pub(super) fn audit(&self) -> &Audit {
         &self.audit
     }

@@ -47,7 +47,7 @@ pub use allowlist::{AllowList, check_password_length};
 pub use api::*;
 pub use model::*;
 pub use pages::{
-    AccountPage, AccountRoute, LoginPage, RegisterPage, RegisterRoute, ViewerResource, use_viewer,
+    AccountPage, AccountRoute, LoginPage, LoginRoute, RegisterPage, RegisterRoute, ViewerResource, use_viewer,
 };
 
 #[cfg(feature = "ssr")]

@@ -39,6 +39,21 @@ fn error_text<T>(value: Option<Result<T, AppError>>) -> Option<String> {
     })
 }
 
+/// `/login`, loaded on demand: signed-in people, who make most visits, never fetch it.
+pub struct LoginRoute;
+
+#[lazy_route]
+impl LazyRoute for LoginRoute {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(this: Self) -> AnyView {
+        let _ = this;
+        view! { <LoginPage/> }.into_any()
+    }
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();

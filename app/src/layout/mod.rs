@@ -16,6 +16,7 @@ const NAV_SECTIONS: &[(&str, &str, Option<Role>)] = &[
     ("Overview", "/", None),
     ("Flink jobs", "/flink", None),
     ("Pipelines", "/pipelines", None),
+    ("Catalog", "/catalog", None),
     ("Vault", "/vault", Some(Role::Viewer)),
     ("Users", "/admin/users", Some(Role::Admin)),
     ("Tenants", "/admin/tenants", Some(Role::Admin)),

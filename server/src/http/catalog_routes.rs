@@ -29,6 +29,7 @@ pub fn routes() -> Router<app::state::AppState> {
         .route("/services/{id}/actions/deploy/status", get(deploy_status))
         .route("/services/{id}/actions/status", get(status))
         .route("/services/{id}/actions", get(history))
+        .route("/services/{id}/events", get(events))
         .route("/provisioning/callback", post(provisioning_callback))
         .route("/services/deployments/callback", post(deployment_callback))
 }
@@ -64,6 +65,12 @@ pub const DOC: &[Op] = &[
     Op::new("GET", "/services/{id}/actions/status", "Provisioning status", Auth::Heimdall)
         .query(&[param("environment", false, "an environment of the service")]),
     Op::new("GET", "/services/{id}/actions", "The service's action history, newest first (Heimdall)", Auth::Heimdall),
+    Op::new(
+        "GET",
+        "/services/{id}/events",
+        "Server-Sent Events: `connected`, then `changed` each time one of the service's actions changes (Heimdall; the service page's live history)",
+        Auth::Heimdall,
+    ),
     Op::new("POST", "/provisioning/callback", "A provisioning executor reports (X-Callback-Token)", Auth::Public)
         .body(r#"{"service_id": 1, "tenant": "alpha", "action": "provision", "status": "succeeded", "detail": "ready"}"#)
         .responses(&[(200, "{status: ok}"), (403, "Invalid callback token"), (404, "no such service or tenant"), (422, "a field, named")]),
@@ -266,6 +273,41 @@ async fn history(ctx: RequestContext, Path(id): Path<String>) -> Answer {
         Ok(actions) => json_of(&actions),
         Err(e) => answer(e),
     })
+}
+
+/// The service's changes as they commit (this process's; the page re-reads the history on each).
+async fn events(ctx: RequestContext, Path(id): Path<String>) -> Answer {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use futures::{StreamExt, stream};
+    let id = service_id(&id)?;
+    let catalog = ctx.state.catalog.clone();
+    // Subscribed before the check: a change in between is announced, not lost.
+    let changes = catalog.store().changes();
+    if let Err(e) = catalog.get(&ctx.principal, id).await {
+        return Ok(answer(e));
+    }
+    let rest = stream::unfold(changes, move |mut changes| async move {
+        loop {
+            match changes.recv().await {
+                Ok(changed) if changed == id => {
+                    return Some((
+                        Ok::<_, std::convert::Infallible>(Event::default().data("changed")),
+                        changes,
+                    ));
+                }
+                Ok(_) => {}
+                // Fell behind: whatever changed, the page re-reads it all.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    return Some((Ok(Event::default().data("changed")), changes));
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    let first = stream::once(async { Ok(Event::default().data("connected")) });
+    Ok(Sse::new(first.chain(rest).take_until(catalog.closed()))
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+        .into_response())
 }
 
 fn callback_token(headers: &HeaderMap) -> Option<&str> {

@@ -302,6 +302,43 @@ const MATRIX: &[Case] = &[
         "",
         [401, 200, 200, 200, 404],
     ),
+    rest(
+        "STREAM",
+        "/services/{service}/events",
+        "",
+        [401, 200, 200, 200, 404],
+    ),
+    rest("STREAM", "/services/999999/events", "", [401, 404, 404, 404, 404]),
+    // The catalog pages: the same rules through the server functions.
+    rest("PAGE", "/catalog", "", [303, 200, 200, 200, 200]),
+    sf("/_srv/list_services", "search=&tenant=&tier=&runtime=", SIGNED_IN),
+    sf(
+        "/_srv/get_service_page",
+        "id={service}",
+        [401, 200, 200, 200, 404],
+    ),
+    sf("/_srv/get_service_page", "id=999999", [401, 404, 404, 404, 404]),
+    sf(
+        "/_srv/save_service",
+        "name=alpha-service&repo_url=https%3A%2F%2Fgit.example.com%2Fa&owner_team=t&runtime=go&tier=t2&environments=dev&tenant=alpha&description=&links=&tags=&id={service}",
+        [401, 403, 403, 200, 404],
+    ),
+    sf(
+        "/_srv/save_service",
+        "name=made-by-page&repo_url=https%3A%2F%2Fgit.example.com%2Fb&owner_team=t&runtime=go&tier=t2&environments=dev&tenant=alpha&description=&links=&tags=",
+        [401, 403, 403, 200, 403],
+    ),
+    sf("/_srv/delete_service", "id=999999", [401, 404, 404, 404, 404]),
+    sf(
+        "/_srv/run_service_action",
+        "id={service}&action=provision",
+        [401, 403, 200, 200, 404],
+    ),
+    sf(
+        "/_srv/run_service_action",
+        "id={service}&action=deploy&environment=dev&version=1.0.0",
+        [401, 403, 200, 200, 404],
+    ),
     // Callbacks prove themselves with X-Callback-Token, not a session: none here.
     rest(
         "POST",

@@ -3,5 +3,6 @@
 
 mod approvals;
 mod kubernetes;
+mod pages;
 mod rest;
 mod support;

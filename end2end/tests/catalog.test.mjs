@@ -1,0 +1,224 @@
+// The service catalog in real browsers against the real API server: an admin registers a
+// service on the page (a refused field says why beside it), Dora (developer) provisions prod
+// and asks for a deploy there; it waits for approval, Arno (developer) approves on the
+// pipeline's page, and the Deployment appears — Dora's page follows every step live. A second
+// deploy is rejected and applies nothing. Then deprovision, and the admin deletes the service.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { launchBrowser, signInWithPassword, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
+
+const KUBECONFIG = process.env.HEIMDALL_TEST_ADMIN_KUBECONFIG;
+
+/** kubectl as cluster admin (the test's own look at the cluster, never Heimdall's credentials). */
+function kubectl(args) {
+  return execFileSync('kubectl', ['--kubeconfig', KUBECONFIG, ...args], { encoding: 'utf8' });
+}
+
+/** The Deployment `name` in `ns`, or null. */
+function deploymentOf(ns, name) {
+  try {
+    return JSON.parse(kubectl(['get', 'deployment', name, '-n', ns, '-o', 'json']));
+  } catch {
+    return null;
+  }
+}
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+/** A server function called from `page` (its session, same origin). */
+async function srv(page, name, body) {
+  return page.evaluate(async ([name, body]) => {
+    const r = await fetch(`/_srv/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, [name, body]);
+}
+
+async function createUser(adminPage, username, role, tenantId) {
+  const password = `${username}-password-e2e`;
+  const created = await srv(adminPage, 'create_user',
+    new URLSearchParams({ 'form[username]': username, 'form[role]': role, 'form[password]': password }).toString());
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  const tenants = await srv(adminPage, 'set_user_tenants', `id=${created.body.user.id}&tenant_ids[0]=${tenantId}`);
+  assert.equal(tenants.status, 200, JSON.stringify(tenants.body));
+  return password;
+}
+
+const env = (page, name) => page.locator(`[data-testid="environment"][data-env="${name}"]`);
+
+/** Waits until the environment's deploy (or provision) chip reads `text`. */
+async function chipIs(page, name, which, text) {
+  await page.waitForFunction(
+    ([name, which, text]) => document
+      .querySelector(`[data-testid="environment"][data-env="${name}"] [data-testid="env-${which}"]`)
+      ?.textContent.trim() === text,
+    [name, which, text],
+    { timeout: 20_000 },
+  );
+}
+
+/** Opens the confirmation with `button` and confirms it with `label`. */
+async function confirm(page, button, label) {
+  await button.click();
+  const dialog = page.getByRole('alertdialog');
+  await dialog.waitFor();
+  await dialog.getByRole('button', { name: label }).click();
+  await dialog.waitFor({ state: 'detached' });
+}
+
+test('a deploy to prod waits for approval in another browser, then the Deployment appears; a rejection applies nothing', async () => {
+  const suffix = Date.now().toString(36);
+  const tenantSlug = `cat-${suffix}`;
+  const service = `shop-${suffix}`;
+  const namespace = `${tenantSlug}-${service}-prod`;
+
+  // The admin registers the service on the page; a bad URL is refused beside its field.
+  const adminContext = await browser.newContext();
+  const { page: admin, errors: adminErrors } = await signInWithPassword(adminContext, ADMIN.username, ADMIN.password, '/catalog');
+  const tenant = await srv(admin, 'create_tenant', `slug=${tenantSlug}&name=Shop`);
+  assert.equal(tenant.status, 200, JSON.stringify(tenant.body));
+  const dora = { name: `dora-${suffix}`, password: await createUser(admin, `dora-${suffix}`, 'developer', tenant.body.id) };
+  const arno = { name: `arno-${suffix}`, password: await createUser(admin, `arno-${suffix}`, 'developer', tenant.body.id) };
+  await admin.getByTestId('service-new').click();
+  await admin.waitForURL(/\/catalog\/new$/);
+  await admin.getByTestId('service-form').waitFor();
+  await admin.getByTestId('service-name').fill(service);
+  await admin.getByTestId('service-tenant').selectOption(tenantSlug);
+  await admin.getByTestId('service-repo_url').fill('git.example.com/shop');
+  await admin.getByTestId('service-owner_team').fill('Shop');
+  await admin.getByTestId('service-runtime').fill('go');
+  await admin.getByTestId('service-tier').fill('tier-1');
+  await admin.getByTestId('service-environments').fill('dev, prod');
+  await admin.getByTestId('service-tags').fill('shop, pci');
+  await admin.getByTestId('service-save').click();
+  await admin.waitForFunction(() => document.querySelector('[data-testid="error-repo_url"]')?.textContent.includes('http'), null, { timeout: 15_000 });
+  assert.equal(await admin.getByTestId('service-repo_url').getAttribute('aria-invalid'), 'true');
+  await admin.getByTestId('service-repo_url').fill('https://git.example.com/shop');
+  await admin.getByTestId('service-save').click();
+  await admin.waitForURL(/\/catalog\/\d+$/, { timeout: 15_000 });
+  const id = new URL(admin.url()).pathname.split('/').pop();
+  await admin.getByTestId('service-title').waitFor();
+  await adminContext.close();
+
+  // Dora finds it by searching, opens it, and provisions prod.
+  const doraContext = await browser.newContext();
+  const { page: dora_, errors } = await signInWithPassword(doraContext, dora.name, dora.password, '/catalog');
+  const page = dora_;
+  await page.getByTestId('catalog-search').fill(service);
+  await page.getByTestId('catalog-search').press('Enter');
+  await page.waitForURL(new RegExp(`q=${service}`));
+  assert.equal(await page.getByTestId('service-row').count(), 1);
+  await page.getByTestId('service-link').click();
+  await page.waitForURL(new RegExp(`/catalog/${id}$`));
+  await page.waitForFunction(() => document.querySelector('[data-testid="history-feed"]')?.textContent.includes('live'), null, { timeout: 15_000 });
+  await chipIs(page, 'prod', 'provision', 'not requested');
+  await confirm(page, env(page, 'prod').getByTestId('provision'), 'Provision');
+  await chipIs(page, 'prod', 'provision', 'succeeded');
+  const ns = JSON.parse(kubectl(['get', 'namespace', namespace, '-o', 'json']));
+  assert.equal(ns.metadata.labels['heimdall.io/tenant'], tenantSlug);
+
+  // The deploy to prod waits: nothing is applied yet.
+  await page.getByTestId('deploy-image').fill('registry.example.com/shop');
+  await page.getByTestId('deploy-version').fill('3.1.0');
+  await confirm(page, env(page, 'prod').getByTestId('deploy'), 'Deploy');
+  await chipIs(page, 'prod', 'deploy', '⟳ awaiting approval');
+  assert.equal(deploymentOf(namespace, service), null, 'nothing before approval');
+  const approval = await env(page, 'prod').getByTestId('env-approval').getAttribute('href');
+  assert.match(approval, /^\/pipelines\/[0-9a-f-]{36}$/);
+
+  // Arno approves on the pipeline's page; Dora's page follows live; the Deployment appears.
+  const arnoContext = await browser.newContext();
+  const { page: arnoPage, errors: arnoErrors } = await signInWithPassword(arnoContext, arno.name, arno.password, approval);
+  const gate = arnoPage.locator('[data-testid="gate-card"][data-stage="deploy"]');
+  await confirm(arnoPage, gate.getByTestId('gate-approve'), 'Approve');
+  await chipIs(page, 'prod', 'deploy', '⟳ in progress');
+  const applied = deploymentOf(namespace, service);
+  assert.ok(applied, 'the approved deploy applied its Deployment');
+  assert.equal(applied.spec.template.spec.containers[0].image, 'registry.example.com/shop:3.1.0');
+
+  // The controller's part (there is none here): the rollout completes; the page says so live.
+  kubectl(['patch', 'deployment', service, '-n', namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify({
+    status: { observedGeneration: applied.metadata.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 },
+  })]);
+  await chipIs(page, 'prod', 'deploy', 'succeeded');
+  await page.screenshot({ path: `${RESULTS_DIR}catalog-deployed.png`, fullPage: true });
+
+  // The next version is rejected with notes: rejected on Dora's page, the cluster unchanged.
+  await page.getByTestId('deploy-version').fill('3.2.0');
+  await confirm(page, env(page, 'prod').getByTestId('deploy'), 'Deploy');
+  await chipIs(page, 'prod', 'deploy', '⟳ awaiting approval');
+  const second = await env(page, 'prod').getByTestId('env-approval').getAttribute('href');
+  await arnoPage.goto(`${BASE_URL}${second}`);
+  await arnoPage.waitForSelector('body[data-hydrated="true"]');
+  const secondGate = arnoPage.locator('[data-testid="gate-card"][data-stage="deploy"]');
+  await secondGate.getByTestId('gate-notes-input').fill('change freeze');
+  await confirm(arnoPage, secondGate.getByTestId('gate-reject'), 'Reject');
+  await chipIs(page, 'prod', 'deploy', 'rejected');
+  await page.waitForFunction(() => document.querySelector('[data-testid="history-row"]')?.textContent.includes('change freeze'), null, { timeout: 15_000 });
+  assert.equal(deploymentOf(namespace, service).spec.template.spec.containers[0].image, 'registry.example.com/shop:3.1.0', 'a rejected deploy applies nothing');
+
+  // Deprovision, after a confirmation that Escape first cancels.
+  await env(page, 'prod').getByTestId('deprovision').click();
+  await page.getByRole('alertdialog').waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByRole('alertdialog').waitFor({ state: 'detached' });
+  assert.ok(deploymentOf(namespace, service), 'Escape deprovisioned nothing');
+  await confirm(page, env(page, 'prod').getByTestId('deprovision'), 'Deprovision');
+  await chipIs(page, 'prod', 'provision', 'deprovisioned');
+  assert.equal(deploymentOf(namespace, service), null, 'the Deployment is gone');
+
+  for (const [who, list] of [['admin', adminErrors], ['dora', errors], ['arno', arnoErrors]]) {
+    assert.deepEqual(list, [], `${who}'s browser errors: ${list.join('; ')}`);
+  }
+  await Promise.all([doraContext.close(), arnoContext.close()]);
+});
+
+test('the list filters by tier in the address; an admin edits a service and deletes it after confirming', async () => {
+  const suffix = Date.now().toString(36);
+  const context = await browser.newContext();
+  const { page, errors } = await signInWithPassword(context, ADMIN.username, ADMIN.password, '/catalog');
+  const tenant = await srv(page, 'create_tenant', `slug=edit-${suffix}&name=Edit`);
+  assert.equal(tenant.status, 200, JSON.stringify(tenant.body));
+  const made = await srv(page, 'save_service', new URLSearchParams({
+    name: `ledger-${suffix}`, repo_url: 'https://git.example.com/ledger', owner_team: 'Ledger', runtime: 'python',
+    tier: `tier-${suffix}`, environments: 'dev', tenant: `edit-${suffix}`, description: '', links: '', tags: '',
+  }).toString());
+  assert.equal(made.status, 200, JSON.stringify(made.body));
+
+  await page.goto(`${BASE_URL}/catalog?tier=tier-${suffix}`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  assert.equal(await page.getByTestId('filter-tier').inputValue(), `tier-${suffix}`);
+  await page.getByTestId('service-row').first().waitFor();
+  assert.equal(await page.getByTestId('service-row').count(), 1);
+  await page.getByTestId('filter-runtime').selectOption('go');
+  await page.waitForURL(/runtime=go/);
+  await page.getByText('Nothing matches').waitFor();
+
+  await page.goto(`${BASE_URL}/catalog/${made.body}`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.getByTestId('service-edit').click();
+  await page.getByTestId('service-form').waitFor();
+  await page.getByTestId('service-description').fill('The books, balanced');
+  await page.getByTestId('service-links').fill('Runbook https://wiki.example.com/ledger');
+  await page.getByTestId('service-save').click();
+  await page.waitForURL(new RegExp(`/catalog/${made.body}$`));
+  await page.getByText('The books, balanced').waitFor();
+  await page.getByTestId('service-link-list').getByText('Runbook').waitFor();
+
+  await page.getByTestId('service-delete').click();
+  await page.getByRole('alertdialog').waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByRole('alertdialog').waitFor({ state: 'detached' });
+  await confirm(page, page.getByTestId('service-delete'), 'Delete');
+  await page.waitForURL(/\/catalog$/);
+  const gone = await srv(page, 'get_service_page', `id=${made.body}`);
+  assert.equal(gone.status, 404);
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
+  await context.close();
+});
