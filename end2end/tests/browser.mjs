@@ -3,6 +3,7 @@ import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 
 export const BASE_URL = process.env.HEIMDALL_E2E_URL ?? 'http://127.0.0.1:3000';
 export const RESULTS_DIR = new URL('../test-results/', import.meta.url).pathname;
@@ -96,3 +97,27 @@ export async function signInWithKeycloak(context, username, password) {
   await page.getByTestId('user-name').waitFor({ timeout: 15_000 });
   return { page, errors };
 }
+
+/** A server function called from `page` (its session, same origin). */
+export async function srv(page, name, body) {
+  return page.evaluate(async ([name, body]) => {
+    const r = await fetch(`/_srv/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    return { status: r.status, body: await r.json().catch(() => null) };
+  }, [name, body]);
+}
+
+/** Creates a user of `role` in `tenantId` through the admin's server functions; returns the password. */
+export async function createUser(adminPage, username, role, tenantId) {
+  const password = `${username}-password-e2e`;
+  const created = await srv(adminPage, 'create_user',
+    new URLSearchParams({ 'form[username]': username, 'form[role]': role, 'form[password]': password }).toString());
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  const tenants = await srv(adminPage, 'set_user_tenants', `id=${created.body.user.id}&tenant_ids[0]=${tenantId}`);
+  assert.equal(tenants.status, 200, JSON.stringify(tenants.body));
+  return password;
+}
+

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { launchBrowser, signInWithPassword, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
+import { launchBrowser, signInWithPassword, srv, createUser, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
 
 const KUBECONFIG = process.env.HEIMDALL_TEST_ADMIN_KUBECONFIG;
 
@@ -27,28 +27,6 @@ function deploymentOf(ns, name) {
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
-
-/** A server function called from `page` (its session, same origin). */
-async function srv(page, name, body) {
-  return page.evaluate(async ([name, body]) => {
-    const r = await fetch(`/_srv/${name}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body,
-    });
-    return { status: r.status, body: await r.json().catch(() => null) };
-  }, [name, body]);
-}
-
-async function createUser(adminPage, username, role, tenantId) {
-  const password = `${username}-password-e2e`;
-  const created = await srv(adminPage, 'create_user',
-    new URLSearchParams({ 'form[username]': username, 'form[role]': role, 'form[password]': password }).toString());
-  assert.equal(created.status, 200, JSON.stringify(created.body));
-  const tenants = await srv(adminPage, 'set_user_tenants', `id=${created.body.user.id}&tenant_ids[0]=${tenantId}`);
-  assert.equal(tenants.status, 200, JSON.stringify(tenants.body));
-  return password;
-}
 
 const env = (page, name) => page.locator(`[data-testid="environment"][data-env="${name}"]`);
 

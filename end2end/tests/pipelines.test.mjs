@@ -5,34 +5,11 @@
 // Then a rejection with notes pauses it, and Rita resumes it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openHydrated, signInWithPassword, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
+import { launchBrowser, openHydrated, signInWithPassword, srv, createUser, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
-
-/** A server function called from `page` (its session, same origin). */
-async function srv(page, name, body) {
-  return page.evaluate(async ([name, body]) => {
-    const r = await fetch(`/_srv/${name}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body,
-    });
-    return { status: r.status, body: await r.json().catch(() => null) };
-  }, [name, body]);
-}
-
-/** Creates a user of `role` in `tenantId` through the admin's server functions; returns the password. */
-async function createUser(adminPage, username, role, tenantId) {
-  const password = `${username}-password-e2e`;
-  const created = await srv(adminPage, 'create_user',
-    new URLSearchParams({ 'form[username]': username, 'form[role]': role, 'form[password]': password }).toString());
-  assert.equal(created.status, 200, JSON.stringify(created.body));
-  const tenants = await srv(adminPage, 'set_user_tenants', `id=${created.body.user.id}&tenant_ids[0]=${tenantId}`);
-  assert.equal(tenants.status, 200, JSON.stringify(tenants.body));
-  return password;
-}
 
 /** A worker's call on the seed's jobs API. */
 async function worker(token, method, path, body) {

@@ -619,35 +619,28 @@ fn History(history: Vec<ActionRecord>) -> impl IntoView {
 
 #[cfg(feature = "hydrate")]
 mod live {
-    //! The browser end of the live history: one `EventSource` on the service's change stream;
-    //! each change re-reads the page.
+    //! The browser end of the live history: the service's change stream; each change re-reads
+    //! the page.
 
     use leptos::prelude::*;
-    use leptos::wasm_bindgen::JsCast;
-    use leptos::wasm_bindgen::closure::Closure;
 
     pub(super) fn connect(id: i64, tick: RwSignal<u32>, live: RwSignal<Option<bool>>) {
         Effect::new(move |_| {
-            let Ok(source) = web_sys::EventSource::new(&format!("/services/{id}/events")) else {
-                live.set(Some(false));
-                return;
-            };
-            let on_message =
-                Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-                    // The first message says the stream is open; every other one is a change.
-                    if ev.data().as_string().as_deref() == Some("connected") {
+            let opened = crate::ui::live::listen(
+                &format!("/services/{id}/events"),
+                // The first message says the stream is open; every other one is a change.
+                move |data| {
+                    if data == "connected" {
                         live.set(Some(true));
                     } else {
                         tick.update(|t| *t = t.wrapping_add(1));
                     }
-                });
-            source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-            on_message.forget();
-            let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.set(Some(false)));
-            source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            on_error.forget();
-            let source = StoredValue::new_local(source);
-            on_cleanup(move || source.with_value(web_sys::EventSource::close));
+                },
+                move || live.set(Some(false)),
+            );
+            if !opened {
+                live.set(Some(false));
+            }
         });
     }
 }

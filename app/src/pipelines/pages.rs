@@ -607,8 +607,6 @@ mod live {
 
     use leptos::prelude::*;
     use leptos::serde_json;
-    use leptos::wasm_bindgen::JsCast;
-    use leptos::wasm_bindgen::closure::Closure;
 
     use crate::pipelines::model::EventView;
 
@@ -622,13 +620,9 @@ mod live {
         Effect::new(move |_| {
             let Some(after) = since.get() else { return };
             let url = format!("/api/v1/jobs/{}/events/stream?since={after}", id());
-            let Ok(source) = web_sys::EventSource::new(&url) else {
-                live.set(Some(false));
-                return;
-            };
-            let on_message =
-                Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-                    let Some(data) = ev.data().as_string() else { return };
+            let opened = crate::ui::live::listen(
+                &url,
+                move |data| {
                     // The first message says `connected` and has no id: it is not an event.
                     let Ok(event) = serde_json::from_str::<EventView>(&data) else {
                         live.set(Some(true));
@@ -645,14 +639,12 @@ mod live {
                     if added {
                         tick.update(|t| *t = t.wrapping_add(1));
                     }
-                });
-            source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-            on_message.forget();
-            let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| live.set(Some(false)));
-            source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            on_error.forget();
-            let source = StoredValue::new_local(source);
-            on_cleanup(move || source.with_value(web_sys::EventSource::close));
+                },
+                move || live.set(Some(false)),
+            );
+            if !opened {
+                live.set(Some(false));
+            }
         });
     }
 }

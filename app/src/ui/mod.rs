@@ -5,6 +5,8 @@ mod button;
 mod card;
 mod dialog;
 mod field;
+#[cfg(feature = "hydrate")]
+pub mod live;
 mod states;
 mod table;
 mod theme;

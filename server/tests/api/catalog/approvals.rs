@@ -5,7 +5,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::support::{executor, people, register, send};
+use super::support::{action_in_history, executor, people, register, send};
 use crate::cluster_support::eventually;
 use crate::helpers::{spawn_app_with, test_config};
 
@@ -32,26 +32,7 @@ async fn a_deploy_to_prod_waits_for_approval_and_a_rejection_applies_nothing() {
             Some(json!({ "environment": "prod" })),
         )
     };
-    let deployment = |deployment_id: i64| {
-        let app = &app;
-        let vera = &p.vera;
-        async move {
-            let (_, history) = send(
-                vera,
-                Method::GET,
-                app.url(&format!("/services/{id}/actions")),
-                None,
-            )
-            .await;
-            history
-                .as_array()
-                .expect("history")
-                .iter()
-                .find(|a| a["id"].as_i64() == Some(deployment_id))
-                .cloned()
-                .expect("the deployment is in the history")
-        }
-    };
+    let deployment = |deployment_id: i64| action_in_history(&app, &p.vera, id, deployment_id);
 
     // Dave asks; it waits, and its pipeline waits at its gate.
     let (status, waiting) = deploy_prod().await;

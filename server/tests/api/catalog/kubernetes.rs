@@ -12,7 +12,7 @@ use kube::{Api, Client};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::support::{People, people, send};
+use super::support::{People, action_in_history, people, send};
 use crate::cluster_support::{admin_client, eventually, service_account_kubeconfig};
 use crate::helpers::{TestApp, spawn_app_with, test_config};
 
@@ -82,26 +82,9 @@ async fn write_status(admin: &Client, namespace: &str, name: &str, status: Value
         .expect("write the Deployment's status");
 }
 
-async fn action(app: &TestApp, p: &People, id: i64, action_id: i64) -> Value {
-    let (_, history) = send(
-        &p.vera,
-        Method::GET,
-        app.url(&format!("/services/{id}/actions")),
-        None,
-    )
-    .await;
-    history
-        .as_array()
-        .expect("history")
-        .iter()
-        .find(|a| a["id"].as_i64() == Some(action_id))
-        .cloned()
-        .expect("the action is in the history")
-}
-
 async fn settled(app: &TestApp, p: &People, id: i64, action_id: i64, status: &str) -> Value {
     eventually(&format!("action {action_id} becomes {status}"), || async {
-        let a = action(app, p, id, action_id).await;
+        let a = action_in_history(app, &p.vera, id, action_id).await;
         (a["status"] == status).then_some(a)
     })
     .await
@@ -187,7 +170,7 @@ async fn provision_deploy_and_deprovision_apply_and_remove_the_environment() {
         .clone();
     assert_eq!(image.as_deref(), Some("registry.example.com/pay:1.2.3"));
     assert_eq!(
-        action(&app, &p, id, first).await["status"],
+        action_in_history(&app, &p.vera, id, first).await["status"],
         "in_progress",
         "no status yet: still rolling out"
     );

@@ -192,8 +192,17 @@ async fn a_service_page_shows_each_environment_and_what_the_viewer_may_do() {
     )
     .await;
     assert_eq!(status, 403, "a viewer does not act");
-    let (status, _) = server_fn(&p.otto, &app, "get_service_page", &format!("id={id}")).await;
-    assert_eq!(status, 404, "another tenant's service does not exist");
+    for (name, body) in [
+        ("get_service_page", format!("id={id}")),
+        (
+            "run_service_action",
+            format!("id={id}&action=deploy&environment=dev"),
+        ),
+        ("delete_service", format!("id={id}")),
+    ] {
+        let (status, _) = server_fn(&p.otto, &app, name, &body).await;
+        assert_eq!(status, 404, "{name}: another tenant's service does not exist");
+    }
     let (_, page) = server_fn(&p.dave, &app, "get_service_page", &format!("id={id}")).await;
     assert_eq!(
         page["history"].as_array().map(Vec::len),

@@ -92,3 +92,21 @@ pub async fn executor() -> (std::net::SocketAddr, tokio::sync::mpsc::UnboundedRe
     tokio::spawn(async move { axum::serve(listener, router).await });
     (at, received)
 }
+
+/// Action `action_id` as service `id`'s history shows it to `client`.
+pub async fn action_in_history(app: &TestApp, client: &reqwest::Client, id: i64, action_id: i64) -> Value {
+    let (_, history) = send(
+        client,
+        Method::GET,
+        app.url(&format!("/services/{id}/actions")),
+        None,
+    )
+    .await;
+    history
+        .as_array()
+        .expect("history")
+        .iter()
+        .find(|a| a["id"].as_i64() == Some(action_id))
+        .cloned()
+        .expect("the action is in the history")
+}
