@@ -318,6 +318,31 @@ check_tree_unchanged() {
   echo "# pass 1 (tree unchanged)" >>"$TEST_LOG"
 }
 
+# The Helm chart: `helm lint --strict`, a render that must refuse to go without a Secret, and
+# the API server's server-side dry run of what it renders (every section on, with an Ingress);
+# then what was accepted is checked: pod security settings, probes, and RBAC rules equal to
+# deploy/rbac/'s (scripts/lib/helm-check.py).
+helm_checks() {
+  step "Helm chart: lint, template, server-side dry run on the test API server"
+  local helm chart="$ROOT/deploy/helm/heimdall" out="$TEST_TMP/helm"
+  local admin=(--kubeconfig "$HEIMDALL_TEST_ADMIN_KUBECONFIG")
+  # The CARTA RoleBinding names its own namespace: here the release's, so one dry run takes all.
+  local values=(--set existingSecret=heimdall-secrets --set ingress.enabled=true --set forwardAuth.carta.enabled=true
+    --set forwardAuth.carta.targetNamespace=heimdall-helm)
+  helm=$(bash "$ROOT/scripts/lib/peers/helm.sh" path)
+  mkdir -p "$out"
+  run_logged "$helm" lint --strict "$chart" "${values[@]}"
+  if "$helm" template heimdall "$chart" >/dev/null 2>"$out/no-secret.err"; then
+    die "the chart rendered without existingSecret"
+  fi
+  grep -q "existingSecret" "$out/no-secret.err" || die "no word on the missing Secret: $(cat "$out/no-secret.err")"
+  "$helm" template heimdall "$chart" --namespace heimdall-helm "${values[@]}" >"$out/rendered.yaml"
+  kubectl "${admin[@]}" create namespace heimdall-helm >/dev/null
+  kubectl "${admin[@]}" apply --dry-run=server -n heimdall-helm -f "$out/rendered.yaml" -o json >"$out/accepted.json"
+  run_logged python3 "$ROOT/scripts/lib/helm-check.py" "$out/accepted.json" "$ROOT/deploy/rbac" heimdall
+  echo "# pass 1 (helm chart)" >>"$TEST_LOG"
+}
+
 # `scripts/heimdall test` with no arguments: every check and test. This is what CI runs.
 run_all_tests() {
   GIT_STATUS_BEFORE=$(git_status)
@@ -340,6 +365,7 @@ run_all_tests() {
   start_google_standin
   finish_keycloak
 
+  helm_checks
   rust_tests sqlite
   rust_tests postgres
   browser_tests
@@ -387,7 +413,9 @@ selected_rust_tests() {
 run_part_tests() {
   local arg filters files=()
   for arg in "$@"; do
-    if [[ $arg == *.mjs ]]; then
+    if [ "$arg" = helm ]; then
+      HELM_PART=1
+    elif [[ $arg == *.mjs ]]; then
       [[ $arg == */* ]] || arg="end2end/tests/$arg"
       [ -f "$arg" ] || die "no browser test file $arg"
       BROWSER_FILES+=("$arg")
@@ -422,6 +450,7 @@ run_part_tests() {
     # installation would be.
     needs+=(chromium keycloak google kubernetes)
   fi
+  [ -z "${HELM_PART:-}" ] || needs+=(kubernetes)
   mapfile -t needs < <(printf '%s\n' "${needs[@]}" | awk '!seen[$0]++')
   step "peers for this part: ${needs[*]:-none}"
   echo "starting only: ${needs[*]:-nothing}"
@@ -439,6 +468,7 @@ run_part_tests() {
   for need in "${needs[@]}"; do [ "$need" = google ] && start_google_standin; done
   for need in "${needs[@]}"; do [ "$need" = keycloak ] && finish_keycloak; done
 
+  [ -z "${HELM_PART:-}" ] || helm_checks
   if [ ${#RUST_FILTERS[@]} -gt 0 ]; then
     rust_tests sqlite
     rust_tests postgres
