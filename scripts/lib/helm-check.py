@@ -2,7 +2,10 @@
 pod security settings and probes are there, and each ClusterRole's rules are exactly those of
 deploy/rbac/ (which the Rust tests run Heimdall under).
 
-    helm-check.py RENDERED.json RBAC_DIR RELEASE
+    helm-check.py RENDERED.json RBAC_DIR RELEASE [SERVICEMONITOR.yaml]
+
+The ServiceMonitor (serviceMonitor.enabled) is checked as rendered, not dry-run: the test API
+server has no Prometheus Operator CRDs, and a stand-in CRD would accept anything.
 """
 import glob
 import json
@@ -62,6 +65,18 @@ expect(len(bindings) == len(chart), f"one binding per role ({len(bindings)} for 
 for b in bindings:
     subject = b["subjects"][0]
     expect(subject["kind"] == "ServiceAccount" and subject["name"] == release, f"{b['metadata']['name']} binds the release's ServiceAccount")
+
+if len(sys.argv) > 4:
+    monitors = [d for d in yaml.safe_load_all(open(sys.argv[4])) if d and d.get("kind") == "ServiceMonitor"]
+    expect(len(monitors) == 1, "serviceMonitor.enabled renders one ServiceMonitor")
+    for monitor in monitors:
+        endpoint = monitor["spec"]["endpoints"][0]
+        expect(endpoint.get("path") == "/metrics" and endpoint.get("port") == "http", "it scrapes /metrics on the http port")
+        credentials = endpoint.get("authorization", {}).get("credentials", {})
+        expect(credentials.get("key") == "HEIMDALL_METRICS__TOKEN" and credentials.get("name") == "heimdall-secrets",
+               "the scrape's bearer token is the metrics token from existingSecret")
+        expect(monitor["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"],
+               "it selects Heimdall's Service")
 
 if problems:
     print("helm chart check failed:\n  " + "\n  ".join(problems))

@@ -14,7 +14,8 @@ patterns=(
   '(alice|dave|vera)-password'                     # Keycloak fixture passwords
   '[a-z-]+-password-123'                           # passwords of users the Rust tests create
 )
-for var in HEIMDALL_TEST_GOOGLE_CLIENT_SECRET HEIMDALL_TEST_KEYCLOAK_CLIENT_SECRET HEIMDALL_E2E_ADMIN_PASSWORD; do
+for var in HEIMDALL_TEST_GOOGLE_CLIENT_SECRET HEIMDALL_TEST_KEYCLOAK_CLIENT_SECRET HEIMDALL_E2E_ADMIN_PASSWORD \
+  HEIMDALL_E2E_METRICS_TOKEN; do
   if [ -n "${!var:-}" ]; then patterns+=("$(printf '%s' "${!var}" | sed 's/[][\.*^$/]/\\&/g')"); fi
 done
 

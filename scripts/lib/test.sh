@@ -202,6 +202,9 @@ browser_tests() {
   sed "s|namespace: skaha-workload|namespace: $HEIMDALL_E2E_CARTA_NAMESPACE|" "$ROOT/deploy/rbac/forward-auth-carta.yaml" \
     | kubectl --kubeconfig "$HEIMDALL_TEST_ADMIN_KUBECONFIG" apply -f - >/dev/null
   local proxy_port echo_port
+  # /metrics, scraped by metrics.test.mjs while a browser works.
+  export HEIMDALL_E2E_METRICS_TOKEN
+  HEIMDALL_E2E_METRICS_TOKEN=$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')
   proxy_port=$(free_port)
   echo_port=$(free_port)
   HEIMDALL_DATABASE_URL="sqlite:$TEST_TMP/e2e.db" HEIMDALL_SERVER__PORT=$port \
@@ -215,6 +218,7 @@ browser_tests() {
     HEIMDALL_FORWARD_AUTH__CARTA__TARGET_NAMESPACE="$HEIMDALL_E2E_CARTA_NAMESPACE" \
     HEIMDALL_AUTH__ALLOWED_RETURN_HOSTS="127.0.0.1:$proxy_port" \
     HEIMDALL_LOG__LEVEL=debug \
+    HEIMDALL_METRICS__TOKEN="$HEIMDALL_E2E_METRICS_TOKEN" \
     HEIMDALL_AUTH__GOOGLE_ISSUER="$HEIMDALL_TEST_GOOGLE_ISSUER" \
     HEIMDALL_AUTH__GOOGLE_CLIENT_ID="$HEIMDALL_TEST_GOOGLE_CLIENT_ID" \
     HEIMDALL_AUTH__GOOGLE_CLIENT_SECRET="$HEIMDALL_TEST_GOOGLE_CLIENT_SECRET" \
@@ -332,6 +336,9 @@ helm_checks() {
   helm=$(bash "$ROOT/scripts/lib/peers/helm.sh" path)
   mkdir -p "$out"
   run_logged "$helm" lint --strict "$chart" "${values[@]}"
+  run_logged "$helm" lint --strict "$chart" "${values[@]}" --set serviceMonitor.enabled=true
+  "$helm" template heimdall "$chart" --namespace heimdall-helm "${values[@]}" --set serviceMonitor.enabled=true \
+    --show-only templates/servicemonitor.yaml >"$out/servicemonitor.yaml"
   if "$helm" template heimdall "$chart" >/dev/null 2>"$out/no-secret.err"; then
     die "the chart rendered without existingSecret"
   fi
@@ -339,7 +346,8 @@ helm_checks() {
   "$helm" template heimdall "$chart" --namespace heimdall-helm "${values[@]}" >"$out/rendered.yaml"
   kubectl "${admin[@]}" create namespace heimdall-helm >/dev/null
   kubectl "${admin[@]}" apply --dry-run=server -n heimdall-helm -f "$out/rendered.yaml" -o json >"$out/accepted.json"
-  run_logged python3 "$ROOT/scripts/lib/helm-check.py" "$out/accepted.json" "$ROOT/deploy/rbac" heimdall
+  run_logged python3 "$ROOT/scripts/lib/helm-check.py" "$out/accepted.json" "$ROOT/deploy/rbac" heimdall \
+    "$out/servicemonitor.yaml"
   echo "# pass 1 (helm chart)" >>"$TEST_LOG"
 }
 
@@ -392,7 +400,7 @@ part_filters() {
 part_browser_files() {
   case $1 in
     identity) echo "end2end/tests/auth.test.mjs" ;;
-    platform) echo "end2end/tests/shell.test.mjs end2end/tests/lazy.test.mjs" ;;
+    platform) echo "end2end/tests/shell.test.mjs end2end/tests/lazy.test.mjs end2end/tests/metrics.test.mjs" ;;
     flink) echo "end2end/tests/flink.test.mjs" ;;
     forward-auth) echo "end2end/tests/forward-auth.test.mjs" ;;
     vault) echo "end2end/tests/vault.test.mjs" ;;

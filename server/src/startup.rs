@@ -15,7 +15,7 @@ use app::admin::AdminService;
 use app::audit::{Audit, AuditAction, AuditEvent};
 use app::catalog::{CatalogService, CatalogStore};
 use app::cluster::Cluster;
-use app::db::{Database, PoolSettings};
+use app::db::{Database, PoolSettings, SqliteServeLock};
 use app::flink::{FlinkService, FlinkSettings, Patterns};
 use app::forward_auth::{AccessRule, CartaSettings, ForwardAuthService, ForwardAuthSettings};
 use app::home::BuildInfo;
@@ -45,6 +45,10 @@ pub struct Application {
     carta_listener: Option<TcpListener>,
     state: AppState,
     shutdown_timeout: Duration,
+    /// `metrics.token`: with it, `/metrics`.
+    metrics_token: Option<SecretString>,
+    /// Held while serving a SQLite file (released when the server stops).
+    sqlite_lock: Option<SqliteServeLock>,
     /// `Some` only on the start that created the first admin.
     pub bootstrap_admin: Option<BootstrapAdmin>,
 }
@@ -68,6 +72,8 @@ impl Application {
             ),
             _ => None,
         };
+        // A SQLite file serves one process: a second `serve` on it stops here, saying so.
+        let sqlite_lock = config.database.url.lock_sqlite_file()?;
         let db = connect_database(config).await?;
         let identity_store = IdentityStore::new(db.clone());
         let bootstrap_admin = bootstrap_admin(&identity_store, &config.bootstrap.admin_username).await?;
@@ -146,6 +152,10 @@ impl Application {
             carta_listener,
             state,
             shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
+            metrics_token: config.metrics.token.clone().inspect(|_| {
+                crate::http::metrics::install();
+            }),
+            sqlite_lock,
             bootstrap_admin,
         })
     }
@@ -174,6 +184,8 @@ impl Application {
             carta_listener,
             state,
             shutdown_timeout,
+            metrics_token,
+            sqlite_lock,
             ..
         } = self;
         // The CARTA listener stops with the main one: a watch channel both shutdowns wait on.
@@ -197,7 +209,7 @@ impl Application {
         let db = state.db.clone();
         let flink = state.flink.clone();
         let pipeline_events = state.pipelines.store().bus().clone();
-        let router = crate::http::router(state);
+        let router = crate::http::router(state, metrics_token);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         // The peer address feeds sessions, the audit log and the per-address login backoff.
         let service = router.into_make_service_with_connect_info::<SocketAddr>();
@@ -222,6 +234,7 @@ impl Application {
             let _ = tokio::time::timeout(shutdown_timeout, carta).await;
         }
         db.close().await;
+        drop(sqlite_lock);
         tracing::info!("stopped");
         Ok(())
     }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
@@ -15,8 +15,8 @@ use crate::db::{DbError, Tx};
 use crate::error::FieldError;
 use crate::identity::store::{IdentityStore, NewUser, UserPatch, UserRow};
 use crate::identity::{
-    LoginThrottle, PasswordHash, Permission, Principal, TenantInfo, TenantRef, check_password_length,
-    clean_name, generate_password, hash_password, looks_like_email,
+    LoginThrottle, PasswordHash, Permission, Principal, TenantInfo, TenantRef, account_name,
+    check_password_length, clean_name, generate_password, hash_password, looks_like_email, now_ms,
 };
 use crate::request::RequestMeta;
 
@@ -49,12 +49,12 @@ impl AdminService {
         }
     }
 
-    /// Seconds left on the user's sign-in lock (by username or email), if any.
-    fn lock_of(&self, row: &UserRow) -> Option<u64> {
-        let now = Instant::now();
+    /// Seconds left on the user's sign-in lock (by username or email), if any, from the
+    /// locks now held (`LoginThrottle::account_locks`).
+    fn lock_of(locks: &HashMap<String, Duration>, row: &UserRow) -> Option<u64> {
         std::iter::once(row.username.as_str())
             .chain(row.email.as_deref())
-            .filter_map(|key| self.throttle.account_lock(key, now))
+            .filter_map(|key| locks.get(&account_name(key)).copied())
             .max()
             .map(|d| d.as_secs().max(1))
     }
@@ -69,9 +69,9 @@ impl AdminService {
     ) -> Result<UserSummary> {
         principal.authorize(Permission::Administer)?;
         let row = self.find(id).await?;
-        let mut lifted = self.throttle.unlock_account(&row.username);
+        let mut lifted = self.throttle.unlock_account(&row.username).await?;
         if let Some(email) = &row.email {
-            lifted |= self.throttle.unlock_account(email);
+            lifted |= self.throttle.unlock_account(email).await?;
         }
         let detail = if lifted {
             "failures forgotten"
@@ -95,10 +95,11 @@ impl AdminService {
     pub async fn list_users(&self, principal: &Principal, query: &str) -> Result<Vec<UserSummary>> {
         principal.authorize(Permission::Administer)?;
         let store = &self.store;
-        let (rows, links, memberships) = tokio::try_join!(
+        let (rows, links, memberships, locks) = tokio::try_join!(
             store.search_users(query),
             store.all_link_providers(),
-            store.all_memberships()
+            store.all_memberships(),
+            self.throttle.account_locks(now_ms())
         )?;
         let mut providers: HashMap<i64, Vec<String>> = HashMap::new();
         for (user_id, provider) in links {
@@ -116,7 +117,7 @@ impl AdminService {
             .map(|row| {
                 let p = providers.remove(&row.id).unwrap_or_default();
                 let t = tenants.remove(&row.id).unwrap_or_default();
-                let locked = self.lock_of(&row);
+                let locked = Self::lock_of(&locks, &row);
                 summary(row, p, t, locked)
             })
             .collect())
@@ -144,7 +145,8 @@ impl AdminService {
             .map(|l| l.provider)
             .collect();
         let tenants = self.store.user_tenants(id).await?;
-        let locked = self.lock_of(&row);
+        let locks = self.throttle.account_locks(now_ms()).await?;
+        let locked = Self::lock_of(&locks, &row);
         Ok(summary(row, providers, tenants, locked))
     }
 

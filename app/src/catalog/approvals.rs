@@ -19,6 +19,15 @@ const AWAITING: &str = "awaiting_approval";
 impl CatalogService {
     /// Starts settling approvals until the pipelines' bus closes (graceful shutdown).
     pub fn start(&self) {
+        // Other replicas' changes, for the service pages' live history (PostgreSQL).
+        let store = self.store().clone();
+        let closed = self.closed();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = store.listen() => {}
+                () = closed => {}
+            }
+        });
         let service = self.clone();
         let bus = self.pipelines().store().bus().clone();
         // Subscribed before the catch-up: a decision in between is heard twice, settled once.

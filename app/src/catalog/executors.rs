@@ -58,7 +58,15 @@ impl CatalogService {
         row: &ServiceRow,
         record: ActionRecord,
     ) -> Result<ActionRecord> {
-        match self.executor_for(record.environment.as_deref()) {
+        let executor = self.executor_for(record.environment.as_deref());
+        let name = match executor {
+            Executor::Webhook(_) => "webhook",
+            Executor::Kubernetes(_) => "kubernetes",
+            Executor::Callback => "callback",
+        };
+        metrics::counter!("heimdall_catalog_actions_total", "action" => record.action.as_str(), "executor" => name)
+            .increment(1);
+        match executor {
             Executor::Webhook(url) => self.hand_to_webhook(meta, url, row, record).await,
             Executor::Kubernetes(kubernetes) => self.run_on_kubernetes(meta, kubernetes, row, record).await,
             Executor::Callback => Ok(record),

@@ -39,6 +39,6 @@ pub use error::CatalogError;
 #[cfg(feature = "ssr")]
 pub use service::{ACTION_STATUSES, CatalogService, CatalogSettings, Report};
 #[cfg(feature = "ssr")]
-pub use store::{CatalogStore, NewAction, ServiceFields, ServiceRow};
+pub use store::{CatalogStore, EVERYTHING, NewAction, ServiceFields, ServiceRow};
 #[cfg(feature = "ssr")]
 pub use views::CatalogFilter;

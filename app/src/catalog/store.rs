@@ -2,6 +2,8 @@
 //! history (an action asked for, a status reported) land in one transaction with their audit
 //! entry, or not at all.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 
@@ -122,12 +124,22 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
 }
 
+/// The PostgreSQL channel every replica's catalog changes cross on.
+const NOTIFY_CHANNEL: &str = "heimdall_catalog";
+
+/// Sent on `changes` when any service may have changed (a page re-reads whatever it shows).
+pub const EVERYTHING: i64 = -1;
+
 #[derive(Clone)]
 pub struct CatalogStore {
     db: Database,
     /// The id of each service whose actions changed, once committed: the service page's live
-    /// history listens (`changes`). In this process; the table is the truth.
+    /// history listens (`changes`). Fed by this process and, on PostgreSQL, by every other
+    /// replica through `NOTIFY` (`listen`); the table is the truth, so a page that hears
+    /// "changed" re-reads it.
     changes: broadcast::Sender<i64>,
+    /// This process among the replicas: its own notifications come back and are skipped.
+    replica: Arc<str>,
 }
 
 impl CatalogStore {
@@ -135,16 +147,69 @@ impl CatalogStore {
         Self {
             db,
             changes: broadcast::Sender::new(256),
+            replica: uuid::Uuid::new_v4().simple().to_string().into(),
         }
     }
 
-    /// Hears the id of every service whose actions change from now on.
+    /// Hears the id of every service whose actions change from now on, on any replica.
     pub fn changes(&self) -> broadcast::Receiver<i64> {
         self.changes.subscribe()
     }
 
+    /// Announces a committed change here at once and, on PostgreSQL, to the other replicas.
     fn changed(&self, service_id: i64) {
         let _ = self.changes.send(service_id);
+        if let Database::Postgres(pool) = &self.db {
+            let (pool, payload) = (pool.clone(), format!("{}:{service_id}", self.replica));
+            tokio::spawn(async move {
+                if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(NOTIFY_CHANNEL)
+                    .bind(payload)
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "catalog: could not tell the other replicas of a change");
+                }
+            });
+        }
+    }
+
+    /// On PostgreSQL, brings the other replicas' changes into `changes` until dropped;
+    /// reconnects with backoff. After a reconnect every page re-reads (`-1`): what changed while
+    /// the connection was down is not known.
+    pub async fn listen(&self) {
+        let Database::Postgres(pool) = &self.db else {
+            return;
+        };
+        let mut backoff = std::time::Duration::from_millis(200);
+        let mut first = true;
+        loop {
+            match sqlx::postgres::PgListener::connect_with(pool).await {
+                Ok(mut listener) => match listener.listen(NOTIFY_CHANNEL).await {
+                    Ok(()) => {
+                        backoff = std::time::Duration::from_millis(200);
+                        if !std::mem::take(&mut first) {
+                            let _ = self.changes.send(EVERYTHING);
+                        }
+                        while let Ok(note) = listener.recv().await {
+                            let Some((from, id)) = note.payload().split_once(':') else {
+                                continue;
+                            };
+                            if from != &*self.replica
+                                && let Ok(id) = id.parse::<i64>()
+                            {
+                                let _ = self.changes.send(id);
+                            }
+                        }
+                        tracing::warn!("catalog: the LISTEN connection dropped; reconnecting");
+                    }
+                    Err(e) => tracing::warn!(error = %e, "catalog: LISTEN failed; retrying"),
+                },
+                Err(e) => tracing::warn!(error = %e, "catalog: cannot LISTEN; retrying"),
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(std::time::Duration::from_secs(10));
+        }
     }
 
     /// Every service, by id (callers filter by tenant).

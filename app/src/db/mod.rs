@@ -7,10 +7,12 @@
 //! and `with_tx!` expand one body per backend so each is type-checked against its own driver.
 //! `scripts/lib/check-layout.sh` fails the test command if a file here imports a domain.
 
+mod replicas;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod url;
 
+pub use self::replicas::{ServeLockError, SqliteServeLock};
 use std::time::Duration;
 
 use sqlx::{Connection, PgConnection, PgPool, SqlitePool};

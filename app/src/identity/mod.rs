@@ -71,4 +71,4 @@ pub use settings::{AuthSettings, JwtKey, ProviderSettings};
 #[cfg(feature = "ssr")]
 pub use sign_in::login_action;
 #[cfg(feature = "ssr")]
-pub use throttle::{LoginThrottle, ThrottlePolicy};
+pub use throttle::{LoginThrottle, ThrottlePolicy, account_name, now_ms};

@@ -52,7 +52,7 @@ impl IdentityService {
             .clone()
             .map(|s| OAuthProvider::new(LoginMethod::Keycloak, s));
         Self(Arc::new(Inner {
-            throttle: Arc::new(LoginThrottle::new(settings.lockout.clone())),
+            throttle: Arc::new(LoginThrottle::new(settings.lockout.clone(), store.clone())),
             store,
             audit,
             settings,

@@ -1,15 +1,13 @@
 //! Password sign-in with brute-force backoff, and the checks every sign-in path shares once the
 //! credentials are good (active account, allow-lists), with their audit entries.
 
-use std::time::Instant;
-
 use secrecy::{ExposeSecret, SecretString};
 
 use super::error::{IdentityError, Result};
 use super::password::{hash_password, verify_password};
 use super::service::IdentityService;
 use super::store::UserRow;
-use super::throttle::Locked;
+use super::throttle::{Locked, now_ms};
 use crate::audit::{AuditAction, AuditEvent};
 use crate::db::DbError;
 use crate::error::FieldError;
@@ -33,8 +31,8 @@ impl IdentityService {
         if username.is_empty() || password.expose_secret().is_empty() {
             return Err(FieldError::new("username", "enter a username and a password").into());
         }
-        let now = Instant::now();
-        if let Err(locked) = self.0.throttle.check(username, &meta.ip, now) {
+        let now = now_ms();
+        if let Err(locked) = self.0.throttle.check(username, &meta.ip, now).await? {
             let (what, left) = match locked {
                 Locked::Account(d) => ("this account", d),
                 Locked::Address(d) => ("your address", d),
@@ -69,7 +67,7 @@ impl IdentityService {
             }
         };
         let Some(user) = user.filter(|_| verified) else {
-            self.0.throttle.record_failure(username, &meta.ip, now);
+            self.0.throttle.record_failure(username, &meta.ip, now).await?;
             self.audit()
                 .record(
                     AuditEvent::failure(AuditAction::LoginPassword)
@@ -82,7 +80,7 @@ impl IdentityService {
             return Err(IdentityError::BadCredentials(WRONG_CREDENTIALS.into()));
         };
         self.admit(&user, LoginMethod::Password, meta).await?;
-        self.0.throttle.record_success(username);
+        self.0.throttle.record_success(username).await?;
         Ok(user)
     }
 

@@ -1,14 +1,18 @@
 //! Brute-force protection for password sign-in: failures are counted per account and per
 //! client address; past a free allowance each further failure locks that key for twice as
-//! long as the last (capped). Kept in memory: a restart forgets, which only helps the owner.
+//! long as the last (capped). Counted in the database (`login_failures`), so every replica sees
+//! the same count: the sixth wrong password is refused whichever replica it reaches. Times are
+//! wall-clock milliseconds, the one clock replicas share.
 //!
 //! The trade-off: anyone who knows a username can keep that account locked by failing on
 //! purpose (the window doubles up to `max_lock`). The per-address lock slows such a person;
 //! an administrator sees the lock on the Users page and can lift it.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use super::store::IdentityStore;
+use crate::db::Result;
 
 /// How forgiving the throttle is (`auth.lockout.*`).
 #[derive(Debug, Clone)]
@@ -36,6 +40,16 @@ impl Default for ThrottlePolicy {
     }
 }
 
+impl ThrottlePolicy {
+    /// The lock earned by the `count`th failure when `free` are allowed: none below the
+    /// allowance, then the base lock doubling with each failure past it, capped.
+    pub fn lock_for(&self, count: i64, free: u32) -> Option<Duration> {
+        let past = count.checked_sub(i64::from(free)).filter(|p| *p >= 0)?;
+        let doublings = u32::try_from(past.min(16)).unwrap_or(16);
+        Some(self.base_lock.saturating_mul(1 << doublings).min(self.max_lock))
+    }
+}
+
 /// Which counter refused an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Locked {
@@ -43,199 +57,268 @@ pub enum Locked {
     Address(Duration),
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    last: Instant,
-    locked_until: Option<Instant>,
+/// The current wall-clock time in Unix milliseconds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
 }
 
-/// Entries kept before stale ones are swept.
-const SWEEP_ABOVE: usize = 10_000;
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
 
-#[derive(Debug, Default)]
+fn left(until_ms: i64, now_ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(until_ms.saturating_sub(now_ms)).unwrap_or(0))
+}
+
+#[derive(Debug, Clone)]
 pub struct LoginThrottle {
     policy: ThrottlePolicy,
-    failures: Mutex<HashMap<String, Failures>>,
+    store: IdentityStore,
 }
 
 impl LoginThrottle {
-    pub fn new(policy: ThrottlePolicy) -> Self {
-        Self {
-            policy,
-            failures: Mutex::default(),
-        }
+    pub fn new(policy: ThrottlePolicy, store: IdentityStore) -> Self {
+        Self { policy, store }
     }
 
-    /// `Err` while the account or the address is locked, with the time left.
-    pub fn check(&self, account: &str, ip: &str, now: Instant) -> Result<(), Locked> {
-        let map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let left = |key: String| {
-            map.get(&key)
-                .and_then(|f| f.locked_until)
-                .and_then(|until| until.checked_duration_since(now))
-                .filter(|d| !d.is_zero())
+    /// `Ok(Err(_))` while the account or the address is locked, with the time left.
+    pub async fn check(&self, account: &str, ip: &str, now_ms: i64) -> Result<Result<(), Locked>> {
+        let (account, ip) = (account_key(account), ip_key(ip));
+        let locks = self.store.login_locks(&[&account, &ip], now_ms).await?;
+        let until = |key: &str| {
+            locks
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, u)| left(*u, now_ms))
         };
-        if let Some(d) = left(account_key(account)) {
-            return Err(Locked::Account(d));
-        }
-        if let Some(d) = left(ip_key(ip)) {
-            return Err(Locked::Address(d));
-        }
-        Ok(())
+        Ok(match (until(&account), until(&ip)) {
+            (Some(d), _) => Err(Locked::Account(d)),
+            (None, Some(d)) => Err(Locked::Address(d)),
+            (None, None) => Ok(()),
+        })
     }
 
-    pub fn record_failure(&self, account: &str, ip: &str, now: Instant) {
-        let mut map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if map.len() > SWEEP_ABOVE {
-            let forget = self.policy.forget_after;
-            map.retain(|_, f| now.duration_since(f.last) < forget);
-        }
+    pub async fn record_failure(&self, account: &str, ip: &str, now_ms: i64) -> Result<()> {
+        let forget_before = now_ms.saturating_sub(millis(self.policy.forget_after));
         for (key, free) in [
             (account_key(account), self.policy.account_attempts),
             (ip_key(ip), self.policy.ip_attempts),
         ] {
-            let entry = map.entry(key).or_insert(Failures {
-                count: 0,
-                last: now,
-                locked_until: None,
-            });
-            if now.duration_since(entry.last) >= self.policy.forget_after {
-                *entry = Failures {
-                    count: 0,
-                    last: now,
-                    locked_until: None,
-                };
-            }
-            entry.count += 1;
-            entry.last = now;
-            if entry.count >= free {
-                let doublings = (entry.count - free).min(16);
-                let lock = self
-                    .policy
-                    .base_lock
-                    .saturating_mul(1 << doublings)
-                    .min(self.policy.max_lock);
-                entry.locked_until = Some(now + lock);
+            let count = self
+                .store
+                .count_login_failure(&key, now_ms, forget_before)
+                .await?;
+            if let Some(lock) = self.policy.lock_for(count, free) {
+                self.store
+                    .lock_login_key(&key, now_ms.saturating_add(millis(lock)))
+                    .await?;
             }
         }
+        // Rows nobody failed on for a while go; the table stays as small as the attacks.
+        self.store.sweep_login_failures(forget_before, now_ms).await?;
+        Ok(())
     }
 
-    /// How long `account` stays locked, if it is.
-    pub fn account_lock(&self, account: &str, now: Instant) -> Option<Duration> {
-        let map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.get(&account_key(account))
-            .and_then(|f| f.locked_until)
-            .and_then(|until| until.checked_duration_since(now))
-            .filter(|d| !d.is_zero())
+    /// Every locked account (lower-cased name or email) with the time left on its lock.
+    pub async fn account_locks(&self, now_ms: i64) -> Result<HashMap<String, Duration>> {
+        Ok(self
+            .store
+            .login_locks_by_prefix(ACCOUNT, now_ms)
+            .await?
+            .into_iter()
+            .filter_map(|(key, until)| Some((key.strip_prefix(ACCOUNT)?.to_owned(), left(until, now_ms))))
+            .collect())
     }
 
     /// An administrator's unlock: forgets the account's failures. `true` if there were any.
-    pub fn unlock_account(&self, account: &str) -> bool {
-        self.record_success(account)
+    pub async fn unlock_account(&self, account: &str) -> Result<bool> {
+        self.record_success(account).await
     }
 
     /// A successful sign-in clears the account's counter (not the address's).
-    pub fn record_success(&self, account: &str) -> bool {
-        let mut map = self
-            .failures
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.remove(&account_key(account)).is_some()
+    pub async fn record_success(&self, account: &str) -> Result<bool> {
+        self.store.clear_login_failures(&account_key(account)).await
     }
 }
 
+const ACCOUNT: &str = "account:";
+
+/// The key an account's failures count under (names compare without case).
+pub fn account_name(account: &str) -> String {
+    account.trim().to_lowercase()
+}
+
 fn account_key(account: &str) -> String {
-    format!("account:{}", account.trim().to_lowercase())
+    format!("{ACCOUNT}{}", account_name(account))
 }
 
 fn ip_key(ip: &str) -> String {
     format!("ip:{ip}")
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "test-support"))]
 mod tests {
     use super::*;
+    use crate::db::testing::{TestDatabase, fresh_database};
 
-    fn throttle() -> LoginThrottle {
-        LoginThrottle::new(ThrottlePolicy {
+    const NOW: i64 = 1_800_000_000_000;
+    const S: i64 = 1000;
+
+    async fn throttle() -> (LoginThrottle, TestDatabase) {
+        let test = fresh_database().await;
+        let policy = ThrottlePolicy {
             account_attempts: 3,
             ip_attempts: 5,
             base_lock: Duration::from_secs(10),
             max_lock: Duration::from_secs(60),
             forget_after: Duration::from_secs(600),
-        })
+        };
+        (
+            LoginThrottle::new(policy, IdentityStore::new(test.db.clone())),
+            test,
+        )
     }
 
     #[test]
-    fn an_account_locks_after_its_allowance_and_the_lock_doubles() {
-        let t = throttle();
-        let now = Instant::now();
+    fn the_lock_starts_at_the_allowance_doubles_and_is_capped() {
+        let policy = ThrottlePolicy {
+            base_lock: Duration::from_secs(10),
+            max_lock: Duration::from_secs(60),
+            ..ThrottlePolicy::default()
+        };
+        assert_eq!(policy.lock_for(2, 3), None);
+        assert_eq!(policy.lock_for(3, 3), Some(Duration::from_secs(10)));
+        assert_eq!(policy.lock_for(4, 3), Some(Duration::from_secs(20)));
+        assert_eq!(policy.lock_for(40, 3), Some(Duration::from_secs(60)));
+    }
+
+    #[tokio::test]
+    async fn an_account_locks_after_its_allowance_and_the_lock_doubles() {
+        let (t, _db) = throttle().await;
         for _ in 0..2 {
-            t.record_failure("Alice", "10.0.0.1", now);
-            assert_eq!(t.check("alice", "10.0.0.1", now), Ok(()));
+            t.record_failure("Alice", "10.0.0.1", NOW)
+                .await
+                .expect("the database answers");
+            assert_eq!(
+                t.check("alice", "10.0.0.1", NOW)
+                    .await
+                    .expect("the database answers"),
+                Ok(())
+            );
         }
-        t.record_failure("alice", "10.0.0.1", now);
+        t.record_failure("alice", "10.0.0.1", NOW)
+            .await
+            .expect("the database answers");
         assert_eq!(
-            t.check("ALICE", "10.0.0.2", now),
+            t.check("ALICE", "10.0.0.2", NOW)
+                .await
+                .expect("the database answers"),
             Err(Locked::Account(Duration::from_secs(10)))
         );
-        let later = now + Duration::from_secs(11);
-        assert_eq!(t.check("alice", "10.0.0.2", later), Ok(()));
-        t.record_failure("alice", "10.0.0.2", later);
+        let later = NOW + 11 * S;
         assert_eq!(
-            t.check("alice", "10.0.0.2", later),
+            t.check("alice", "10.0.0.2", later)
+                .await
+                .expect("the database answers"),
+            Ok(())
+        );
+        t.record_failure("alice", "10.0.0.2", later)
+            .await
+            .expect("the database answers");
+        assert_eq!(
+            t.check("alice", "10.0.0.2", later)
+                .await
+                .expect("the database answers"),
             Err(Locked::Account(Duration::from_secs(20)))
         );
+        let locks = t.account_locks(later).await.expect("the database answers");
+        assert_eq!(locks.get("alice"), Some(&Duration::from_secs(20)));
     }
 
-    #[test]
-    fn the_lock_is_capped() {
-        let t = throttle();
-        let now = Instant::now();
+    #[tokio::test]
+    async fn the_lock_is_capped() {
+        let (t, _db) = throttle().await;
         for _ in 0..12 {
-            t.record_failure("bob", "10.0.0.9", now);
+            t.record_failure("bob", "10.0.0.9", NOW)
+                .await
+                .expect("the database answers");
         }
-        assert!(
-            matches!(t.check("bob", "10.0.0.1", now), Err(Locked::Account(d)) if d == Duration::from_secs(60))
+        assert_eq!(
+            t.check("bob", "10.0.0.1", NOW)
+                .await
+                .expect("the database answers"),
+            Err(Locked::Account(Duration::from_secs(60)))
         );
     }
 
-    #[test]
-    fn an_address_locks_across_accounts() {
-        let t = throttle();
-        let now = Instant::now();
+    #[tokio::test]
+    async fn an_address_locks_across_accounts() {
+        let (t, _db) = throttle().await;
         for name in ["a", "b", "c", "d", "e"] {
-            t.record_failure(name, "192.0.2.7", now);
+            t.record_failure(name, "192.0.2.7", NOW)
+                .await
+                .expect("the database answers");
         }
         assert!(matches!(
-            t.check("fresh", "192.0.2.7", now),
+            t.check("fresh", "192.0.2.7", NOW)
+                .await
+                .expect("the database answers"),
             Err(Locked::Address(_))
         ));
-        assert_eq!(t.check("fresh", "192.0.2.8", now), Ok(()));
+        assert_eq!(
+            t.check("fresh", "192.0.2.8", NOW)
+                .await
+                .expect("the database answers"),
+            Ok(())
+        );
     }
 
-    #[test]
-    fn success_clears_the_account_and_old_failures_are_forgotten() {
-        let t = throttle();
-        let now = Instant::now();
-        t.record_failure("carol", "10.0.0.1", now);
-        t.record_failure("carol", "10.0.0.1", now);
-        t.record_success("carol");
-        t.record_failure("carol", "10.0.0.1", now);
-        assert_eq!(t.check("carol", "10.0.0.3", now), Ok(()));
-        let much_later = now + Duration::from_secs(601);
-        t.record_failure("carol", "10.0.0.3", much_later);
-        t.record_failure("carol", "10.0.0.3", much_later);
-        assert_eq!(t.check("carol", "10.0.0.4", much_later), Ok(()));
+    #[tokio::test]
+    async fn success_clears_the_account_and_old_failures_are_forgotten() {
+        let (t, _db) = throttle().await;
+        t.record_failure("carol", "10.0.0.1", NOW)
+            .await
+            .expect("the database answers");
+        t.record_failure("carol", "10.0.0.1", NOW)
+            .await
+            .expect("the database answers");
+        assert!(t.record_success("carol").await.expect("the database answers"));
+        t.record_failure("carol", "10.0.0.1", NOW)
+            .await
+            .expect("the database answers");
+        assert_eq!(
+            t.check("carol", "10.0.0.3", NOW)
+                .await
+                .expect("the database answers"),
+            Ok(())
+        );
+        let much_later = NOW + 601 * S;
+        t.record_failure("carol", "10.0.0.3", much_later)
+            .await
+            .expect("the database answers");
+        t.record_failure("carol", "10.0.0.3", much_later)
+            .await
+            .expect("the database answers");
+        assert_eq!(
+            t.check("carol", "10.0.0.4", much_later)
+                .await
+                .expect("the database answers"),
+            Ok(())
+        );
+    }
+
+    #[tokio::test]
+    async fn failures_counted_at_once_all_count() {
+        let (t, _db) = throttle().await;
+        let attempts = (0..3).map(|_| t.record_failure("dave", "10.0.0.5", NOW));
+        for done in futures::future::join_all(attempts).await {
+            done.expect("as expected");
+        }
+        assert!(matches!(
+            t.check("dave", "10.0.0.6", NOW)
+                .await
+                .expect("the database answers"),
+            Err(Locked::Account(_))
+        ));
     }
 }

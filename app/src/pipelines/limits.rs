@@ -1,14 +1,63 @@
-//! Per-client limits (GCRA through `governor`, keyed): pipeline creation, checked by the service
-//! for every caller (REST and pages alike), and the general request limit the REST routes put
-//! in front of themselves. Refusals are 429 with the wait. Counters live in this process;
-//! across replicas they are each replica's (#14 moves the ones that must be global).
+//! Per-client limits, both GCRA: pipeline creation (`SharedLimit`), checked by the service for
+//! every caller (REST and pages alike) and counted in the database, so it holds across replicas —
+//! five a minute is five a minute whichever replica is asked; and the general request limit the
+//! REST routes put in front of themselves (`KeyedLimit`, `governor` in memory): a flood guard
+//! each replica keeps for itself, since a database round trip on every request would cost more
+//! than the guard protects (with N replicas a client gets up to N times the burst).
+//! Refusals are 429 with the wait.
 
 use std::num::NonZeroU32;
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::db::Database;
 use crate::error::AppError;
+
+/// A limit per key counted in the database (`Database::take_rate`): the same for every replica.
+#[derive(Clone)]
+pub struct SharedLimit {
+    db: Database,
+    /// The key's prefix in the shared table (one table serves every shared limit).
+    name: &'static str,
+    per_minute: u32,
+    what: &'static str,
+}
+
+impl SharedLimit {
+    /// `per_minute` uses a minute, all of them at once if wanted (the seed's window); `what`
+    /// starts the refusal: "`what` `N` s".
+    pub fn new(db: Database, name: &'static str, per_minute: u32, what: &'static str) -> Self {
+        Self {
+            db,
+            name,
+            per_minute,
+            what,
+        }
+    }
+
+    /// Counts one use by `key`; 429 with the wait when over.
+    pub async fn check(&self, key: &str) -> Result<(), AppError> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let taken = self
+            .db
+            .take_rate(
+                &format!("{}:{key}", self.name),
+                now,
+                self.per_minute,
+                self.per_minute,
+            )
+            .await
+            .map_err(|e| AppError::internal(&e))?;
+        taken.map_err(|wait| {
+            let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            AppError::RateLimited {
+                retry_after_secs,
+                message: format!("{} {retry_after_secs} s", self.what),
+            }
+        })
+    }
+}
 
 /// A limit per key: `per_minute` with `burst` at once (all at once when `burst` is `None`,
 /// then one more as each minute's share comes back — the seed's window).

@@ -126,17 +126,18 @@ pub struct PipelineService {
     store: PipelineStore,
     audit: Audit,
     settings: PipelineSettings,
-    /// Creations per caller, whether through REST or the pages.
-    creations: std::sync::Arc<super::limits::KeyedLimit>,
+    /// Creations per caller, whether through REST or the pages, on any replica.
+    creations: super::limits::SharedLimit,
 }
 
 impl PipelineService {
     pub fn new(store: PipelineStore, audit: Audit, settings: PipelineSettings) -> Self {
-        let creations = std::sync::Arc::new(super::limits::KeyedLimit::new(
+        let creations = super::limits::SharedLimit::new(
+            store.db().clone(),
+            "pipelines.create",
             settings.limits.jobs_per_minute,
-            None,
             "too many pipelines created from here; wait",
-        ));
+        );
         Self {
             store,
             audit,
@@ -205,10 +206,12 @@ impl PipelineService {
         }
         // Counted once the request is valid: a typo does not use up the caller's minute. A
         // user is counted by id, the admin token as one caller.
-        self.creations.check(&principal.actor_id().map_or_else(
-            || format!("name:{}", principal.display_name()),
-            |id| format!("user:{id}"),
-        ))?;
+        self.creations
+            .check(&principal.actor_id().map_or_else(
+                || format!("name:{}", principal.display_name()),
+                |id| format!("user:{id}"),
+            ))
+            .await?;
         let id = uuid::Uuid::new_v4().to_string();
         let gates: Vec<(String, GateConfig)> = gates.into_iter().collect();
         self.store

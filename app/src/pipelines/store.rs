@@ -263,6 +263,11 @@ impl PipelineStore {
         &self.bus
     }
 
+    /// The seam, for the lease retention runs under.
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
     /// Committed events to this process's streams. On PostgreSQL they arrive through
     /// `LISTEN` instead, like every other replica's (`listen`), so each arrives once.
     fn published(&self, events: Vec<EventRow>) {
@@ -614,6 +619,7 @@ impl PipelineStore {
         audit.record_in(&mut tx, entry).await?;
         tx.commit().await?;
         self.published(vec![appended]);
+        metrics::counter!("heimdall_gate_decisions_total", "decision" => d.decision.as_str()).increment(1);
         Ok(Decided::Final)
     }
 

@@ -19,6 +19,12 @@ use crate::audit::{AuditAction, AuditEvent};
 /// Who the audit log and the events name as the decider.
 pub const TIMER: &str = "timer";
 
+/// How often retention runs, the lease it runs under, and how long a claim holds: less than the
+/// interval, so a dead holder's lease has run out by the next replica's next hour.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+pub const RETENTION_LEASE: &str = "pipelines.retention";
+const RETENTION_LEASE_TTL: Duration = Duration::from_secs(50 * 60);
+
 impl PipelineService {
     /// Starts the background work until the event bus closes (graceful shutdown): on
     /// PostgreSQL, the `LISTEN` that brings every replica's events into this one's bus; the gate
@@ -50,11 +56,32 @@ impl PipelineService {
         });
     }
 
-    /// Event retention: at start, then hourly (a clock, not a poll of anything that changes).
+    /// Event retention: at start, then hourly (a clock, not a poll of anything that changes), by
+    /// one replica at a time — whichever holds the `pipelines.retention` lease. The holder renews
+    /// it each hour; if it dies, the lease runs out before the others' next hour and one of them
+    /// takes over.
     async fn run_retention(&self) {
-        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        let holder = uuid::Uuid::new_v4().to_string();
+        let mut every = tokio::time::interval(RETENTION_EVERY);
         loop {
             every.tick().await;
+            let db = self.store().db();
+            match db
+                .claim_lease(
+                    RETENTION_LEASE,
+                    &holder,
+                    Utc::now().timestamp_millis(),
+                    RETENTION_LEASE_TTL,
+                )
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "pipelines: cannot claim the retention lease");
+                    continue;
+                }
+            }
             let retention = self.settings().retention;
             let before = Utc::now() - chrono::Duration::days(i64::from(retention.days));
             match self

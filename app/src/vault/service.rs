@@ -373,7 +373,10 @@ impl VaultService {
             .filter(|r| r.subject == caller.subject)
             .ok_or_else(VaultError::not_found)?;
         let token = on.keyring.open(&row.sealed(), row.binding())?;
-        let set = on.keycloak.refresh(&token).await?;
+        let set = on.keycloak.refresh(&token).await;
+        metrics::counter!("heimdall_vault_mints_total", "outcome" => if set.is_ok() { "minted" } else { "refused" })
+            .increment(1);
+        let set = set?;
         let rewrite = set
             .refresh_token
             .as_ref()

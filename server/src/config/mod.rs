@@ -62,6 +62,17 @@ pub struct Config {
     pub pipelines: PipelinesConfig,
     /// The service catalog: its dashboard link and executors' callback tokens.
     pub catalog: CatalogConfig,
+    /// Prometheus `/metrics`.
+    pub metrics: MetricsConfig,
+}
+
+/// `metrics.token`: `/metrics` answers only a scrape carrying it as a bearer token; unset,
+/// there is no `/metrics` at all. A secret: written back as `***`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsConfig {
+    #[serde(with = "load::secret")]
+    pub token: Option<secrecy::SecretString>,
 }
 
 impl Default for Config {
@@ -85,6 +96,7 @@ impl Default for Config {
             vault: VaultConfig::default(),
             pipelines: PipelinesConfig::default(),
             catalog: CatalogConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }

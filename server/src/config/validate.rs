@@ -55,6 +55,12 @@ impl Config {
         self.validate_vault(&mut problems);
         problems.extend(self.pipelines.problems());
         problems.extend(self.catalog.problems());
+        if let Some(token) = &self.metrics.token
+            && secrecy::ExposeSecret::expose_secret(token).len() < 16
+        {
+            problems
+                .push("metrics.token: at least 16 characters (it guards what every route is doing)".into());
+        }
         if problems.is_empty() {
             Ok(())
         } else {

@@ -23,6 +23,8 @@ pub enum Auth {
     Heimdall,
     /// A Keycloak access token (introspected), or Heimdall credentials of the owner.
     KeycloakOrHeimdall,
+    /// `metrics.token` as a bearer token (the scraper's, not a person's).
+    MetricsToken,
 }
 
 /// One query parameter.
@@ -87,7 +89,7 @@ pub const fn param(name: &'static str, required: bool, description: &'static str
 }
 
 /// Every section's table, in the order the page shows them.
-pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 9] {
+pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 10] {
     [
         ("api", "This document", DOC),
         (
@@ -130,6 +132,11 @@ pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 9] {
             "The service catalog: the IDP-portal seed's services, actions and executor callbacks",
             super::catalog_routes::DOC,
         ),
+        (
+            "metrics",
+            "Prometheus metrics (only with metrics.token configured)",
+            super::metrics::DOC,
+        ),
     ]
 }
 
@@ -167,6 +174,7 @@ pub fn document(version: &str) -> Value {
                 "bearer": {"type": "http", "scheme": "bearer", "description": "A Heimdall bearer JWT or API token (`hmt_…`), or the static admin token"},
                 "cookie": {"type": "apiKey", "in": "cookie", "name": "heimdall_auth", "description": "The browser session"},
                 "keycloak": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A Keycloak access token, checked by introspection"},
+                "metrics": {"type": "http", "scheme": "bearer", "description": "`metrics.token`, for Prometheus"},
             }
         }
     })
@@ -206,6 +214,7 @@ fn operation(tag: &str, op: &Op, path: &str) -> Value {
         Auth::KeycloakOrHeimdall => {
             value["security"] = json!([{"keycloak": []}, {"cookie": []}, {"bearer": []}]);
         }
+        Auth::MetricsToken => value["security"] = json!([{"metrics": []}]),
     }
     if let Some(example) = op.body {
         let example: Value = serde_json::from_str(example).unwrap_or(Value::Null);
@@ -256,6 +265,7 @@ async fn docs_page(State(state): State<AppState>) -> Html<String> {
                 Auth::Public => "no sign-in",
                 Auth::Heimdall => "Heimdall session or token",
                 Auth::KeycloakOrHeimdall => "Keycloak access token, or the owner's Heimdall credentials",
+                Auth::MetricsToken => "the metrics token",
             };
             html.push_str(&format!(
                 "<li class=\"mt-3\" data-testid=\"api-op\"><code class=\"font-mono font-semibold\">{} {}</code> — {} <span class=\"text-xs text-slate-500\">({auth})</span>",

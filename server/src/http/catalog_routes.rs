@@ -289,7 +289,7 @@ async fn events(ctx: RequestContext, Path(id): Path<String>) -> Answer {
     let rest = stream::unfold(changes, move |mut changes| async move {
         loop {
             match changes.recv().await {
-                Ok(changed) if changed == id => {
+                Ok(changed) if changed == id || changed == app::catalog::EVERYTHING => {
                     return Some((
                         Ok::<_, std::convert::Infallible>(Event::default().data("changed")),
                         changes,
@@ -305,7 +305,12 @@ async fn events(ctx: RequestContext, Path(id): Path<String>) -> Answer {
         }
     });
     let first = stream::once(async { Ok(Event::default().data("connected")) });
-    Ok(Sse::new(first.chain(rest).take_until(catalog.closed()))
+    let open = super::metrics::Subscriber::new("catalog_changes");
+    let feed = first.chain(rest).take_until(catalog.closed()).map(move |event| {
+        let _counted = &open;
+        event
+    });
+    Ok(Sse::new(feed)
         .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
         .into_response())
 }

@@ -119,7 +119,12 @@ async fn events(ctx: RequestContext) -> Result<Sse<impl Stream<Item = Result<Eve
         },
     );
     let first = stream::once(async move { Ok(first) });
-    Ok(Sse::new(first.chain(rest).take_until(closed)).keep_alive(KeepAlive::default()))
+    let open = super::metrics::Subscriber::new("flink_jobs");
+    let feed = first.chain(rest).take_until(closed).map(move |event| {
+        let _counted = &open;
+        event
+    });
+    Ok(Sse::new(feed).keep_alive(KeepAlive::default()))
 }
 
 fn event_of(message: &FeedMessage) -> Event {

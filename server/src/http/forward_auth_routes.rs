@@ -74,7 +74,15 @@ pub fn carta_router(state: AppState) -> Router {
 /// The seed's answers: 200 with `carta-auth-token` and `{ok, session, userid}`; 403 with
 /// "missing session id" or "userid not found" as plain text.
 async fn carta(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match state.forward_auth.carta(&headers).await {
+    let decision = state.forward_auth.carta(&headers).await;
+    let said = match &decision {
+        CartaDecision::Allow { .. } => "allowed",
+        CartaDecision::MissingSession | CartaDecision::UnknownUser { .. } => "refused",
+        CartaDecision::Unavailable(_) => "unavailable",
+    };
+    metrics::counter!("heimdall_forward_auth_decisions_total", "mode" => "carta", "decision" => said)
+        .increment(1);
+    match decision {
         CartaDecision::Allow {
             session,
             user,
@@ -141,6 +149,13 @@ async fn session(State(state): State<AppState>, parts: Parts) -> Response {
         Ok(decision) => decision,
         Err(e) => return e.into_response(),
     };
+    let said = match &decision {
+        SessionDecision::Allow(_) => "allowed",
+        SessionDecision::SignIn { .. } => "sign_in",
+        SessionDecision::Forbidden { .. } => "forbidden",
+    };
+    metrics::counter!("heimdall_forward_auth_decisions_total", "mode" => "session", "decision" => said)
+        .increment(1);
     match decision {
         SessionDecision::Allow(vouched) => allowed(&vouched),
         SessionDecision::SignIn { login_url, reason } => sign_in(&parts.headers, &login_url, &reason),

@@ -12,6 +12,7 @@ mod forward_auth_routes;
 mod guards;
 mod health;
 mod layers;
+pub mod metrics;
 mod pipelines_routes;
 mod rate_limit;
 mod users_routes;
@@ -32,8 +33,8 @@ pub fn carta_router(state: AppState) -> Router {
     layers::apply(forward_auth_routes::carta_router(state), hsts)
 }
 
-/// Builds the whole router over `state`.
-pub fn router(state: AppState) -> Router {
+/// Builds the whole router over `state`; `/metrics` when `metrics_token` is set.
+pub fn router(state: AppState, metrics_token: Option<secrecy::SecretString>) -> Router {
     let routes = generate_route_list(App);
     let leptos_state = state.clone();
     let app_router = Router::new()
@@ -66,6 +67,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(guards::BODY_LIMIT))
         .with_state(state.clone())
         // ForwardAuth answers sit outside the page guards (see `forward_auth_routes`).
-        .merge(forward_auth_routes::routes(&state).with_state(state.clone()));
+        .merge(forward_auth_routes::routes(&state).with_state(state.clone()))
+        // The scrape proves itself with its own token, not a session.
+        .merge(metrics::routes(metrics_token).with_state(state.clone()))
+        // Outermost: every request counted under its route, whatever a guard answered.
+        .layer(middleware::from_fn(metrics::record));
     layers::apply(app_router, layers::hsts_wanted(&state))
 }

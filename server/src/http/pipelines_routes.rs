@@ -514,7 +514,12 @@ async fn stream_events(
         Some((Ok(event), feed))
     });
     let first = stream::once(async move { Ok(connected) });
-    Ok(Sse::new(first.chain(rest).take_until(closed)).keep_alive(
+    let open = super::metrics::Subscriber::new("pipeline_events");
+    let feed = first.chain(rest).take_until(closed).map(move |event| {
+        let _counted = &open;
+        event
+    });
+    Ok(Sse::new(feed).keep_alive(
         KeepAlive::new()
             .interval(std::time::Duration::from_secs(5))
             .text("heartbeat"),

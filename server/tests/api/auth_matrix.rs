@@ -388,6 +388,8 @@ const MATRIX: &[Case] = &[
     // The API's own description: public, like the seed's.
     rest("GET", "/openapi.json", "", EVERYONE),
     rest("PAGE", "/docs", "", EVERYONE),
+    // Prometheus: its own token only; no session, not even an admin's, opens it.
+    rest("GET", "/metrics", "", [401; 5]),
     // Pages: a signed-out browser is sent to the login page; data stays behind the functions.
     rest("PAGE", "/", "", [303, 200, 200, 200, 200]),
     rest("PAGE", "/account", "", [303, 200, 200, 200, 200]),
@@ -553,6 +555,7 @@ async fn every_route_answers_each_caller_as_the_matrix_says() {
         "a".into(),
         "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f".into(),
     );
+    config.metrics.token = Some("matrix-metrics-token-0123456789".to_owned().into());
     let app = spawn_app_with(config, file).await;
     let w = world(&app).await;
     let mut signed_in = Vec::new();

@@ -11,4 +11,5 @@ mod helpers;
 mod identity;
 mod pipelines;
 mod platform;
+mod replicas;
 mod vault;

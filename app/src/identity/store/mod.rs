@@ -2,6 +2,7 @@
 //! personal API tokens, tenants and memberships, and the installation's bootstrap marker.
 //! Row types live here; wire types are in `identity::model`.
 
+mod failures;
 mod sessions;
 mod settings;
 mod tenants;

@@ -2,7 +2,6 @@
 //! static admin token, workers advancing a pipeline to a gate, people deciding, the errors.
 
 mod pages;
-mod replicas;
 mod rest;
-mod support;
+pub(crate) mod support;
 mod timers;

@@ -4,6 +4,7 @@
 mod bootstrap;
 mod hardening;
 mod health;
+mod metrics;
 mod openapi;
 mod pages;
 mod server_fns;

@@ -58,7 +58,7 @@ async fn mint(app: &TestApp, bearer: &str, id: &str) -> (u16, serde_json::Value)
 async fn a_tampered_a_moved_and_a_wrongly_keyed_ciphertext_each_fail_closed() {
     let (config, file) = vault_config().await;
     let url = config.database.url.clone();
-    let app = spawn_app_with(config.clone(), file).await;
+    let mut app = spawn_app_with(config.clone(), file).await;
     let kc = Kc::new();
     let (id, bearer, _) = stored_refresh(&app, &kc).await;
     let store = app.state.vault.store();
@@ -109,16 +109,19 @@ async fn a_tampered_a_moved_and_a_wrongly_keyed_ciphertext_each_fail_closed() {
     );
     store.delete(&copy).await.expect("clean up");
 
-    // Another key under the same id: a second replica configured wrongly.
+    // Another key under the same id: the server restarted configured wrongly (or a second
+    // replica; on SQLite, the single-replica default, a restart is what can happen).
+    app.stop().await.expect("stop");
     let mut wrong = config.clone();
     wrong.vault.keys.insert("a".into(), SecretString::from(KEY_B));
-    let replica = spawn_app_with(wrong, TempDbFile::default()).await;
+    let mut replica = spawn_app_with(wrong, TempDbFile::default()).await;
     let (status, body) = mint(&replica, &bearer, &id).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (500, Some("token_unreadable")),
         "{body}"
     );
+    replica.stop().await.expect("stop");
 
     // Rows sealed with a key the keyring lacks: start-up stops and says which.
     let mut missing = config.clone();
@@ -132,6 +135,7 @@ async fn a_tampered_a_moved_and_a_wrongly_keyed_ciphertext_each_fail_closed() {
     .err()
     .expect("start-up refused");
     assert!(refused.to_string().contains("[\"a\"]"), "{refused}");
+    let app = spawn_app_with(config, TempDbFile::default()).await;
     assert_eq!(
         mint(&app, &bearer, &id).await.0,
         200,
