@@ -436,7 +436,7 @@ pub fn auth_settings(config: &Config) -> AuthSettings {
     match &auth.session_secret_key {
         Some(key) => settings.jwt_key = JwtKey(key.expose_secret().as_bytes().to_vec()),
         None => tracing::warn!(
-            "auth.session_secret_key is not set: bearer JWTs are signed with a random key and end at restart"
+            "auth.session_secret_key is not set: bearer JWTs are signed with a random key, end at restart, and are refused by any other replica (set it, the same on every replica)"
         ),
     }
     // Secure cookies unless this is plain HTTP on loopback, where browsers would drop them.

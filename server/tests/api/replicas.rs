@@ -297,3 +297,33 @@ async fn a_replica_killed_mid_way_loses_nothing() {
     }
     drop(dead);
 }
+
+#[tokio::test]
+async fn a_bearer_token_from_one_replica_works_on_every_replica() {
+    let (mut config, file) = relaxed_config().await;
+    // The chart's Secret carries it: every replica signs and checks with the same key.
+    config.auth.session_secret_key = Some("a-shared-signing-key-of-more-than-32-bytes".to_owned().into());
+    let apps = replicas(config, file, 3).await;
+    let rita = apps[0].create_user("rita", Role::Developer, None).await;
+    let login = new_client()
+        .post(apps[0].url("/auth/jwt/login"))
+        .form(&[
+            ("username", rita.username.as_str()),
+            ("password", rita.password.as_str()),
+        ])
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), 200);
+    let body: serde_json::Value = login.json().await.expect("JSON");
+    let token = body["access_token"].as_str().expect("a token").to_owned();
+    for app in &apps {
+        let me = new_client()
+            .get(app.url("/users/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("me");
+        assert_eq!(me.status(), 200, "accepted on {}", app.addr);
+    }
+}
