@@ -37,7 +37,7 @@ async function json(method, path, token, body) {
     body: body ? JSON.stringify(body) : undefined,
   });
   const parsed = await response.json();
-  assert.equal(response.status, 200, `${method} ${path}: ${JSON.stringify(parsed)}`);
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${JSON.stringify(parsed)}`);
   return parsed;
 }
 
