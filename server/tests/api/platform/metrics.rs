@@ -83,6 +83,16 @@ async fn a_scrape_needs_the_token_and_sees_requests_counted_by_route() {
         "the pattern is the label"
     );
     assert!(!text.contains("not-a-pipeline"), "raw paths never become labels");
+    // Nor made-up methods: they count as one `other`.
+    let odd = reqwest::Method::from_bytes(b"BREW").expect("a method token");
+    new_client()
+        .request(odd, app.url("/livez"))
+        .send()
+        .await
+        .expect("request");
+    let text = scrape(&app).await;
+    assert!(!text.contains("BREW"), "a made-up method is not a label");
+    assert!(text.contains(r#"method="other""#), "it is counted as other");
 }
 
 #[tokio::test]
