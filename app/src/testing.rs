@@ -18,6 +18,8 @@ pub fn missing_peer_message(name: &str) -> String {
         "the Kubernetes API server"
     } else if name.starts_with("HEIMDALL_TEST_POSTGRES") {
         "PostgreSQL"
+    } else if name == "HEIMDALL_TEST_NGINX" {
+        "nginx (Debian's build)"
     } else {
         "a test peer"
     };

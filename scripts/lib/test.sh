@@ -68,6 +68,15 @@ ensure_kubectl() {
   export PATH="$venv/bin:$PATH"
 }
 
+# Debian's nginx binary for the Rust tests that start their own nginx (the ForwardAuth bypass
+# suite, `forward_auth::bypass`): each test writes its configuration and runs it on free ports.
+ensure_nginx() {
+  step "test peers: nginx (Debian's build, unpacked under the cache)"
+  export HEIMDALL_TEST_NGINX
+  HEIMDALL_TEST_NGINX=$(bash "$ROOT/scripts/lib/peers/nginx.sh" path)
+  echo "nginx at $HEIMDALL_TEST_NGINX"
+}
+
 # A real kube-apiserver (+ etcd), the FlinkDeployment CRD, Heimdall's RBAC manifests, and a
 # kubeconfig carrying the heimdall ServiceAccount's token for the tests.
 start_kubernetes() {
@@ -369,6 +378,7 @@ run_all_tests() {
   begin_keycloak
   start_postgres
   start_kubernetes
+  ensure_nginx
   E2E_PORT=$(free_port)
   start_google_standin
   finish_keycloak
@@ -450,6 +460,7 @@ run_part_tests() {
     local integration
     integration=$(grep -v '::tests::' <<<"$tests" || true)
     grep -qE '^(flink|forward_auth|catalog::kubernetes)::' <<<"$integration" && needs+=(kubernetes)
+    grep -qE '^forward_auth::' <<<"$integration" && needs+=(nginx)
     grep -qE '^(keycloak::|identity::oauth::|vault::|auth_matrix)' <<<"$integration" && needs+=(keycloak)
     grep -qE '^(google::|identity::oauth::)' <<<"$integration" && needs+=(google)
   fi
@@ -470,6 +481,7 @@ run_part_tests() {
       postgres) start_postgres ;;
       kubernetes) start_kubernetes ;;
       chromium) ensure_test_peers ;;
+      nginx) ensure_nginx ;;
     esac
   done
   E2E_PORT=$(free_port)

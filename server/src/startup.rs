@@ -17,7 +17,7 @@ use app::catalog::{CatalogService, CatalogStore};
 use app::cluster::Cluster;
 use app::db::{Database, PoolSettings, SqliteServeLock};
 use app::flink::{FlinkService, FlinkSettings, Patterns};
-use app::forward_auth::{AccessRule, CartaSettings, ForwardAuthService, ForwardAuthSettings};
+use app::forward_auth::{AccessRule, CartaSettings, ForwardAuthService, ForwardAuthSettings, ProxyKind};
 use app::home::BuildInfo;
 use app::identity::store::{ADMIN_BOOTSTRAPPED_AT, IdentityStore, NewUser};
 use app::identity::{
@@ -344,6 +344,8 @@ pub fn forward_auth_settings(config: &Config) -> ForwardAuthSettings {
             .clone()
             .or_else(|| config.server.public_url.clone()),
         cache_ttl: Duration::from_secs(fa.cache_secs),
+        // Checked by `Config::validate`.
+        proxy: ProxyKind::parse(&fa.session.proxy).unwrap_or_default(),
     }
 }
 

@@ -89,6 +89,8 @@ impl CatalogService {
             .store()
             .report(
                 record.id,
+                super::service::callback_moves_from(&report.status),
+                false,
                 &report.status,
                 &report.detail,
                 report.execution_ref.as_deref(),

@@ -672,15 +672,22 @@ impl CatalogService {
         }
     }
 
+    /// Applies a report when the action may move that way (`callback_may_move`): an action the
+    /// external executor holds, never backwards. Anything else is a 409 that changes nothing,
+    /// with an audit entry saying what was refused.
     async fn report(&self, meta: &RequestMeta, action_id: i64, report: &Report) -> Result<ActionRecord> {
         let entry = AuditEvent::success(AuditAction::CatalogActionReported)
             .by(None, "executor callback")
             .target(&action_id.to_string())
             .from(meta)
             .detail(&report.status);
-        self.store
+        let from = callback_moves_from(&report.status);
+        if let Some(record) = self
+            .store
             .report(
                 action_id,
+                from,
+                true,
                 &report.status,
                 &report.detail,
                 report.execution_ref.as_deref(),
@@ -688,7 +695,53 @@ impl CatalogService {
                 &entry,
             )
             .await?
-            .ok_or_else(|| CatalogError::NotFound("no such action".into()))
+        {
+            return Ok(record);
+        }
+        let current = self
+            .store
+            .action(action_id)
+            .await?
+            .ok_or_else(|| CatalogError::NotFound("no such action".into()))?;
+        let why = if current
+            .execution_ref
+            .as_deref()
+            .is_some_and(|r| r.starts_with("kubernetes:"))
+        {
+            format!(
+                "this action is carried out by Heimdall's Kubernetes executor, which reports it itself (it is {})",
+                current.status
+            )
+        } else if current.status == "awaiting_approval" {
+            "this action waits for approval: no executor holds it yet".to_owned()
+        } else {
+            format!(
+                "this action is {}: a callback cannot move it to {}",
+                current.status, report.status
+            )
+        };
+        self.audit
+            .record(
+                AuditEvent::denied(AuditAction::CatalogActionReported)
+                    .by(None, "executor callback")
+                    .target(&action_id.to_string())
+                    .from(meta)
+                    .detail(&format!("{} refused: {why}", report.status)),
+            )
+            .await;
+        tracing::info!(action = action_id, status = %report.status, %why, "callback refused");
+        Err(CatalogError::Conflict(why))
+    }
+}
+
+/// The statuses an executor's callback may move an action out of to reach `to`: only those an
+/// executor holds (`queued`, `in_progress` — never `awaiting_approval`, which no executor has
+/// been handed yet, nor an ended action), and never backwards.
+pub fn callback_moves_from(to: &str) -> &'static [&'static str] {
+    match to {
+        "queued" => &["queued"],
+        "in_progress" | "succeeded" | "failed" | "timed_out" => &["queued", "in_progress"],
+        _ => &[],
     }
 }
 

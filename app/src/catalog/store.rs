@@ -436,10 +436,15 @@ impl CatalogStore {
     }
 
     /// An executor's report on an action: its status and detail, and for provisioning the
-    /// service's status too, with the audit entry.
+    /// service's status too, with the audit entry — only while the action is in one of `from`
+    /// and, for a callback (`by_callback`), an external executor holds it (not Heimdall's own
+    /// Kubernetes executor); `None` otherwise, with nothing changed.
+    #[allow(clippy::too_many_arguments)]
     pub async fn report(
         &self,
         action_id: i64,
+        from: &[&'static str],
+        by_callback: bool,
         status: &str,
         detail: &str,
         execution_ref: Option<&str>,
@@ -448,9 +453,20 @@ impl CatalogStore {
     ) -> Result<Option<ActionRecord>> {
         let now = Utc::now();
         let mut tx = self.db.begin().await?;
+        // `from` holds fixed status names (never input): safe to write into the statement.
+        let from = from
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let held = if by_callback {
+            "AND (execution_ref IS NULL OR execution_ref NOT LIKE 'kubernetes:%')"
+        } else {
+            ""
+        };
         let sql = format!(
             "UPDATE catalog_actions SET status = $2, detail = $3, execution_ref = COALESCE($4, execution_ref), \
-             updated_at = $5 WHERE id = $1 RETURNING {ACTION_COLUMNS}"
+             updated_at = $5 WHERE id = $1 AND status IN ({from}) {held} RETURNING {ACTION_COLUMNS}"
         );
         let row: Option<ActionRow> = with_tx!(&mut tx, conn => sqlx::query_as(&sql)
             .bind(action_id)

@@ -111,12 +111,10 @@ impl Kind {
         }
     }
 
-    fn owner(&self, session: &str) -> Option<SessionOwner> {
+    /// The users this kind's objects give `session` (empty labels are no user).
+    fn users(&self, session: &str) -> Vec<String> {
         let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
-        index.user(session).map(|user| SessionOwner {
-            user: user.to_owned(),
-            holder: self.holder,
-        })
+        index.users(session)
     }
 
     fn set_state(&self, next: WatchState, namespace: &str) {
@@ -168,12 +166,21 @@ impl Index {
         }
     }
 
-    /// The user of the first object (by name, as the API server lists them) that has one.
-    fn user(&self, session: &str) -> Option<&str> {
+    /// The users of the objects carrying `session`, by object name; empty labels left out.
+    fn users(&self, session: &str) -> Vec<String> {
         self.sessions
-            .get(session)?
-            .iter()
-            .find_map(|name| self.objects.get(name)?.user.as_deref())
+            .get(session)
+            .into_iter()
+            .flatten()
+            .filter_map(|name| self.objects.get(name)?.user.as_deref())
+            .filter_map(usable_user)
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[cfg(test)]
+    fn user(&self, session: &str) -> Option<String> {
+        one_owner(&self.users(session), &[]).map(|owner| owner.user)
     }
 }
 
@@ -282,10 +289,10 @@ impl SessionDirectory {
 
     /// From memory only (what the watches have seen).
     pub fn indexed(&self, session: &str) -> Option<SessionOwner> {
-        self.inner
-            .services
-            .owner(session)
-            .or_else(|| self.inner.pods.owner(session))
+        one_owner(
+            &self.inner.services.users(session),
+            &self.inner.pods.users(session),
+        )
     }
 
     /// Whether this second's budget of direct reads has room; takes one if so.
@@ -324,22 +331,11 @@ impl SessionDirectory {
         let params = ListParams::default().labels(&format!("{}={session}", settings.session_label));
         let services: Api<Service> = Api::namespaced(self.inner.client.clone(), &settings.namespace);
         let found = services.list_metadata(&params).await.map_err(|e| e.to_string())?;
-        if let Some(user) = first_user(found.items.iter().map(|o| &o.metadata), &settings.user_label) {
-            return Ok(Some(SessionOwner {
-                user,
-                holder: Holder::Service,
-            }));
-        }
+        let from_services = users_of(found.items.iter().map(|o| &o.metadata), &settings.user_label);
         let pods: Api<Pod> = Api::namespaced(self.inner.client.clone(), &settings.namespace);
         let found = pods.list_metadata(&params).await.map_err(|e| e.to_string())?;
-        Ok(
-            first_user(found.items.iter().map(|o| &o.metadata), &settings.user_label).map(|user| {
-                SessionOwner {
-                    user,
-                    holder: Holder::Pod,
-                }
-            }),
-        )
+        let from_pods = users_of(found.items.iter().map(|o| &o.metadata), &settings.user_label);
+        Ok(one_owner(&from_services, &from_pods))
     }
 
     fn kind(&self, holder: Holder) -> &Kind {
@@ -363,16 +359,46 @@ fn take_from_budget(budget: &mut (Instant, u32), now: Instant, per_second: u32) 
     }
 }
 
-/// The user label of the first object (by name) that has one.
-fn first_user<'a>(objects: impl Iterator<Item = &'a ObjectMeta>, user_label: &str) -> Option<String> {
+/// A user label's value, when it names a user: not empty, not only whitespace.
+fn usable_user(value: &str) -> Option<&str> {
+    (!value.trim().is_empty()).then_some(value)
+}
+
+/// The usable user labels of `objects`, by object name.
+fn users_of<'a>(objects: impl Iterator<Item = &'a ObjectMeta>, user_label: &str) -> Vec<String> {
     let mut named: Vec<(&str, &str)> = objects
         .filter_map(|m| {
-            let user = m.labels.as_ref()?.get(user_label)?;
-            Some((m.name.as_deref().unwrap_or_default(), user.as_str()))
+            let user = usable_user(m.labels.as_ref()?.get(user_label)?)?;
+            Some((m.name.as_deref().unwrap_or_default(), user))
         })
         .collect();
     named.sort_unstable();
-    named.first().map(|(_, user)| (*user).to_owned())
+    named.into_iter().map(|(_, user)| user.to_owned()).collect()
+}
+
+/// The session's one user: every object that names a user names the same one (a Service then
+/// says so, else a Pod). Objects that disagree are refused — the seed would have answered with
+/// whichever it met first, and a session is never someone the labels do not agree on.
+fn one_owner(from_services: &[String], from_pods: &[String]) -> Option<SessionOwner> {
+    let mut all = from_services.iter().chain(from_pods);
+    let first = all.next()?;
+    if let Some(other) = all.find(|user| *user != first) {
+        tracing::warn!(
+            first = %first,
+            other = %other,
+            "CARTA session refused: its Services and Pods name different users"
+        );
+        return None;
+    }
+    let holder = if from_services.is_empty() {
+        Holder::Pod
+    } else {
+        Holder::Service
+    };
+    Some(SessionOwner {
+        user: first.clone(),
+        holder,
+    })
 }
 
 fn labels_of(meta: &ObjectMeta, settings: &CartaSettings) -> Option<Labels> {
@@ -470,11 +496,11 @@ mod tests {
     fn the_index_follows_puts_and_removes() {
         let mut index = Index::default();
         index.put("svc-a".into(), labels("s1", Some("alice")));
-        assert_eq!(index.user("s1"), Some("alice"));
+        assert_eq!(index.user("s1").as_deref(), Some("alice"));
         // Relabelled to another session: the old one is gone.
         index.put("svc-a".into(), labels("s2", Some("alice")));
         assert_eq!(index.user("s1"), None);
-        assert_eq!(index.user("s2"), Some("alice"));
+        assert_eq!(index.user("s2").as_deref(), Some("alice"));
         // The user label removed: the session is known but has no user.
         index.put("svc-a".into(), labels("s2", None));
         assert_eq!(index.user("s2"), None);
@@ -507,14 +533,40 @@ mod tests {
     }
 
     #[test]
-    fn with_two_objects_the_first_by_name_with_a_user_answers() {
+    fn objects_that_disagree_on_the_user_give_none_and_empty_labels_are_no_user() {
         let mut index = Index::default();
         index.put("b".into(), labels("s", Some("bob")));
         index.put("a".into(), labels("s", None));
-        assert_eq!(index.user("s"), Some("bob"));
+        assert_eq!(index.user("s").as_deref(), Some("bob"));
+        index.put("a".into(), labels("s", Some("")));
+        assert_eq!(
+            index.user("s").as_deref(),
+            Some("bob"),
+            "an empty label hides nobody"
+        );
+        index.put("a".into(), labels("s", Some("  ")));
+        assert_eq!(index.user("s").as_deref(), Some("bob"));
         index.put("a".into(), labels("s", Some("alice")));
-        assert_eq!(index.user("s"), Some("alice"));
-        index.remove("a");
-        assert_eq!(index.user("s"), Some("bob"));
+        assert_eq!(index.user("s"), None, "alice and bob: refused");
+        index.put("a".into(), labels("s", Some("bob")));
+        assert_eq!(index.user("s").as_deref(), Some("bob"), "both say bob");
+        index.remove("b");
+        index.put("a".into(), labels("s", Some("")));
+        assert_eq!(index.user("s"), None, "only an empty label: no user");
+    }
+
+    #[test]
+    fn a_service_and_a_pod_must_agree() {
+        let s = |v: &[&str]| v.iter().map(|u| (*u).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            one_owner(&s(&["alice"]), &s(&["alice"])).map(|o| o.holder),
+            Some(Holder::Service)
+        );
+        assert_eq!(
+            one_owner(&s(&[]), &s(&["alice"])).map(|o| o.holder),
+            Some(Holder::Pod)
+        );
+        assert_eq!(one_owner(&s(&["alice"]), &s(&["mallory"])), None);
+        assert_eq!(one_owner(&s(&[]), &s(&[])), None);
     }
 }

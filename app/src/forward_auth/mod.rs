@@ -34,4 +34,4 @@ pub use service::{
     CartaDecision, ForwardAuthService, ForwardAuthSettings, SESSION_PATH, SessionDecision, Vouched,
 };
 #[cfg(feature = "ssr")]
-pub use session::{AccessRule, OriginalRequest};
+pub use session::{AccessRule, OriginalRequest, ProxyKind, normalise_path};

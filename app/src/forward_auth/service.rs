@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, header};
 use super::carta::{self, IdSource};
 use super::directory::{CartaSettings, Holder, SessionDirectory};
 use super::model::{CartaSessionView, CartaStatus, ForwardAuthStatus, RuleView, WatchView};
-use super::session::{AccessRule, OriginalRequest, login_address, rule_for};
+use super::session::{AccessRule, OriginalRequest, ProxyKind, login_address, rules_for};
 use crate::cluster::WatchState;
 use crate::error::AppError;
 use crate::identity::secrets::hash_secret;
@@ -49,6 +49,8 @@ pub struct ForwardAuthSettings {
     pub login_base: Option<String>,
     /// How long a session-mode answer is reused; zero turns the cache off.
     pub cache_ttl: Duration,
+    /// The proxy whose headers say where a request was going (`forward_auth.session.proxy`).
+    pub proxy: ProxyKind,
 }
 
 impl Default for ForwardAuthSettings {
@@ -59,6 +61,7 @@ impl Default for ForwardAuthSettings {
             rules: Vec::new(),
             login_base: None,
             cache_ttl: Duration::from_secs(5),
+            proxy: ProxyKind::Nginx,
         }
     }
 }
@@ -334,7 +337,7 @@ impl ForwardAuthService {
         let sign_in = |reason: &str| {
             // No configured base: the address the proxy reached Heimdall at.
             let base = meta.base_url(self.0.settings.login_base.as_deref());
-            let target = OriginalRequest::from_headers(headers);
+            let target = OriginalRequest::from_headers(headers, self.0.settings.proxy);
             SessionDecision::SignIn {
                 login_url: login_address(&base, target.as_ref(), &self.0.identity.settings().return_hosts),
                 reason: reason.to_owned(),
@@ -347,15 +350,34 @@ impl ForwardAuthService {
             Err(other) => return Err(other.into()),
         };
         let rules = &self.0.settings.rules;
-        if !rules.is_empty()
-            && let Some(rule) = rule_for(rules, OriginalRequest::from_headers(headers).as_ref())
-            && let Some(reason) = vouched.refusal(rule)
-        {
-            tracing::debug!(user = %vouched.user, %reason, "session mode refused");
-            return Ok(SessionDecision::Forbidden {
-                user: vouched.user.clone(),
-                reason,
-            });
+        if !rules.is_empty() {
+            // Rules exist, so where the request was going decides; not knowing is a refusal.
+            let Some(target) = OriginalRequest::from_headers(headers, self.0.settings.proxy) else {
+                let proxy = self.0.settings.proxy;
+                tracing::info!(
+                    user = %vouched.user,
+                    proxy = proxy.as_str(),
+                    "session mode refused: the proxy's headers do not name a target"
+                );
+                return Ok(SessionDecision::Forbidden {
+                    user: vouched.user.clone(),
+                    reason: format!(
+                        "where this request was going is unknown: access rules need the proxy's {} (forward_auth.session.proxy = {})",
+                        proxy.trusted_headers().join(", "),
+                        proxy.as_str()
+                    ),
+                });
+            };
+            if let Some(reason) = rules_for(rules, &target)
+                .into_iter()
+                .find_map(|rule| vouched.refusal(rule))
+            {
+                tracing::debug!(user = %vouched.user, %reason, "session mode refused");
+                return Ok(SessionDecision::Forbidden {
+                    user: vouched.user.clone(),
+                    reason,
+                });
+            }
         }
         Ok(SessionDecision::Allow(vouched))
     }

@@ -24,22 +24,20 @@ pub struct AccessRule {
 }
 
 impl AccessRule {
-    fn matches(&self, target: Option<&OriginalRequest>) -> bool {
-        let (host, port, path) = match target {
-            Some(t) => (Some(t.host.as_str()), t.port, t.path.as_str()),
-            // Where the request was going is unknown: only rules for everything apply.
-            None => (None, None, "/"),
-        };
-        let host_ok = match (&self.host, host) {
-            (None, _) => true,
-            (Some(pattern), Some(host)) => pattern.matches(host, port),
-            (Some(_), None) => false,
+    /// Whether the rule covers `target` read as `path` (one of the target's readings).
+    fn matches(&self, target: &OriginalRequest, path: &str) -> bool {
+        let host_ok = match &self.host {
+            None => true,
+            Some(pattern) => pattern.matches(&target.host, target.port),
         };
         host_ok && path_has_prefix(path, &self.path_prefix)
     }
 }
 
+/// `prefix` compared on normalised paths: the rule's prefix is normalised the way a target's
+/// path is, so `/admin/` and `/admin` are one rule.
 fn path_has_prefix(path: &str, prefix: &str) -> bool {
+    let prefix = normalise_path(prefix);
     let prefix = prefix.trim_end_matches('/');
     if prefix.is_empty() {
         return true;
@@ -48,27 +46,87 @@ fn path_has_prefix(path: &str, prefix: &str) -> bool {
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// The first rule that applies to `target`.
-pub fn rule_for<'a>(rules: &'a [AccessRule], target: Option<&OriginalRequest>) -> Option<&'a AccessRule> {
-    rules.iter().find(|rule| rule.matches(target))
+/// The first rule that applies to `target` read as `path`.
+fn first_rule<'a>(rules: &'a [AccessRule], target: &OriginalRequest, path: &str) -> Option<&'a AccessRule> {
+    rules.iter().find(|rule| rule.matches(target, path))
 }
 
-/// Where the proxied request was going, from `X-Original-URL` (nginx, Authelia's convention)
-/// or `X-Forwarded-Proto` + `X-Forwarded-Host` + `X-Forwarded-Uri` (Traefik).
+/// The rules that apply to `target`: the first match for each reading of its path
+/// ([`path_readings`]: decoded or not, case kept or folded, …). The caller must satisfy every
+/// one of them, so no reading a backend might route by slips past a rule.
+pub fn rules_for<'a>(rules: &'a [AccessRule], target: &OriginalRequest) -> Vec<&'a AccessRule> {
+    let mut found: Vec<&AccessRule> = Vec::with_capacity(2);
+    for path in target.readings() {
+        if let Some(rule) = first_rule(rules, target, &path)
+            && !found.iter().any(|r| std::ptr::eq(*r, rule))
+        {
+            found.push(rule);
+        }
+    }
+    found
+}
+
+/// Which reverse proxy asks, and so which of its headers say where the request was going. A
+/// header is only believed from the proxy that sets it: nginx's `auth_request` passes what the
+/// configuration names (`X-Original-URL`) and the client's other headers as they came, so a
+/// client's own `X-Forwarded-Host` means nothing there; Traefik's `forwardAuth` overwrites
+/// `X-Forwarded-Proto`/`-Host`/`-Uri` but passes a client's `X-Original-URL` through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProxyKind {
+    /// `X-Original-URL` only.
+    #[default]
+    Nginx,
+    /// `X-Forwarded-Proto` + `X-Forwarded-Host` + `X-Forwarded-Uri` only.
+    Traefik,
+}
+
+impl ProxyKind {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "nginx" => Some(Self::Nginx),
+            "traefik" => Some(Self::Traefik),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Nginx => "nginx",
+            Self::Traefik => "traefik",
+        }
+    }
+
+    /// The headers this proxy is trusted for.
+    pub fn trusted_headers(self) -> &'static [&'static str] {
+        match self {
+            Self::Nginx => &["X-Original-URL"],
+            Self::Traefik => &["X-Forwarded-Proto", "X-Forwarded-Host", "X-Forwarded-Uri"],
+        }
+    }
+}
+
+/// Where the proxied request was going, normalised: from `X-Original-URL` (nginx, Authelia's
+/// convention) or `X-Forwarded-Proto` + `X-Forwarded-Host` + `X-Forwarded-Uri` (Traefik) —
+/// whichever the configured proxy sets, never the other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OriginalRequest {
-    /// The whole URL, normalised.
+    /// The whole URL, normalised (lower-case host without a trailing dot or a default port).
     pub url: String,
-    /// Lower case, without the port.
+    /// Lower case, without the port or a trailing dot.
     pub host: String,
     /// The explicit or the scheme's default port.
     pub port: Option<u16>,
+    /// The path fully decoded and normalised ([`normalise_path`]): case kept.
     pub path: String,
+    /// Every reading of the path a backend might route by ([`path_readings`]); a rule must
+    /// hold for each.
+    readings: Vec<String>,
 }
 
 impl OriginalRequest {
-    /// `None` when the headers do not say (or say something that is not an http(s) URL).
-    pub fn from_headers(headers: &HeaderMap) -> Option<Self> {
+    /// `None` when the trusted headers do not say, or say something that is not an http(s)
+    /// URL with a host and a valid port.
+    pub fn from_headers(headers: &HeaderMap, proxy: ProxyKind) -> Option<Self> {
         let text = |name: &str| {
             headers
                 .get(name)
@@ -76,33 +134,197 @@ impl OriginalRequest {
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
         };
-        if let Some(original) = text("x-original-url") {
-            return Self::parse(original);
+        match proxy {
+            ProxyKind::Nginx => Self::parse(text("x-original-url")?),
+            ProxyKind::Traefik => {
+                let host = text("x-forwarded-host")?.split(',').next()?.trim();
+                let scheme = text("x-forwarded-proto")
+                    .and_then(|p| p.split(',').next())
+                    .map(str::trim)
+                    .unwrap_or("http");
+                let uri = text("x-forwarded-uri").unwrap_or("/");
+                if !uri.starts_with('/') || host.contains(['/', '\\', '@', '?', '#']) {
+                    return None;
+                }
+                Self::parse(&format!("{scheme}://{host}{uri}"))
+            }
         }
-        let host = text("x-forwarded-host")?.split(',').next()?.trim();
-        let scheme = text("x-forwarded-proto")
-            .and_then(|p| p.split(',').next())
-            .map(str::trim)
-            .unwrap_or("http");
-        let uri = text("x-forwarded-uri").unwrap_or("/");
-        if !uri.starts_with('/') || host.contains(['/', '\\', '@', '?', '#']) {
-            return None;
-        }
-        Self::parse(&format!("{scheme}://{host}{uri}"))
     }
 
-    fn parse(text: &str) -> Option<Self> {
-        let url = url::Url::parse(text).ok()?;
+    /// Parses and normalises one absolute URL.
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.chars().any(char::is_control) {
+            return None;
+        }
+        // `http:///x` and `http:/x` name no host (an empty `Host` header makes the first); a
+        // URL parser would take the path's first segment for one.
+        let (_, rest) = text.split_once("://")?;
+        if rest.is_empty() || rest.starts_with(['/', '\\']) {
+            return None;
+        }
+        let mut url = url::Url::parse(text).ok()?;
         if !matches!(url.scheme(), "http" | "https") || !url.username().is_empty() || url.password().is_some()
         {
             return None;
         }
+        let host = url.host_str()?.to_ascii_lowercase();
+        // `admin.example.test.` is the same name as `admin.example.test` to DNS and to nginx's
+        // server selection; one trailing dot goes (two are not a name).
+        let host = match host.strip_suffix('.') {
+            Some(stripped) if !stripped.is_empty() && !stripped.ends_with('.') => stripped.to_owned(),
+            Some(_) => return None,
+            None => host,
+        };
+        // A DNS name or an IP literal; anything else (`;`, `%`, `_`…) names no server a proxy
+        // would have picked by it.
+        let ip_literal = host.starts_with('[') && host.ends_with(']');
+        if host.is_empty()
+            || !(ip_literal
+                || host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')))
+        {
+            return None;
+        }
+        url.set_host(Some(&host)).ok()?;
+        let port = url.port_or_known_default();
+        // The readings start from the path as sent (before `url` resolved `%2e%2e` and the
+        // like, which a backend that decodes first may read differently), then `url`'s form.
+        let mut readings = path_readings(raw_path(text));
+        for reading in path_readings(url.path()) {
+            if !readings.contains(&reading) {
+                readings.push(reading);
+            }
+        }
         Some(Self {
-            host: url.host_str()?.to_owned(),
-            port: url.port_or_known_default(),
-            path: url.path().to_owned(),
+            path: normalise_path(url.path()),
+            readings,
+            host,
+            port,
             url: url.to_string(),
         })
+    }
+
+    /// The readings of the path a rule must hold for.
+    fn readings(&self) -> impl Iterator<Item = String> + '_ {
+        self.readings.iter().cloned()
+    }
+}
+
+/// The ways a backend might read `raw` when it routes: percent-decoded zero, one or more times
+/// (until nothing changes), backslashes as slashes or not, `;parameters` cut or not, case
+/// kept or folded — each with dot segments resolved and empty segments dropped. Decoding is
+/// not monotonic (`/admin/..%2f` is under `/admin` undecoded, at `/` decoded), so no single
+/// form is safe: a rule must hold for every reading.
+pub fn path_readings(raw: &str) -> Vec<String> {
+    let mut readings: Vec<String> = Vec::new();
+    let mut add = |reading: String| {
+        if !readings.contains(&reading) {
+            readings.push(reading);
+        }
+    };
+    let mut text = raw.to_owned();
+    for _ in 0..4 {
+        for backslashes in [false, true] {
+            let t = if backslashes {
+                text.replace('\\', "/")
+            } else {
+                text.clone()
+            };
+            for cut in [true, false] {
+                let reading = resolve_segments(&t, cut);
+                add(reading.to_lowercase());
+                add(reading);
+            }
+        }
+        let decoded = percent_decode(&text);
+        if decoded == text {
+            break;
+        }
+        text = decoded;
+    }
+    readings
+}
+
+/// The path of an absolute URL as written: after the authority, before `?` or `#`.
+fn raw_path(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(url, |i| &url[i + 3..]);
+    let path = after_scheme.find(['/', '\\']).map_or("", |i| &after_scheme[i..]);
+    path.split(['?', '#']).next().unwrap_or_default()
+}
+
+/// Dot segments resolved, empty segments dropped, `;parameters` cut when `cut_params`.
+fn resolve_segments(text: &str, cut_params: bool) -> String {
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in text.split('/') {
+        let segment = if cut_params {
+            segment.split(';').next().unwrap_or_default()
+        } else {
+            segment
+        };
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            other => segments.push(other),
+        }
+    }
+    let mut path = String::with_capacity(text.len() + 1);
+    for segment in &segments {
+        path.push('/');
+        path.push_str(segment);
+    }
+    if path.is_empty() {
+        path.push('/');
+    }
+    path
+}
+
+/// A path as a backend might route it, for comparing with rules: percent-encoding decoded
+/// (repeatedly: `%252F` is what a second decoding turns into `/`), backslashes as slashes,
+/// `;parameters` cut from each segment, `.` and `..` resolved, empty segments dropped. Always
+/// starts with `/`; never fails. This is the form shown and compared for display; rules are
+/// checked against every one of [`path_readings`].
+pub fn normalise_path(raw: &str) -> String {
+    let mut text = raw.to_owned();
+    for _ in 0..4 {
+        let decoded = percent_decode(&text);
+        if decoded == text {
+            break;
+        }
+        text = decoded;
+    }
+    resolve_segments(&text.replace('\\', "/"), true)
+}
+
+/// `%XX` decoded once; invalid escapes stay as they were, and decoded bytes that are not UTF-8
+/// become U+FFFD (so `/%61dmin/%ff` still reads as under `/admin`).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(hi << 4 | lo);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
     }
 }
 
@@ -142,19 +364,24 @@ mod tests {
 
     #[test]
     fn traefik_and_nginx_headers_both_name_the_original_request() {
-        let traefik = OriginalRequest::from_headers(&headers(&[
-            ("x-forwarded-proto", "https"),
-            ("x-forwarded-host", "Grafana.Example.com"),
-            ("x-forwarded-uri", "/d/abc?orgId=1"),
-        ]))
+        let traefik = OriginalRequest::from_headers(
+            &headers(&[
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-host", "Grafana.Example.com"),
+                ("x-forwarded-uri", "/d/abc?orgId=1"),
+            ]),
+            ProxyKind::Traefik,
+        )
         .expect("traefik");
         assert_eq!(traefik.url, "https://grafana.example.com/d/abc?orgId=1");
         assert_eq!(traefik.host, "grafana.example.com");
         assert_eq!(traefik.port, Some(443));
         assert_eq!(traefik.path, "/d/abc");
-        let nginx =
-            OriginalRequest::from_headers(&headers(&[("x-original-url", "http://127.0.0.1:8088/app/x")]))
-                .expect("nginx");
+        let nginx = OriginalRequest::from_headers(
+            &headers(&[("x-original-url", "http://127.0.0.1:8088/app/x")]),
+            ProxyKind::Nginx,
+        )
+        .expect("nginx");
         assert_eq!(nginx.host, "127.0.0.1");
         assert_eq!(nginx.port, Some(8088));
         assert_eq!(nginx.path, "/app/x");
@@ -174,8 +401,19 @@ mod tests {
             vec![("x-original-url", "ftp://a.example/")],
             vec![("x-original-url", "https://user:pw@a.example/")],
             vec![("x-original-url", "not a url")],
+            vec![("x-original-url", "https://admin.example.test:99999/")],
+            vec![("x-original-url", "https://admin.example.test../")],
+            vec![("x-original-url", "http:///app/x")],
+            vec![("x-original-url", "http:/app/x")],
+            vec![("x-original-url", "http://app.example.test;x/")],
         ] {
-            assert_eq!(OriginalRequest::from_headers(&headers(&pairs)), None, "{pairs:?}");
+            for proxy in [ProxyKind::Nginx, ProxyKind::Traefik] {
+                assert_eq!(
+                    OriginalRequest::from_headers(&headers(&pairs), proxy),
+                    None,
+                    "{pairs:?}"
+                );
+            }
         }
     }
 
@@ -187,7 +425,7 @@ mod tests {
             rule(None, "/", None),
         ];
         let at = |url: &str| OriginalRequest::parse(url).expect("url");
-        let pick = |url: &str| rule_for(&rules, Some(&at(url))).and_then(|r| r.role);
+        let pick = |url: &str| rules_for(&rules, &at(url)).first().and_then(|r| r.role);
         assert_eq!(pick("https://grafana.example.com/admin"), Some(Role::Admin));
         assert_eq!(pick("https://grafana.example.com/admin/users"), Some(Role::Admin));
         assert_eq!(
@@ -196,8 +434,91 @@ mod tests {
         );
         assert_eq!(pick("https://wiki.example.com/"), Some(Role::Developer));
         assert_eq!(pick("https://example.org/"), None);
-        // Unknown target: only host-less rules.
-        assert_eq!(rule_for(&rules, None), rules.get(2));
+    }
+
+    #[test]
+    fn each_proxy_is_trusted_for_its_own_headers_only() {
+        let both = headers(&[
+            ("x-original-url", "https://public.example.test/"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "admin.example.test"),
+            ("x-forwarded-uri", "/"),
+        ]);
+        let nginx = OriginalRequest::from_headers(&both, ProxyKind::Nginx).expect("nginx");
+        assert_eq!(nginx.host, "public.example.test");
+        let traefik = OriginalRequest::from_headers(&both, ProxyKind::Traefik).expect("traefik");
+        assert_eq!(
+            traefik.host, "admin.example.test",
+            "a client's X-Original-URL means nothing to Traefik"
+        );
+        let only_forwarded = headers(&[("x-forwarded-host", "admin.example.test")]);
+        assert_eq!(
+            OriginalRequest::from_headers(&only_forwarded, ProxyKind::Nginx),
+            None
+        );
+    }
+
+    #[test]
+    fn hosts_and_paths_are_normalised_before_rules_compare() {
+        let t = OriginalRequest::parse("https://ADMIN.Example.Test.:443//a/./b/../%61dmin;x/%2e%2e/c")
+            .expect("url");
+        assert_eq!(t.host, "admin.example.test");
+        assert_eq!(t.port, Some(443));
+        assert_eq!(t.path, "/a/c");
+        assert_eq!(t.url, "https://admin.example.test//a/c");
+        for (raw, normal) in [
+            ("/", "/"),
+            ("", "/"),
+            ("/%61dmin", "/admin"),
+            ("//admin", "/admin"),
+            ("/admin;x", "/admin"),
+            ("/admin;x/y", "/admin/y"),
+            ("/x/..%2f..%2fadmin", "/admin"),
+            ("/x%252f..%252fadmin", "/admin"),
+            ("/public\\..\\admin", "/admin"),
+            ("/%", "/%"),
+            ("/%zz/%c3", "/%zz/\u{fffd}"),
+            ("/../../admin/", "/admin"),
+        ] {
+            assert_eq!(normalise_path(raw), normal, "{raw}");
+        }
+    }
+
+    #[test]
+    fn every_reading_of_a_path_must_pass_its_rule() {
+        let rules = vec![
+            rule(Some("admin.example.test"), "/public", None),
+            rule(Some("admin.example.test"), "/admin", Some(Role::Admin)),
+            rule(Some("admin.example.test"), "/", Some(Role::Developer)),
+        ];
+        let roles = |url: &str| -> Vec<Option<Role>> {
+            rules_for(&rules, &OriginalRequest::parse(url).expect("url"))
+                .iter()
+                .map(|r| r.role)
+                .collect()
+        };
+        assert_eq!(
+            roles("https://admin.example.test/ADMIN"),
+            vec![Some(Role::Admin), Some(Role::Developer)]
+        );
+        assert_eq!(
+            roles("https://admin.example.test/admin/..%2fpublic"),
+            vec![Some(Role::Admin), None],
+            "undecoded it is under /admin, decoded under /public: both rules hold"
+        );
+        assert_eq!(
+            roles("https://admin.example.test/%61dmin"),
+            vec![Some(Role::Developer), Some(Role::Admin)]
+        );
+        assert_eq!(
+            roles("https://admin.example.test/public/../admin"),
+            vec![Some(Role::Admin)]
+        );
+        assert_eq!(roles("https://admin.example.test/public/x"), vec![None]);
+        assert_eq!(
+            roles("https://admin.example.test./admin"),
+            vec![Some(Role::Admin)]
+        );
     }
 
     #[test]

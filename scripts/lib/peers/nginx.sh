@@ -4,6 +4,8 @@
 # nothing binds port 80). Its configuration is end2end/peers/nginx.conf with the ports filled in.
 #   nginx.sh start DIR FRONT_PORT ECHO_PORT HEIMDALL_PORT  -> runs in the background
 #   nginx.sh stop DIR                                       -> idempotent
+#   nginx.sh path                                           -> the binary (fetched if missing),
+#                                                              for the Rust bypass suite
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
@@ -34,8 +36,9 @@ nginx_bin() {
   echo "$bin"
 }
 
-cmd=${1:?usage: nginx.sh start DIR FRONT_PORT ECHO_PORT HEIMDALL_PORT | stop DIR}
+cmd=${1:?usage: nginx.sh start DIR FRONT_PORT ECHO_PORT HEIMDALL_PORT | stop DIR | path}
 case "$cmd" in
+  path) nginx_bin ;;
   start)
     dir=${2:?DIR}; front=${3:?FRONT_PORT}; echo_port=${4:?ECHO_PORT}; heimdall=${5:?HEIMDALL_PORT}
     bin=$(nginx_bin)

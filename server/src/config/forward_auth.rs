@@ -18,7 +18,26 @@ pub struct ForwardAuthConfig {
     pub cache_secs: u64,
     /// Access rules; the first whose host and path match applies.
     pub rules: Vec<AccessRuleConfig>,
+    pub session: SessionModeConfig,
     pub carta: CartaConfig,
+}
+
+/// `forward_auth.session.*`: which proxy asks, so which of its headers are believed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionModeConfig {
+    /// `nginx` (`X-Original-URL`, set by the `auth_request` location) or `traefik`
+    /// (`X-Forwarded-Proto`/`-Host`/`-Uri`, which Traefik overwrites). The other proxy's headers
+    /// are ignored: a client can send them.
+    pub proxy: String,
+}
+
+impl Default for SessionModeConfig {
+    fn default() -> Self {
+        Self {
+            proxy: "nginx".into(),
+        }
+    }
 }
 
 impl Default for ForwardAuthConfig {
@@ -27,6 +46,7 @@ impl Default for ForwardAuthConfig {
             login_base_url: None,
             cache_secs: 5,
             rules: Vec::new(),
+            session: SessionModeConfig::default(),
             carta: CartaConfig::default(),
         }
     }

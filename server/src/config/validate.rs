@@ -179,6 +179,12 @@ impl Config {
                 "forward_auth.login_base_url = {base:?}: expected an http(s) URL"
             ));
         }
+        if app::forward_auth::ProxyKind::parse(&fa.session.proxy).is_none() {
+            problems.push(format!(
+                "forward_auth.session.proxy = {:?}: expected nginx or traefik (the proxy whose headers name the original request)",
+                fa.session.proxy
+            ));
+        }
         for (i, rule) in fa.rules.iter().enumerate() {
             if let Some(host) = &rule.host
                 && HostPattern::parse(host).is_none()

@@ -101,7 +101,11 @@ async fn a_personal_api_token_passes_as_its_owner() {
 
 #[tokio::test]
 async fn a_signed_out_browser_gets_the_login_address_with_an_allowed_return() {
-    let app = spawn_with_rules(Vec::new(), &["app.example.com"]).await;
+    // Traefik's headers, so Heimdall is told it is behind Traefik.
+    let (mut config, file) = test_config().await;
+    config.auth.allowed_return_hosts = vec!["app.example.com".into()];
+    config.forward_auth.session.proxy = "traefik".into();
+    let app = spawn_app_with(config, file).await;
     let browser = |host: &'static str| {
         bare_client()
             .get(app.url(PATH))
@@ -137,7 +141,9 @@ async fn a_signed_out_browser_gets_the_login_address_with_an_allowed_return() {
     // An API client gets JSON saying the same.
     let response = bare_client()
         .get(app.url(PATH))
-        .header("x-original-url", "https://app.example.com/api")
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-host", "app.example.com")
+        .header("x-forwarded-uri", "/api")
         .send()
         .await
         .expect("request");
@@ -269,7 +275,12 @@ async fn a_role_taken_away_counts_at_once_although_answers_are_cached() {
     let app = spawn_app_with(config, file).await;
     let user = app.create_user("fa-demoted", Role::Developer, None).await;
     let client = app.client_for(&user).await;
-    let ask = || client.get(app.url(PATH)).send();
+    let ask = || {
+        client
+            .get(app.url(PATH))
+            .header("x-original-url", "https://app.example.com/")
+            .send()
+    };
     assert_eq!(ask().await.expect("request").status(), 200);
     app.state
         .identity
