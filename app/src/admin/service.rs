@@ -189,6 +189,21 @@ impl AdminService {
             .map_err(AdminError::conflict_as(
                 "a user with this username or email already exists",
             ))?;
+        // An email an admin sets is one Heimdall vouches for (a provider may link by it).
+        let row = if row.email.is_some() {
+            self.store
+                .update_user_in(
+                    &mut tx,
+                    row.id,
+                    &UserPatch {
+                        email_verified: Some(true),
+                        ..UserPatch::default()
+                    },
+                )
+                .await?
+        } else {
+            row
+        };
         self.record_in(
             &mut tx,
             principal,
@@ -234,7 +249,13 @@ impl AdminService {
             changes.display_name = Some(clean_name("display_name", name, true)?);
         }
         if let Some(email) = &patch.email {
-            changes.email = Some(optional_email(email)?);
+            let email = optional_email(email)?;
+            // Only an email the admin changes becomes one Heimdall vouches for: re-saving a
+            // form with the address the user typed in must not bless it.
+            if email != before.email {
+                changes.email_verified = Some(email.is_some());
+            }
+            changes.email = Some(email);
         }
         if let Some(password) = &patch.password {
             changes.password_hash = Some(self.password_hash(SecretString::from(password.clone())).await?);

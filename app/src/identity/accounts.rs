@@ -18,9 +18,13 @@ use super::store::{NewUser, UserPatch, UserRow};
 use crate::audit::{AuditAction, AuditEvent};
 use crate::error::FieldError;
 use crate::identity::{
-    ApiTokenInfo, CurrentUser, LinkedIdentity, NewApiToken, Role, SessionInfo, TokenScope,
+    ApiTokenInfo, CurrentUser, LinkedIdentity, LoginMethod, NewApiToken, Role, SessionInfo, TokenScope,
 };
 use crate::request::RequestMeta;
+
+/// How recent a provider sign-in must be to stand in for the password of an account without
+/// one (changing its email).
+const FRESH_SIGN_IN_MINUTES: i64 = 10;
 
 /// Longest accepted display name, token name and the like.
 const MAX_NAME_LEN: usize = 100;
@@ -50,6 +54,27 @@ impl IdentityService {
         let mut user = if let Some(user) = store.find_linked_user(provider, &id.subject).await? {
             user
         } else if let Some(user) = store.find_user_by_email(&id.email).await? {
+            // An account with this email exists. Only an email an admin set links by itself;
+            // one the user typed in proves nothing (anyone can type the boss's address). The
+            // holder links the provider from the account page instead, signed in to it.
+            if !user.email_verified {
+                let message = format!(
+                    "an account with the email {} already exists here: sign in to it, then link {provider} on your account page (or ask an admin)",
+                    id.email
+                );
+                self.audit()
+                    .record(
+                        AuditEvent::denied(action)
+                            .by(None, &id.email)
+                            .target(&user.username)
+                            .from(meta)
+                            .detail(&format!(
+                                "{provider} identity not linked: the account's email was not set by an admin"
+                            )),
+                    )
+                    .await;
+                return Err(IdentityError::Refused(message));
+            }
             let mut tx = store.db().begin().await?;
             store
                 .link_identity_in(&mut tx, user.id, provider, &id.subject, Some(&id.email))
@@ -57,7 +82,8 @@ impl IdentityService {
             let event = AuditEvent::success(AuditAction::UserLinked)
                 .by(Some(user.id), &user.username)
                 .target(provider)
-                .from(meta);
+                .from(meta)
+                .detail("by the email an admin set");
             self.audit().record_in(&mut tx, &event).await?;
             tx.commit().await?;
             user
@@ -117,6 +143,53 @@ impl IdentityService {
             tx.commit().await?;
         }
         self.admit(&user, id.method, meta).await?;
+        Ok(user)
+    }
+
+    /// Links a provider identity to the account of the signed-in user who started the sign-in
+    /// from the account page (`start_provider_link`): the person holds both. Refused when the
+    /// browser is no longer signed in as that user, or the identity belongs to someone else.
+    #[tracing::instrument(name = "identity.link_provider", skip_all, fields(provider = id.method.as_str()), err(level = "info"))]
+    pub async fn link_provider(
+        &self,
+        principal: &Principal,
+        id: &ProviderIdentity,
+        meta: &RequestMeta,
+    ) -> Result<UserRow> {
+        principal.authorize(Permission::OwnAccount)?;
+        let user_id = principal.user_id()?;
+        if id.link_user != Some(user_id) {
+            return Err(IdentityError::Refused(
+                "this link was started by another account: sign in to yours and start again".into(),
+            ));
+        }
+        let provider = id.method.as_str();
+        let store = self.store();
+        if let Some(holder) = store.find_linked_user(provider, &id.subject).await? {
+            if holder.id == user_id {
+                return Ok(holder);
+            }
+            return Err(IdentityError::Refused(format!(
+                "this {provider} account is already linked to another Heimdall account"
+            )));
+        }
+        if store.linked_subject(user_id, provider).await?.is_some() {
+            return Err(IdentityError::Refused(format!(
+                "your account is already linked to another {provider} account"
+            )));
+        }
+        let user = store.find_user(user_id).await?;
+        let mut tx = store.db().begin().await?;
+        store
+            .link_identity_in(&mut tx, user.id, provider, &id.subject, Some(&id.email))
+            .await?;
+        let event = AuditEvent::success(AuditAction::UserLinked)
+            .by(Some(user.id), &user.username)
+            .target(provider)
+            .from(meta)
+            .detail("signed in to both");
+        self.audit().record_in(&mut tx, &event).await?;
+        tx.commit().await?;
         Ok(user)
     }
 
@@ -211,6 +284,11 @@ impl IdentityService {
         if let Some(name) = patch.display_name {
             changes.display_name = Some(clean_name("display_name", &name, true)?);
         }
+        let current_session = match principal.via {
+            Via::Cookie { session_id } | Via::Jwt { session_id } => Some(session_id),
+            _ => None,
+        };
+        let mut email_changed = false;
         if let Some(email) = patch.email {
             let email = email.trim().to_lowercase();
             if !looks_like_email(&email) {
@@ -218,8 +296,22 @@ impl IdentityService {
                     FieldError::new("email", "enter an email address such as name@example.com").into(),
                 );
             }
-            self.check_allowed(&email, AuditAction::UserUpdated, meta).await?;
-            changes.email = Some(Some(email));
+            if user.email.as_deref() != Some(email.as_str()) {
+                // An email names the account to providers and to password resets: only the
+                // person, proven again, may change it — never a token that leaked.
+                if matches!(principal.via, Via::ApiToken { .. } | Via::AdminToken) {
+                    return Err(IdentityError::Refused(
+                        "an email is changed signed in, not with an API token".into(),
+                    ));
+                }
+                self.prove_again(&user, current_session, patch.current_password.clone())
+                    .await?;
+                self.check_allowed(&email, AuditAction::UserUpdated, meta).await?;
+                changes.email = Some(Some(email));
+                // The user typed it: Heimdall cannot vouch for it.
+                changes.email_verified = Some(false);
+                email_changed = true;
+            }
         }
         if let Some(new_password) = patch.password {
             if let Some(hash) = user.password_hash.clone() {
@@ -243,8 +335,61 @@ impl IdentityService {
                 .from(meta);
             self.audit().record_in(&mut tx, &event).await?;
         }
+        if email_changed {
+            let event = AuditEvent::success(AuditAction::UserUpdated)
+                .by(Some(user.id), &user.username)
+                .target(&user.username)
+                .from(meta)
+                .detail("email changed; other sessions ended");
+            self.audit().record_in(&mut tx, &event).await?;
+        }
+        // A new password or email ends every other session: whoever else held one is out.
+        if changes.password_hash.is_some() || email_changed {
+            store
+                .revoke_other_sessions_in(&mut tx, user.id, current_session)
+                .await?;
+        }
         tx.commit().await?;
         Ok(updated)
+    }
+
+    /// The person behind a sensitive change proves it again: the current password when the
+    /// account has one, else a provider sign-in within the last `FRESH_SIGN_IN_MINUTES`.
+    async fn prove_again(
+        &self,
+        user: &UserRow,
+        session: Option<i64>,
+        current_password: Option<SecretString>,
+    ) -> Result<()> {
+        if let Some(hash) = user.password_hash.clone() {
+            let current = current_password.unwrap_or_else(|| SecretString::from(""));
+            if verify_password(current, hash).await {
+                return Ok(());
+            }
+            return Err(FieldError::new("current_password", "the current password is wrong").into());
+        }
+        let fresh = match session {
+            Some(id) => self
+                .store()
+                .session_origin(id)
+                .await?
+                .is_some_and(|(method, at)| {
+                    method != LoginMethod::Password.as_str()
+                        && Utc::now() - at < chrono::Duration::minutes(FRESH_SIGN_IN_MINUTES)
+                }),
+            None => false,
+        };
+        if fresh {
+            Ok(())
+        } else {
+            Err(FieldError::new(
+                "current_password",
+                format!(
+                    "sign in with your provider again (within {FRESH_SIGN_IN_MINUTES} minutes) to change this"
+                ),
+            )
+            .into())
+        }
     }
 
     pub async fn my_links(&self, principal: &Principal) -> Result<Vec<LinkedIdentity>> {

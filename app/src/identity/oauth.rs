@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{IdentityError, Result};
 use super::oidc::{OidcClient, ProviderMetadata, verify_id_token};
+use super::principal::{Permission, Principal, Via};
 use super::secrets::{hash_secret, random_secret, secrets_match};
 use super::service::IdentityService;
 use super::settings::ProviderSettings;
@@ -60,6 +61,8 @@ pub struct ProviderIdentity {
     /// The mapped Heimdall role; `None` when nothing maps and there is no default.
     pub role: Option<Role>,
     pub return_to: String,
+    /// The signed-in user who started this sign-in to link the provider to their account.
+    pub link_user: Option<i64>,
 }
 
 /// A login that has been started: where to send the browser and the binding cookie's value.
@@ -165,7 +168,13 @@ impl OAuthProvider {
 
     /// Starts a login: stores the state (hashed), the PKCE verifier and the nonce, and returns
     /// the provider URL plus the value of the browser-binding cookie.
-    async fn start(&self, store: &IdentityStore, return_to: &str, base_url: &str) -> Result<StartedLogin> {
+    async fn start(
+        &self,
+        store: &IdentityStore,
+        return_to: &str,
+        base_url: &str,
+        link_user: Option<i64>,
+    ) -> Result<StartedLogin> {
         let client = self.client(base_url).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let nonce = random_secret("");
@@ -188,6 +197,7 @@ impl OAuthProvider {
                     nonce,
                     return_to: return_to.to_owned(),
                     expires_at: Utc::now() + chrono::Duration::minutes(STATE_TTL_MINUTES),
+                    link_user_id: link_user,
                 },
             )
             .await?;
@@ -249,7 +259,8 @@ impl OAuthProvider {
         let email = claims
             .email
             .clone()
-            .filter(|_| claims.email_verified != Some(false))
+            // Only an email the provider says it verified: an unverified one names nobody.
+            .filter(|_| claims.email_verified == Some(true))
             .ok_or_else(|| {
                 IdentityError::Refused("the provider did not return a verified email address".into())
             })?;
@@ -268,6 +279,7 @@ impl OAuthProvider {
             preferred_username: claims.preferred_username,
             role: map_role(&role_names, &self.settings.role_map).or(self.settings.default_role),
             return_to: pending.return_to,
+            link_user: pending.link_user_id,
         })
     }
 
@@ -288,7 +300,28 @@ impl IdentityService {
     ) -> Result<StartedLogin> {
         let return_to = self.0.settings.return_hosts.check(return_to);
         self.provider(method)?
-            .start(self.store(), &return_to, base_url)
+            .start(self.store(), &return_to, base_url, None)
+            .await
+    }
+
+    /// Starts a sign-in with `method` that links the provider to the signed-in `principal`'s
+    /// account (the person proves they hold it by being signed in), back to the account page.
+    #[tracing::instrument(name = "identity.start_provider_link", skip_all, fields(provider = method.as_str()), err(level = "info"))]
+    pub async fn start_provider_link(
+        &self,
+        principal: &Principal,
+        method: LoginMethod,
+        base_url: &str,
+    ) -> Result<StartedLogin> {
+        principal.authorize(Permission::OwnAccount)?;
+        if !matches!(principal.via, Via::Cookie { .. }) {
+            return Err(IdentityError::Refused(
+                "link a provider from the account page, signed in with a browser session".into(),
+            ));
+        }
+        let user = principal.user_id()?;
+        self.provider(method)?
+            .start(self.store(), "/account", base_url, Some(user))
             .await
     }
 

@@ -192,6 +192,7 @@ fn ProfileCard() -> impl IntoView {
     let update = ServerAction::<UpdateMyProfile>::new();
     let account = Resource::new(move || update.version().get(), |_| get_my_account());
     let links = Resource::new(|| (), |()| list_my_links());
+    let viewer = use_viewer();
     view! {
         <Card title="Profile">
             <Transition fallback=|| view! { <Loading label="Loading profile"/> }>
@@ -212,6 +213,19 @@ fn ProfileCard() -> impl IntoView {
                                         Ok(l) => l.into_iter().map(|l| format!("{} ({})", l.provider, l.email.unwrap_or_default())).collect::<Vec<_>>().join(", "),
                                         Err(e) => e.to_string(),
                                     })}
+                                    // Linking proves you hold both: you are signed in here, and
+                                    // you sign in at the provider now (docs/identity.md).
+                                    {move || {
+                                        let linked: Vec<String> = links.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|l| l.provider).collect();
+                                        let methods = viewer.get().map(|v| v.methods).unwrap_or_default();
+                                        [("google", "Google", methods.google), ("keycloak", "Keycloak", methods.keycloak)]
+                                            .into_iter()
+                                            .filter(|(id, _, on)| *on && !linked.iter().any(|l| l == id))
+                                            .map(|(id, label, _)| view! {
+                                                <a class="ml-3 text-indigo-600 underline" rel="external" data-testid=format!("link-{id}") href=format!("/auth/{id}/link")>{format!("Link {label}")}</a>
+                                            })
+                                            .collect_view()
+                                    }}
                                 </Transition>
                             </dd>
                         </dl>

@@ -106,6 +106,18 @@ pub const DOC: &[Op] = &[
     .responses(&[(303, "to the provider"), (404, "provider not configured")]),
     Op::new(
         "GET",
+        "/auth/{provider}/link",
+        "Link a provider to the signed-in account: a redirect to the provider, then back to /account",
+        Auth::Heimdall,
+    )
+    .responses(&[
+        (303, "to the provider"),
+        (401, "not signed in"),
+        (403, "not a browser session"),
+        (404, "provider not configured"),
+    ]),
+    Op::new(
+        "GET",
         "/auth/{provider}/callback",
         "The provider's redirect back",
         Auth::Public,
@@ -133,6 +145,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/register", post(register))
         .route("/auth/{provider}/authorize", get(authorize))
         .route("/auth/{provider}/login", get(login_redirect))
+        .route("/auth/{provider}/link", get(link_redirect))
         .route("/auth/{provider}/callback", get(callback))
 }
 
@@ -256,17 +269,19 @@ async fn start(
     let started = auth
         .start_provider_login(provider_method(provider)?, next.unwrap_or("/"), &base)
         .await?;
-    // Scoped to /auth and short-lived: it only has to survive the trip to the provider.
+    let cookie = binding_cookie(auth, &started.binding);
+    Ok((started.authorization_url, cookie))
+}
+
+/// The cookie binding a pending provider sign-in to this browser. Scoped to /auth and
+/// short-lived: it only has to survive the trip to the provider.
+fn binding_cookie(auth: &app::identity::IdentityService, binding: &str) -> String {
     let secure = if auth.settings().cookie_secure {
         "; Secure"
     } else {
         ""
     };
-    let cookie = format!(
-        "{OAUTH_BINDING_COOKIE}={}; Path=/auth; HttpOnly; SameSite=Lax; Max-Age=600{secure}",
-        started.binding
-    );
-    Ok((started.authorization_url, cookie))
+    format!("{OAUTH_BINDING_COOKIE}={binding}; Path=/auth; HttpOnly; SameSite=Lax; Max-Age=600{secure}")
 }
 
 /// The seed's `/auth/google/authorize`: `{authorization_url}` for the client to open.
@@ -295,6 +310,22 @@ async fn login_redirect(
         HeaderValue::from_str(&url).map_err(AppError::internal)?,
     );
     Ok(with_cookie(response, &cookie))
+}
+
+/// The account page's "Link Google / Keycloak": the signed-in browser goes to the provider; the
+/// callback links what comes back to this account.
+async fn link_redirect(ctx: RequestContext, Path(provider): Path<String>) -> Result<Response, AppError> {
+    let auth = &ctx.state.identity;
+    let base = ctx.meta.base_url(auth.settings().public_url.as_deref());
+    let started = auth
+        .start_provider_link(&ctx.principal, provider_method(&provider)?, &base)
+        .await?;
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    response.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_str(&started.authorization_url).map_err(AppError::internal)?,
+    );
+    Ok(with_cookie(response, &binding_cookie(auth, &started.binding)))
 }
 
 #[derive(Deserialize)]
@@ -333,16 +364,22 @@ async fn callback(
         let identity = auth
             .finish_provider_login(method, &code, &oauth_state, binding.as_deref(), &base)
             .await?;
+        if identity.link_user.is_some() {
+            // A link from the account page: the browser stays signed in as it was.
+            let user = auth.link_provider(&ctx.principal, &identity, meta).await?;
+            return Ok((user, identity.return_to, None, method));
+        }
         let user = auth.provider_login(&identity, meta).await?;
         let cookie = auth.open_cookie_session(&user, method, meta).await?;
-        Ok((user, identity.return_to, cookie, method))
+        Ok((user, identity.return_to, Some(cookie), method))
     }
     .await;
     let auth = &state.identity;
     let clear_binding = format!("{OAUTH_BINDING_COOKIE}=; Path=/auth; HttpOnly; SameSite=Lax; Max-Age=0");
     match result {
         Ok((user, return_to, cookie, method)) => {
-            let response = if wants_html {
+            let linked = cookie.is_none();
+            let response = if wants_html || linked {
                 let mut r = StatusCode::SEE_OTHER.into_response();
                 if let Ok(location) = HeaderValue::from_str(&auth.settings().return_hosts.check(&return_to)) {
                     r.headers_mut().insert(header::LOCATION, location);
@@ -356,7 +393,11 @@ async fn callback(
                     Err(e) => return AppError::from(e).into_response(),
                 }
             };
-            with_cookie(with_cookie(response, &cookie), &clear_binding)
+            let response = match cookie {
+                Some(cookie) => with_cookie(response, &cookie),
+                None => response,
+            };
+            with_cookie(response, &clear_binding)
         }
         Err(err) => {
             // A bad state is a replay or a forged callback: audited apart from other refusals.

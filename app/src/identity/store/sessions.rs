@@ -41,6 +41,8 @@ pub struct OAuthStateRow {
     pub nonce: String,
     pub return_to: String,
     pub expires_at: DateTime<Utc>,
+    /// Set when the sign-in links the provider to this (signed-in) user instead of signing in.
+    pub link_user_id: Option<i64>,
 }
 
 impl IdentityStore {
@@ -123,6 +125,39 @@ impl IdentityStore {
         Ok(n)
     }
 
+    /// Revokes every live session of the user but `keep` (the one making a change that ends
+    /// the others: a new password, a new email), inside the caller's transaction.
+    pub async fn revoke_other_sessions_in(
+        &self,
+        tx: &mut Tx,
+        user_id: i64,
+        keep: Option<i64>,
+    ) -> Result<u64> {
+        let n = with_tx!(tx, conn => sqlx::query(
+            "UPDATE sessions SET revoked_at = $2, updated_at = $2 WHERE user_id = $1 AND revoked_at IS NULL \
+             AND id <> $3",
+        )
+        .bind(user_id)
+        .bind(Utc::now())
+        .bind(keep.unwrap_or(-1))
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+        self.access_changed();
+        Ok(n)
+    }
+
+    /// How a session began: its sign-in method and when.
+    pub async fn session_origin(&self, id: i64) -> Result<Option<(String, DateTime<Utc>)>> {
+        let row = with_pool!(&self.db, pool => sqlx::query_as(
+            "SELECT method, created_at FROM sessions WHERE id = $1 AND revoked_at IS NULL",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?);
+        Ok(row)
+    }
+
     /// The user's sessions that are neither revoked nor past their absolute expiry.
     pub async fn list_sessions(&self, user_id: i64) -> Result<Vec<SessionInfo>> {
         let rows = with_pool!(&self.db, pool => sqlx::query_as(
@@ -140,7 +175,7 @@ impl IdentityStore {
         let now = Utc::now();
         with_pool!(&self.db, pool => sqlx::query(
             "INSERT INTO oauth_states (state_hash, provider, browser_hash, pkce_verifier, nonce, return_to, \
-             created_at, updated_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
+             created_at, updated_at, expires_at, link_user_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)",
         )
         .bind(state_hash)
         .bind(&row.provider)
@@ -150,6 +185,7 @@ impl IdentityStore {
         .bind(&row.return_to)
         .bind(now)
         .bind(row.expires_at)
+        .bind(row.link_user_id)
         .execute(pool)
         .await
         .map(drop)?);
@@ -164,7 +200,7 @@ impl IdentityStore {
             sqlx::query("DELETE FROM oauth_states WHERE expires_at < $1").bind(now).execute(pool).await?;
             sqlx::query_as(
                 "DELETE FROM oauth_states WHERE state_hash = $1 \
-                 RETURNING provider, browser_hash, pkce_verifier, nonce, return_to, expires_at",
+                 RETURNING provider, browser_hash, pkce_verifier, nonce, return_to, expires_at, link_user_id",
             )
             .bind(state_hash)
             .fetch_optional(pool)

@@ -18,6 +18,8 @@ pub struct UserRow {
     #[sqlx(try_from = "String")]
     pub role: Role,
     pub active: bool,
+    /// The email was set by an admin: a provider's first sign-in may link by it.
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
@@ -41,11 +43,12 @@ pub struct UserPatch {
     pub role: Option<Role>,
     pub active: Option<bool>,
     pub password_hash: Option<PasswordHash>,
+    pub email_verified: Option<bool>,
 }
 
 macro_rules! user_columns {
     () => {
-        "id, username, email, display_name, password_hash, role, active, created_at, updated_at, last_login_at"
+        "id, username, email, display_name, password_hash, role, active, email_verified, created_at, updated_at, last_login_at"
     };
 }
 
@@ -57,7 +60,8 @@ pub(super) const INSERT_USER: &str = concat!(
 const UPDATE_USER: &str = concat!(
     "UPDATE users SET email = CASE WHEN $2 THEN $3 ELSE email END, \
      display_name = coalesce($4, display_name), role = coalesce($5, role), \
-     active = coalesce($6, active), password_hash = coalesce($7, password_hash), updated_at = $8 \
+     active = coalesce($6, active), password_hash = coalesce($7, password_hash), updated_at = $8, \
+     email_verified = coalesce($9, email_verified) \
      WHERE id = $1 RETURNING ",
     user_columns!()
 );
@@ -155,6 +159,7 @@ impl IdentityStore {
         .bind(patch.active)
         .bind(patch.password_hash.as_ref().map(PasswordHash::as_phc))
         .bind(now)
+        .bind(patch.email_verified)
         .fetch_one(&mut *conn)
         .await?);
         self.access_changed();

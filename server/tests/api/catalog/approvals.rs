@@ -136,3 +136,82 @@ async fn a_deploy_to_prod_waits_for_approval_and_a_rejection_applies_nothing() {
     .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn a_callback_settles_only_what_an_executor_holds_and_never_goes_back() {
+    const TOKEN: &str = "deployment-callback-token-for-tests";
+    let (mut config, file) = test_config().await;
+    config.catalog.deployment_callback_token = Some(TOKEN.to_owned().into());
+    let app = spawn_app_with(config, file).await;
+    let p = people(&app).await;
+    let id = register(&app, &p).await;
+    let deploy = |environment: &'static str| {
+        send(
+            &p.dave,
+            Method::POST,
+            app.url(&format!("/services/{id}/actions/deploy")),
+            Some(json!({ "environment": environment })),
+        )
+    };
+    let callback = |deployment_id: i64, status: &'static str| {
+        let url = app.url("/services/deployments/callback");
+        async move {
+            let response = crate::helpers::bare_client()
+                .post(url)
+                .header("x-callback-token", TOKEN)
+                .json(&json!({ "deployment_id": deployment_id, "status": status, "detail": "from the executor" }))
+                .send()
+                .await
+                .expect("callback");
+            let status = response.status().as_u16();
+            (
+                status,
+                response.json::<serde_json::Value>().await.unwrap_or_default(),
+            )
+        }
+    };
+    let now = |deployment_id: i64| action_in_history(&app, &p.vera, id, deployment_id);
+
+    // A prod deploy waits for approval: no executor holds it, so no callback settles it.
+    let (_, waiting) = deploy("prod").await;
+    let prod = waiting["deployment_id"].as_i64().expect("deployment_id");
+    let refusals_before = app.audit_entries("catalog.action_reported").await.len();
+    for status in ["succeeded", "failed", "in_progress", "queued"] {
+        let (code, body) = callback(prod, status).await;
+        assert_eq!(code, 409, "{status}: {body}");
+        assert!(body.to_string().contains("waits for approval"), "{body}");
+    }
+    assert_eq!(now(prod).await["status"], "awaiting_approval", "nothing changed");
+    assert_eq!(
+        app.audit_entries("catalog.action_reported").await.len(),
+        refusals_before + 4,
+        "each refusal audited"
+    );
+
+    // A dev deploy is queued for the (external) executor: it may move forward, never back.
+    let (_, queued) = deploy("dev").await;
+    let dev = queued["deployment_id"].as_i64().expect("deployment_id");
+    assert_eq!(queued["status"], "queued");
+    assert_eq!(callback(dev, "in_progress").await.0, 200);
+    assert_eq!(
+        callback(dev, "queued").await.0,
+        409,
+        "in_progress → queued is backwards"
+    );
+    assert_eq!(
+        callback(dev, "in_progress").await.0,
+        200,
+        "a repeated progress report is fine"
+    );
+    assert_eq!(callback(dev, "succeeded").await.0, 200);
+    assert_eq!(now(dev).await["status"], "succeeded");
+    for late in ["in_progress", "failed", "succeeded", "queued"] {
+        let (code, body) = callback(dev, late).await;
+        assert_eq!(code, 409, "{late} after succeeded: {body}");
+    }
+    assert_eq!(
+        now(dev).await["status"],
+        "succeeded",
+        "a stale report changed nothing"
+    );
+}

@@ -278,6 +278,8 @@ async fn keycloak_users_land_with_their_mapped_roles() {
             local.id,
             &app::identity::store::UserPatch {
                 email: Some(Some("dave@heimdall.test".into())),
+                // As an admin sets it: the one email a first sign-in may link by.
+                email_verified: Some(true),
                 ..Default::default()
             },
         )
@@ -331,4 +333,245 @@ async fn keycloak_users_land_with_their_mapped_roles() {
         "keycloak"
     );
     assert_eq!(app.audit_entries("user.role_changed").await.len(), 1);
+}
+
+/// Signs in through Keycloak as `user` with `browser` (which may already hold a Heimdall
+/// session), starting at `start` (`/auth/keycloak/login` or `/auth/keycloak/link`); returns the
+/// callback's answer.
+async fn keycloak_through(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    start: &str,
+    user: &str,
+    password: &str,
+) -> reqwest::Response {
+    let mut response = browser.get(app.url(start)).send().await.expect("start");
+    let mut form: Vec<(&str, &str)> = vec![("username", user), ("password", password)];
+    for _ in 0..4 {
+        if response.status().is_redirection() {
+            break;
+        }
+        assert!(
+            response.status().is_success(),
+            "{start}: {} {}",
+            response.status(),
+            response.url()
+        );
+        let base = response.url().clone();
+        let html = response.text().await.expect("page");
+        let action = base.join(&form_action(&html)).expect("form URL");
+        response = browser.post(action).form(&form).send().await.expect("form post");
+        form = vec![];
+    }
+    let back = url::Url::parse(response.headers()["location"].to_str().expect("location")).expect("URL");
+    let callback = format!("{}?{}", app.url(back.path()), back.query().unwrap_or_default());
+    finish(browser, &callback).await
+}
+
+/// A browser-like client (cookies, same-origin) that stops at Heimdall's callback.
+fn signed_in_browser(app: &TestApp) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "sec-fetch-site",
+        reqwest::header::HeaderValue::from_static("same-origin"),
+    );
+    let callback = app.url("/auth/keycloak/callback");
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.url().as_str().starts_with(&callback) {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        }))
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn an_email_typed_in_by_a_viewer_never_takes_over_the_keycloak_admin_who_owns_it() {
+    let app = keycloak_app().await;
+    let viewer = app.create_user("victor", Role::Viewer, None).await;
+    let victor = signed_in_browser(&app);
+    let signed = crate::helpers::sign_in(
+        &victor,
+        &app.url("/auth/cookie/login"),
+        "victor",
+        &viewer.password,
+    )
+    .await;
+    assert_eq!(signed.status(), 204);
+    let elsewhere = app.client_for(&viewer).await;
+    let me_elsewhere = || elsewhere.get(app.url("/users/me")).send();
+    assert_eq!(me_elsewhere().await.expect("me").status(), 200);
+
+    // Without the current password the email stays.
+    let refused = victor
+        .patch(app.url("/users/me"))
+        .json(&serde_json::json!({ "email": "alice@heimdall.test" }))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(refused.status(), 422);
+    let body: Value = refused.json().await.expect("JSON");
+    assert!(body.to_string().contains("current_password"), "{body}");
+    // Nor with an API token, even one that may write.
+    let token: Value = crate::helpers::call_server_fn(
+        &victor,
+        &app.url("/_srv/create_my_token"),
+        "name=script&scope=write&expires_in_days=1",
+    )
+    .await
+    .json()
+    .await
+    .expect("token");
+    let by_token = crate::helpers::bare_client()
+        .patch(app.url("/users/me"))
+        .bearer_auth(token["token"].as_str().expect("token"))
+        .json(&serde_json::json!({ "email": "alice@heimdall.test", "current_password": viewer.password }))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(by_token.status(), 403);
+    // With it, the email changes — unverified — and every other session ends.
+    let changed = victor
+        .patch(app.url("/users/me"))
+        .json(&serde_json::json!({ "email": "alice@heimdall.test", "current_password": viewer.password }))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(
+        changed.status(),
+        200,
+        "{}",
+        changed.text().await.unwrap_or_default()
+    );
+    assert_eq!(
+        me_elsewhere().await.expect("me").status(),
+        401,
+        "the other session ended"
+    );
+    assert_eq!(
+        victor
+            .get(app.url("/users/me"))
+            .send()
+            .await
+            .expect("me")
+            .status(),
+        200,
+        "the session that changed it goes on"
+    );
+
+    // The Keycloak admin who really owns that address signs in for the first time: refused,
+    // not let into victor's account.
+    let alice = signed_in_browser(&app);
+    let answer = keycloak_through(
+        &app,
+        &alice,
+        "/auth/keycloak/login",
+        "alice-admin",
+        "alice-password",
+    )
+    .await;
+    assert_eq!(answer.status(), 403);
+    let body: Value = answer.json().await.expect("JSON");
+    assert!(
+        body.to_string().contains("link keycloak on your account page"),
+        "{body}"
+    );
+    let store = app.state.identity.store();
+    let victor_row = store.find_user(viewer.id).await.expect("victor");
+    assert_eq!(victor_row.role, Role::Viewer, "victor is still a viewer");
+    assert!(
+        store.list_links(viewer.id).await.expect("links").is_empty(),
+        "nothing linked to victor"
+    );
+    let again = app.client_for(&viewer).await;
+    let me: Value = again
+        .get(app.url("/users/me"))
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(me["role"], "viewer", "victor's own sign-in is still a viewer's");
+
+    // A Keycloak ID token whose email Keycloak has not verified names nobody.
+    let una = signed_in_browser(&app);
+    let answer = keycloak_through(
+        &app,
+        &una,
+        "/auth/keycloak/login",
+        "una-unverified",
+        "una-password",
+    )
+    .await;
+    assert_eq!(answer.status(), 403);
+    assert!(
+        store
+            .find_user_by_email("una@heimdall.test")
+            .await
+            .expect("lookup")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_provider_links_to_an_account_whose_holder_is_signed_in_to_it() {
+    let app = keycloak_app().await;
+    let local = app.create_user("vera-local", Role::Viewer, None).await;
+    let vera = signed_in_browser(&app);
+    let signed = crate::helpers::sign_in(
+        &vera,
+        &app.url("/auth/cookie/login"),
+        "vera-local",
+        &local.password,
+    )
+    .await;
+    assert_eq!(signed.status(), 204);
+    // Not signed in, there is nothing to link to.
+    let anonymous = crate::helpers::bare_client()
+        .get(app.url("/auth/keycloak/link"))
+        .send()
+        .await
+        .expect("link");
+    assert_eq!(anonymous.status(), 401);
+
+    let linked = keycloak_through(&app, &vera, "/auth/keycloak/link", "vera-viewer", "vera-password").await;
+    assert_eq!(linked.status(), 303, "back to the account page");
+    assert_eq!(linked.headers()["location"], "/account");
+    let links = app
+        .state
+        .identity
+        .store()
+        .list_links(local.id)
+        .await
+        .expect("links");
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].provider, "keycloak");
+    assert_eq!(app.audit_entries("user.linked").await.len(), 1);
+
+    // From now on a Keycloak sign-in lands in that account.
+    let fresh = signed_in_browser(&app);
+    let answer = keycloak_through(
+        &app,
+        &fresh,
+        "/auth/keycloak/login",
+        "vera-viewer",
+        "vera-password",
+    )
+    .await;
+    assert_eq!(answer.status(), 200);
+    let me: Value = fresh
+        .get(app.url("/users/me"))
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(me["username"], "vera-local");
 }
