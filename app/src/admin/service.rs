@@ -441,11 +441,14 @@ impl AdminService {
             })
     }
 
-    /// A tenant's member usernames: for its members and admins.
+    /// A tenant's member usernames: for its members and admins. To anyone else a tenant they
+    /// are not in does not exist (404, as for one that does not), so its name is not confirmed.
     pub async fn tenant_members(&self, principal: &Principal, slug: &str) -> Result<Vec<String>> {
         principal.authorize(Permission::Read)?;
         let tenant_id = self.tenant_id(slug).await?;
-        principal.authorize(Permission::Tenant(tenant_id))?;
+        if principal.authorize(Permission::Tenant(tenant_id)).is_err() {
+            return Err(AdminError::NotFound(format!("no tenant {slug:?}")));
+        }
         Ok(self.store.tenant_members(tenant_id).await?)
     }
 

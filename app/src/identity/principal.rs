@@ -117,7 +117,11 @@ impl Principal {
             scope: TokenScope::Read,
             ..
         } = self.via
-            && !matches!(permission, Permission::Read | Permission::ViewOwnAccount)
+            // Reading a tenant's objects is reading: a read token sees what its owner sees.
+            && !matches!(
+                permission,
+                Permission::Read | Permission::ViewOwnAccount | Permission::Tenant(_)
+            )
         {
             return Err(AccessError::Forbidden("this API token is read-only"));
         }
@@ -208,6 +212,30 @@ mod tests {
                     &[],
                     Via::ApiToken {
                         token_id: 1,
+                        scope: TokenScope::Read,
+                    },
+                ),
+                [0, 0, 403, 403, 403, 0],
+            ),
+            (
+                "developer in tenant 1 with a read token",
+                user(
+                    Role::Developer,
+                    &[1],
+                    Via::ApiToken {
+                        token_id: 2,
+                        scope: TokenScope::Read,
+                    },
+                ),
+                [0, 0, 403, 403, 403, 0],
+            ),
+            (
+                "viewer in tenant 2 with a read token",
+                user(
+                    Role::Viewer,
+                    &[2],
+                    Via::ApiToken {
+                        token_id: 3,
                         scope: TokenScope::Read,
                     },
                 ),

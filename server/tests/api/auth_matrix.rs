@@ -118,11 +118,17 @@ const MATRIX: &[Case] = &[
         ADMIN_ONLY,
     ),
     sf("/_srv/list_audit", "filter[action]=login", ADMIN_ONLY),
-    // Tenant-scoped: members of alpha and admins
+    // Tenant-scoped: members of alpha and admins; to others alpha does not exist (as a
+    // tenant that does not, so its name is not confirmed)
     sf(
         "/_srv/list_tenant_members",
         "slug=alpha",
-        [401, 200, 200, 200, 403],
+        [401, 200, 200, 200, 404],
+    ),
+    sf(
+        "/_srv/list_tenant_members",
+        "slug=no-such-tenant",
+        [401, 404, 404, 404, 404],
     ),
     // Flink jobs (no cluster here: there is no job to find)
     sf(

@@ -472,3 +472,98 @@ async fn a_webhook_executor_takes_each_action_and_reports_through_the_callbacks(
         "the refusing executor is not the recording one"
     );
 }
+
+/// A read-scope API token reads exactly what its owner may read — its own tenant's services,
+/// actions and pipelines, the tenant's members — and changes nothing.
+#[tokio::test]
+async fn a_read_token_reads_its_owners_tenant_and_changes_nothing() {
+    let app = app().await;
+    let p = people(&app).await;
+    let id = register(&app, &p).await;
+    let (_, action) = send(
+        &p.dave,
+        Method::POST,
+        app.url(&format!("/services/{id}/actions/deploy")),
+        Some(json!({ "environment": "dev" })),
+    )
+    .await;
+    assert!(action["deployment_id"].is_i64(), "{action}");
+    let (status, job) = send(
+        &p.dave,
+        Method::POST,
+        app.url("/api/v1/jobs"),
+        Some(json!({ "slug": "read-token", "intent": "check", "tenant": "alpha" })),
+    )
+    .await;
+    assert_eq!(status, 201, "{job}");
+    let job_id = job["job_id"]
+        .as_str()
+        .or(job["id"].as_str())
+        .expect("job id")
+        .to_owned();
+    let token = |client: &reqwest::Client| {
+        let client = client.clone();
+        let url = app.url("/_srv/create_my_token");
+        async move {
+            let created: Value =
+                crate::helpers::call_server_fn(&client, &url, "name=reader&scope=read&expires_in_days=1")
+                    .await
+                    .json()
+                    .await
+                    .expect("token");
+            created["token"].as_str().expect("token").to_owned()
+        }
+    };
+    let read_as = |token: String| {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("client")
+    };
+    let vera = read_as(token(&p.vera).await);
+    let otto = read_as(token(&p.otto).await);
+    for path in [
+        format!("/services/{id}"),
+        format!("/services/{id}/actions"),
+        format!("/services/{id}/actions/deploy/status"),
+        format!("/api/v1/jobs/{job_id}"),
+        format!("/api/v1/jobs/{job_id}/gates/status"),
+        format!("/api/v1/jobs/{job_id}/artifacts"),
+    ] {
+        let (status, body) = send(&vera, Method::GET, app.url(&path), None).await;
+        assert_eq!(status, 200, "vera's read token on {path}: {body}");
+        let (status, _) = send(&otto, Method::GET, app.url(&path), None).await;
+        assert_eq!(status, 404, "another tenant's read token on {path}");
+    }
+    let members = vera
+        .post(app.url("/_srv/list_tenant_members"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("slug=alpha")
+        .send()
+        .await
+        .expect("members");
+    assert_eq!(members.status(), 200);
+    // And it changes nothing, even where its owner could.
+    let dave = read_as(token(&p.dave).await);
+    let (status, _) = send(
+        &dave,
+        Method::POST,
+        app.url(&format!("/services/{id}/actions/deploy")),
+        Some(json!({ "environment": "dev" })),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = send(
+        &dave,
+        Method::POST,
+        app.url(&format!("/api/v1/jobs/{job_id}/cancel")),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+}
