@@ -279,10 +279,7 @@ impl PipelineService {
         if !role.is_some_and(|r| config.allowed_roles.contains(&r)) {
             return Err(crate::identity::AccessError::Forbidden("your role may not decide this gate").into());
         }
-        if decision == Decision::Approved
-            && !config.allow_self_approval
-            && principal.actor_id().is_some()
-            && principal.actor_id() == pipeline.requested_by_id
+        if decision == Decision::Approved && !config.allow_self_approval && requested_it(principal, &pipeline)
         {
             return Err(crate::identity::AccessError::Forbidden(
                 "you requested this pipeline: someone else approves it",
@@ -614,6 +611,20 @@ impl PipelineService {
             Err(PipelineError::Conflict(
                 "the pipeline changed meanwhile; look again".into(),
             ))
+        }
+    }
+}
+
+/// Whether `principal` requested `pipeline`. A user is known by id; the static admin token is
+/// one actor too — what the token requested, the token does not approve where a gate forbids
+/// self-approval (every protected-environment deploy).
+pub(crate) fn requested_it(principal: &Principal, pipeline: &PipelineRow) -> bool {
+    match principal.actor_id() {
+        Some(id) => pipeline.requested_by_id == Some(id),
+        None => {
+            matches!(principal.via, crate::identity::Via::AdminToken)
+                && pipeline.requested_by_id.is_none()
+                && pipeline.requested_by == principal.display_name()
         }
     }
 }

@@ -50,10 +50,7 @@ pub(super) fn may_not_approve(
     {
         return Some("your role may not decide this gate".into());
     }
-    if !config.allow_self_approval
-        && principal.actor_id().is_some()
-        && principal.actor_id() == pipeline.requested_by_id
-    {
+    if !config.allow_self_approval && super::service::requested_it(principal, pipeline) {
         return Some("you requested this pipeline: someone else approves it".into());
     }
     if approvals.contains(&principal.display_name()) {

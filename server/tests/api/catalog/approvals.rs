@@ -215,3 +215,54 @@ async fn a_callback_settles_only_what_an_executor_holds_and_never_goes_back() {
         "a stale report changed nothing"
     );
 }
+
+#[tokio::test]
+async fn the_admin_token_does_not_approve_the_deploy_it_requested() {
+    const ADMIN_TOKEN: &str = "static-admin-token-for-the-self-approval-test";
+    let (mut config, file) = test_config().await;
+    config.auth.admin_token = Some(ADMIN_TOKEN.into());
+    let app = spawn_app_with(config, file).await;
+    let p = people(&app).await;
+    let id = register(&app, &p).await;
+    let token = {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {ADMIN_TOKEN}").parse().expect("header"),
+        );
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("client")
+    };
+    let (status, waiting) = send(
+        &token,
+        Method::POST,
+        app.url(&format!("/services/{id}/actions/deploy")),
+        Some(json!({ "environment": "prod" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{waiting}");
+    assert_eq!(waiting["status"], "awaiting_approval");
+    let pipeline = waiting["pipeline_id"].as_str().expect("pipeline").to_owned();
+    let approve =
+        json!({ "decision": "approved", "stage": "deploy", "operator": "ops", "notes": null, "patch": null });
+    let url = app.url(&format!("/api/v1/jobs/{pipeline}/approve"));
+    let (status, refused) = send(&token, Method::POST, url.clone(), Some(approve.clone())).await;
+    assert_eq!(status, 403, "the token requested it: {refused}");
+    assert!(
+        refused.to_string().contains("someone else approves it"),
+        "{refused}"
+    );
+    let (_, job) = send(
+        &p.vera,
+        Method::GET,
+        app.url(&format!("/api/v1/jobs/{pipeline}")),
+        None,
+    )
+    .await;
+    assert_eq!(job["status"], "needs_approval", "still waiting");
+    // Someone else may.
+    let (status, approved) = send(&p.dave, Method::POST, url, Some(approve)).await;
+    assert_eq!(status, 200, "{approved}");
+}
