@@ -186,14 +186,62 @@ fn proxy_error(status: StatusCode, detail: &str) -> Response {
 }
 
 /// The Python seed's reverse proxy to a job's Flink REST API, for signed-in users.
+/// The upstream URL for a proxied request: the path as the client sent it (still encoded),
+/// under the mapped base and never outside it. A segment that decodes to `.` or `..`, or that
+/// hides a slash or backslash in an escape, would climb out of the base at the upstream: 400.
+fn proxy_target(base: &str, uri: &axum::http::Uri, decoded: &str) -> Option<String> {
+    let raw = uri
+        .path()
+        .strip_prefix("/proxy/")
+        .and_then(|rest| rest.split_once('/'))
+        .map_or(decoded, |(_, rest)| rest);
+    for segment in raw.split('/') {
+        let plain: String =
+            url::form_urlencoded::parse(format!("s={}", segment.replace('+', "%2B")).as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+        if matches!(plain.as_str(), "." | "..") || plain.contains(['/', '\\']) {
+            return None;
+        }
+    }
+    let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let target = format!(
+        "{}/{}{query}",
+        base.trim_end_matches('/'),
+        raw.trim_start_matches('/')
+    );
+    // Belt and braces: as the HTTP client will resolve it, still under the base.
+    let (resolved, base_url) = (url::Url::parse(&target), url::Url::parse(base));
+    match (resolved, base_url) {
+        (Ok(resolved), Ok(base_url))
+            if resolved.origin() == base_url.origin()
+                && resolved.path().starts_with(base_url.path().trim_end_matches('/')) =>
+        {
+            Some(target)
+        }
+        _ => None,
+    }
+}
+
 async fn proxy(
     ctx: RequestContext,
     Path((app, path)): Path<(String, String)>,
     req: Request,
 ) -> Result<Response, AppError> {
     let base = ctx.state.flink.proxy_base(&ctx.principal, &app)?;
-    let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
-    let target = format!("{base}/{}{query}", path.trim_start_matches('/'));
+    // Reading goes through for whoever may read jobs; a change (cancel a job, upload a jar)
+    // needs the role Heimdall's own Flink actions need.
+    if !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
+        ctx.principal.authorize(app::identity::Permission::Operate)?;
+    }
+    let Some(target) = proxy_target(&base, req.uri(), &path) else {
+        tracing::info!(path = %req.uri().path(), "proxy: a path that leaves the base refused");
+        return Ok(proxy_error(
+            StatusCode::BAD_REQUEST,
+            "Invalid path: it leaves the proxied application's base",
+        ));
+    };
     let method = req.method().clone();
     let headers = forwarded(
         req.headers(),

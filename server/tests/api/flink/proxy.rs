@@ -180,3 +180,81 @@ async fn the_proxy_forwards_for_signed_in_users_and_maps_upstream_failures() {
         "{body}"
     );
 }
+
+/// The proxy stays under the mapped base (`…/flink`) whatever the path hides, and only
+/// someone who may act on Flink jobs sends anything but a read through it.
+#[tokio::test]
+async fn the_proxy_never_leaves_its_base_and_reads_are_all_a_viewer_sends() {
+    let flink = upstream().await;
+    let (mut config, file) = test_config().await;
+    config
+        .proxy_target_map
+        .insert("app".into(), format!("http://{flink}/flink"));
+    let app = spawn_app_with(config, file).await;
+    let viewer = app
+        .create_user("proxy-viewer", app::identity::Role::Viewer, None)
+        .await;
+    let viewer = app.client_for(&viewer).await;
+    let developer = app
+        .create_user("proxy-dev", app::identity::Role::Developer, None)
+        .await;
+    let developer = app.client_for(&developer).await;
+
+    let read: Value = viewer
+        .get(app.url("/proxy/app/jobs/overview"))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(read["uri"], "/flink/jobs/overview");
+    // Written raw, so no client resolves the dots first.
+    for path in [
+        "/proxy/app/..%2f..%2finternal/secret",
+        "/proxy/app/%2e%2e/internal/secret",
+        "/proxy/app/jobs/..%2F..%2F..%2Finternal",
+        "/proxy/app/jobs/%2E%2E/%2e%2e/internal",
+        "/proxy/app/..%5cinternal",
+        "/proxy/app/a/../../internal",
+    ] {
+        let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+        let cookie = app.session_cookie().await;
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n");
+        tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes())
+            .await
+            .expect("write");
+        let mut answer = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut answer)
+            .await
+            .expect("read");
+        assert!(answer.starts_with("HTTP/1.1 400"), "{path}: {answer}");
+        assert!(
+            !answer.contains("/internal"),
+            "{path} reached the upstream: {answer}"
+        );
+    }
+
+    for method in [
+        reqwest::Method::POST,
+        reqwest::Method::PATCH,
+        reqwest::Method::DELETE,
+    ] {
+        let refused = viewer
+            .request(method.clone(), app.url("/proxy/app/jobs/abc"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(refused.status(), 403, "a viewer's {method}");
+        let allowed: Value = developer
+            .request(method.clone(), app.url("/proxy/app/jobs/abc"))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(allowed["method"], method.as_str(), "a developer's {method}");
+    }
+}
