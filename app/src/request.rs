@@ -1,7 +1,8 @@
 //! What every domain needs to know about a request besides its credentials: the client's
 //! address and user agent (sessions, the audit log, sign-in backoff) and the host.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, header};
@@ -25,15 +26,20 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
 }
 
 impl RequestMeta {
-    /// Reads the peer address from axum's `ConnectInfo`; proxies' `X-Forwarded-For` is not
-    /// trusted (it is the client's to set).
+    /// The client's address: what the `client_address` layer worked out (`X-Forwarded-For`
+    /// believed only from a proxy on `server.trusted_proxies`), else the peer's.
     pub fn from_parts(headers: &HeaderMap, extensions: &axum::http::Extensions) -> Self {
         let text =
             |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         Self {
             ip: extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string())
+                .get::<ClientAddr>()
+                .map(|ClientAddr(ip)| ip.to_string())
+                .or_else(|| {
+                    extensions
+                        .get::<ConnectInfo<SocketAddr>>()
+                        .map(|ConnectInfo(addr)| addr.ip().to_string())
+                })
                 .unwrap_or_default(),
             user_agent: text(header::USER_AGENT)
                 .map(|ua| ua.chars().take(200).collect())
@@ -49,5 +55,148 @@ impl RequestMeta {
             (None, Some(host)) => format!("http://{host}"),
             (None, None) => "http://127.0.0.1".to_owned(),
         }
+    }
+}
+
+/// The client's address as the request extensions carry it, once worked out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// `server.trusted_proxies`: the networks whose `X-Forwarded-For` is believed. Empty (the
+/// default): nobody's — the header is the client's to write.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Arc<Vec<(IpAddr, u8)>>);
+
+impl TrustedProxies {
+    /// `10.0.0.0/8`, `fd00::/8` or a single address; the first entry that is neither is named.
+    pub fn parse(entries: &[String]) -> Result<Self, String> {
+        let mut nets = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let entry = entry.trim();
+            let (addr, bits) = match entry.split_once('/') {
+                Some((addr, bits)) => (addr, Some(bits)),
+                None => (entry, None),
+            };
+            let addr: IpAddr = addr.parse().map_err(|_| entry.to_owned())?;
+            let max = if addr.is_ipv4() { 32 } else { 128 };
+            let bits = match bits {
+                Some(b) => b
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|b| *b <= max)
+                    .ok_or_else(|| entry.to_owned())?,
+                None => max,
+            };
+            nets.push((addr, bits));
+        }
+        Ok(Self(Arc::new(nets)))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = canonical(ip);
+        self.0
+            .iter()
+            .any(|(net, bits)| in_network(ip, canonical(*net), *bits))
+    }
+
+    /// The client behind `peer`: with a trusted peer, the right-most `X-Forwarded-For` entry
+    /// that is not itself a trusted proxy (entries further left are the client's to invent);
+    /// otherwise the peer.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if !self.contains(peer) {
+            return peer;
+        }
+        let hops: Vec<IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|hop| hop.trim().parse::<IpAddr>())
+            .collect::<Result<_, _>>()
+            // A malformed list says nothing reliable: the peer it is.
+            .unwrap_or_default();
+        hops.into_iter()
+            .rev()
+            .find(|hop| !self.contains(*hop))
+            .unwrap_or(peer)
+    }
+}
+
+/// IPv4-mapped IPv6 (`::ffff:10.0.0.1`) as the IPv4 address it is.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn in_network(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(ip), IpAddr::V4(net)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(bits)).unwrap_or(0);
+            u32::from(ip) & mask == u32::from(net) & mask
+        }
+        (IpAddr::V6(ip), IpAddr::V6(net)) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(bits)).unwrap_or(0);
+            u128::from(ip) & mask == u128::from(net) & mask
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn xff(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", value.parse().expect("header"));
+        h
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
+        let trusted = TrustedProxies::parse(&["10.0.0.0/8".into(), "fd00::/8".into(), "192.0.2.7".into()])
+            .expect("valid");
+        let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+        // A client straight in: its own header means nothing.
+        assert_eq!(
+            trusted.client(ip("203.0.113.9"), &xff("1.2.3.4")),
+            ip("203.0.113.9")
+        );
+        // Through the ingress: the right-most address the ingress added.
+        assert_eq!(
+            trusted.client(ip("10.1.2.3"), &xff("6.6.6.6, 198.51.100.4")),
+            ip("198.51.100.4")
+        );
+        // Through two trusted hops.
+        assert_eq!(
+            trusted.client(ip("10.1.2.3"), &xff("198.51.100.4, 10.9.9.9")),
+            ip("198.51.100.4")
+        );
+        assert_eq!(
+            trusted.client(ip("::ffff:10.1.2.3"), &xff("198.51.100.5")),
+            ip("198.51.100.5")
+        );
+        assert_eq!(
+            trusted.client(ip("192.0.2.7"), &xff("198.51.100.6")),
+            ip("198.51.100.6")
+        );
+        // Nothing or nonsense: the proxy itself.
+        assert_eq!(trusted.client(ip("10.1.2.3"), &HeaderMap::new()), ip("10.1.2.3"));
+        assert_eq!(trusted.client(ip("10.1.2.3"), &xff("not-an-ip")), ip("10.1.2.3"));
+        assert!(!TrustedProxies::default().contains(ip("10.1.2.3")));
+        assert_eq!(
+            TrustedProxies::parse(&["10.0.0.0/33".into()]).err().as_deref(),
+            Some("10.0.0.0/33")
+        );
+        assert_eq!(
+            TrustedProxies::parse(&["ingress".into()]).err().as_deref(),
+            Some("ingress")
+        );
     }
 }

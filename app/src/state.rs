@@ -40,6 +40,8 @@ pub struct AppState {
     pub pipelines: PipelineService,
     /// The service catalog: services by tenant, their actions and history.
     pub catalog: CatalogService,
+    /// `server.trusted_proxies`: whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::request::TrustedProxies,
 }
 
 impl AppState {

@@ -140,6 +140,9 @@ impl Application {
             vault,
             pipelines,
             catalog,
+            // Checked by `Config::validate`.
+            trusted_proxies: app::request::TrustedProxies::parse(&config.server.trusted_proxies)
+                .unwrap_or_default(),
         };
         if !config.server.site_root.join("pkg").is_dir() {
             tracing::warn!(
@@ -463,6 +466,7 @@ pub fn auth_settings(config: &Config) -> AuthSettings {
         ip_attempts: auth.lockout.ip_attempts,
         base_lock: Duration::from_secs(auth.lockout.base_lock_secs),
         max_lock: Duration::from_secs(auth.lockout.max_lock_secs),
+        ip_max_lock: Duration::from_secs(auth.lockout.ip_max_lock_secs),
         ..ThrottlePolicy::default()
     };
     settings.public_url = config.server.public_url.clone();

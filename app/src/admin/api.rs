@@ -106,10 +106,14 @@ pub async fn create_tenant(slug: String, name: String) -> Result<TenantInfo, App
 pub async fn list_tenant_members(slug: String) -> Result<Vec<String>, AppError> {
     use crate::identity::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::Read).await?;
-    // The service looks the tenant up and checks membership; a refusal is audited like every other.
+    // The service looks the tenant up and checks membership; a refusal is audited like every
+    // other, and answered as a tenant that does not exist, so a name is not confirmed by it.
     let result = ctx.state.admin.tenant_members(&ctx.principal, &slug).await;
     if let Err(super::AdminError::Access(refusal)) = &result {
         ctx.record_refusal(refusal).await;
+        if matches!(refusal, crate::identity::AccessError::Forbidden(_)) {
+            return Err(AppError::not_found(format!("no tenant {slug:?}")));
+        }
     }
     Ok(result?)
 }

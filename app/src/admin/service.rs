@@ -441,14 +441,11 @@ impl AdminService {
             })
     }
 
-    /// A tenant's member usernames: for its members and admins. To anyone else a tenant they
-    /// are not in does not exist (404, as for one that does not), so its name is not confirmed.
+    /// A tenant's member usernames: for its members and admins.
     pub async fn tenant_members(&self, principal: &Principal, slug: &str) -> Result<Vec<String>> {
         principal.authorize(Permission::Read)?;
         let tenant_id = self.tenant_id(slug).await?;
-        if principal.authorize(Permission::Tenant(tenant_id)).is_err() {
-            return Err(AdminError::NotFound(format!("no tenant {slug:?}")));
-        }
+        principal.authorize(Permission::Tenant(tenant_id))?;
         Ok(self.store.tenant_members(tenant_id).await?)
     }
 

@@ -32,7 +32,11 @@ impl IdentityService {
             return Err(FieldError::new("username", "enter a username and a password").into());
         }
         let now = now_ms();
-        if let Err(locked) = self.0.throttle.check(username, &meta.ip, now).await? {
+        // One lock per account, whichever name it is asked by: an existing account counts
+        // under its username, so its email does not bring a fresh allowance.
+        let user = self.find_login_user(username).await?;
+        let account = user.as_ref().map_or(username, |u| u.username.as_str()).to_owned();
+        if let Err(locked) = self.0.throttle.check(&account, &meta.ip, now).await? {
             let (what, left) = match locked {
                 Locked::Account(d) => ("this account", d),
                 Locked::Address(d) => ("your address", d),
@@ -52,7 +56,6 @@ impl IdentityService {
                 .await;
             return Err(err);
         }
-        let user = self.find_login_user(username).await?;
         let verified = match user.as_ref().and_then(|u| u.password_hash.clone()) {
             Some(hash) => verify_password(password, hash).await,
             None => {
@@ -67,7 +70,7 @@ impl IdentityService {
             }
         };
         let Some(user) = user.filter(|_| verified) else {
-            self.0.throttle.record_failure(username, &meta.ip, now).await?;
+            self.0.throttle.record_failure(&account, &meta.ip, now).await?;
             self.audit()
                 .record(
                     AuditEvent::failure(AuditAction::LoginPassword)
@@ -80,7 +83,7 @@ impl IdentityService {
             return Err(IdentityError::BadCredentials(WRONG_CREDENTIALS.into()));
         };
         self.admit(&user, LoginMethod::Password, meta).await?;
-        self.0.throttle.record_success(username).await?;
+        self.0.throttle.record_success(&account).await?;
         Ok(user)
     }
 

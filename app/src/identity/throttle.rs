@@ -21,6 +21,9 @@ pub struct ThrottlePolicy {
     pub account_attempts: u32,
     /// Failures per client address before it locks (higher: offices share addresses).
     pub ip_attempts: u32,
+    /// The longest an address is locked: shorter than an account's, since many people may
+    /// share one address (an office, an ingress whose proxies are not trusted).
+    pub ip_max_lock: Duration,
     /// The first lock; each further failure doubles it.
     pub base_lock: Duration,
     pub max_lock: Duration,
@@ -33,6 +36,7 @@ impl Default for ThrottlePolicy {
         Self {
             account_attempts: 5,
             ip_attempts: 20,
+            ip_max_lock: Duration::from_secs(60),
             base_lock: Duration::from_secs(30),
             max_lock: Duration::from_secs(15 * 60),
             forget_after: Duration::from_secs(15 * 60),
@@ -44,9 +48,19 @@ impl ThrottlePolicy {
     /// The lock earned by the `count`th failure when `free` are allowed: none below the
     /// allowance, then the base lock doubling with each failure past it, capped.
     pub fn lock_for(&self, count: i64, free: u32) -> Option<Duration> {
+        self.lock_capped(count, free, self.max_lock)
+    }
+
+    /// The address's lock for its `count`th failure: the same doubling, capped at
+    /// `ip_max_lock` — a softer throttle than an account's.
+    pub fn address_lock_for(&self, count: i64) -> Option<Duration> {
+        self.lock_capped(count, self.ip_attempts, self.ip_max_lock.min(self.max_lock))
+    }
+
+    fn lock_capped(&self, count: i64, free: u32, cap: Duration) -> Option<Duration> {
         let past = count.checked_sub(i64::from(free)).filter(|p| *p >= 0)?;
         let doublings = u32::try_from(past.min(16)).unwrap_or(16);
-        Some(self.base_lock.saturating_mul(1 << doublings).min(self.max_lock))
+        Some(self.base_lock.saturating_mul(1 << doublings).min(cap))
     }
 }
 
@@ -100,15 +114,17 @@ impl LoginThrottle {
 
     pub async fn record_failure(&self, account: &str, ip: &str, now_ms: i64) -> Result<()> {
         let forget_before = now_ms.saturating_sub(millis(self.policy.forget_after));
-        for (key, free) in [
-            (account_key(account), self.policy.account_attempts),
-            (ip_key(ip), self.policy.ip_attempts),
-        ] {
+        for (key, is_address) in [(account_key(account), false), (ip_key(ip), true)] {
             let count = self
                 .store
                 .count_login_failure(&key, now_ms, forget_before)
                 .await?;
-            if let Some(lock) = self.policy.lock_for(count, free) {
+            let lock = if is_address {
+                self.policy.address_lock_for(count)
+            } else {
+                self.policy.lock_for(count, self.policy.account_attempts)
+            };
+            if let Some(lock) = lock {
                 self.store
                     .lock_login_key(&key, now_ms.saturating_add(millis(lock)))
                     .await?;
@@ -171,6 +187,7 @@ mod tests {
             ip_attempts: 5,
             base_lock: Duration::from_secs(10),
             max_lock: Duration::from_secs(60),
+            ip_max_lock: Duration::from_secs(20),
             forget_after: Duration::from_secs(600),
         };
         (
@@ -271,6 +288,23 @@ mod tests {
                 .expect("the database answers"),
             Ok(())
         );
+    }
+
+    #[test]
+    fn an_address_lock_is_softer_than_an_accounts() {
+        let policy = ThrottlePolicy::default();
+        // Forty failures from one address (an ingress in front of everyone): a minute at most.
+        for count in 1..=40 {
+            assert!(
+                policy
+                    .address_lock_for(count)
+                    .is_none_or(|d| d <= Duration::from_secs(60))
+            );
+        }
+        assert_eq!(policy.address_lock_for(19), None, "twenty are free");
+        assert_eq!(policy.address_lock_for(20), Some(Duration::from_secs(30)));
+        // The account's lock keeps doubling to its own cap.
+        assert_eq!(policy.lock_for(10, 5), Some(Duration::from_secs(900)));
     }
 
     #[tokio::test]

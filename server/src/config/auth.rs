@@ -140,6 +140,9 @@ pub struct LockoutConfig {
     /// The first lock; each further failure doubles it up to `max_lock_secs`.
     pub base_lock_secs: u64,
     pub max_lock_secs: u64,
+    /// The longest a client address is locked (many people may share one): softer than an
+    /// account's lock.
+    pub ip_max_lock_secs: u64,
 }
 
 impl Default for LockoutConfig {
@@ -149,6 +152,7 @@ impl Default for LockoutConfig {
             ip_attempts: 20,
             base_lock_secs: 30,
             max_lock_secs: 900,
+            ip_max_lock_secs: 60,
         }
     }
 }

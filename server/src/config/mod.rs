@@ -116,6 +116,10 @@ pub struct ServerConfig {
     /// The URL users reach Heimdall at (e.g. `https://heimdall.example.com`), for OAuth redirect
     /// URIs and the session cookie's `Secure` flag. Unset: the `Host` the browser used.
     pub public_url: Option<String>,
+    /// Networks (CIDRs or addresses) of the proxies in front of Heimdall: only from these is
+    /// `X-Forwarded-For` believed for the client's address (sessions, the audit log, sign-in
+    /// backoff). Empty: the peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -127,6 +131,7 @@ impl Default for ServerConfig {
             site_root: PathBuf::from("target/site"),
             shutdown_timeout_secs: 20,
             public_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

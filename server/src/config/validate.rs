@@ -107,6 +107,11 @@ impl Config {
         if auth.keycloak.issuer.is_some() && auth.keycloak.client_secret.is_none() {
             problems.push("auth.keycloak.issuer is set but auth.keycloak.client_secret is not".to_owned());
         }
+        if let Err(entry) = app::request::TrustedProxies::parse(&self.server.trusted_proxies) {
+            problems.push(format!(
+                "server.trusted_proxies: {entry:?} is not a network: expected an address or a CIDR such as 10.0.0.0/8"
+            ));
+        }
         for (key, value) in [
             ("server.public_url", self.server.public_url.as_deref()),
             ("auth.google_issuer", Some(auth.google_issuer.as_str())),

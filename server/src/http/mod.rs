@@ -71,6 +71,26 @@ pub fn router(state: AppState, metrics_token: Option<secrecy::SecretString>) -> 
         // The scrape proves itself with its own token, not a session.
         .merge(metrics::routes(metrics_token).with_state(state.clone()))
         // Outermost: every request counted under its route, whatever a guard answered.
-        .layer(middleware::from_fn(metrics::record));
+        .layer(middleware::from_fn(metrics::record))
+        // Before anything reads the client's address.
+        .layer(middleware::from_fn_with_state(state.clone(), client_address));
     layers::apply(app_router, layers::hsts_wanted(&state))
+}
+
+/// Works out the client's address once per request (`server.trusted_proxies`) and leaves it in
+/// the extensions, where `RequestMeta` reads it.
+async fn client_address(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    if let Some(peer) = peer {
+        let client = state.trusted_proxies.client(peer, request.headers());
+        request.extensions_mut().insert(app::request::ClientAddr(client));
+    }
+    next.run(request).await
 }

@@ -752,10 +752,128 @@ async fn a_tenants_members_are_for_its_members_and_a_refusal_is_audited() {
         "slug=alpha",
     )
     .await;
-    assert_eq!(refused.status(), 403);
+    assert_eq!(refused.status(), 404, "as a tenant that does not exist");
+    let missing = call_server_fn(
+        &app.client_for(&outsider).await,
+        &app.url("/_srv/list_tenant_members"),
+        "slug=no-such-tenant",
+    )
+    .await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        refused.json::<Value>().await.expect("JSON")["message"]
+            .as_str()
+            .map(|m| m.replace("alpha", "X")),
+        missing.json::<Value>().await.expect("JSON")["message"]
+            .as_str()
+            .map(|m| m.replace("no-such-tenant", "X")),
+        "the same words either way"
+    );
     let denied = app.audit_entries("access.denied").await;
     assert_eq!(denied.len(), 1, "{denied:?}");
     assert_eq!(denied[0].actor, "otto");
     assert_eq!(denied[0].target, "/_srv/list_tenant_members");
     assert_eq!(denied[0].detail, "you are not a member of this tenant");
+}
+
+/// Failed sign-ins of one person, forwarded from `from` by the (local) ingress.
+async fn fail_from(app: &TestApp, username: &str, from: &str, times: usize) {
+    for _ in 0..times {
+        let r = new_client()
+            .post(app.url("/auth/cookie/login"))
+            .header("x-forwarded-for", from)
+            .form(&[("username", username), ("password", "wrong-password")])
+            .send()
+            .await
+            .expect("request");
+        assert!(matches!(r.status().as_u16(), 400 | 429), "{}", r.status());
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_ingress_one_clients_failures_lock_nobody_else() {
+    let (mut config, file) = test_config().await;
+    // The test's requests come from 127.0.0.1: the ingress.
+    config.server.trusted_proxies = vec!["127.0.0.0/8".into()];
+    let app = spawn_app_with(config, file).await;
+    let other = app.create_user("olga", Role::Viewer, None).await;
+    // 25 failures from one client, over many made-up names, through the ingress.
+    for i in 0..25 {
+        fail_from(&app, &format!("nobody{i}"), "198.51.100.7", 1).await;
+    }
+    // That client is locked out…
+    let locked = new_client()
+        .post(app.url("/auth/cookie/login"))
+        .header("x-forwarded-for", "198.51.100.7")
+        .form(&[
+            ("username", other.username.as_str()),
+            ("password", other.password.as_str()),
+        ])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(locked.status(), 429);
+    // …everyone else behind the same ingress is not.
+    let fine = new_client()
+        .post(app.url("/auth/cookie/login"))
+        .header("x-forwarded-for", "198.51.100.8")
+        .form(&[
+            ("username", other.username.as_str()),
+            ("password", other.password.as_str()),
+        ])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(fine.status(), 204);
+    // The audit log names the client, not the ingress.
+    let entries = app.audit_entries("login.password").await;
+    assert!(entries.iter().any(|e| e.ip == "198.51.100.7"), "{entries:?}");
+}
+
+#[tokio::test]
+async fn an_untrusted_peers_forwarded_for_is_ignored_and_an_address_lock_is_short() {
+    let app = spawn_app().await;
+    let other = app.create_user("pavel", Role::Viewer, None).await;
+    // Each failure claims another address; without trusted proxies the claim means nothing.
+    for i in 0..22 {
+        fail_from(&app, &format!("nobody{i}"), &format!("198.51.100.{i}"), 1).await;
+    }
+    let locked = new_client()
+        .post(app.url("/auth/cookie/login"))
+        .header("x-forwarded-for", "198.51.100.200")
+        .form(&[
+            ("username", other.username.as_str()),
+            ("password", other.password.as_str()),
+        ])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(locked.status(), 429, "the peer's address is what counts");
+    let retry: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("seconds");
+    assert!(
+        retry <= 60,
+        "an address is locked for a minute at most, not {retry} s"
+    );
+}
+
+#[tokio::test]
+async fn an_accounts_email_shares_its_usernames_lock() {
+    let app = spawn_app().await;
+    let user = app.create_user("quinn", Role::Viewer, None).await;
+    fail_from(&app, "quinn", "198.51.100.1", 5).await;
+    // Asked by email, the same account: still locked, no fresh allowance.
+    let by_email = new_client()
+        .post(app.url("/auth/cookie/login"))
+        .form(&[
+            ("username", "quinn@example.test"),
+            ("password", user.password.as_str()),
+        ])
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(by_email.status(), 429);
 }
