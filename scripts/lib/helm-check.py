@@ -45,6 +45,8 @@ expect(bool(container.get("resources", {}).get("requests")), "resource requests"
 expect(pod.get("serviceAccountName") == release, "the release's ServiceAccount")
 expect(any("secretRef" in e for e in container.get("envFrom", [])), "secrets come from a Secret reference")
 expect(deployment["spec"]["replicas"] >= 2, "several replicas by default")
+config = by_kind["ConfigMap"][0].get("data", {})
+expect(bool(config.get("HEIMDALL_SERVER__TRUSTED_PROXIES")), "the ingress's networks are trusted proxies (server.trusted_proxies)")
 
 # The rules of each ClusterRole, by what follows "heimdall-" / "<release>-".
 def rules(role):

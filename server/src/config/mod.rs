@@ -119,6 +119,7 @@ pub struct ServerConfig {
     /// Networks (CIDRs or addresses) of the proxies in front of Heimdall: only from these is
     /// `X-Forwarded-For` believed for the client's address (sessions, the audit log, sign-in
     /// backoff). Empty: the peer is the client.
+    #[serde(deserialize_with = "load::lenient_list")]
     pub trusted_proxies: Vec<String>,
 }
 
