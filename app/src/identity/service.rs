@@ -280,6 +280,62 @@ pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
+/// How often a live stream re-checks its credential when nothing in this process said access
+/// changed: a session ended on another replica, a token that simply ran out.
+pub const LIVE_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl IdentityService {
+    /// Resolves once the credential in `headers` no longer gives the access `still_allowed`
+    /// checks: signed out, revoked, expired, deactivated, demoted, removed from the tenant.
+    /// A live stream (`.take_until` this) then ends. Every change that can take access away in
+    /// this process wakes it at once; otherwise it looks again every [`LIVE_RECHECK`].
+    pub fn credential_ended<F, Fut>(
+        &self,
+        headers: HeaderMap,
+        meta: RequestMeta,
+        signed_in: bool,
+        still_allowed: F,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static + use<F, Fut>
+    where
+        F: Fn(Principal) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = bool> + Send,
+    {
+        let identity = self.clone();
+        let mut changes = self.store().access_changes();
+        async move {
+            loop {
+                let woken = tokio::select! {
+                    changed = changes.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        true
+                    }
+                    () = tokio::time::sleep(LIVE_RECHECK) => false,
+                };
+                // A change is announced as it is written, a moment before its transaction
+                // commits: look just after, and once more a second later to be sure.
+                let looks: &[u64] = if woken { &[50, 1000] } else { &[0] };
+                for wait in looks {
+                    tokio::time::sleep(std::time::Duration::from_millis(*wait)).await;
+                    let allowed = match identity.resolve(&headers, &meta).await {
+                        // A stream opened signed in does not go on anonymously.
+                        Ok(principal) if signed_in && principal.actor.is_none() => false,
+                        Ok(principal) => still_allowed(principal).await,
+                        Err(IdentityError::BadCredentials(_) | IdentityError::Access(_)) => false,
+                        // The database did not answer: keep the stream; the next look decides.
+                        Err(_) => true,
+                    };
+                    if !allowed {
+                        tracing::debug!("a live stream's credential ended: the stream ends");
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -276,7 +276,7 @@ async fn history(ctx: RequestContext, Path(id): Path<String>) -> Answer {
 }
 
 /// The service's changes as they commit (this process's; the page re-reads the history on each).
-async fn events(ctx: RequestContext, Path(id): Path<String>) -> Answer {
+async fn events(ctx: RequestContext, Path(id): Path<String>, headers: HeaderMap) -> Answer {
     use axum::response::sse::{Event, KeepAlive, Sse};
     use futures::{StreamExt, stream};
     let id = service_id(&id)?;
@@ -306,7 +306,19 @@ async fn events(ctx: RequestContext, Path(id): Path<String>) -> Answer {
     });
     let first = stream::once(async { Ok(Event::default().data("connected")) });
     let open = super::metrics::Subscriber::new("catalog_changes");
-    let feed = first.chain(rest).take_until(catalog.closed()).map(move |event| {
+    // Ends with the server, or with the credential that opened it.
+    let watching = catalog.clone();
+    let ended = ctx.state.identity.credential_ended(
+        headers,
+        ctx.meta.clone(),
+        ctx.principal.actor.is_some(),
+        move |p: app::identity::Principal| {
+            let catalog = watching.clone();
+            async move { catalog.get(&p, id).await.is_ok() }
+        },
+    );
+    let closed = futures::future::select(Box::pin(catalog.closed()), Box::pin(ended));
+    let feed = first.chain(rest).take_until(closed).map(move |event| {
         let _counted = &open;
         event
     });

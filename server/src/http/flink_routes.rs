@@ -100,9 +100,19 @@ async fn config(ctx: RequestContext) -> Result<axum::Json<serde_json::Value>, Ap
 /// The live feed: a `snapshot` first, then `upsert` / `delete` per change and `status` when a
 /// watch fails or recovers; a fresh `snapshot` after a relist or when this client fell behind.
 /// Messages come converted and serialized once for all feeds (`FlinkService::subscribe`).
-async fn events(ctx: RequestContext) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+async fn events(
+    ctx: RequestContext,
+    headers: axum::http::HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let flink = ctx.state.flink.clone();
-    let closed = flink.feeds_closed();
+    // Ends with the server, or with the credential that opened it.
+    let ended = ctx.state.identity.credential_ended(
+        headers,
+        ctx.meta.clone(),
+        ctx.principal.actor.is_some(),
+        |p: app::identity::Principal| async move { p.authorize(app::identity::Permission::Read).is_ok() },
+    );
+    let closed = futures::future::select(Box::pin(flink.feeds_closed()), Box::pin(ended));
     let principal = ctx.principal;
     // Subscribe before taking the snapshot: a change in between arrives twice, never not at all.
     let messages = flink.subscribe(&principal)?;

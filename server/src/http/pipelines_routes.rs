@@ -494,7 +494,20 @@ async fn stream_events(
     // Subscribe before reading the table: an event in between arrives twice (and is skipped by
     // its id), never not at all.
     let live = store.bus().subscribe();
-    let closed = store.bus().closed();
+    // Ends with the server, or with the credential that opened it (signed out, revoked, no
+    // longer allowed to see this pipeline).
+    let pipelines = ctx.state.pipelines.clone();
+    let watched = id.clone();
+    let ended = ctx.state.identity.credential_ended(
+        headers.clone(),
+        ctx.meta.clone(),
+        ctx.principal.actor.is_some(),
+        move |p: app::identity::Principal| {
+            let (pipelines, id) = (pipelines.clone(), watched.clone());
+            async move { pipelines.get(&p, &id).await.is_ok() }
+        },
+    );
+    let closed = futures::future::select(Box::pin(store.bus().closed()), Box::pin(ended));
     let connected = SseEvent::default()
         .event_if(typed, "connected")
         .data(json!({ "type": "connected", "job_id": id }).to_string());

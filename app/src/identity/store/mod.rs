@@ -28,6 +28,8 @@ pub struct IdentityStore {
     /// role, state or membership, a deleted user), so answers cached in this process (ForwardAuth's
     /// session mode) know to ask again.
     access_generation: Arc<AtomicU64>,
+    /// Told of every bump, for those who wait on one (live streams ending with their credential).
+    access_changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl IdentityStore {
@@ -35,6 +37,7 @@ impl IdentityStore {
         Self {
             db,
             access_generation: Arc::new(AtomicU64::new(0)),
+            access_changes: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -44,7 +47,13 @@ impl IdentityStore {
     }
 
     fn access_changed(&self) {
-        self.access_generation.fetch_add(1, Ordering::AcqRel);
+        let generation = self.access_generation.fetch_add(1, Ordering::AcqRel) + 1;
+        self.access_changes.send_replace(generation);
+    }
+
+    /// A receiver that wakes whenever access may have been taken away in this process.
+    pub fn access_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.access_changes.subscribe()
     }
 
     /// The seam itself, to open a transaction that spans this store and the audit log.

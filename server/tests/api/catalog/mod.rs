@@ -5,4 +5,4 @@ mod approvals;
 mod kubernetes;
 mod pages;
 mod rest;
-mod support;
+pub mod support;

@@ -2,4 +2,5 @@
 //! Google and Keycloak through Heimdall's routes against the real peers (`oauth`).
 
 mod auth;
+mod live;
 mod oauth;
