@@ -15,6 +15,7 @@ mod layers;
 pub mod metrics;
 mod pipelines_routes;
 mod rate_limit;
+mod text_guard;
 mod users_routes;
 mod vault_routes;
 
@@ -63,6 +64,7 @@ pub fn router(state: AppState, metrics_token: Option<secrecy::SecretString>) -> 
             guards::sign_in_redirect,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), guards::csrf))
+        .layer(middleware::from_fn(text_guard::refuse_control_characters))
         .layer(middleware::from_fn(guards::body_limit))
         .layer(DefaultBodyLimit::max(guards::BODY_LIMIT))
         .with_state(state.clone())

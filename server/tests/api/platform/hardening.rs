@@ -288,3 +288,80 @@ async fn an_oversize_body_is_413_with_the_limit_and_an_unknown_server_function_a
         "{body}"
     );
 }
+
+/// NUL (which PostgreSQL cannot store) and other control characters are refused at the edge
+/// with a 422 naming the field — on sign-in forms, JSON bodies, path ids and query filters —
+/// instead of reaching a database that answers 500.
+#[tokio::test]
+async fn control_characters_are_refused_at_the_edge_naming_the_field() {
+    let app = crate::helpers::spawn_app().await;
+    app.sign_in_as_admin().await;
+    let anonymous = crate::helpers::bare_client();
+    let field_of = |body: serde_json::Value| body["field"].as_str().map(str::to_owned);
+
+    let cases: Vec<(&str, reqwest::RequestBuilder, &str)> = vec![
+        (
+            "seed JSON sign-in",
+            anonymous
+                .post(app.url("/auth/login"))
+                .header("content-type", "application/json")
+                .body(r#"{"username":"someone\u0000","password":"x"}"#),
+            "username",
+        ),
+        (
+            "form sign-in",
+            anonymous
+                .post(app.url("/auth/jwt/login"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("username=someone%00&password=x"),
+            "username",
+        ),
+        (
+            "the sign-in server function",
+            anonymous
+                .post(app.url("/_srv/login"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("sec-fetch-site", "same-origin")
+                .body("username=someone%00&password=x"),
+            "username",
+        ),
+        ("a path id", app.client.get(app.url("/services/1%00")), "path"),
+        ("a pipeline id", app.client.get(app.url("/api/v1/jobs/abc%00")), "path"),
+        ("a slug", app.client.get(app.url("/catalog/x%01y")), "path"),
+        ("a query filter", app.client.get(app.url("/users?q=ad%00min")), "q"),
+        (
+            "a service field",
+            app.client
+                .post(app.url("/services"))
+                .header("content-type", "application/json")
+                .body(r#"{"name":"pay\u0000ments","repo_url":"https://x","owner_team":"t","runtime":"go","tier":"t","environments":["dev"],"tenant":"alpha"}"#),
+            "name",
+        ),
+    ];
+    for (what, request, field) in cases {
+        let response = request.send().await.expect("request");
+        assert_eq!(response.status(), 422, "{what}");
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        assert_eq!(field_of(body.clone()).as_deref(), Some(field), "{what}: {body}");
+    }
+    // Nothing was written: no user, no service.
+    let services: serde_json::Value = app
+        .client
+        .get(app.url("/services"))
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(services.as_array().map(Vec::len), Some(0), "{services}");
+    // Line breaks and tabs are text where text is free (a pipeline's brief).
+    let fine = app
+        .client
+        .post(app.url("/api/v1/jobs"))
+        .json(&serde_json::json!({ "slug": "free-text", "intent": "i", "brief": "line one\nline two\tindented" }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(fine.status(), 201);
+}
