@@ -214,11 +214,14 @@ impl CatalogService {
             tenants,
             audit,
             settings,
-            // An executor that does not answer in 10 s has not taken the action.
+            // An executor that does not answer in 10 s has not taken the action. A redirect is
+            // not an answer: following one would let the executor's address send Heimdall's
+            // request (and its body) somewhere internal.
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
-                .unwrap_or_default(),
+                .unwrap_or_else(|_| reqwest::Client::new()),
             pipelines,
             kubernetes,
         }

@@ -567,3 +567,60 @@ async fn a_read_token_reads_its_owners_tenant_and_changes_nothing() {
     .await;
     assert_eq!(status, 403);
 }
+
+/// A webhook executor that answers with a redirect has not taken the action: Heimdall does not
+/// follow it (its request would go wherever the redirect points, an internal address included).
+#[tokio::test]
+async fn a_webhook_executors_redirect_is_not_followed() {
+    let internal_hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let hits = internal_hits.clone();
+    let router = axum::Router::new()
+        .route(
+            "/run",
+            axum::routing::post(|| async {
+                (
+                    axum::http::StatusCode::TEMPORARY_REDIRECT,
+                    [(axum::http::header::LOCATION, "/internal/secret")],
+                )
+            }),
+        )
+        .route(
+            "/internal/secret",
+            axum::routing::any(move || {
+                let hits = hits.clone();
+                async move {
+                    hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    axum::Json(json!({ "execution_id": "reached-the-inside" }))
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let at = listener.local_addr().expect("address");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let (mut config, file) = test_config().await;
+    config.catalog.webhooks = [("default".to_owned(), format!("http://{at}/run"))]
+        .into_iter()
+        .collect();
+    config.catalog.protected_environments = Vec::new();
+    let app = spawn_app_with(config, file).await;
+    let p = people(&app).await;
+    let id = register(&app, &p).await;
+    let (status, deploying) = send(
+        &p.dave,
+        Method::POST,
+        app.url(&format!("/services/{id}/actions/deploy")),
+        Some(json!({ "environment": "dev" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{deploying}");
+    assert_eq!(deploying["status"], "failed", "{deploying}");
+    assert!(
+        deploying["detail"].as_str().unwrap_or_default().contains("307"),
+        "{deploying}"
+    );
+    assert_eq!(
+        internal_hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the redirect was not followed"
+    );
+}
