@@ -458,6 +458,7 @@ pub fn auth_settings(config: &Config) -> AuthSettings {
     settings.session_max_age = chrono::Duration::seconds(secs(auth.session_max_age_secs));
     settings.jwt_lifetime = chrono::Duration::seconds(secs(auth.jwt_lifetime_secs));
     settings.password_min_length = auth.password_min_length;
+    settings.api_token_max_days = auth.api_token_max_days;
     settings.registration_enabled = auth.registration_enabled;
     settings.allow_list = AllowList::new(&auth.allowed_emails, &auth.allowed_domains);
     settings.admin_token = auth.admin_token.clone();

@@ -458,18 +458,25 @@ impl IdentityService {
         meta: &RequestMeta,
     ) -> Result<NewApiToken> {
         principal.authorize(Permission::OwnAccount)?;
-        // A token never mints another: a leaked read token must not become a write token.
-        if matches!(principal.via, Via::ApiToken { .. }) {
+        // Only a browser session mints a token: a leaked read token must not become a write
+        // token, and a 15-minute bearer JWT must not become a token that outlives it by years.
+        if !matches!(principal.via, Via::Cookie { .. }) {
             return Err(IdentityError::Refused(
-                "create API tokens from a signed-in session, not with another token".into(),
+                "create API tokens from a signed-in browser session, not with a token".into(),
             ));
         }
         let user_id = principal.user_id()?;
         let name = clean_name("name", name, false)?;
-        if expires_in_days.is_some_and(|d| d == 0 || d > 3650) {
-            return Err(
-                FieldError::new("expires_in_days", "choose between 1 and 3650 days, or no expiry").into(),
-            );
+        let cap = self.settings().api_token_max_days;
+        // Unsaid: the longest allowed.
+        let expires_in_days = expires_in_days.or((cap > 0).then_some(cap));
+        let longest = if cap > 0 { cap } else { 3650 };
+        if expires_in_days.is_some_and(|d| d == 0 || d > longest) {
+            return Err(FieldError::new(
+                "expires_in_days",
+                format!("choose between 1 and {longest} days (auth.api_token_max_days)"),
+            )
+            .into());
         }
         let token = random_secret(API_TOKEN_PREFIX);
         let hint: String = token.chars().take(API_TOKEN_PREFIX.len() + 4).collect();

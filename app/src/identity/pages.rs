@@ -347,8 +347,7 @@ fn TokensCard() -> impl IntoView {
                     <select class=INPUT_CLASS bind:value=days>
                         <option value="30">"in 30 days"</option>
                         <option value="90">"in 90 days"</option>
-                        <option value="365">"in a year"</option>
-                        <option value="never">"never"</option>
+                        <option value="365">"in a year (if allowed)"</option>
                     </select>
                 </label>
                 <Button kind=ButtonKind::Primary submit=true disabled=create.pending() test_id="token-create">"Create token"</Button>

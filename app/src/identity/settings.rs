@@ -44,6 +44,9 @@ pub struct AuthSettings {
     pub cookie_domain: Option<String>,
     pub google: Option<ProviderSettings>,
     pub keycloak: Option<ProviderSettings>,
+    /// The longest a personal API token may live, in days (`auth.api_token_max_days`); 0: no
+    /// cap (tokens that never expire are allowed).
+    pub api_token_max_days: u32,
 }
 
 /// One OpenID Connect provider (Google or Keycloak), configured by issuer URL.
@@ -86,6 +89,7 @@ impl AuthSettings {
             cookie_domain: None,
             google: None,
             keycloak: None,
+            api_token_max_days: 90,
         }
     }
 }

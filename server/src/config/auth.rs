@@ -29,6 +29,8 @@ pub struct AuthConfig {
     /// …and after this long whatever happens.
     pub session_max_age_secs: u64,
     pub password_min_length: usize,
+    /// The longest a personal API token may live, in days; 0: no cap.
+    pub api_token_max_days: u32,
     /// Self-registration at `/register` and `/auth/register`.
     pub registration_enabled: bool,
     /// Emails always allowed to sign in (a JSON list or comma-separated).
@@ -74,6 +76,7 @@ impl Default for AuthConfig {
             session_idle_timeout_secs: 8 * 3600,
             session_max_age_secs: 7 * 24 * 3600,
             password_min_length: 8,
+            api_token_max_days: 90,
             registration_enabled: false,
             allowed_emails: Vec::new(),
             allowed_domains: Vec::new(),

@@ -877,3 +877,95 @@ async fn an_accounts_email_shares_its_usernames_lock() {
         .expect("request");
     assert_eq!(by_email.status(), 429);
 }
+
+#[tokio::test]
+async fn an_api_token_is_minted_by_a_browser_session_for_at_most_the_configured_days() {
+    let app = spawn_app().await;
+    let user = app.create_user("tina", Role::Developer, None).await;
+    let browser = app.client_for(&user).await;
+    let mint = |client: &reqwest::Client, body: &'static str| {
+        let (client, url) = (client.clone(), app.url("/_srv/create_my_token"));
+        async move { call_server_fn(&client, &url, body).await }
+    };
+    // Ten years: refused; the default cap is 90 days.
+    let long = mint(&browser, "name=forever&scope=write&expires_in_days=3650").await;
+    assert_eq!(long.status(), 422);
+    let body: Value = long.json().await.expect("JSON");
+    assert_eq!(body["field"], "expires_in_days", "{body}");
+    // Unsaid: the longest allowed, not "never".
+    let unsaid: Value = mint(&browser, "name=default&scope=read")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let expires = unsaid["info"]["expires_at"].as_str().expect("an expiry");
+    let expires = chrono::DateTime::parse_from_rfc3339(expires).expect("time");
+    let days = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days();
+    assert!((89..=90).contains(&days), "{days} days");
+    assert_eq!(
+        mint(&browser, "name=ok&scope=write&expires_in_days=90")
+            .await
+            .status(),
+        200
+    );
+
+    // A 15-minute bearer JWT does not mint a token.
+    let jwt = jwt_for(&app, &user.username, &user.password).await;
+    let with_jwt = reqwest::Client::builder()
+        .default_headers({
+            let mut h = reqwest::header::HeaderMap::new();
+            h.insert(
+                reqwest::header::AUTHORIZATION,
+                format!("Bearer {jwt}").parse().expect("header"),
+            );
+            h
+        })
+        .build()
+        .expect("client");
+    assert_eq!(
+        mint(&with_jwt, "name=from-jwt&scope=write&expires_in_days=30")
+            .await
+            .status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn a_new_password_ends_every_other_session() {
+    let app = spawn_app().await;
+    let user = app.create_user("uma", Role::Viewer, None).await;
+    let here = app.client_for(&user).await;
+    let elsewhere = app.client_for(&user).await;
+    let jwt = jwt_for(&app, &user.username, &user.password).await;
+    let changed = call_server_fn(
+        &here,
+        &app.url("/_srv/change_my_password"),
+        &format!(
+            "current_password={}&new_password=a-brand-new-password",
+            user.password
+        ),
+    )
+    .await;
+    assert_eq!(changed.status(), 200);
+    assert_eq!(
+        here.get(app.url("/users/me")).send().await.expect("me").status(),
+        200,
+        "this session goes on"
+    );
+    assert_eq!(
+        elsewhere
+            .get(app.url("/users/me"))
+            .send()
+            .await
+            .expect("me")
+            .status(),
+        401
+    );
+    let by_jwt = new_client()
+        .get(app.url("/users/me"))
+        .bearer_auth(&jwt)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(by_jwt.status(), 401, "the bearer JWT's session ended too");
+}
