@@ -146,6 +146,12 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     if let Ok(status) = StatusCode::from_u16(err.status_code()) {
         parts.status = status;
     }
+    // What the error's own response carries besides its body (a 429's `Retry-After`).
+    if let AppError::RateLimited { retry_after_secs, .. } = &err {
+        parts
+            .headers
+            .insert(header::RETRY_AFTER, (*retry_after_secs).into());
+    }
     Response::from_parts(parts, Body::from(bytes))
 }
 

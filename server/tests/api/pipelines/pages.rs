@@ -266,9 +266,21 @@ async fn the_page_and_the_api_share_one_creation_limit_per_person() {
         assert_eq!(response.status(), 201);
     }
     // The sixth in the minute, whichever way it comes, is refused with the wait.
-    let (status, refused) =
-        server_fn(&rita, &app, "create_pipeline", "slug=p5&intent=i&tenant=&brief=").await;
-    assert_eq!(status, 429, "{refused}");
+    let page_refusal = rita
+        .post(app.url("/_srv/create_pipeline"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("slug=p5&intent=i&tenant=&brief=")
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(page_refusal.status(), 429);
+    let wait: u64 = page_refusal.headers()["retry-after"]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("seconds");
+    assert!(wait >= 1, "the page's refusal says how long to wait too");
+    let refused: serde_json::Value = page_refusal.json().await.expect("JSON");
     assert_eq!(refused["error"], "rate_limited");
     let response = rita
         .post(app.url("/api/v1/jobs"))
