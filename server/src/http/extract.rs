@@ -42,3 +42,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for FormBody<T> {
             .map_err(|e| rejection(e.status(), e.body_text()))
     }
 }
+
+/// A JSON body read after the caller was checked: a handler that takes the whole request and
+/// reads its body here answers a signed-out caller 401 before saying anything about the body
+/// (axum runs extractors first, so `JsonBody` would answer 422 to anyone).
+pub async fn json_after_check<T: DeserializeOwned>(req: Request) -> Result<T, AppError> {
+    JsonBody::<T>::from_request(req, &()).await.map(|JsonBody(v)| v)
+}

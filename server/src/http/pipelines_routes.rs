@@ -311,9 +311,10 @@ enum SeedDecision {
     Pending,
 }
 
-async fn decide(ctx: RequestContext, id: String, body: GateActionIn, decision: Decision) -> Answer {
+async fn decide(ctx: RequestContext, id: String, body: axum::extract::Request, decision: Decision) -> Answer {
     // Who first: a signed-out or read-only caller hears that before anything about the body.
     ctx.check(app::identity::Permission::Operate).await?;
+    let body: GateActionIn = super::extract::json_after_check(body).await?;
     let wanted = if decision == Decision::Approved {
         SeedDecision::Approved
     } else {
@@ -350,19 +351,11 @@ async fn decide(ctx: RequestContext, id: String, body: GateActionIn, decision: D
     Ok(axum::Json(json!({ "message": message })).into_response())
 }
 
-async fn approve(
-    ctx: RequestContext,
-    Path(id): Path<String>,
-    JsonBody(body): JsonBody<GateActionIn>,
-) -> Answer {
+async fn approve(ctx: RequestContext, Path(id): Path<String>, body: axum::extract::Request) -> Answer {
     decide(ctx, id, body, Decision::Approved).await
 }
 
-async fn reject(
-    ctx: RequestContext,
-    Path(id): Path<String>,
-    JsonBody(body): JsonBody<GateActionIn>,
-) -> Answer {
+async fn reject(ctx: RequestContext, Path(id): Path<String>, body: axum::extract::Request) -> Answer {
     decide(ctx, id, body, Decision::Rejected).await
 }
 

@@ -66,9 +66,11 @@ struct MePatch {
 
 async fn patch_me(
     ctx: RequestContext,
-    JsonBody(body): JsonBody<MePatch>,
+    body: axum::extract::Request,
 ) -> Result<axum::Json<CurrentUser>, AppError> {
+    // Who first: a signed-out caller hears 401 whatever the body says.
     ctx.check(Permission::OwnAccount).await?;
+    let body: MePatch = super::extract::json_after_check(body).await?;
     let auth = &ctx.state.identity;
     let patch = SelfPatch {
         display_name: body.display_name,

@@ -969,3 +969,24 @@ async fn a_new_password_ends_every_other_session() {
         .expect("me");
     assert_eq!(by_jwt.status(), 401, "the bearer JWT's session ended too");
 }
+
+#[tokio::test]
+async fn a_signed_out_caller_hears_401_before_anything_about_the_body() {
+    let app = spawn_app().await;
+    let anonymous = new_client();
+    for (method, path, body) in [
+        (reqwest::Method::POST, "/api/v1/jobs/any/approve", "{}"),
+        (reqwest::Method::POST, "/api/v1/jobs/any/reject", "not json"),
+        (reqwest::Method::PATCH, "/users/me", "{\"email\": 5}"),
+        (reqwest::Method::PATCH, "/users/me", "{}"),
+    ] {
+        let response = anonymous
+            .request(method.clone(), app.url(path))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), 401, "{method} {path} {body}");
+    }
+}
