@@ -310,8 +310,10 @@ impl FlinkService {
         serde_yaml::to_string(&value).map_err(|e| FlinkError::Unavailable(format!("cannot render YAML: {e}")))
     }
 
-    /// Runs `action` on a job: developers and admins only, audited either way.
-    #[tracing::instrument(name = "flink.act", skip_all, fields(namespace, name, ?action), err)]
+    /// Runs `action` on a job: developers and admins only, audited either way. A refusal (no
+    /// role, no such job, the wrong state) is logged at INFO; only the API server failing is a
+    /// warning — nothing here is an error of Heimdall's.
+    #[tracing::instrument(name = "flink.act", skip_all, fields(namespace, name, ?action), err(level = "info"))]
     pub async fn act(
         &self,
         principal: &Principal,
@@ -478,6 +480,9 @@ fn refusal(action: JobAction, job: &FlinkJob) -> String {
 }
 
 fn from_kube(e: &kube::Error, namespace: &str, name: &str) -> FlinkError {
+    if !matches!(e, kube::Error::Api(status) if matches!(status.code, 404 | 409)) {
+        tracing::warn!(%namespace, %name, error = %e, "the API server did not do a Flink action");
+    }
     match e {
         kube::Error::Api(status) if status.code == 404 => {
             FlinkError::NotFound(format!("{namespace}/{name} no longer exists"))

@@ -258,3 +258,59 @@ async fn the_proxy_never_leaves_its_base_and_reads_are_all_a_viewer_sends() {
         assert_eq!(allowed["method"], method.as_str(), "a developer's {method}");
     }
 }
+
+/// ERROR events a test's own thread records (tests run on a current-thread runtime, so the
+/// server's tasks log here too).
+#[derive(Clone, Default)]
+struct Errors(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Errors {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if *event.metadata().level() == tracing::Level::ERROR {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(event.metadata().target().to_owned());
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refused_flink_action_is_not_logged_as_an_error() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let errors = Errors::default();
+    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(errors.clone()));
+    let app = crate::helpers::spawn_app().await;
+    let viewer = app
+        .create_user("flink-viewer", app::identity::Role::Viewer, None)
+        .await;
+    let viewer = app.client_for(&viewer).await;
+    let refused = crate::helpers::call_server_fn(
+        &viewer,
+        &app.url("/_srv/flink_job_action"),
+        "namespace=flink&name=orders&action=suspend",
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+    let developer = app
+        .create_user("flink-dev", app::identity::Role::Developer, None)
+        .await;
+    let developer = app.client_for(&developer).await;
+    let missing = crate::helpers::call_server_fn(
+        &developer,
+        &app.url("/_srv/flink_job_action"),
+        "namespace=flink&name=orders&action=suspend",
+    )
+    .await;
+    assert!(
+        missing.status().is_client_error() || missing.status() == 503,
+        "{}",
+        missing.status()
+    );
+    let logged = errors
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    assert!(logged.is_empty(), "refusals logged at ERROR: {logged:?}");
+}
