@@ -300,14 +300,40 @@ impl VaultService {
         if refresh_token.expose_secret().trim().is_empty() {
             return Err(VaultError::malformed("body.refresh_token", "must not be empty"));
         }
-        // A JWT that names another subject is somebody else's token.
-        if let Some(sub) = unverified_claim(refresh_token.expose_secret(), "sub")
-            && sub != caller.subject
-        {
-            return Err(VaultError::new(
-                VaultCode::InvalidRequest,
-                "this refresh token belongs to another user",
-            ));
+        // Whose token this is, before it is kept under the caller's name: one naming another
+        // subject is somebody else's; one naming none (Keycloak's refresh tokens carry their
+        // session, `sid`, not always `sub`) must belong to one of the caller's own Keycloak
+        // sessions. A token that says neither cannot be told apart from a stolen one. (Claims
+        // are read unverified: a forged token passes this but is refused by Keycloak at the
+        // first mint, so it gains nothing.)
+        let belongs = |ok: bool| {
+            if ok {
+                Ok(())
+            } else {
+                Err(VaultError::new(
+                    VaultCode::InvalidRequest,
+                    "this refresh token belongs to another user",
+                ))
+            }
+        };
+        match (
+            unverified_claim(refresh_token.expose_secret(), "sub"),
+            unverified_claim(refresh_token.expose_secret(), "sid"),
+        ) {
+            (Some(sub), _) => belongs(sub == caller.subject)?,
+            (None, Some(sid)) => {
+                let (online, offline) = tokio::try_join!(
+                    on.keycloak.user_sessions(&caller.subject),
+                    on.keycloak.offline_sessions(&caller.subject)
+                )?;
+                belongs(online.iter().chain(&offline).any(|s| s.id == sid))?;
+            }
+            (None, None) => {
+                return Err(VaultError::new(
+                    VaultCode::InvalidRequest,
+                    "this is not a Keycloak refresh token: it names neither its user nor its session",
+                ));
+            }
         }
         // The token's own Keycloak session (its `sid`), else the caller's (the seed's choice):
         // revoking or ending that session must find the token.

@@ -186,6 +186,33 @@ async fn someone_elses_token_is_not_found_and_anonymous_callers_are_unauthorized
         (400, Some("invalid_request")),
         "{body}"
     );
+    // Nor his ordinary (online) refresh token, whose session is his, not hers; nor a string
+    // that names nobody.
+    let dave_online = kc.sign_in(DAVE, false).await;
+    for (token, what) in [
+        (dave_online.refresh_token.as_str(), "dave's online refresh token"),
+        ("not-a-keycloak-token", "a token naming nobody"),
+    ] {
+        let (status, body) = call(
+            &app,
+            Method::POST,
+            "/v1/refresh-token",
+            &vera.access_token,
+            Some(json!({ "refresh_token": token })),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("invalid_request")),
+            "{what}: {body}"
+        );
+    }
+    let subjects = app.state.vault.store().subjects().await.expect("read");
+    assert_eq!(
+        subjects.iter().map(|(_, n)| n).collect::<Vec<_>>(),
+        [&1],
+        "only dave's own token is stored, nothing under vera: {subjects:?}"
+    );
 
     let anonymous = crate::helpers::bare_client()
         .post(app.url(&format!("/v1/access-token?id={id}")))
