@@ -42,6 +42,8 @@ pub struct AppState {
     pub catalog: CatalogService,
     /// `server.trusted_proxies`: whose `X-Forwarded-For` names the client.
     pub trusted_proxies: crate::request::TrustedProxies,
+    /// `server.body_read_timeout_secs`: how long a request body may stall.
+    pub body_read_timeout: std::time::Duration,
 }
 
 impl AppState {

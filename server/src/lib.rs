@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod serve;
 pub mod startup;
 pub mod telemetry;
 

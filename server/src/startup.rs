@@ -45,6 +45,8 @@ pub struct Application {
     carta_listener: Option<TcpListener>,
     state: AppState,
     shutdown_timeout: Duration,
+    /// `server.header_read_timeout_secs`.
+    header_read_timeout: Duration,
     /// `metrics.token`: with it, `/metrics`.
     metrics_token: Option<SecretString>,
     /// Held while serving a SQLite file (released when the server stops).
@@ -143,6 +145,7 @@ impl Application {
             // Checked by `Config::validate`.
             trusted_proxies: app::request::TrustedProxies::parse(&config.server.trusted_proxies)
                 .unwrap_or_default(),
+            body_read_timeout: Duration::from_secs(config.server.body_read_timeout_secs),
         };
         if !config.server.site_root.join("pkg").is_dir() {
             tracing::warn!(
@@ -155,6 +158,7 @@ impl Application {
             carta_listener,
             state,
             shutdown_timeout: Duration::from_secs(config.server.shutdown_timeout_secs),
+            header_read_timeout: Duration::from_secs(config.server.header_read_timeout_secs),
             metrics_token: config.metrics.token.clone().inspect(|_| {
                 crate::http::metrics::install();
             }),
@@ -187,6 +191,7 @@ impl Application {
             carta_listener,
             state,
             shutdown_timeout,
+            header_read_timeout,
             metrics_token,
             sqlite_lock,
             ..
@@ -195,18 +200,12 @@ impl Application {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let carta = carta_listener.map(|carta_listener| {
             let router = crate::http::carta_router(state.clone());
-            let service = router.into_make_service_with_connect_info::<SocketAddr>();
             let mut stop_rx = stop_rx.clone();
             tokio::spawn(async move {
                 let stopped = async move {
                     let _ = stop_rx.wait_for(|stop| *stop).await;
                 };
-                if let Err(e) = axum::serve(carta_listener, service)
-                    .with_graceful_shutdown(stopped)
-                    .await
-                {
-                    tracing::error!(error = %e, "the CARTA listener failed");
-                }
+                crate::serve::serve(carta_listener, router, header_read_timeout, stopped).await;
             })
         });
         let db = state.db.clone();
@@ -214,9 +213,9 @@ impl Application {
         let pipeline_events = state.pipelines.store().bus().clone();
         let router = crate::http::router(state, metrics_token);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-        // The peer address feeds sessions, the audit log and the per-address login backoff.
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(listener, service).with_graceful_shutdown(async move {
+        // The peer address (`ConnectInfo`) feeds sessions, the audit log and the per-address
+        // login backoff.
+        let serve = crate::serve::serve(listener, router, header_read_timeout, async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
             // Live feeds never finish by themselves; end them so the stop is not held up.
@@ -225,9 +224,9 @@ impl Application {
             let _ = stop_tx.send(true);
             let _ = stopping_tx.send(());
         });
-        let mut serve = std::pin::pin!(serve.into_future());
+        let mut serve = std::pin::pin!(serve);
         tokio::select! {
-            result = &mut serve => result.context("server failed")?,
+            () = &mut serve => {}
             () = async {
                 let _ = stopping_rx.await;
                 tokio::time::sleep(shutdown_timeout).await;

@@ -121,6 +121,10 @@ pub struct ServerConfig {
     /// backoff). Empty: the peer is the client.
     #[serde(deserialize_with = "load::lenient_list")]
     pub trusted_proxies: Vec<String>,
+    /// How long a client has to send a request's headers before its connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// How long a request body may go without a byte arriving before the request ends.
+    pub body_read_timeout_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -133,6 +137,8 @@ impl Default for ServerConfig {
             shutdown_timeout_secs: 20,
             public_url: None,
             trusted_proxies: Vec::new(),
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: 15,
         }
     }
 }

@@ -14,7 +14,7 @@ use tower_http::trace::TraceLayer;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-pub fn apply(router: Router, hsts: bool) -> Router {
+pub fn apply(router: Router, hsts: bool, body_read_timeout: std::time::Duration) -> Router {
     router
         .layer(middleware::from_fn(cache_headers))
         .layer(middleware::from_fn(move |req: Request, next: Next| {
@@ -33,7 +33,12 @@ pub fn apply(router: Router, hsts: bool) -> Router {
                     tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path())
                 }))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(CompressionLayer::new()),
+                .layer(CompressionLayer::new())
+                // A body that stops moving for this long ends its request: a client cannot hold
+                // a handler (and its connection) by trickling or stalling a body.
+                .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+                    body_read_timeout,
+                )),
         )
 }
 

@@ -30,8 +30,8 @@ use app::{App, shell};
 
 /// The CARTA sidecar's own listener (`forward_auth.carta.listen`), with the same layers.
 pub fn carta_router(state: AppState) -> Router {
-    let hsts = layers::hsts_wanted(&state);
-    layers::apply(forward_auth_routes::carta_router(state), hsts)
+    let (hsts, body_timeout) = (layers::hsts_wanted(&state), state.body_read_timeout);
+    layers::apply(forward_auth_routes::carta_router(state), hsts, body_timeout)
 }
 
 /// Builds the whole router over `state`; `/metrics` when `metrics_token` is set.
@@ -76,7 +76,7 @@ pub fn router(state: AppState, metrics_token: Option<secrecy::SecretString>) -> 
         .layer(middleware::from_fn(metrics::record))
         // Before anything reads the client's address.
         .layer(middleware::from_fn_with_state(state.clone(), client_address));
-    layers::apply(app_router, layers::hsts_wanted(&state))
+    layers::apply(app_router, layers::hsts_wanted(&state), state.body_read_timeout)
 }
 
 /// Works out the client's address once per request (`server.trusted_proxies`) and leaves it in

@@ -365,3 +365,49 @@ async fn control_characters_are_refused_at_the_edge_naming_the_field() {
         .expect("create");
     assert_eq!(fine.status(), 201);
 }
+
+/// A client that never finishes its headers, or stalls its body, does not hold a connection:
+/// the server closes it after `server.header_read_timeout_secs` / `body_read_timeout_secs`.
+#[tokio::test]
+async fn slow_headers_and_stalled_bodies_are_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut config, file) = crate::helpers::test_config().await;
+    config.server.header_read_timeout_secs = 1;
+    config.server.body_read_timeout_secs = 1;
+    let app = crate::helpers::spawn_app_with(config, file).await;
+    // Bounds for a hung test, far above the timeouts; not timing assertions.
+    let limit = std::time::Duration::from_secs(30);
+
+    // Headers begun and never finished, many times over.
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+        stream
+            .write_all(b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .expect("write");
+        slow.push(stream);
+    }
+    for mut stream in slow {
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(limit, stream.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "a connection with unfinished headers stayed open");
+    }
+
+    // A body announced and never sent.
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    stream
+        .write_all(
+            b"POST /auth/jwt/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nusername=a",
+        )
+        .await
+        .expect("write");
+    let mut answer = Vec::new();
+    let ended = tokio::time::timeout(limit, stream.read_to_end(&mut answer)).await;
+    assert!(ended.is_ok(), "a stalled body held its connection");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(!answer.starts_with("HTTP/1.1 2"), "{answer}");
+
+    // The server still answers everyone else.
+    assert_eq!(app.get("/livez").await.status(), 200);
+}
