@@ -75,17 +75,7 @@ impl IdentityService {
                     .await;
                 return Err(IdentityError::Refused(message));
             }
-            let mut tx = store.db().begin().await?;
-            store
-                .link_identity_in(&mut tx, user.id, provider, &id.subject, Some(&id.email))
-                .await?;
-            let event = AuditEvent::success(AuditAction::UserLinked)
-                .by(Some(user.id), &user.username)
-                .target(provider)
-                .from(meta)
-                .detail("by the email an admin set");
-            self.audit().record_in(&mut tx, &event).await?;
-            tx.commit().await?;
+            self.link(&user, id, "by the email an admin set", meta).await?;
             user
         } else {
             let mut tx = store.db().begin().await?;
@@ -179,6 +169,15 @@ impl IdentityService {
             )));
         }
         let user = store.find_user(user_id).await?;
+        self.link(&user, id, "signed in to both", meta).await?;
+        Ok(user)
+    }
+
+    /// Links the provider identity to `user`, with its audit entry saying why, in one
+    /// transaction.
+    async fn link(&self, user: &UserRow, id: &ProviderIdentity, why: &str, meta: &RequestMeta) -> Result<()> {
+        let provider = id.method.as_str();
+        let store = self.store();
         let mut tx = store.db().begin().await?;
         store
             .link_identity_in(&mut tx, user.id, provider, &id.subject, Some(&id.email))
@@ -187,10 +186,10 @@ impl IdentityService {
             .by(Some(user.id), &user.username)
             .target(provider)
             .from(meta)
-            .detail("signed in to both");
+            .detail(why);
         self.audit().record_in(&mut tx, &event).await?;
         tx.commit().await?;
-        Ok(user)
+        Ok(())
     }
 
     /// Self-registration (`auth.registration_enabled`): a viewer with the given email.

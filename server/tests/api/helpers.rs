@@ -180,6 +180,21 @@ pub fn bare_client() -> reqwest::Client {
         .expect("client")
 }
 
+/// A client that sends `Authorization: Bearer <token>` on every request (an API token, a JWT,
+/// the admin token) and nothing else: no cookies, no browser headers.
+pub fn bearer_client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("a header value"),
+    );
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
 pub async fn call_server_fn(client: &reqwest::Client, url: &str, body: &str) -> reqwest::Response {
     client
         .post(url)

@@ -224,17 +224,7 @@ async fn the_admin_token_does_not_approve_the_deploy_it_requested() {
     let app = spawn_app_with(config, file).await;
     let p = people(&app).await;
     let id = register(&app, &p).await;
-    let token = {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::AUTHORIZATION,
-            format!("Bearer {ADMIN_TOKEN}").parse().expect("header"),
-        );
-        reqwest::Client::builder()
-            .default_headers(headers)
-            .build()
-            .expect("client")
-    };
+    let token = crate::helpers::bearer_client(ADMIN_TOKEN);
     let (status, waiting) = send(
         &token,
         Method::POST,

@@ -514,17 +514,7 @@ async fn a_read_token_reads_its_owners_tenant_and_changes_nothing() {
             created["token"].as_str().expect("token").to_owned()
         }
     };
-    let read_as = |token: String| {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::AUTHORIZATION,
-            format!("Bearer {token}").parse().expect("header"),
-        );
-        reqwest::Client::builder()
-            .default_headers(headers)
-            .build()
-            .expect("client")
-    };
+    let read_as = |token: String| crate::helpers::bearer_client(&token);
     let vera = read_as(token(&p.vera).await);
     let otto = read_as(token(&p.otto).await);
     for path in [

@@ -776,16 +776,21 @@ async fn a_tenants_members_are_for_its_members_and_a_refusal_is_audited() {
     assert_eq!(denied[0].detail, "you are not a member of this tenant");
 }
 
-/// Failed sign-ins of one person, forwarded from `from` by the (local) ingress.
+/// A password sign-in that the (local) ingress forwards from `from`.
+async fn sign_in_from(app: &TestApp, username: &str, password: &str, from: &str) -> reqwest::Response {
+    new_client()
+        .post(app.url("/auth/cookie/login"))
+        .header("x-forwarded-for", from)
+        .form(&[("username", username), ("password", password)])
+        .send()
+        .await
+        .expect("request")
+}
+
+/// Failed sign-ins of one person, forwarded from `from`.
 async fn fail_from(app: &TestApp, username: &str, from: &str, times: usize) {
     for _ in 0..times {
-        let r = new_client()
-            .post(app.url("/auth/cookie/login"))
-            .header("x-forwarded-for", from)
-            .form(&[("username", username), ("password", "wrong-password")])
-            .send()
-            .await
-            .expect("request");
+        let r = sign_in_from(app, username, "wrong-password", from).await;
         assert!(matches!(r.status().as_u16(), 400 | 429), "{}", r.status());
     }
 }
@@ -802,28 +807,22 @@ async fn behind_a_trusted_ingress_one_clients_failures_lock_nobody_else() {
         fail_from(&app, &format!("nobody{i}"), "198.51.100.7", 1).await;
     }
     // That client is locked out…
-    let locked = new_client()
-        .post(app.url("/auth/cookie/login"))
-        .header("x-forwarded-for", "198.51.100.7")
-        .form(&[
-            ("username", other.username.as_str()),
-            ("password", other.password.as_str()),
-        ])
-        .send()
-        .await
-        .expect("request");
+    let locked = sign_in_from(
+        &app,
+        other.username.as_str(),
+        other.password.as_str(),
+        "198.51.100.7",
+    )
+    .await;
     assert_eq!(locked.status(), 429);
     // …everyone else behind the same ingress is not.
-    let fine = new_client()
-        .post(app.url("/auth/cookie/login"))
-        .header("x-forwarded-for", "198.51.100.8")
-        .form(&[
-            ("username", other.username.as_str()),
-            ("password", other.password.as_str()),
-        ])
-        .send()
-        .await
-        .expect("request");
+    let fine = sign_in_from(
+        &app,
+        other.username.as_str(),
+        other.password.as_str(),
+        "198.51.100.8",
+    )
+    .await;
     assert_eq!(fine.status(), 204);
     // The audit log names the client, not the ingress.
     let entries = app.audit_entries("login.password").await;
@@ -838,16 +837,13 @@ async fn an_untrusted_peers_forwarded_for_is_ignored_and_an_address_lock_is_shor
     for i in 0..22 {
         fail_from(&app, &format!("nobody{i}"), &format!("198.51.100.{i}"), 1).await;
     }
-    let locked = new_client()
-        .post(app.url("/auth/cookie/login"))
-        .header("x-forwarded-for", "198.51.100.200")
-        .form(&[
-            ("username", other.username.as_str()),
-            ("password", other.password.as_str()),
-        ])
-        .send()
-        .await
-        .expect("request");
+    let locked = sign_in_from(
+        &app,
+        other.username.as_str(),
+        other.password.as_str(),
+        "198.51.100.200",
+    )
+    .await;
     assert_eq!(locked.status(), 429, "the peer's address is what counts");
     let retry: u64 = locked.headers()["retry-after"]
         .to_str()
@@ -866,15 +862,7 @@ async fn an_accounts_email_shares_its_usernames_lock() {
     let user = app.create_user("quinn", Role::Viewer, None).await;
     fail_from(&app, "quinn", "198.51.100.1", 5).await;
     // Asked by email, the same account: still locked, no fresh allowance.
-    let by_email = new_client()
-        .post(app.url("/auth/cookie/login"))
-        .form(&[
-            ("username", "quinn@example.test"),
-            ("password", user.password.as_str()),
-        ])
-        .send()
-        .await
-        .expect("request");
+    let by_email = sign_in_from(&app, "quinn@example.test", &user.password, "198.51.100.1").await;
     assert_eq!(by_email.status(), 429);
 }
 
@@ -911,17 +899,7 @@ async fn an_api_token_is_minted_by_a_browser_session_for_at_most_the_configured_
 
     // A 15-minute bearer JWT does not mint a token.
     let jwt = jwt_for(&app, &user.username, &user.password).await;
-    let with_jwt = reqwest::Client::builder()
-        .default_headers({
-            let mut h = reqwest::header::HeaderMap::new();
-            h.insert(
-                reqwest::header::AUTHORIZATION,
-                format!("Bearer {jwt}").parse().expect("header"),
-            );
-            h
-        })
-        .build()
-        .expect("client");
+    let with_jwt = crate::helpers::bearer_client(&jwt);
     assert_eq!(
         mint(&with_jwt, "name=from-jwt&scope=write&expires_in_days=30")
             .await
