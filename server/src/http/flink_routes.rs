@@ -239,12 +239,12 @@ async fn proxy(
     Path((app, path)): Path<(String, String)>,
     req: Request,
 ) -> Result<Response, AppError> {
-    let base = ctx.state.flink.proxy_base(&ctx.principal, &app)?;
     // Reading goes through for whoever may read jobs; a change (cancel a job, upload a jar)
-    // needs the role Heimdall's own Flink actions need.
+    // needs the role Heimdall's own Flink actions need — checked before anything is looked up.
     if !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
         ctx.principal.authorize(app::identity::Permission::Operate)?;
     }
+    let base = ctx.state.flink.proxy_base(&ctx.principal, &app)?;
     let Some(target) = proxy_target(&base, req.uri(), &path) else {
         tracing::info!(path = %req.uri().path(), "proxy: a path that leaves the base refused");
         return Ok(proxy_error(

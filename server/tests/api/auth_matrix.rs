@@ -147,6 +147,8 @@ const MATRIX: &[Case] = &[
     rest("GET", "/api/config", "", SIGNED_IN),
     rest("STREAM", "/api/jobs/events", "", SIGNED_IN),
     rest("GET", "/proxy/Not_A_Label/jobs", "", [401, 404, 404, 404, 404]),
+    // A change through the proxy needs an operator's role before anything is looked up.
+    rest("POST", "/proxy/Not_A_Label/jobs", "{}", [401, 403, 404, 404, 404]),
     rest("PAGE", "/flink", "", [303, 200, 200, 200, 200]),
     // ForwardAuth: session mode vouches for whoever is signed in; CARTA mode asks the request
     // for a session URL, not for a caller (the seed's plain-text refusal for everyone).
@@ -386,6 +388,9 @@ const MATRIX: &[Case] = &[
     rest("GET", "/auth/google/authorize", "", [404; 5]),
     // Keycloak is configured here (the vault needs it): its sign-in starts.
     rest("GET", "/auth/keycloak/login", "", [303; 5]),
+    // Linking needs a signed-in browser session (Google is not configured here).
+    rest("GET", "/auth/keycloak/link", "", [401, 303, 303, 303, 303]),
+    rest("GET", "/auth/google/link", "", [401, 404, 404, 404, 404]),
     rest("GET", "/auth/google/callback?code=x&state=y", "", [404; 5]),
     rest("GET", "/healthz", "", EVERYONE),
     // Not ready here, for everyone alike: CARTA mode is on (for its row) without a cluster.
