@@ -287,13 +287,14 @@ pub const LIVE_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
 impl IdentityService {
     /// Resolves once the credential in `headers` no longer gives the access `still_allowed`
     /// checks: signed out, revoked, expired, deactivated, demoted, removed from the tenant.
-    /// A live stream (`.take_until` this) then ends. Every change that can take access away in
-    /// this process wakes it at once; otherwise it looks again every [`LIVE_RECHECK`].
+    /// A live stream (`.take_until` this) then ends. `user` is who opened it (`None`: anonymous
+    /// or the admin token). A change that can take that user's access away in this process
+    /// wakes it at once; otherwise it looks again every [`LIVE_RECHECK`].
     pub fn credential_ended<F, Fut>(
         &self,
         headers: HeaderMap,
         meta: RequestMeta,
-        signed_in: bool,
+        user: Option<i64>,
         still_allowed: F,
     ) -> impl std::future::Future<Output = ()> + Send + 'static + use<F, Fut>
     where
@@ -302,12 +303,23 @@ impl IdentityService {
     {
         let identity = self.clone();
         let mut changes = self.store().access_changes();
+        let signed_in = user.is_some();
+        let mut seen = changes.borrow().0;
         async move {
             loop {
                 let woken = tokio::select! {
                     changed = changes.changed() => {
                         if changed.is_err() {
                             return;
+                        }
+                        // Someone else's access changed: nothing to look at (a sign-out does
+                        // not make every open stream ask the database) — unless changes came
+                        // faster than this stream looked, and one of the missed may be ours.
+                        let (generation, whose) = *changes.borrow_and_update();
+                        let missed = generation > seen + 1;
+                        seen = generation;
+                        if user != Some(whose) && !missed {
+                            continue;
                         }
                         true
                     }

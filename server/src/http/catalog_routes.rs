@@ -311,7 +311,7 @@ async fn events(ctx: RequestContext, Path(id): Path<String>, headers: HeaderMap)
     let ended = ctx.state.identity.credential_ended(
         headers,
         ctx.meta.clone(),
-        ctx.principal.actor.is_some(),
+        ctx.principal.actor_id(),
         move |p: app::identity::Principal| {
             let catalog = watching.clone();
             async move { catalog.get(&p, id).await.is_ok() }

@@ -109,7 +109,7 @@ async fn events(
     let ended = ctx.state.identity.credential_ended(
         headers,
         ctx.meta.clone(),
-        ctx.principal.actor.is_some(),
+        ctx.principal.actor_id(),
         |p: app::identity::Principal| async move { p.authorize(app::identity::Permission::Read).is_ok() },
     );
     let closed = futures::future::select(Box::pin(flink.feeds_closed()), Box::pin(ended));

@@ -494,7 +494,7 @@ async fn stream_events(
     let ended = ctx.state.identity.credential_ended(
         headers.clone(),
         ctx.meta.clone(),
-        ctx.principal.actor.is_some(),
+        ctx.principal.actor_id(),
         move |p: app::identity::Principal| {
             let (pipelines, id) = (pipelines.clone(), watched.clone());
             async move { pipelines.get(&p, &id).await.is_ok() }

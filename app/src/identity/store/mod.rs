@@ -28,8 +28,9 @@ pub struct IdentityStore {
     /// role, state or membership, a deleted user), so answers cached in this process (ForwardAuth's
     /// session mode) know to ask again.
     access_generation: Arc<AtomicU64>,
-    /// Told of every bump, for those who wait on one (live streams ending with their credential).
-    access_changes: tokio::sync::watch::Sender<u64>,
+    /// Told of every bump and whose access it was, for those who wait on one (live streams
+    /// ending with their credential).
+    access_changes: tokio::sync::watch::Sender<(u64, i64)>,
 }
 
 impl IdentityStore {
@@ -37,7 +38,7 @@ impl IdentityStore {
         Self {
             db,
             access_generation: Arc::new(AtomicU64::new(0)),
-            access_changes: tokio::sync::watch::Sender::new(0),
+            access_changes: tokio::sync::watch::Sender::new((0, 0)),
         }
     }
 
@@ -46,13 +47,15 @@ impl IdentityStore {
         self.access_generation.load(Ordering::Acquire)
     }
 
-    fn access_changed(&self) {
+    /// Access of `user` may have been taken away.
+    fn access_changed(&self, user: i64) {
         let generation = self.access_generation.fetch_add(1, Ordering::AcqRel) + 1;
-        self.access_changes.send_replace(generation);
+        self.access_changes.send_replace((generation, user));
     }
 
-    /// A receiver that wakes whenever access may have been taken away in this process.
-    pub fn access_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+    /// A receiver that wakes whenever access may have been taken away in this process, with
+    /// the user whose access it was.
+    pub fn access_changes(&self) -> tokio::sync::watch::Receiver<(u64, i64)> {
         self.access_changes.subscribe()
     }
 

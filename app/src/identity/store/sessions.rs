@@ -106,7 +106,7 @@ impl IdentityStore {
         .execute(pool)
         .await?
         .rows_affected());
-        self.access_changed();
+        self.access_changed(user_id);
         Ok(n > 0)
     }
 
@@ -121,7 +121,7 @@ impl IdentityStore {
         .execute(&mut *conn)
         .await?
         .rows_affected());
-        self.access_changed();
+        self.access_changed(user_id);
         Ok(n)
     }
 
@@ -143,7 +143,7 @@ impl IdentityStore {
         .execute(&mut *conn)
         .await?
         .rows_affected());
-        self.access_changed();
+        self.access_changed(user_id);
         Ok(n)
     }
 

@@ -90,7 +90,7 @@ impl IdentityStore {
                 .await?;
             }
         });
-        self.access_changed();
+        self.access_changed(user_id);
         Ok(())
     }
 

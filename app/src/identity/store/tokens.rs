@@ -86,7 +86,7 @@ impl IdentityStore {
         .execute(pool)
         .await?
         .rows_affected());
-        self.access_changed();
+        self.access_changed(user_id);
         Ok(n > 0)
     }
 }

@@ -162,7 +162,7 @@ impl IdentityStore {
         .bind(patch.email_verified)
         .fetch_one(&mut *conn)
         .await?);
-        self.access_changed();
+        self.access_changed(id);
         Ok(row)
     }
 
@@ -183,7 +183,7 @@ impl IdentityStore {
         if deleted == 0 {
             return Err(DbError::NotFound);
         }
-        self.access_changed();
+        self.access_changed(id);
         Ok(())
     }
 
