@@ -28,7 +28,8 @@ pub fn to_flink_job(fd: &FlinkDeploymentObject, patterns: &Patterns) -> FlinkJob
         JobType::Session
     };
 
-    let jm = process(spec.job_manager.as_ref(), 0);
+    // The operator runs one JobManager unless told otherwise (the Java seed says so too).
+    let jm = process(spec.job_manager.as_ref(), 1);
     let mut tm = process(spec.task_manager.as_ref(), 0);
     if tm.replicas == 0 && job_type == JobType::Application {
         // The operator sizes TaskManagers itself for application jobs: the status knows.
@@ -306,6 +307,33 @@ mod tests {
         v["spec"]["flinkConfiguration"]["taskmanager.numberOfTaskSlots"] = json!("many");
         v["spec"]["taskManager"]["replicas"] = json!(2);
         assert_eq!(parallelism(&object(v)), 0, "an unreadable slot count: unknown");
+    }
+
+    #[test]
+    fn one_job_manager_when_the_spec_does_not_say() {
+        let mut v = base();
+        v["spec"]["jobManager"]
+            .as_object_mut()
+            .expect("jm")
+            .remove("replicas");
+        let job = to_flink_job(&object(v.clone()), &Patterns::default());
+        assert_eq!(job.resources.jm.replicas, 1, "the operator's default");
+        v["spec"].as_object_mut().expect("spec").remove("jobManager");
+        assert_eq!(
+            to_flink_job(&object(v.clone()), &Patterns::default())
+                .resources
+                .jm
+                .replicas,
+            1
+        );
+        v["spec"]["jobManager"] = json!({ "replicas": 2 });
+        assert_eq!(
+            to_flink_job(&object(v), &Patterns::default())
+                .resources
+                .jm
+                .replicas,
+            2
+        );
     }
 
     #[test]
