@@ -173,7 +173,8 @@ pub(super) fn lenient_list<'de, D: Deserializer<'de>>(de: D) -> Result<Vec<Strin
 }
 
 /// A string map given as a real map or as a JSON object in a string (the Python seed's
-/// `HEIMDALL_PROXY_TARGET_MAP='{"orders": "http://orders-rest:8081"}'`).
+/// `HEIMDALL_PROXY_TARGET_MAP='{"orders": "http://orders-rest:8081"}'` and
+/// `HEIMDALL_PATTERNS='{"display_name": "$jobName"}'`).
 pub(super) fn lenient_map<'de, D: Deserializer<'de>>(
     de: D,
 ) -> Result<std::collections::BTreeMap<String, String>, D::Error> {
@@ -188,7 +189,7 @@ pub(super) fn lenient_map<'de, D: Deserializer<'de>>(
         Lenient::Text(text) if text.trim().is_empty() => Ok(std::collections::BTreeMap::new()),
         Lenient::Text(text) => serde_json::from_str(&text).map_err(|e| {
             serde::de::Error::custom(format!(
-                "expected a JSON object of app name to base URL, like {{\"orders\": \"http://orders-rest:8081\"}}: {e}"
+                "expected a JSON object of names to text, like {{\"orders\": \"http://orders-rest:8081\"}}: {e}"
             ))
         }),
     }

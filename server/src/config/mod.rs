@@ -37,10 +37,13 @@ pub struct Config {
     pub kubernetes: KubernetesConfig,
     /// Flink job discovery (the Heimdall seed's `joblocator.k8s-operator` block).
     pub joblocator_k8s_operator: JobLocatorConfig,
-    /// `display-name` (or `DISPLAY_NAME`): `$jobName`, `$namespace`, `$metadata.<label>`.
+    /// `display-name` (or `DISPLAY_NAME`): `$jobName`, `$namespace`, `$metadata.<label>`. Also a
+    /// JSON object in `HEIMDALL_PATTERNS` (the Python seed's `.env.example`).
+    #[serde(deserialize_with = "load::lenient_map")]
     pub patterns: BTreeMap<String, String>,
     /// Endpoint links per job: `flink-ui`, `flink-api`, `metrics`, `logs` and any custom key;
-    /// an empty pattern hides the link.
+    /// an empty pattern hides the link. Also a JSON object in `HEIMDALL_ENDPOINT_PATH_PATTERNS`.
+    #[serde(deserialize_with = "load::lenient_map")]
     pub endpoint_path_patterns: BTreeMap<String, String>,
     /// `/proxy/{app}/…` targets: app → base URL (a JSON object in `HEIMDALL_PROXY_TARGET_MAP`);
     /// unmapped apps go to `http://{app}-rest:8081`.

@@ -311,6 +311,37 @@ mod tests {
     }
 
     #[test]
+    fn the_python_seeds_env_example_gives_patterns_as_json_objects() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "HEIMDALL_PATTERNS",
+                r#"{"display_name": "$metadata.team/$jobName"}"#,
+            );
+            jail.set_env(
+                "HEIMDALL_ENDPOINT_PATH_PATTERNS",
+                r#"{"flink_ui": "https://flink.example.com/$jobName/", "metrics": ""}"#,
+            );
+            let config = Config::load(None).expect("loads");
+            assert_eq!(
+                config.patterns.get("display_name").map(String::as_str),
+                Some("$metadata.team/$jobName")
+            );
+            assert_eq!(
+                config.endpoint_path_patterns.get("flink_ui").map(String::as_str),
+                Some("https://flink.example.com/$jobName/")
+            );
+            assert_eq!(
+                config.endpoint_path_patterns.get("metrics").map(String::as_str),
+                Some("")
+            );
+            jail.set_env("HEIMDALL_PATTERNS", "{not json");
+            let err = Config::load(None).expect_err("refused");
+            assert!(err.to_string().contains("patterns"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn both_heimdall_seeds_pattern_and_locator_names_are_understood() {
         Jail::expect_with(|jail| {
             // The Java seed's names.
