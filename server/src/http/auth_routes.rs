@@ -132,6 +132,21 @@ pub const DOC: &[Op] = &[
         (400, "a bad, used or expired state"),
         (404, "provider not configured"),
     ]),
+    Op::new(
+        "GET",
+        "/auth/callback",
+        "The Python seed's legacy UI callback: Google's redirect back, as /auth/google/callback",
+        Auth::Public,
+    )
+    .query(&[
+        param("code", true, "authorization code"),
+        param("state", true, "the one-time state"),
+    ])
+    .responses(&[
+        (303, "signed in (a browser)"),
+        (200, "{access_token, token_type} (an API client)"),
+        (404, "Google sign-in not configured"),
+    ]),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -147,6 +162,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/{provider}/login", get(login_redirect))
         .route("/auth/{provider}/link", get(link_redirect))
         .route("/auth/{provider}/callback", get(callback))
+        .route("/auth/callback", get(legacy_callback))
 }
 
 #[derive(Deserialize)]
@@ -247,7 +263,9 @@ async fn register(ctx: RequestContext, JsonBody(body): JsonBody<Registration>) -
 
 fn provider_method(name: &str) -> Result<LoginMethod, IdentityError> {
     match name {
-        "google" => Ok(LoginMethod::Google),
+        // `google-cookie`: the Python seed's current UI's name for the same sign-in (its cookie
+        // transport); Heimdall's callback sets the cookie for a browser either way.
+        "google" | "google-cookie" => Ok(LoginMethod::Google),
         "keycloak" => Ok(LoginMethod::Keycloak),
         other => Err(IdentityError::NotFound(format!("no sign-in provider {other:?}"))),
     }
@@ -338,6 +356,11 @@ struct CallbackQuery {
 /// Finishes a provider sign-in. Browsers get the session cookie and a redirect; API clients
 /// get a bearer JWT as well. Failures are 4xx with an audit entry: a page for browsers,
 /// JSON for the rest.
+/// The Python seed's legacy UI callback, `/auth/callback`: Google's.
+async fn legacy_callback(ctx: RequestContext, query: Query<CallbackQuery>, headers: HeaderMap) -> Response {
+    callback(ctx, Path("google".to_owned()), query, headers).await
+}
+
 async fn callback(
     ctx: RequestContext,
     Path(provider): Path<String>,

@@ -576,3 +576,53 @@ async fn a_provider_links_to_an_account_whose_holder_is_signed_in_to_it() {
         .expect("JSON");
     assert_eq!(me["username"], "vera-local");
 }
+
+/// The Python seed's other names for Google's sign-in: its current UI's `/auth/google-cookie/…`
+/// and its legacy UI's `/auth/callback`.
+#[tokio::test]
+async fn the_python_seeds_other_google_paths_sign_in_too() {
+    let app = google_app(Vec::new()).await;
+    let authorize: Value = new_client()
+        .get(app.url("/auth/google-cookie/authorize"))
+        .send()
+        .await
+        .expect("authorize")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(
+        authorize["authorization_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with(&GoogleStandIn::from_env().issuer)),
+        "{authorize}"
+    );
+    for (user, path) in [
+        ("gina", "/auth/google-cookie/callback"),
+        ("gus", "/auth/callback"),
+    ] {
+        let browser = browser_until(GoogleStandIn::from_env().redirect_uri);
+        let callback = through_provider(
+            &app,
+            &browser,
+            "google",
+            &[("prompt", "login"), ("login", user), ("password", "x")],
+        )
+        .await;
+        let query = callback
+            .split_once('?')
+            .map(|(_, q)| q)
+            .unwrap_or_default()
+            .to_owned();
+        let done = finish(&browser, &format!("{}?{query}", app.url(path))).await;
+        assert_eq!(done.status(), 200, "{path}");
+        let me: Value = browser
+            .get(app.url("/users/me"))
+            .send()
+            .await
+            .expect("me")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(me["email"], format!("{user}@gmail.test"), "{path}: {me}");
+    }
+}
