@@ -206,12 +206,9 @@ fn proxy_target(base: &str, uri: &axum::http::Uri, decoded: &str) -> Option<Stri
         .and_then(|rest| rest.split_once('/'))
         .map_or(decoded, |(_, rest)| rest);
     for segment in raw.split('/') {
-        let plain: String =
-            url::form_urlencoded::parse(format!("s={}", segment.replace('+', "%2B")).as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
-        if matches!(plain.as_str(), "." | "..") || plain.contains(['/', '\\']) {
+        // Exactly as the upstream will decode it (`&` and `+` are plain characters here).
+        let plain = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+        if matches!(plain.as_ref(), "." | "..") || plain.contains(['/', '\\']) {
             return None;
         }
     }

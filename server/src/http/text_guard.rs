@@ -34,10 +34,7 @@ fn refused(field: &str) -> Response {
 }
 
 pub async fn refuse_control_characters(req: Request, next: Next) -> Response {
-    let path = url::form_urlencoded::parse(format!("p={}", req.uri().path().replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    let path = percent_encoding::percent_decode_str(req.uri().path()).decode_utf8_lossy();
     if strict(&path) {
         return refused("path");
     }

@@ -327,6 +327,7 @@ async fn control_characters_are_refused_at_the_edge_naming_the_field() {
         ),
         ("a path id", app.client.get(app.url("/services/1%00")), "path"),
         ("a pipeline id", app.client.get(app.url("/api/v1/jobs/abc%00")), "path"),
+        ("after an ampersand", app.client.get(app.url("/api/v1/jobs/a&b%00")), "path"),
         ("a slug", app.client.get(app.url("/catalog/x%01y")), "path"),
         ("a query filter", app.client.get(app.url("/users?q=ad%00min")), "q"),
         (
