@@ -17,7 +17,9 @@ use app::catalog::{CatalogService, CatalogStore};
 use app::cluster::Cluster;
 use app::db::{Database, PoolSettings, SqliteServeLock};
 use app::flink::{FlinkService, FlinkSettings, Patterns};
-use app::forward_auth::{AccessRule, CartaSettings, ForwardAuthService, ForwardAuthSettings, ProxyKind};
+use app::forward_auth::{
+    AccessRule, CartaSettings, ForwardAuthService, ForwardAuthSettings, ProxyKind, normalise_path,
+};
 use app::home::BuildInfo;
 use app::identity::store::{ADMIN_BOOTSTRAPPED_AT, IdentityStore, NewUser};
 use app::identity::{
@@ -336,7 +338,8 @@ pub fn forward_auth_settings(config: &Config) -> ForwardAuthSettings {
             .iter()
             .map(|rule| AccessRule {
                 host: rule.host.as_deref().and_then(HostPattern::parse),
-                path_prefix: rule.path_prefix.clone(),
+                // Normalised once here, as each request's path is (not per request and rule).
+                path_prefix: normalise_path(&rule.path_prefix),
                 role: rule.role,
                 tenant: rule.tenant.clone(),
             })

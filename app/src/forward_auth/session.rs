@@ -15,7 +15,8 @@ pub struct AccessRule {
     /// `None` matches every host.
     pub host: Option<HostPattern>,
     /// Matches the path itself and everything below it (`/admin` covers `/admin/x`, not
-    /// `/administrator`); `/` matches everything.
+    /// `/administrator`); `/` matches everything. Normalised (`normalise_path`) when the
+    /// rule is built from the configuration.
     pub path_prefix: String,
     /// The least role that passes.
     pub role: Option<Role>,
@@ -34,10 +35,8 @@ impl AccessRule {
     }
 }
 
-/// `prefix` compared on normalised paths: the rule's prefix is normalised the way a target's
-/// path is, so `/admin/` and `/admin` are one rule.
+/// `prefix` (normalised once, when the rule is built) compared with a normalised reading.
 fn path_has_prefix(path: &str, prefix: &str) -> bool {
-    let prefix = normalise_path(prefix);
     let prefix = prefix.trim_end_matches('/');
     if prefix.is_empty() {
         return true;
