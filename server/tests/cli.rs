@@ -21,7 +21,11 @@ fn stderr(out: &Output) -> String {
 fn an_unreachable_database_is_one_line_naming_it_with_the_password_redacted() {
     let out = heimdall(
         &["serve"],
-        &[("HEIMDALL_DATABASE_URL", "postgres://u:secret@127.0.0.1:1/x")],
+        // Port 0: `scripts/heimdall run` may be serving on the default 3000 meanwhile.
+        &[
+            ("HEIMDALL_DATABASE_URL", "postgres://u:secret@127.0.0.1:1/x"),
+            ("HEIMDALL_SERVER__PORT", "0"),
+        ],
     );
     assert!(!out.status.success());
     let err = stderr(&out);

@@ -84,6 +84,8 @@ struct Inner {
     misses: Mutex<HashMap<String, Instant>>,
     /// This second's start and the direct reads made in it.
     direct_reads: Mutex<(Instant, u32)>,
+    /// Direct reads made since start (what the budget let through).
+    direct_reads_made: std::sync::atomic::AtomicU64,
     tasks: OnceLock<[tokio::task::AbortHandle; 2]>,
 }
 
@@ -198,6 +200,7 @@ impl SessionDirectory {
             pods: Kind::new(Holder::Pod),
             misses: Mutex::new(HashMap::new()),
             direct_reads: Mutex::new((Instant::now(), 0)),
+            direct_reads_made: std::sync::atomic::AtomicU64::new(0),
             tasks: OnceLock::new(),
         });
         // The tasks hold a weak handle, so dropping the directory ends them.
@@ -324,8 +327,16 @@ impl SessionDirectory {
         misses.insert(session.to_owned(), Instant::now());
     }
 
+    /// How many direct reads this directory has made (each one Service list, then one Pod list).
+    pub fn direct_reads_made(&self) -> u64 {
+        self.inner.direct_reads_made.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// One list per kind with the session label selector: Services, then Pods.
     async fn read_directly(&self, session: &str) -> Result<Option<SessionOwner>, String> {
+        self.inner
+            .direct_reads_made
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let settings = &self.inner.settings;
         // `session` is letters and digits only (the parser's rule), so the selector is exact.
         let params = ListParams::default().labels(&format!("{}={session}", settings.session_label));
