@@ -94,6 +94,32 @@ impl AppError {
         Self::Internal
     }
 
+    /// FastAPI's `detail`, which the seeds' clients read (four of the five seeds are FastAPI
+    /// services): the sentence alone for most errors ("Service not found"), and for a request
+    /// body that did not parse, FastAPI's list of `{type, loc, msg}` naming the field.
+    pub fn detail(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Self::Invalid { field, message } if field == "body" => {
+                json!([{ "type": "value_error", "loc": ["body"], "msg": message }])
+            }
+            Self::Invalid { field, message } => {
+                let mut loc = vec![json!("body")];
+                loc.extend(field.split('.').map(|part| json!(part)));
+                json!([{ "type": "value_error", "loc": loc, "msg": message }])
+            }
+            Self::Unauthenticated { message }
+            | Self::Forbidden { message }
+            | Self::NotFound { message }
+            | Self::Conflict { message }
+            | Self::TooLarge { message, .. }
+            | Self::RateLimited { message, .. }
+            | Self::Unavailable { message }
+            | Self::Transport { message } => json!(message),
+            Self::Internal => json!("Internal Server Error"),
+        }
+    }
+
     /// The HTTP status this error answers with.
     pub fn status_code(&self) -> u16 {
         match self {
@@ -188,7 +214,9 @@ impl axum::response::IntoResponse for AppError {
     fn into_response(self) -> axum::response::Response {
         let status = axum::http::StatusCode::from_u16(self.status_code())
             .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, axum::Json(&self)).into_response();
+        let mut body = serde_json::to_value(&self).unwrap_or_default();
+        body["detail"] = self.detail();
+        let mut response = (status, axum::Json(body)).into_response();
         if let Self::RateLimited { retry_after_secs, .. } = self {
             response
                 .headers_mut()

@@ -102,11 +102,17 @@ impl Application {
             password_min_length,
             identity.throttle(),
         );
-        let pipelines = PipelineService::new(
-            PipelineStore::new(db.clone()),
-            audit.clone(),
-            config.pipelines.settings(),
-        );
+        let mut pipeline_settings = config.pipelines.settings();
+        // The operator console's `server` section, as its `/api/v1/config/operator` showed it.
+        pipeline_settings.server_facts = serde_json::json!({
+            "host": config.server.host.to_string(),
+            "port": config.server.port,
+            "workers": 1,
+            "log_level": config.log.level,
+            "allow_external_bind": config.server.allow_external_bind,
+        });
+        let pipelines =
+            PipelineService::new(PipelineStore::new(db.clone()), audit.clone(), pipeline_settings);
         // Events from every replica (PostgreSQL) and the gate timers, from the database: also
         // those that came due while no server ran.
         pipelines.start();

@@ -31,18 +31,21 @@ impl Database {
         Ok(claimed == 1)
     }
 
-    /// Takes one use of `key`'s limit — `per_minute` uses, `burst` of them at once — at `now_ms`.
+    /// Takes one use of `key`'s limit — `per_minute` uses, `burst` of them at once — at `now_us`
+    /// (microseconds: an interval of 60,000,000 / `per_minute` stays above zero for any limit a
+    /// setting can name, where milliseconds rounded to zero above 60,000 a minute).
     /// `Ok(Err(wait))` when over the limit, with how long until the next use is allowed.
+    /// The `tat_ms` column holds microseconds for these keys.
     pub async fn take_rate(
         &self,
         key: &str,
-        now_ms: i64,
+        now_us: i64,
         per_minute: u32,
         burst: u32,
     ) -> Result<std::result::Result<(), Duration>> {
         // GCRA: each use moves the key's theoretical arrival time (TAT) on by one interval; a
         // use is allowed while the TAT stays within `burst` intervals of now.
-        let interval = 60_000 / i64::from(per_minute.max(1));
+        let interval = (60_000_000 / i64::from(per_minute.max(1))).max(1);
         let tolerance = interval * i64::from(burst.max(1));
         let sql = "INSERT INTO rate_limits (key, tat_ms) VALUES ($1, $2 + $3) \
                    ON CONFLICT (key) DO UPDATE SET \
@@ -50,7 +53,7 @@ impl Database {
                    WHERE (CASE WHEN rate_limits.tat_ms > $2 THEN rate_limits.tat_ms ELSE $2 END) + $3 - $2 <= $4";
         let taken = with_pool!(self, pool => sqlx::query(sql)
             .bind(key)
-            .bind(now_ms)
+            .bind(now_us)
             .bind(interval)
             .bind(tolerance)
             .execute(pool)
@@ -59,7 +62,7 @@ impl Database {
         if taken == 1 {
             // Keys whose allowance is whole again carry nothing: the table stays small.
             let sweep = "DELETE FROM rate_limits WHERE tat_ms < $1";
-            with_pool!(self, pool => sqlx::query(sweep).bind(now_ms).execute(pool).await.map(drop)?);
+            with_pool!(self, pool => sqlx::query(sweep).bind(now_us).execute(pool).await.map(drop)?);
             return Ok(Ok(()));
         }
         let tat: Option<i64> = with_pool!(self, pool => sqlx::query_scalar("SELECT tat_ms FROM rate_limits WHERE key = $1")
@@ -67,9 +70,9 @@ impl Database {
             .fetch_optional(pool)
             .await?);
         let wait = tat
-            .map_or(interval, |tat| tat + interval - tolerance - now_ms)
+            .map_or(interval, |tat| tat + interval - tolerance - now_us)
             .max(1);
-        Ok(Err(Duration::from_millis(u64::try_from(wait).unwrap_or(1))))
+        Ok(Err(Duration::from_micros(u64::try_from(wait).unwrap_or(1))))
     }
 }
 
@@ -201,50 +204,87 @@ mod tests {
         assert_eq!(won, 1);
     }
 
+    /// Milliseconds as the microseconds `take_rate` counts in.
+    fn us(ms: i64) -> i64 {
+        ms * 1000
+    }
+
+    #[tokio::test]
+    async fn a_limit_above_sixty_thousand_a_minute_still_allows_its_burst() {
+        let test = fresh_database().await;
+        let db = &test.db;
+        for i in 0..50 {
+            assert_eq!(
+                db.take_rate("fast", us(NOW), 120_000, 50)
+                    .await
+                    .expect("the database answers"),
+                Ok(()),
+                "use {i}"
+            );
+        }
+        // The 51st waits one interval: 0.5 ms at 120,000 a minute.
+        assert_eq!(
+            db.take_rate("fast", us(NOW), 120_000, 50)
+                .await
+                .expect("the database answers"),
+            Err(Duration::from_micros(500))
+        );
+        assert_eq!(
+            db.take_rate("fast", us(NOW) + 500, 120_000, 50)
+                .await
+                .expect("the database answers"),
+            Ok(())
+        );
+    }
+
     #[tokio::test]
     async fn a_shared_rate_allows_its_burst_then_one_per_interval() {
         let test = fresh_database().await;
         let db = &test.db;
         for i in 0..5 {
             assert_eq!(
-                db.take_rate("k", NOW, 5, 5).await.expect("the database answers"),
+                db.take_rate("k", us(NOW), 5, 5)
+                    .await
+                    .expect("the database answers"),
                 Ok(()),
                 "use {i}"
             );
         }
         // The sixth waits one interval (12 s at 5 a minute).
         assert_eq!(
-            db.take_rate("k", NOW, 5, 5).await.expect("the database answers"),
+            db.take_rate("k", us(NOW), 5, 5)
+                .await
+                .expect("the database answers"),
             Err(Duration::from_secs(12))
         );
         assert_eq!(
-            db.take_rate("k", NOW + 2_000, 5, 5)
+            db.take_rate("k", us(NOW + 2_000), 5, 5)
                 .await
                 .expect("the database answers"),
             Err(Duration::from_secs(10))
         );
         assert_eq!(
-            db.take_rate("other", NOW, 5, 5)
+            db.take_rate("other", us(NOW), 5, 5)
                 .await
                 .expect("the database answers"),
             Ok(()),
             "keys are separate"
         );
         assert_eq!(
-            db.take_rate("k", NOW + 12_000, 5, 5)
+            db.take_rate("k", us(NOW + 12_000), 5, 5)
                 .await
                 .expect("the database answers"),
             Ok(()),
             "one came back"
         );
         assert!(
-            db.take_rate("k", NOW + 12_000, 5, 5)
+            db.take_rate("k", us(NOW + 12_000), 5, 5)
                 .await
                 .expect("the database answers")
                 .is_err()
         );
         assert_eq!(
-            db.take_rate("k", NOW + 60_000, 5, 5)
+            db.take_rate("k", us(NOW + 60_000), 5, 5)
                 .await
                 .expect("the database answers"),
             Ok(())
@@ -257,7 +297,7 @@ mod tests {
         let uses = (0..12).map(|_| {
             let db = test.db.clone();
             tokio::spawn(async move {
-                db.take_rate("race", NOW, 5, 5)
+                db.take_rate("race", us(NOW), 5, 5)
                     .await
                     .expect("the database answers")
             })

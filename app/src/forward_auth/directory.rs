@@ -329,7 +329,9 @@ impl SessionDirectory {
 
     /// How many direct reads this directory has made (each one Service list, then one Pod list).
     pub fn direct_reads_made(&self) -> u64 {
-        self.inner.direct_reads_made.load(std::sync::atomic::Ordering::Relaxed)
+        self.inner
+            .direct_reads_made
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// One list per kind with the session label selector: Services, then Pods.

@@ -26,7 +26,7 @@ pub struct SharedLimit {
 
 impl SharedLimit {
     /// `per_minute` uses a minute, all of them at once if wanted (the seed's window); `what`
-    /// starts the refusal: "`what` `N` s".
+    /// is the refusal's `detail` (the wait is in `Retry-After` and `retry_after_secs`).
     pub fn new(db: Database, name: &'static str, per_minute: u32, what: &'static str) -> Self {
         Self {
             db,
@@ -38,11 +38,13 @@ impl SharedLimit {
 
     /// Counts one use by `key`; 429 with the wait when over.
     pub async fn check(&self, key: &str) -> Result<(), AppError> {
-        let now = chrono::Utc::now().timestamp_millis();
+        let now = chrono::Utc::now().timestamp_micros();
         let taken = self
             .db
             .take_rate(
-                &format!("{}:{key}", self.name),
+                // `@us`: counted in microseconds (older versions' keys, in milliseconds, are
+                // never read as these).
+                &format!("{}@us:{key}", self.name),
                 now,
                 self.per_minute,
                 self.per_minute,
@@ -53,7 +55,7 @@ impl SharedLimit {
             let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
             AppError::RateLimited {
                 retry_after_secs,
-                message: format!("{} {retry_after_secs} s", self.what),
+                message: self.what.to_owned(),
             }
         })
     }

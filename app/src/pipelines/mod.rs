@@ -16,6 +16,8 @@ mod api;
 mod pages;
 
 #[cfg(feature = "ssr")]
+pub mod brief;
+#[cfg(feature = "ssr")]
 mod bus;
 #[cfg(feature = "ssr")]
 mod error;

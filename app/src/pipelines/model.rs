@@ -71,6 +71,8 @@ pub struct GateConfig {
     /// Whether whoever requested the pipeline may approve it.
     pub allow_self_approval: bool,
     pub timeout_action: TimeoutAction,
+    /// Whether a rejection must say why (the seed's console sends none: off by default).
+    pub notes_required: bool,
 }
 
 impl Default for GateConfig {
@@ -84,6 +86,7 @@ impl Default for GateConfig {
             allowed_roles: vec![Role::Developer, Role::Admin],
             allow_self_approval: false,
             timeout_action: TimeoutAction::Approve,
+            notes_required: false,
         }
     }
 }
@@ -160,15 +163,16 @@ pub struct StageView {
     pub gate: Option<GateView>,
 }
 
-/// One event of the pipeline's log (the stream sends the same fields).
+/// One event of the pipeline's log (the poll's field names; the stream's, the seed's `type`
+/// and `ts`, are read too).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventView {
     pub id: i64,
-    #[serde(rename = "event_type")]
+    #[serde(rename = "event_type", alias = "type")]
     pub kind: String,
     pub stage: Option<String>,
     pub message: String,
-    #[serde(rename = "timestamp")]
+    #[serde(rename = "timestamp", alias = "ts")]
     pub at: DateTime<Utc>,
 }
 

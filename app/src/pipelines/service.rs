@@ -29,6 +29,12 @@ pub const SEED_STAGES: [&str; 9] = [
     "acceptance",
 ];
 
+/// The longest slug, intent and decision notes (the seed had no caps: a 2,000,000-character
+/// intent was stored as given). `docs/pipelines.md` lists them.
+pub const MAX_SLUG: usize = 100;
+pub const MAX_INTENT: usize = 2_000;
+pub const MAX_NOTES: usize = 10_000;
+
 /// Defaults from the configuration: the stages a pipeline has and the gates on them.
 #[derive(Debug, Clone)]
 pub struct PipelineSettings {
@@ -37,6 +43,9 @@ pub struct PipelineSettings {
     pub limits: RateLimits,
     pub retention: Retention,
     pub cors: super::limits::Cors,
+    /// What the operator console's `/api/v1/config/operator` shows of the server (its
+    /// `server` section: host, port, log level…), set by the server at start-up.
+    pub server_facts: serde_json::Value,
 }
 
 /// How long events are kept (the seed's storage retention: 30 days, 1,000 a pipeline).
@@ -56,10 +65,14 @@ impl Default for Retention {
     }
 }
 
-/// Per-client limits on the pipelines API (the seed's, which it never enforced).
+/// Per-client limits on the pipelines API (the seed declared them and never enforced them: its
+/// clients were written against none, so the general limit's default leaves room for a busy
+/// worker and a console polling beside it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct RateLimits {
+    /// Both limits on (the seed's `security.rate_limiting.enabled`).
+    pub enabled: bool,
     /// Pipelines one client may create per minute.
     pub jobs_per_minute: u32,
     /// Requests one client may make per minute on `/api/v1/jobs…`, with `burst` at once.
@@ -68,27 +81,53 @@ pub struct RateLimits {
 }
 
 impl Default for RateLimits {
+    /// A worker driving pipelines through nine stages while the seed's console polls its events
+    /// every 2 s makes about 150 requests a minute (`docs/pipelines.md`); 1,200 a minute with 120
+    /// at once leaves it eight times that and still stops a runaway loop.
     fn default() -> Self {
         Self {
+            enabled: true,
             jobs_per_minute: 5,
-            requests_per_minute: 60,
-            burst: 10,
+            requests_per_minute: 1200,
+            burst: 120,
         }
     }
 }
 
 impl Default for PipelineSettings {
-    /// The seed's stages, and its required gates (script, storyboard, assets, audio).
+    /// The seed's stages and its `conf/operator.yaml` gates: required ones at script,
+    /// storyboard, assets and audio; optional auto-approving ones (with the seed's timers) at
+    /// the other five, which a pipeline passes unless someone rejected them in advance.
     fn default() -> Self {
+        // Optional gates hold nothing up, so whoever requested the pipeline may approve them
+        // too (the seed's one admin token creates and decides everything).
+        let optional = |after_s: u64| GateConfig {
+            required: false,
+            auto_approve: true,
+            auto_approve_after_s: Some(after_s),
+            allow_self_approval: true,
+            ..GateConfig::default()
+        };
+        let mut gates: BTreeMap<String, GateConfig> = ["script", "storyboard", "assets", "audio"]
+            .into_iter()
+            .map(|s| (s.to_owned(), GateConfig::default()))
+            .collect();
+        for (stage, after_s) in [
+            ("outline", 1800),
+            ("research", 2700),
+            ("animatics", 5400),
+            ("assemble", 7200),
+            ("acceptance", 1800),
+        ] {
+            gates.insert(stage.to_owned(), optional(after_s));
+        }
         Self {
             stages: SEED_STAGES.iter().map(|s| (*s).to_owned()).collect(),
-            gates: ["script", "storyboard", "assets", "audio"]
-                .into_iter()
-                .map(|s| (s.to_owned(), GateConfig::default()))
-                .collect(),
+            gates,
             limits: RateLimits::default(),
             retention: Retention::default(),
             cors: super::limits::Cors::default(),
+            server_facts: serde_json::Value::Null,
         }
     }
 }
@@ -136,7 +175,7 @@ impl PipelineService {
             store.db().clone(),
             "pipelines.create",
             settings.limits.jobs_per_minute,
-            "too many pipelines created from here; wait",
+            "Job creation rate limit exceeded. Please wait before creating another job.",
         );
         Self {
             store,
@@ -178,8 +217,11 @@ impl PipelineService {
             principal.authorize(Permission::Tenant(tenant))?;
         }
         let slug = request.slug.trim();
-        if slug.is_empty() || slug.len() > 100 {
-            return Err(FieldError::new("slug", "1 to 100 characters").into());
+        if slug.is_empty() || slug.chars().count() > MAX_SLUG {
+            return Err(FieldError::new("slug", format!("1 to {MAX_SLUG} characters")).into());
+        }
+        if request.intent.chars().count() > MAX_INTENT {
+            return Err(FieldError::new("intent", format!("at most {MAX_INTENT} characters")).into());
         }
         let stages = request.stages.unwrap_or_else(|| self.settings.stages.clone());
         if stages.is_empty() || stages.iter().any(|s| s.trim().is_empty()) {
@@ -206,12 +248,14 @@ impl PipelineService {
         }
         // Counted once the request is valid: a typo does not use up the caller's minute. A
         // user is counted by id, the admin token as one caller.
-        self.creations
-            .check(&principal.actor_id().map_or_else(
-                || format!("name:{}", principal.display_name()),
-                |id| format!("user:{id}"),
-            ))
-            .await?;
+        if self.settings.limits.enabled {
+            self.creations
+                .check(&principal.actor_id().map_or_else(
+                    || format!("name:{}", principal.display_name()),
+                    |id| format!("user:{id}"),
+                ))
+                .await?;
+        }
         let id = uuid::Uuid::new_v4().to_string();
         let gates: Vec<(String, GateConfig)> = gates.into_iter().collect();
         self.store
@@ -238,18 +282,20 @@ impl PipelineService {
             .store
             .get(id)
             .await?
-            .ok_or_else(|| PipelineError::NotFound(format!("no pipeline {id}")))?;
+            .ok_or_else(|| PipelineError::NotFound(format!("Job {id} not found")))?;
         match row.tenant_id {
             Some(tenant) if principal.authorize(Permission::Tenant(tenant)).is_err() => {
-                Err(PipelineError::NotFound(format!("no pipeline {id}")))
+                Err(PipelineError::NotFound(format!("Job {id} not found")))
             }
             _ => Ok(row),
         }
     }
 
-    /// Approves or rejects the gate at `action.stage`. Rejecting needs notes. The caller's role
-    /// must be one the gate allows, and the requester may not approve their own pipeline unless
-    /// the gate says so. Exactly one decision wins; the others hear who made it.
+    /// Approves or rejects the gate at `action.stage`. The caller's role must be one the gate
+    /// allows, and the requester may not approve their own pipeline unless the gate says so;
+    /// a gate with `notes_required` needs notes on a rejection. A gate the pipeline waits at
+    /// moves it; one it has not reached yet keeps the decision, which applies when the pipeline
+    /// arrives (the seed's pre-approval). Exactly one decision wins; the others hear who made it.
     pub async fn decide(
         &self,
         principal: &Principal,
@@ -260,11 +306,10 @@ impl PipelineService {
     ) -> Result<Decided> {
         principal.authorize(Permission::Operate)?;
         let pipeline = self.get(principal, id).await?;
-        let gate = self
-            .store
-            .gate(id, &action.stage)
-            .await?
-            .ok_or_else(|| PipelineError::NotFound(format!("no gate at stage {:?}", action.stage)))?;
+        let gate =
+            self.store.gate(id, &action.stage).await?.ok_or_else(|| {
+                PipelineError::NotFound(format!("No gate found for stage {}", action.stage))
+            })?;
         if let Some(done) = gate.decision() {
             // The same words the loser of a race hears.
             return Err(super::store::DecideError::AlreadyDecided {
@@ -293,9 +338,16 @@ impl PipelineService {
             )
             .into());
         }
+        if action
+            .notes
+            .as_deref()
+            .is_some_and(|n| n.chars().count() > MAX_NOTES)
+        {
+            return Err(FieldError::new("notes", format!("at most {MAX_NOTES} characters")).into());
+        }
         let notes = action.notes.as_deref().map(str::trim).filter(|n| !n.is_empty());
-        if decision == Decision::Rejected && notes.is_none() {
-            return Err(FieldError::new("notes", "say why: a rejection needs notes").into());
+        if decision == Decision::Rejected && config.notes_required && notes.is_none() {
+            return Err(FieldError::new("notes", "say why: this gate's rejections need notes").into());
         }
         let from = pipeline.status().unwrap_or(PipelineStatus::Failed);
         let transition = if decision == Decision::Approved {
@@ -303,13 +355,23 @@ impl PipelineService {
         } else {
             Transition::Reject
         };
-        let to = next(from, transition)?;
-        if pipeline.stage != action.stage {
-            return Err(PipelineError::Conflict(format!(
-                "the pipeline waits at {:?}, not at {:?}",
-                pipeline.stage, action.stage
-            )));
-        }
+        // Waiting here (or paused here with the gate reopened): the decision moves it.
+        let here = pipeline.stage == action.stage
+            && matches!(from, PipelineStatus::NeedsApproval | PipelineStatus::Paused);
+        let to = if here {
+            Some(next(from, transition)?)
+        } else {
+            if from.has_ended() {
+                next(from, transition)?;
+            }
+            if !ahead(&pipeline, from, &action.stage) {
+                return Err(PipelineError::Conflict(format!(
+                    "the pipeline has passed {:?}: deciding its gate now changes nothing",
+                    action.stage
+                )));
+            }
+            None
+        };
         let by = principal.display_name();
         let verb = decision.as_str();
         let entry = AuditEvent::success(AuditAction::PipelineGateDecided)
@@ -317,10 +379,19 @@ impl PipelineService {
             .target(&format!("{id}/{}", action.stage))
             .from(meta)
             .detail(&format!(
-                "{verb}{}",
+                "{verb}{}{}",
+                if to.is_none() { " in advance" } else { "" },
                 notes.map(|n| format!(": {n}")).unwrap_or_default()
             ));
-        let payload = serde_json::json!({ "by": by, "decision": verb, "notes": notes, "has_patch": action.patch.is_some() });
+        let payload = serde_json::json!({
+            "by": by, "operator": by, "decision": verb, "notes": notes,
+            "has_patch": action.patch.is_some(), "in_advance": to.is_none(),
+        });
+        let message = if to.is_some() {
+            format!("{} {verb} by {by}", action.stage)
+        } else {
+            format!("{} {verb} in advance by {by}", action.stage)
+        };
         Ok(self
             .store
             .decide(
@@ -334,6 +405,7 @@ impl PipelineService {
                     patch: action.patch.as_ref(),
                     automatic: false,
                     from,
+                    at_stage: &pipeline.stage,
                     to,
                     approvals_needed: config.approvals_needed,
                 },
@@ -344,8 +416,8 @@ impl PipelineService {
                         "gate_rejected"
                     },
                     stage: Some(&action.stage),
-                    status: Some(to),
-                    message: &format!("{} {verb} by {by}", action.stage),
+                    status: to,
+                    message: &message,
                     payload,
                 },
                 &self.audit,
@@ -422,25 +494,51 @@ impl PipelineService {
 
     /// Resumes a paused pipeline at its stage, first applying the JSON patch attached to the
     /// rejection there to the pipeline's parameters (the seed applied it to the stage's
-    /// artifact). Returns how many patches were applied.
+    /// artifact). Returns how many patches were applied. A patch that does not apply changes
+    /// nothing but the gate: it is reopened, so people decide again — approve, or reject with
+    /// another patch — and the caller hears why (409).
     pub async fn resume(&self, principal: &Principal, id: &str) -> Result<usize> {
         let pipeline = self.get(principal, id).await?;
+        principal.authorize(Permission::Operate)?;
         let gate = self.store.gate(id, &pipeline.stage).await?;
         let patch = gate.as_ref().and_then(|g| g.patch.as_deref());
         let mut params: serde_json::Value = serde_json::from_str(&pipeline.params).unwrap_or_default();
         let applied = match patch {
-            Some(patch) => {
-                let patch: json_patch::Patch = serde_json::from_str(patch).map_err(|e| {
-                    FieldError::new("patch", format!("the rejection's patch is not a JSON patch: {e}"))
-                })?;
-                json_patch::patch(&mut params, &patch).map_err(|e| {
-                    PipelineError::Conflict(format!(
-                        "the rejection's patch does not apply to the parameters: {e}"
-                    ))
-                })?;
+            Some(patch) if pipeline.status() == Some(PipelineStatus::Paused) => {
+                let applies = serde_json::from_str::<json_patch::Patch>(patch)
+                    .map_err(|e| e.to_string())
+                    .and_then(|patch| json_patch::patch(&mut params, &patch).map_err(|e| e.to_string()));
+                if let Err(why) = applies {
+                    let by = principal.display_name();
+                    let reopened = self
+                        .store
+                        .reopen_gate(
+                            id,
+                            &pipeline.stage,
+                            &NewEvent {
+                                kind: "patch_failed",
+                                stage: Some(&pipeline.stage),
+                                status: Some(PipelineStatus::Paused),
+                                message: &format!(
+                                    "the rejection's patch at {} did not apply ({why}); the gate is open again",
+                                    pipeline.stage
+                                ),
+                                payload: serde_json::json!({ "by": by, "error": why }),
+                            },
+                        )
+                        .await?;
+                    return Err(PipelineError::Conflict(if reopened {
+                        format!(
+                            "the rejection's patch does not apply to the parameters: {why}; the gate at {} is open again: approve it, or reject it with another patch",
+                            pipeline.stage
+                        )
+                    } else {
+                        "the pipeline changed meanwhile; look again".to_owned()
+                    }));
+                }
                 1
             }
-            None => 0,
+            _ => 0,
         };
         let stage = pipeline.stage.clone();
         self.apply(
@@ -454,6 +552,89 @@ impl PipelineService {
         )
         .await?;
         Ok(applied)
+    }
+
+    /// Applies a patch to a pipeline's parameters now (the seed's direct patch endpoint): JSON
+    /// patch operations change them; the seed's typed patches (`{"type": "text_replace", …}`)
+    /// are kept under `patches.<stage>` for the worker of that stage. The event says who did it.
+    pub async fn apply_patch(
+        &self,
+        principal: &Principal,
+        id: &str,
+        stage: &str,
+        patch: &serde_json::Value,
+    ) -> Result<()> {
+        principal.authorize(Permission::Operate)?;
+        let pipeline = self.get(principal, id).await?;
+        let stages: Vec<String> = serde_json::from_str(&pipeline.stages).unwrap_or_default();
+        if !stages.iter().any(|s| s == stage) {
+            return Err(
+                FieldError::new("stage", format!("{stage:?} is not one of the pipeline's stages")).into(),
+            );
+        }
+        if pipeline.status().is_none_or(PipelineStatus::has_ended) {
+            return Err(PipelineError::Conflict(format!(
+                "the pipeline is {}: it has ended",
+                pipeline.status
+            )));
+        }
+        let mut params: serde_json::Value = serde_json::from_str(&pipeline.params).unwrap_or_default();
+        let operations = if patch.is_array() {
+            patch.clone()
+        } else {
+            serde_json::Value::Array(vec![patch.clone()])
+        };
+        if is_json_patch(&operations) {
+            let operations: json_patch::Patch =
+                serde_json::from_value(operations).map_err(|e| FieldError::new("patch", e.to_string()))?;
+            json_patch::patch(&mut params, &operations).map_err(|e| {
+                PipelineError::Conflict(format!("the patch does not apply to the parameters: {e}"))
+            })?;
+        } else if patch.get("type").and_then(serde_json::Value::as_str).is_some() {
+            if !params.is_object() {
+                params = serde_json::json!({});
+            }
+            let kept = &mut params["patches"];
+            if !kept.is_object() {
+                *kept = serde_json::json!({});
+            }
+            let list = &mut kept[stage];
+            if !list.is_array() {
+                *list = serde_json::json!([]);
+            }
+            if let Some(list) = list.as_array_mut() {
+                list.push(patch.clone());
+            }
+        } else {
+            return Err(FieldError::new(
+                "patch",
+                "expected JSON patch operations ({op, path, value}) or a typed patch ({type, …}: see /api/v1/patches/types)",
+            )
+            .into());
+        }
+        let by = principal.display_name();
+        let changed = self
+            .store
+            .replace_params(
+                id,
+                &pipeline.params,
+                &params,
+                &NewEvent {
+                    kind: "patch_applied_direct",
+                    stage: Some(stage),
+                    status: None,
+                    message: &format!("Patch applied directly by {by}"),
+                    payload: serde_json::json!({ "operator": by, "patch": patch, "stage": stage }),
+                },
+            )
+            .await?;
+        if changed {
+            Ok(())
+        } else {
+            Err(PipelineError::Conflict(
+                "the pipeline changed meanwhile; look again".into(),
+            ))
+        }
     }
 
     /// Ends a pipeline on behalf of another domain that ran its work (the catalog, after the
@@ -496,20 +677,16 @@ impl PipelineService {
             .await?)
     }
 
-    /// A worker takes up a queued pipeline: the first stage runs, or its gate opens.
+    /// A worker takes up a queued pipeline: the first stage runs, or its gate opens (or, decided
+    /// in advance, its decision applies).
     pub async fn claim(&self, principal: &Principal, id: &str) -> Result<PipelineRow> {
         let pipeline = self.get(principal, id).await?;
         let stages: Vec<String> = serde_json::from_str(&pipeline.stages).unwrap_or_default();
         let first = stages.first().cloned().unwrap_or_default();
-        let transition = if self.gated(id, &first).await? {
-            Transition::AwaitGate
-        } else {
-            Transition::Start
-        };
-        let kind = if transition == Transition::Start {
-            "stage_started"
-        } else {
-            "gate_opened"
+        let (transition, kind) = match self.gate_ahead(id, &first).await? {
+            Ahead::Pass => (Transition::Start, "stage_started"),
+            Ahead::Wait => (Transition::AwaitGate, "gate_opened"),
+            Ahead::Halt => (Transition::Halt, "job_paused"),
         };
         self.apply(principal, &pipeline, transition, &first, None, &[], kind)
             .await?;
@@ -517,7 +694,8 @@ impl PipelineService {
     }
 
     /// A worker reports the running stage: failed ends the pipeline; succeeded moves to the
-    /// next stage — through its gate, if it has one — or completes the pipeline after the last.
+    /// next stage — through its gate, if it has one (a decision made in advance applies now) —
+    /// or completes the pipeline after the last.
     pub async fn report(
         &self,
         principal: &Principal,
@@ -542,27 +720,33 @@ impl PipelineService {
         let (transition, to_stage, kind) = match (succeeded, following) {
             (false, _) => (Transition::Fail, stage.to_owned(), "stage_failed"),
             (true, None) => (Transition::Complete, stage.to_owned(), "job_completed"),
-            (true, Some(next_stage)) => {
-                if self.gated(id, &next_stage).await? {
-                    (Transition::AwaitGate, next_stage, "gate_opened")
-                } else {
-                    (Transition::Advance, next_stage, "stage_started")
-                }
-            }
+            (true, Some(next_stage)) => match self.gate_ahead(id, &next_stage).await? {
+                Ahead::Pass => (Transition::Advance, next_stage, "stage_started"),
+                Ahead::Wait => (Transition::AwaitGate, next_stage, "gate_opened"),
+                Ahead::Halt => (Transition::Halt, next_stage, "job_paused"),
+            },
         };
         self.apply(principal, &pipeline, transition, &to_stage, None, artifacts, kind)
             .await?;
         self.get(principal, id).await
     }
 
-    /// Whether `stage` has a gate that waits for people (a required gate; an auto-approving
-    /// one with a timer waits for its timer).
-    async fn gated(&self, id: &str, stage: &str) -> Result<bool> {
-        Ok(self
-            .store
-            .gate(id, stage)
-            .await?
-            .is_some_and(|g| g.required && (!g.auto_approve || g.auto_approve_after_s.is_some())))
+    /// What the gate of `stage` does to a pipeline arriving there: nothing (no gate, an optional
+    /// or auto-approving one without a timer, or approved in advance), wait for people (a
+    /// required gate; an auto-approving one with a timer waits for its timer), or hold it
+    /// paused (rejected in advance).
+    async fn gate_ahead(&self, id: &str, stage: &str) -> Result<Ahead> {
+        let Some(gate) = self.store.gate(id, stage).await? else {
+            return Ok(Ahead::Pass);
+        };
+        Ok(match gate.decision().map(|d| d.decision) {
+            Some(Decision::Approved) => Ahead::Pass,
+            Some(Decision::Rejected | Decision::Expired) => Ahead::Halt,
+            None if gate.required && (!gate.auto_approve || gate.auto_approve_after_s.is_some()) => {
+                Ahead::Wait
+            }
+            None => Ahead::Pass,
+        })
     }
 
     /// Applies `transition` with a guard on the status and stage it was computed from.
@@ -612,6 +796,26 @@ impl PipelineService {
                 "the pipeline changed meanwhile; look again".into(),
             ))
         }
+    }
+}
+
+/// What a gate does to a pipeline arriving at it.
+enum Ahead {
+    Pass,
+    Wait,
+    Halt,
+}
+
+/// Whether the pipeline has yet to reach the gate of `stage`: a later stage than its own, or
+/// its own while it is queued (the first stage's gate opens when a worker claims it).
+fn ahead(pipeline: &PipelineRow, status: PipelineStatus, stage: &str) -> bool {
+    let stages: Vec<String> = serde_json::from_str(&pipeline.stages).unwrap_or_default();
+    let at = |s: &str| stages.iter().position(|x| x == s);
+    match (at(stage), at(&pipeline.stage)) {
+        (Some(gate), Some(current)) => {
+            gate > current || (gate == current && status == PipelineStatus::Queued)
+        }
+        _ => false,
     }
 }
 

@@ -8,6 +8,9 @@
 //!                   └─advance─▶ running (the next stage, ungated)
 //!                   │  ▲                       │  └─expire─▶ failed
 //!                   │  └────────resume──── paused ◀─reject─┘
+//!                   │                       ▲  │ (its gate reopened when the rejection's patch
+//!                   │                       │  │  did not apply: approve ─▶ running, reject ─▶ paused)
+//!                   └─halt (the next gate was rejected in advance)
 //!                   ├─complete─▶ completed
 //!                   └─fail─────▶ failed
 //!  any status that has not ended ─cancel─▶ canceled
@@ -71,6 +74,9 @@ pub enum Transition {
     Advance,
     /// A worker finished a stage whose successor has a gate: people must decide.
     AwaitGate,
+    /// A worker finished a stage whose successor's gate was rejected in advance: it waits
+    /// there, paused, for a fix and a resume.
+    Halt,
     /// The gate's decision (or its timer) says go on.
     Approve,
     /// The gate's decision (or its timer) says no: the pipeline waits for a fix and a resume.
@@ -92,6 +98,7 @@ impl Transition {
             Self::Start => "start",
             Self::Advance => "advance",
             Self::AwaitGate => "await_gate",
+            Self::Halt => "halt",
             Self::Approve => "approve",
             Self::Reject => "reject",
             Self::Expire => "expire",
@@ -129,8 +136,13 @@ pub fn next(from: PipelineStatus, transition: Transition) -> Result<PipelineStat
         (S::Running, T::Advance) => Ok(S::Running),
         // A gate on the first stage opens as soon as a worker claims the pipeline.
         (S::Queued | S::Running, T::AwaitGate) => Ok(S::NeedsApproval),
+        (S::Queued | S::Running, T::Halt) => Ok(S::Paused),
         (S::NeedsApproval, T::Approve) => Ok(S::Running),
         (S::NeedsApproval, T::Reject) => Ok(S::Paused),
+        // A paused pipeline whose gate was reopened (its rejection's patch did not apply): the
+        // service allows these only while that gate is undecided.
+        (S::Paused, T::Approve) => Ok(S::Running),
+        (S::Paused, T::Reject) => Ok(S::Paused),
         (S::NeedsApproval, T::Expire) => Ok(S::Failed),
         (S::Paused, T::Resume) => Ok(S::Running),
         (S::Running, T::Complete) => Ok(S::Completed),
@@ -139,7 +151,9 @@ pub fn next(from: PipelineStatus, transition: Transition) -> Result<PipelineStat
         (_, T::Approve | T::Reject | T::Expire) => Err(refuse("it is not waiting for a decision")),
         (_, T::Resume) => Err(refuse("only a paused pipeline resumes")),
         (_, T::Start) => Err(refuse("it has started already")),
-        (_, T::Advance | T::AwaitGate | T::Complete | T::Fail) => Err(refuse("no stage is running")),
+        (_, T::Advance | T::AwaitGate | T::Halt | T::Complete | T::Fail) => {
+            Err(refuse("no stage is running"))
+        }
     }
 }
 
@@ -149,10 +163,11 @@ mod tests {
     use PipelineStatus as S;
     use Transition as T;
 
-    const TRANSITIONS: [Transition; 10] = [
+    const TRANSITIONS: [Transition; 11] = [
         T::Start,
         T::Advance,
         T::AwaitGate,
+        T::Halt,
         T::Approve,
         T::Reject,
         T::Expire,
@@ -171,6 +186,10 @@ mod tests {
             (S::Running, T::Advance, S::Running),
             (S::Running, T::AwaitGate, S::NeedsApproval),
             (S::Queued, T::AwaitGate, S::NeedsApproval),
+            (S::Queued, T::Halt, S::Paused),
+            (S::Running, T::Halt, S::Paused),
+            (S::Paused, T::Approve, S::Running),
+            (S::Paused, T::Reject, S::Paused),
             (S::NeedsApproval, T::Approve, S::Running),
             (S::NeedsApproval, T::Reject, S::Paused),
             (S::NeedsApproval, T::Expire, S::Failed),

@@ -84,6 +84,7 @@ pub struct GateRow {
     pub allowed_roles: String,
     pub allow_self_approval: bool,
     pub timeout_action: String,
+    pub notes_required: bool,
     pub opened_at: Option<DateTime<Utc>>,
     pub decision: Option<String>,
     pub decided_by_id: Option<i64>,
@@ -104,6 +105,7 @@ impl GateRow {
             allowed_roles: serde_json::from_str(&self.allowed_roles).unwrap_or_default(),
             allow_self_approval: self.allow_self_approval,
             timeout_action: TimeoutAction::parse(&self.timeout_action).unwrap_or_default(),
+            notes_required: self.notes_required,
         }
     }
 
@@ -119,7 +121,7 @@ impl GateRow {
 }
 
 const GATE_COLUMNS: &str = "pipeline_id, stage, required, auto_approve, auto_approve_after_s, approvals_needed, \
-     allowed_roles, allow_self_approval, timeout_action, opened_at, decision, decided_by_id, decided_by, decided_at, \
+     allowed_roles, allow_self_approval, timeout_action, notes_required, opened_at, decision, decided_by_id, decided_by, decided_at, \
      notes, patch, automatic";
 const PIPELINE_COLUMNS: &str = "id, slug, intent, tenant_id, status, stage, stages, params, requested_by_id, requested_by, created_at, updated_at";
 
@@ -148,9 +150,11 @@ pub struct Decide<'a> {
     /// JSON patch operations attached to a rejection (applied on resume).
     pub patch: Option<&'a serde_json::Value>,
     pub automatic: bool,
-    /// The status the pipeline must be in, and where the decision takes it.
+    /// The status and stage the pipeline must be in, and where the decision takes it: `None`
+    /// for a decision made ahead of the pipeline (kept on the gate, applied when it arrives).
     pub from: PipelineStatus,
-    pub to: PipelineStatus,
+    pub at_stage: &'a str,
+    pub to: Option<PipelineStatus>,
     /// How many distinct approvals the gate needs (read from its configuration).
     pub approvals_needed: u32,
 }
@@ -389,8 +393,8 @@ impl PipelineStore {
             let roles = serde_json::to_string(&gate.allowed_roles).unwrap_or_else(|_| "[]".into());
             with_tx!(&mut tx, conn => sqlx::query(
                 "INSERT INTO pipeline_gates (pipeline_id, stage, required, auto_approve, auto_approve_after_s, \
-                 approvals_needed, allowed_roles, allow_self_approval, timeout_action) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 approvals_needed, allowed_roles, allow_self_approval, timeout_action, notes_required) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(new.id)
             .bind(stage)
@@ -401,6 +405,7 @@ impl PipelineStore {
             .bind(&roles)
             .bind(gate.allow_self_approval)
             .bind(gate.timeout_action.as_str())
+            .bind(gate.notes_required)
             .execute(&mut *conn)
             .await
             .map(drop)?);
@@ -504,15 +509,85 @@ impl PipelineStore {
             .map(drop)?);
         }
         if to == PipelineStatus::NeedsApproval {
-            with_tx!(&mut tx, conn => sqlx::query(
-                "UPDATE pipeline_gates SET opened_at = $3 WHERE pipeline_id = $1 AND stage = $2 AND opened_at IS NULL",
+            // Only to a gate still undecided: one decided ahead meanwhile (its decider held the
+            // pipeline's row until it committed) sends the worker back to look again.
+            let open = with_tx!(&mut tx, conn => sqlx::query(
+                "UPDATE pipeline_gates SET opened_at = COALESCE(opened_at, $3) \
+                 WHERE pipeline_id = $1 AND stage = $2 AND decision IS NULL",
             )
             .bind(id)
             .bind(stage)
             .bind(Utc::now())
             .execute(&mut *conn)
-            .await
-            .map(drop)?);
+            .await?
+            .rows_affected());
+            if open == 0 {
+                return Ok(false);
+            }
+        }
+        let appended = Self::append_in(&mut tx, id, event).await?;
+        tx.commit().await?;
+        self.published(vec![appended]);
+        Ok(true)
+    }
+
+    /// Reopens the rejected gate a paused pipeline waits at (its patch did not apply): people
+    /// decide again. `false` when the pipeline or the gate moved meanwhile.
+    pub async fn reopen_gate(&self, id: &str, stage: &str, event: &NewEvent<'_>) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        let now = Utc::now();
+        let held = with_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE pipelines SET updated_at = $3 WHERE id = $1 AND status = 'paused' AND stage = $2",
+        )
+        .bind(id)
+        .bind(stage)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+        if held == 0 {
+            return Ok(false);
+        }
+        let reopened = with_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE pipeline_gates SET decision = NULL, decided_by_id = NULL, decided_by = NULL, decided_at = NULL, \
+             patch = NULL, automatic = FALSE WHERE pipeline_id = $1 AND stage = $2 AND decision = 'rejected'",
+        )
+        .bind(id)
+        .bind(stage)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+        if reopened == 0 {
+            return Ok(false);
+        }
+        let appended = Self::append_in(&mut tx, id, event).await?;
+        tx.commit().await?;
+        self.published(vec![appended]);
+        Ok(true)
+    }
+
+    /// Replaces a pipeline's parameters if they are still `before` (a patch applied now), with
+    /// an event; `false` when someone changed them first.
+    pub async fn replace_params(
+        &self,
+        id: &str,
+        before: &str,
+        after: &serde_json::Value,
+        event: &NewEvent<'_>,
+    ) -> Result<bool> {
+        let mut tx = self.db.begin().await?;
+        let changed = with_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE pipelines SET params = $3, updated_at = $4 WHERE id = $1 AND params = $2",
+        )
+        .bind(id)
+        .bind(before)
+        .bind(after.to_string())
+        .bind(Utc::now())
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+        if changed == 0 {
+            return Ok(false);
         }
         let appended = Self::append_in(&mut tx, id, event).await?;
         tx.commit().await?;
@@ -581,6 +656,26 @@ impl PipelineStore {
                 });
             }
         }
+        // The pipeline first (the write that takes its lock): it must still be where the
+        // decision was computed — moved by it, or, decided ahead, only touched. A worker moving
+        // it to this gate meanwhile waits for this commit and then finds the gate decided
+        // (`transition_with`).
+        let moved = with_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE pipelines SET status = COALESCE($3, status), updated_at = $4 \
+             WHERE id = $1 AND status = $2 AND stage = $5",
+        )
+        .bind(d.pipeline_id)
+        .bind(d.from.as_str())
+        .bind(d.to.map(PipelineStatus::as_str))
+        .bind(now)
+        .bind(d.at_stage)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected());
+        if moved == 0 {
+            drop(tx);
+            return Err(self.why_not(d).await);
+        }
         let decided = with_tx!(&mut tx, conn => sqlx::query(
             "UPDATE pipeline_gates SET decision = $3, decided_by_id = $4, decided_by = $5, decided_at = $6, notes = $7, \
              patch = $8, automatic = $9 WHERE pipeline_id = $1 AND stage = $2 AND decision IS NULL",
@@ -598,20 +693,6 @@ impl PipelineStore {
         .await?
         .rows_affected());
         if decided == 0 {
-            drop(tx);
-            return Err(self.why_not(d).await);
-        }
-        let moved = with_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE pipelines SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2",
-        )
-        .bind(d.pipeline_id)
-        .bind(d.from.as_str())
-        .bind(d.to.as_str())
-        .bind(now)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected());
-        if moved == 0 {
             drop(tx);
             return Err(self.why_not(d).await);
         }
@@ -638,7 +719,9 @@ impl PipelineStore {
             };
         }
         match self.get(d.pipeline_id).await {
-            Ok(Some(p)) if p.status != d.from.as_str() => DecideError::NotWaiting(p.status),
+            Ok(Some(p)) if p.status != d.from.as_str() || p.stage != d.at_stage => {
+                DecideError::NotWaiting(p.status)
+            }
             Ok(Some(_)) => DecideError::AlreadyApproved,
             Ok(None) => DecideError::NotFound,
             Err(e) => e.into(),

@@ -180,7 +180,8 @@ impl PipelineService {
                     patch: None,
                     automatic: true,
                     from: PipelineStatus::NeedsApproval,
-                    to,
+                    at_stage: &gate.stage,
+                    to: Some(to),
                     approvals_needed: 1,
                 },
                 &NewEvent {

@@ -64,11 +64,12 @@ fn decide<'a>(id: &'a str, by: &'a str, by_id: Option<i64>, decision: Decision, 
         patch: None,
         automatic: false,
         from: PipelineStatus::NeedsApproval,
-        to: if decision == Decision::Approved {
+        at_stage: "deploy",
+        to: Some(if decision == Decision::Approved {
             PipelineStatus::Running
         } else {
             PipelineStatus::Paused
-        },
+        }),
         approvals_needed: need,
     }
 }

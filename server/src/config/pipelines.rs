@@ -52,6 +52,7 @@ impl PipelinesConfig {
             limits: self.rate_limit,
             retention: self.retention,
             cors: self.cors.clone(),
+            server_facts: serde_json::Value::Null,
         }
     }
 

@@ -32,6 +32,10 @@ pub fn routes() -> Router<app::state::AppState> {
         .route("/services/{id}/events", get(events))
         .route("/provisioning/callback", post(provisioning_callback))
         .route("/services/deployments/callback", post(deployment_callback))
+        .route_layer(axum::middleware::from_fn_with_state(
+            super::fastapi::IDP_PORTAL,
+            super::fastapi::unauthorized,
+        ))
 }
 
 const SERVICE: &str = r#"{"name": "payments", "repo_url": "https://git.example.com/payments", "owner_team": "Payments", "runtime": "go", "tier": "tier-1", "environments": ["dev", "prod"], "tenant": "alpha", "observability_enabled": true}"#;
@@ -81,25 +85,17 @@ pub const DOC: &[Op] = &[
 
 type Answer = Result<Response, SeedError>;
 
-/// The seed answers a deploy to an environment the service lacks with 400; the rest map once.
-fn seed(e: CatalogError) -> SeedError {
-    match e {
-        e @ CatalogError::UnknownEnvironment(_) => {
-            let message = e.to_string();
-            SeedError(AppError::invalid("environment", message))
-        }
-        other => SeedError(other.into()),
-    }
-}
-
-/// A `CatalogError` as the seed's answer, with the 400 its unknown-environment case had.
+/// A `CatalogError` as the seed's answer, with the 400 and the plain `detail` sentence its
+/// unknown-environment case had (an `HTTPException`, not a validation error).
 fn answer(e: CatalogError) -> Response {
-    let bad_environment = matches!(e, CatalogError::UnknownEnvironment(_));
-    let mut response = seed(e).into_response();
-    if bad_environment {
-        *response.status_mut() = StatusCode::BAD_REQUEST;
+    if let CatalogError::UnknownEnvironment(_) = e {
+        let message = e.to_string();
+        let mut body =
+            serde_json::to_value(AppError::invalid("environment", message.clone())).unwrap_or_default();
+        body["detail"] = Value::String(message);
+        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
     }
-    response
+    SeedError(e.into()).into_response()
 }
 
 fn service_id(id: &str) -> Result<i64, SeedError> {

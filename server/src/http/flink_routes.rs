@@ -80,6 +80,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/config", get(config))
         .route("/api/jobs/events", get(events))
         .route("/proxy/{app}/{*path}", any(proxy))
+        .route_layer(axum::middleware::from_fn_with_state(
+            super::fastapi::PYTHON_HEIMDALL,
+            super::fastapi::unauthorized,
+        ))
 }
 
 /// Every job, as the Java Heimdall's JSON array (with Heimdall's extra fields after).

@@ -64,17 +64,34 @@ pub fn routes() -> Router<AppState> {
         .route("/livez", get(|| async { Json(json!({ "status": "ok" })) }))
         .route("/readyz", get(readyz))
         // The operator-console seed.
-        .route("/healthz", get(|| async { Json(json!({ "status": "healthy" })) }))
         .route(
-            "/api/v1/healthz",
-            get(|| async { Json(json!({ "status": "healthy" })) }),
+            "/healthz",
+            get(|| async {
+                let now = chrono::Utc::now();
+                let seconds = now.timestamp() as f64 + f64::from(now.timestamp_subsec_micros()) / 1e6;
+                Json(json!({ "status": "healthy", "timestamp": seconds }))
+            }),
         )
+        .route("/api/v1/healthz", get(operator_health))
         // The Python Heimdall seed.
         .route("/api/healthz", get(|| async { Json(json!({ "status": "ok" })) }))
         // The auth-manager seed: an `{data}` envelope on success, `{error, code, reason}` on failure.
         .route("/health", get(|| async { Json(json!({ "data": "OK" })) }))
         .route("/health/ready", get(health_ready))
         .route("/version", get(version))
+}
+
+/// The operator console's `HealthResponse`: whether the database answers (storage and
+/// configuration are Heimdall's database and its start-up-validated configuration). Always
+/// 200, as the seed answered; `ok` says.
+async fn operator_health(State(state): State<AppState>) -> Json<Value> {
+    let database = state.db.ping().await.is_ok();
+    Json(json!({
+        "ok": database,
+        "timestamp": chrono::Utc::now(),
+        "version": state.build.version,
+        "services": { "database": database, "storage": database, "configuration": true },
+    }))
 }
 
 /// What is not ready, if anything: the database must answer; a configured cluster must too,

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use axum::Router;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::sse::{Event as SseEvent, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures::{Stream, StreamExt, stream};
@@ -27,7 +27,7 @@ use super::api_doc::{Auth, Op, param};
 use super::extract::JsonBody;
 
 pub fn routes(state: &app::state::AppState) -> Router<app::state::AppState> {
-    let limit = super::rate_limit::requests(state.pipelines.settings().limits);
+    let limits = state.pipelines.settings().limits;
     let router = Router::new()
         .route("/api/v1/jobs", get(list_jobs).post(create_job))
         .route("/api/v1/jobs/{id}", get(get_job))
@@ -43,10 +43,24 @@ pub fn routes(state: &app::state::AppState) -> Router<app::state::AppState> {
         .route("/api/v1/jobs/{id}/events/stream", get(stream_events))
         .route("/api/v1/jobs/{id}/claim", post(claim))
         .route("/api/v1/jobs/{id}/stages/{stage}/report", post(report))
+        .route("/api/v1/jobs/{id}/patches/{stage}/apply", post(apply_patch))
         .route("/api/v1/config/operator", get(operator_config))
-        .route_layer(axum::middleware::from_fn_with_state(
-            limit,
+        .route("/api/v1/config/validate", post(validate_config))
+        .route("/api/v1/compile-brief", post(compile_brief))
+        .route("/api/v1/patches/types", get(patch_types));
+    let router = if limits.enabled {
+        router.route_layer(axum::middleware::from_fn_with_state(
+            super::rate_limit::requests(limits),
             super::rate_limit::general,
+        ))
+    } else {
+        router
+    };
+    let router = router
+        // Outside the limit: a refused credential is answered in the seed's words either way.
+        .route_layer(axum::middleware::from_fn_with_state(
+            super::fastapi::OPERATOR_CONSOLE,
+            super::fastapi::unauthorized,
         ));
     // Outermost: a preflight is answered before any limit counts it.
     let cors_config = &state.pipelines.settings().cors;
@@ -96,6 +110,15 @@ const GATE_ACTION: &str =
 /// The OpenAPI entries of these routes (`api_doc.rs`).
 pub const DOC: &[Op] = &[
     Op::new("GET", "/api/v1/config/operator", "The pipeline defaults in force: stages and gates (secrets removed)", Auth::Heimdall),
+    Op::new("POST", "/api/v1/config/validate", "Check the configuration in force and the database (the seed's validate)", Auth::Heimdall)
+        .responses(&[(200, "{valid, message, timestamp}"), (503, "the database does not answer")]),
+    Op::new("POST", "/api/v1/compile-brief", "Compile a free-text brief into the structured brief (the seed's rules)", Auth::Heimdall)
+        .body(r#"{"free_text_brief": "3-4 min explainer on baby sleep regression, comforting tone, linen texture, CTA off"}"#)
+        .responses(&[(200, "{compiled_brief, assumptions, original_text}"), (400, "free_text_brief is required")]),
+    Op::new("GET", "/api/v1/patches/types", "The patch types a decision or a direct patch may carry", Auth::Heimdall),
+    Op::new("POST", "/api/v1/jobs/{id}/patches/{stage}/apply", "Apply a patch to the job's parameters now (JSON patch), or keep a typed patch for the stage's worker", Auth::Heimdall)
+        .body(r#"{"op": "replace", "path": "/brief/version", "value": "43"}"#)
+        .responses(&[(200, "{message}"), (409, "the patch does not apply, or the job has ended"), (422, "not a patch, or not one of the job's stages")]),
     Op::new("GET", "/api/v1/jobs", "Pipelines the caller may see, newest first (the seed's Job array)", Auth::Heimdall)
         .query(&[
             param("status", false, "only pipelines in this status"),
@@ -106,23 +129,23 @@ pub const DOC: &[Op] = &[
         .responses(&[(201, "the Job"), (403, "not a developer, or not in that tenant"), (422, "a field is wrong, named")]),
     Op::new("GET", "/api/v1/jobs/{id}", "One pipeline (the seed's Job, with Heimdall's fields)", Auth::Heimdall)
         .responses(&[(200, "the Job"), (404, "no such pipeline (or another tenant's)")]),
-    Op::new("POST", "/api/v1/jobs/{id}/approve", "Approve the gate at a stage (the seed's GateAction)", Auth::Heimdall)
+    Op::new("POST", "/api/v1/jobs/{id}/approve", "Approve the gate at a stage (the seed's GateAction); one the pipeline has not reached keeps the decision until it arrives", Auth::Heimdall)
         .body(GATE_ACTION)
         .responses(&[(200, "{message}"), (403, "this role may not decide, or the requester approving their own"), (409, "already decided by X at T / not waiting"), (422, "a field is wrong, named")]),
-    Op::new("POST", "/api/v1/jobs/{id}/reject", "Reject the gate at a stage; notes required; an optional JSON patch applies on resume", Auth::Heimdall)
+    Op::new("POST", "/api/v1/jobs/{id}/reject", "Reject the gate at a stage (ahead of the pipeline too: it pauses there); notes when the gate requires them; an optional JSON patch applies on resume", Auth::Heimdall)
         .body(GATE_ACTION)
-        .responses(&[(200, "{message}"), (409, "already decided by X at T / not waiting"), (422, "notes missing, or another field wrong")]),
+        .responses(&[(200, "{message}"), (409, "already decided by X at T / passed"), (422, "notes missing where required, or another field wrong")]),
     Op::new("POST", "/api/v1/jobs/{id}/cancel", "Cancel a pipeline that has not ended", Auth::Heimdall)
         .responses(&[(200, "{message}"), (409, "it has ended")]),
     Op::new("POST", "/api/v1/jobs/{id}/resume", "Resume a paused pipeline, applying the rejection's patch", Auth::Heimdall)
-        .responses(&[(200, "{message, patches_applied}"), (409, "not paused, or the patch does not apply")]),
+        .responses(&[(200, "{message, patches_applied}"), (409, "not paused, or the patch does not apply (the gate is then open again)")]),
     Op::new("GET", "/api/v1/jobs/{id}/artifacts", "What the stages produced", Auth::Heimdall),
     Op::new("GET", "/api/v1/jobs/{id}/gates/status", "Every gate: required, decided, by whom, when", Auth::Heimdall),
     Op::new("GET", "/api/v1/jobs/{id}/gates/decisions", "The decided gates", Auth::Heimdall),
     Op::new("GET", "/api/v1/jobs/{id}/gates/{stage}/decision", "One gate's decision", Auth::Heimdall)
         .responses(&[(200, "the decision"), (404, "no decision (yet) at that stage")]),
     Op::new("GET", "/api/v1/jobs/{id}/events", "The event log, oldest first", Auth::Heimdall).query(&[
-        param("since", false, "an event id: only later events"),
+        param("since", false, "an ISO 8601 timestamp or an event id: only later events"),
         param("limit", false, "at most this many (default 100, at most 1000)"),
     ]),
     Op::new("GET", "/api/v1/jobs/{id}/events/stream", "Live events (Server-Sent Events): `id:` on each, replay after `Last-Event-ID`, heartbeats; `?events=typed` adds `event:` fields", Auth::Heimdall)
@@ -137,19 +160,164 @@ pub const DOC: &[Op] = &[
         .responses(&[(200, "the Job"), (409, "not the running stage, or no stage is running"), (422, "a field is wrong, named")]),
 ];
 
-/// The pipeline defaults in force (the seed's sanitized operator configuration: no secret is
-/// in it, the admin token only as whether one is set).
+/// The seed's sanitized operator configuration, section by section (`server`, `security`,
+/// `gates`, `storage`, `pipeline`), from what is in force here. No secret is in it: as in the
+/// seed, the admin token's key is not there at all. Heimdall's own facts follow the seed's.
 async fn operator_config(ctx: RequestContext) -> Answer {
     ctx.check(app::identity::Permission::Read).await?;
     let settings = ctx.state.pipelines.settings();
+    let limits = settings.limits;
+    let cors = &settings.cors;
     Ok(axum::Json(json!({
-        "stages": settings.stages,
-        "gates": settings.gates,
+        "server": settings.server_facts,
         "security": {
-            "admin_token": ctx.state.identity.settings().admin_token.as_ref().map(|_| "***"),
+            "rate_limiting": {
+                "enabled": limits.enabled,
+                "job_creation_per_minute": limits.jobs_per_minute,
+                "api_requests_per_minute": limits.requests_per_minute,
+                "burst_size": limits.burst,
+            },
+            "cors": {
+                "enabled": cors.enabled,
+                "allow_origins": cors.allow_origins,
+                "allow_credentials": false,
+                "allow_methods": cors.allow_methods,
+                "allow_headers": cors.allow_headers,
+            },
+            "security_headers": {
+                "enabled": true,
+                "hsts_seconds": 31_536_000,
+                "content_security_policy": "default-src 'self'",
+                "x_content_type_options": "nosniff",
+                "x_frame_options": "DENY",
+                "x_xss_protection": "0",
+            },
+        },
+        "gates": settings.gates,
+        "storage": {
+            "db_path": ctx.state.db.backend().name(),
+            "runs_dir": null,
+            "artifacts_dir": null,
+            "events_retention_days": settings.retention.days,
+            "max_events_per_job": settings.retention.max_events_per_job,
+        },
+        "pipeline": {
+            "max_concurrent_jobs": null,
+            "job_timeout_hours": null,
+            "stages": settings.stages,
         },
     }))
     .into_response())
+}
+
+/// The seed's configuration check: the database answers and the configuration in force is
+/// the one validated at start-up (Heimdall refuses to start on a bad one).
+async fn validate_config(ctx: RequestContext) -> Answer {
+    ctx.check(app::identity::Permission::Read).await?;
+    if let Err(e) = ctx.state.db.ping().await {
+        return Err(AppError::unavailable(format!("Configuration validation failed: {e}")).into());
+    }
+    Ok(axum::Json(json!({
+        "valid": true,
+        "message": "Configuration is valid",
+        "timestamp": chrono::Utc::now(),
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct CompileBriefIn {
+    #[serde(default)]
+    free_text_brief: Option<Value>,
+}
+
+/// The seed's brief compiler (`app::pipelines::brief`): a free-text brief into the structured
+/// brief a job carries, with the assumptions made.
+async fn compile_brief(ctx: RequestContext, body: axum::extract::Request) -> Answer {
+    ctx.check(app::identity::Permission::Read).await?;
+    let body: CompileBriefIn = super::extract::json_after_check(body).await?;
+    let text = match body.free_text_brief {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(text)) => text,
+        Some(_) => return Err(AppError::invalid("free_text_brief", "expected a string").into()),
+    };
+    if text.is_empty() {
+        return Ok(bad_request("free_text_brief", "free_text_brief is required"));
+    }
+    if text.chars().count() > app::pipelines::brief::MAX_FREE_TEXT {
+        return Err(AppError::invalid(
+            "free_text_brief",
+            format!("at most {} characters", app::pipelines::brief::MAX_FREE_TEXT),
+        )
+        .into());
+    }
+    Ok(axum::Json(app::pipelines::brief::compile(&text)).into_response())
+}
+
+/// A 400 whose `detail` is the seed's sentence (an `HTTPException`'s, not a validation
+/// error's list), with Heimdall's `error`, `field` and `message`.
+fn bad_request(field: &str, message: &str) -> Response {
+    let mut body = serde_json::to_value(AppError::invalid(field, message)).unwrap_or_default();
+    body["detail"] = Value::from(message);
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+}
+
+/// The seed's catalogue of patch types, word for word, and how Heimdall applies each.
+async fn patch_types(ctx: RequestContext) -> Answer {
+    ctx.check(app::identity::Permission::Read).await?;
+    Ok(axum::Json(json!({
+        "patch_types": {
+            "script": {
+                "description": "Script text modifications",
+                "examples": [
+                    {"type": "text_replace", "description": "Replace specific text in script",
+                     "example": {"type": "text_replace", "replacements": [{"old": "old text", "new": "new text"}]}},
+                    {"type": "section_replace", "description": "Replace entire script section",
+                     "example": {"type": "section_replace", "section_marker": "## Introduction",
+                                 "new_section": "## Introduction\n\nUpdated introduction content"}},
+                ],
+            },
+            "storyboard": {
+                "description": "Storyboard timing and structure modifications",
+                "examples": [
+                    {"type": "duration_adjust", "description": "Adjust beat durations",
+                     "example": {"type": "duration_adjust", "beat_adjustments": [{"beat_id": "intro_beat", "duration": 15}]}},
+                ],
+            },
+            "audio": {
+                "description": "Audio level and processing modifications",
+                "examples": [
+                    {"type": "level_adjust", "description": "Adjust audio levels in dB",
+                     "example": {"type": "level_adjust", "level_change_db": 3}},
+                ],
+            },
+        },
+        "usage": "Send patches in the 'patch' field when approving/rejecting gates, or use the direct patch application endpoint",
+        "json_patch": "JSON patch operations ({op, path, value}) change the job's parameters; a typed patch is kept under params.patches.<stage> for the stage's worker",
+    }))
+    .into_response())
+}
+
+/// The seed's direct patch: to the job's parameters now (see `PipelineService::apply_patch`).
+async fn apply_patch(
+    ctx: RequestContext,
+    Path((id, stage)): Path<(String, String)>,
+    body: axum::extract::Request,
+) -> Answer {
+    ctx.check(app::identity::Permission::Operate).await?;
+    let patch: Value = super::extract::json_after_check(body).await?;
+    if !patch.is_object() && !patch.is_array() {
+        return Err(AppError::invalid(
+            "body",
+            "expected a patch object (or a list of JSON patch operations)",
+        )
+        .into());
+    }
+    ctx.state
+        .pipelines
+        .apply_patch(&ctx.principal, &id, &stage, &patch)
+        .await?;
+    Ok(axum::Json(json!({ "message": format!("Patch applied successfully to {stage}") })).into_response())
 }
 
 use super::fastapi::SeedError;
@@ -204,14 +372,31 @@ fn gate_json(g: &app::pipelines::GateRow) -> Value {
         "notes": g.notes,
         "patch": g.patch.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()),
         "auto_approved": decision.as_ref().is_some_and(|d| d.automatic && d.decision == Decision::Approved),
+        "has_patch": g.patch.is_some(),
         "timeout_seconds": g.auto_approve_after_s,
         "decision": decision.as_ref().map(|d| d.decision.as_str()),
         "approvals_needed": config.approvals_needed,
         "allowed_roles": config.allowed_roles,
         "allow_self_approval": config.allow_self_approval,
         "timeout_action": config.timeout_action.as_str(),
+        "notes_required": config.notes_required,
         "opened_at": g.opened_at,
     })
+}
+
+/// A decision as the seed stored it (`runs/<id>/gates/<stage>.json`).
+fn decision_json(g: &app::pipelines::GateRow) -> Option<Value> {
+    let d = g.decision()?;
+    Some(json!({
+        "stage": g.stage,
+        "approved": d.decision == Decision::Approved,
+        "by": d.by,
+        "at": d.at,
+        "notes": d.notes,
+        "patch": g.patch.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()),
+        "auto_approved": d.automatic && d.decision == Decision::Approved,
+        "decision": d.decision.as_str(),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -234,9 +419,44 @@ struct JobCreate {
     gates: BTreeMap<String, GateConfig>,
 }
 
+/// `value` when it is absent, `null` or a JSON object; otherwise a 422 naming `field` (the
+/// seed's models are dicts: anything else it refused).
+fn object_or_null(field: &str, value: Option<Value>) -> Result<Option<Value>, SeedError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(v @ Value::Object(_)) => Ok(Some(v)),
+        Some(_) => Err(AppError::invalid(field, "expected a JSON object").into()),
+    }
+}
+
 async fn create_job(ctx: RequestContext, JsonBody(body): JsonBody<JobCreate>) -> Answer {
-    // Who may create first (the service counts creations per caller).
+    // Who first (the service counts creations per caller).
     ctx.check(app::identity::Permission::Operate).await?;
+    let brief = object_or_null("brief", body.brief)?;
+    let brief_config = object_or_null("brief_config", body.brief_config)?;
+    let meta = object_or_null("meta", body.meta)?.unwrap_or_else(|| json!({}));
+    // The seed's order: a structured brief, else the free-text one compiled, else the legacy
+    // `brief_config`.
+    let free_text = match meta.get("free_text_brief") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) if text.chars().count() <= app::pipelines::brief::MAX_FREE_TEXT => {
+            Some(text.clone())
+        }
+        Some(Value::String(_)) => {
+            return Err(AppError::invalid(
+                "meta.free_text_brief",
+                format!("at most {} characters", app::pipelines::brief::MAX_FREE_TEXT),
+            )
+            .into());
+        }
+        Some(_) => return Err(AppError::invalid("meta.free_text_brief", "expected a string").into()),
+    };
+    let brief = brief.or_else(|| {
+        free_text
+            .filter(|t| !t.is_empty())
+            .map(|t| app::pipelines::brief::resolve(app::pipelines::brief::parse(&t)))
+    });
+    let brief = brief.or(brief_config);
     let tenant_id = match &body.tenant {
         Some(slug) => Some(
             ctx.state
@@ -249,8 +469,7 @@ async fn create_job(ctx: RequestContext, JsonBody(body): JsonBody<JobCreate>) ->
         ),
         None => None,
     };
-    let brief = body.brief.or(body.brief_config);
-    let params = json!({ "brief": brief, "meta": body.meta.unwrap_or_else(|| json!({})) });
+    let params = json!({ "brief": brief, "meta": meta });
     let request = CreatePipeline {
         slug: body.slug,
         intent: body.intent,
@@ -289,6 +508,9 @@ async fn get_job(ctx: RequestContext, Path(id): Path<String>) -> Answer {
     Ok(axum::Json(job(&ctx, &row).await?).into_response())
 }
 
+/// The longest `operator` name a decision may carry (the caller is who is recorded).
+const MAX_OPERATOR: usize = 200;
+
 /// The seed's `GateAction`.
 #[derive(Deserialize)]
 struct GateActionIn {
@@ -315,6 +537,9 @@ async fn decide(ctx: RequestContext, id: String, body: axum::extract::Request, d
     // Who first: a signed-out or read-only caller hears that before anything about the body.
     ctx.check(app::identity::Permission::Operate).await?;
     let body: GateActionIn = super::extract::json_after_check(body).await?;
+    if body.operator.chars().count() > MAX_OPERATOR {
+        return Err(AppError::invalid("operator", format!("at most {MAX_OPERATOR} characters")).into());
+    }
     let wanted = if decision == Decision::Approved {
         SeedDecision::Approved
     } else {
@@ -385,34 +610,95 @@ fn artifact_json(a: &ArtifactRow) -> Value {
     })
 }
 
+/// The seed's gate status: each gate with, while it is open and required, its timer; the
+/// job's status; and the counts.
 async fn gates_status(ctx: RequestContext, Path(id): Path<String>) -> Answer {
     let (row, gates) = ctx.state.pipelines.gates(&ctx.principal, &id).await?;
+    let now = chrono::Utc::now();
+    let statuses: Vec<Value> = gates
+        .iter()
+        .map(|g| {
+            let mut status = gate_json(g);
+            if g.decision.is_none() && g.required {
+                status["auto_approve_enabled"] = json!(g.auto_approve);
+                if let (Some(opened), Some(timeout)) = (g.opened_at, g.auto_approve_after_s) {
+                    let elapsed = (now - opened).num_milliseconds() as f64 / 1000.0;
+                    status["time_elapsed"] = json!(elapsed);
+                    status["time_remaining"] = json!((timeout as f64 - elapsed).max(0.0));
+                }
+            }
+            status
+        })
+        .collect();
+    let count = |approved: Option<bool>| {
+        statuses
+            .iter()
+            .filter(|g| g["approved"] == json!(approved))
+            .count()
+    };
     Ok(axum::Json(json!({
         "job_id": id,
+        "job_status": row.status,
         "status": row.status,
         "current_stage": row.stage,
-        "gates": gates.iter().map(gate_json).collect::<Vec<_>>(),
+        "total_gates": statuses.len(),
+        "approved_gates": count(Some(true)),
+        "rejected_gates": count(Some(false)),
+        "pending_gates": count(None),
+        "gates": statuses,
     }))
     .into_response())
 }
 
+/// The seed's decisions: a dict keyed by stage.
 async fn gate_decisions(ctx: RequestContext, Path(id): Path<String>) -> Answer {
     let (_, gates) = ctx.state.pipelines.gates(&ctx.principal, &id).await?;
-    let decided: Vec<Value> = gates
+    let decisions: serde_json::Map<String, Value> = gates
         .iter()
-        .filter(|g| g.decision.is_some())
-        .map(gate_json)
+        .filter_map(|g| Some((g.stage.clone(), decision_json(g)?)))
         .collect();
-    Ok(axum::Json(json!({ "job_id": id, "total": decided.len(), "decisions": decided })).into_response())
+    Ok(
+        axum::Json(json!({ "job_id": id, "total_decisions": decisions.len(), "decisions": decisions }))
+            .into_response(),
+    )
 }
 
 async fn gate_decision(ctx: RequestContext, Path((id, stage)): Path<(String, String)>) -> Answer {
     let (_, gates) = ctx.state.pipelines.gates(&ctx.principal, &id).await?;
-    let gate = gates
-        .into_iter()
-        .find(|g| g.stage == stage && g.decision.is_some())
-        .ok_or_else(|| AppError::not_found(format!("No decision found for stage {stage}")))?;
-    Ok(axum::Json(gate_json(&gate)).into_response())
+    let decision = gates
+        .iter()
+        .filter(|g| g.stage == stage)
+        .find_map(decision_json)
+        .ok_or_else(|| AppError::not_found(format!("No gate decision found for stage {stage}")))?;
+    Ok(axum::Json(decision).into_response())
+}
+
+/// Where a poll starts: the seed's ISO 8601 timestamp (events after it), or an event id.
+enum Since {
+    Id(i64),
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
+fn since_of(value: Option<&String>) -> Result<Since, Box<Response>> {
+    let Some(value) = value.map(|v| v.trim()).filter(|v| !v.is_empty()) else {
+        return Ok(Since::Id(0));
+    };
+    if let Ok(id) = value.parse::<i64>() {
+        return Ok(Since::Id(id));
+    }
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|t| Since::Time(t.with_timezone(&chrono::Utc)))
+        .or_else(|_| {
+            // The seed's `datetime.fromisoformat` also takes a time without a zone (UTC here).
+            chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S%.f")
+                .map(|t| Since::Time(t.and_utc()))
+        })
+        .map_err(|_| {
+            Box::new(bad_request(
+                "since",
+                "Invalid 'since' timestamp format. Use ISO 8601 format.",
+            ))
+        })
 }
 
 async fn events(
@@ -422,21 +708,31 @@ async fn events(
 ) -> Answer {
     // Who first: a caller who may not see the pipeline hears that before anything about the query.
     ctx.state.pipelines.get(&ctx.principal, &id).await?;
-    let number = |key: &'static str, default: i64| -> Result<i64, AppError> {
-        query.get(key).map_or(Ok(default), |v| {
-            v.parse()
-                .map_err(|_| AppError::invalid(key, format!("{v:?} is not a number")))
-        })
+    let since = match since_of(query.get("since")) {
+        Ok(since) => since,
+        Err(refused) => return Ok(*refused),
     };
-    let since = number("since", 0)?;
-    let limit = number("limit", 100)?.clamp(1, 1000);
-    let mut rows = ctx
-        .state
-        .pipelines
-        .store()
-        .events(&id, since, limit + 1)
-        .await
-        .map_err(AppError::from)?;
+    let limit = query.get("limit").map_or(Ok(100), |v| {
+        v.parse::<i64>()
+            .map_err(|_| AppError::invalid("limit", format!("{v:?} is not a number")))
+    })?;
+    let limit = limit.clamp(1, 1000);
+    let store = ctx.state.pipelines.store();
+    let mut rows = match since {
+        Since::Id(after) => store
+            .events(&id, after, limit + 1)
+            .await
+            .map_err(AppError::from)?,
+        // Retention keeps at most its cap of events a pipeline: read them and keep the later.
+        Since::Time(after) => store
+            .events(&id, 0, 100_000)
+            .await
+            .map_err(AppError::from)?
+            .into_iter()
+            .filter(|e| e.created_at > after)
+            .take(usize::try_from(limit + 1).unwrap_or(1001))
+            .collect(),
+    };
     let has_more = rows.len() as i64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(100));
     let events: Vec<Value> = rows.iter().map(event_json).collect();
@@ -447,19 +743,33 @@ async fn events(
         "has_more": has_more,
         "last_event_time": rows.last().map(|e| e.created_at),
         "last_event_id": rows.last().map(|e| e.id),
-        "since": since,
+        "since": query.get("since"),
         "timestamp": chrono::Utc::now(),
     }))
     .into_response())
 }
 
-/// One event as both the poll and the stream show it.
+/// One event as the seed's poll shows it (`timestamp`, `event_type`, `payload`…), with its id.
 fn event_json(e: &app::pipelines::EventRow) -> Value {
     json!({
         "id": e.id, "job_id": e.pipeline_id, "timestamp": e.created_at, "event_type": e.kind,
         "stage": e.stage, "status": e.status, "message": e.message,
-        "metadata": serde_json::from_str::<Value>(&e.payload).unwrap_or_default(),
+        "payload": serde_json::from_str::<Value>(&e.payload).unwrap_or_else(|_| json!({})),
     })
+}
+
+/// One event as the seed's stream sends it (`ts`, `type`, `payload`…), with its id and job.
+fn stream_json(e: &app::pipelines::EventRow) -> Value {
+    json!({
+        "ts": e.created_at, "type": e.kind, "stage": e.stage, "status": e.status, "message": e.message,
+        "payload": serde_json::from_str::<Value>(&e.payload).unwrap_or_else(|_| json!({})),
+        "id": e.id, "job_id": e.pipeline_id,
+    })
+}
+
+/// The seed's stream messages of its own (`connected`, `heartbeat`).
+fn stream_notice(kind: &str, message: String, payload: Value) -> Value {
+    json!({ "ts": chrono::Utc::now(), "type": kind, "stage": null, "status": null, "message": message, "payload": payload })
 }
 
 /// The live stream: a `connected` message, every event after `Last-Event-ID` (or `since`) from
@@ -501,9 +811,14 @@ async fn stream_events(
         },
     );
     let closed = futures::future::select(Box::pin(store.bus().closed()), Box::pin(ended));
-    let connected = SseEvent::default()
-        .event_if(typed, "connected")
-        .data(json!({ "type": "connected", "job_id": id }).to_string());
+    let connected = SseEvent::default().event_if(typed, "connected").data(
+        stream_notice(
+            "connected",
+            format!("Connected to job {id} event stream"),
+            json!({ "job_id": id, "operator": ctx.principal.display_name() }),
+        )
+        .to_string(),
+    );
     let state = Feed {
         store,
         live,
@@ -520,16 +835,29 @@ async fn stream_events(
         Some((Ok(event), feed))
     });
     let first = stream::once(async move { Ok(connected) });
-    let open = super::metrics::Subscriber::new("pipeline_events");
-    let feed = first.chain(rest).take_until(closed).map(move |event| {
-        let _counted = &open;
-        event
+    // The seed's heartbeat: a data message every 5 s (no id: a reconnect's cursor is the last
+    // real event), which also keeps proxies from closing an idle stream.
+    let heartbeats = stream::unfold((), move |()| async move {
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        let now = chrono::Utc::now();
+        let beat = SseEvent::default().event_if(typed, "heartbeat").data(
+            stream_notice(
+                "heartbeat",
+                "Server alive".to_owned(),
+                json!({ "timestamp": now }),
+            )
+            .to_string(),
+        );
+        Some((Ok(beat), ()))
     });
-    Ok(Sse::new(feed).keep_alive(
-        KeepAlive::new()
-            .interval(std::time::Duration::from_secs(5))
-            .text("heartbeat"),
-    ))
+    let open = super::metrics::Subscriber::new("pipeline_events");
+    let feed = stream::select(first.chain(rest), heartbeats)
+        .take_until(closed)
+        .map(move |event| {
+            let _counted = &open;
+            event
+        });
+    Ok(Sse::new(feed))
 }
 
 /// One stream's position: events come from the table (at the start and after falling behind)
@@ -586,7 +914,7 @@ impl Feed {
         SseEvent::default()
             .id(row.id.to_string())
             .event_if(self.typed, &row.kind)
-            .data(event_json(row).to_string())
+            .data(stream_json(row).to_string())
     }
 }
 

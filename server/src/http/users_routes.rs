@@ -48,6 +48,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/users/me", get(me).patch(patch_me))
         .route("/users/{id}", get(get_user).patch(patch_user).delete(delete_user))
+        .route_layer(axum::middleware::from_fn_with_state(
+            super::fastapi::PYTHON_HEIMDALL,
+            super::fastapi::unauthorized,
+        ))
 }
 
 async fn me(ctx: RequestContext) -> Result<axum::Json<CurrentUser>, AppError> {

@@ -199,6 +199,20 @@ const MATRIX: &[Case] = &[
     // Pipelines (the operator-console seed's jobs API). The matrix's pipeline does not exist:
     // every reader gets 404; deciding needs the developer role first.
     rest("GET", "/api/v1/config/operator", "", SIGNED_IN),
+    rest("POST", "/api/v1/config/validate", "", SIGNED_IN),
+    rest("GET", "/api/v1/patches/types", "", SIGNED_IN),
+    rest(
+        "POST",
+        "/api/v1/compile-brief",
+        r#"{"free_text_brief":"a 3 min video on bees"}"#,
+        SIGNED_IN,
+    ),
+    rest(
+        "POST",
+        "/api/v1/jobs/none/patches/deploy/apply",
+        r#"{"op":"add","path":"/x","value":1}"#,
+        [401, 403, 404, 404, 404],
+    ),
     rest("GET", "/api/v1/jobs", "", SIGNED_IN),
     rest(
         "POST",

@@ -112,7 +112,7 @@ async fn the_seeds_clients_register_read_change_and_remove_services_in_its_shape
     let (status, gone) = send(&p.alice, Method::GET, url(&format!("/services/{beta_id}")), None).await;
     assert_eq!(
         (status, gone["detail"].as_str()),
-        (404, Some("not found: Service not found"))
+        (404, Some("Service not found"))
     );
     let entries = app.audit_entries("catalog.service.created").await;
     assert_eq!(
@@ -198,7 +198,7 @@ async fn actions_queue_for_developers_report_through_callbacks_and_keep_their_hi
     let (status, none_yet) = send(&p.vera, Method::GET, path("/actions/deploy/status"), None).await;
     assert_eq!(
         (status, none_yet["detail"].as_str()),
-        (404, Some("not found: No deployment found for service"))
+        (404, Some("No deployment found for service"))
     );
     let (status, wrong) = send(
         &p.dave,
@@ -210,7 +210,7 @@ async fn actions_queue_for_developers_report_through_callbacks_and_keep_their_hi
     assert_eq!(status, 400, "{wrong}");
     assert_eq!(
         wrong["detail"],
-        "invalid environment: Environment 'qa' is not enabled for this service"
+        "Environment 'qa' is not enabled for this service"
     );
     let (status, first) = send(&p.dave, Method::POST, path("/actions/deploy"), None).await;
     assert_eq!(
@@ -277,7 +277,11 @@ async fn actions_queue_for_developers_report_through_callbacks_and_keep_their_hi
     ] {
         let (status, refused) = callback("/provisioning/callback", token, body.clone()).await;
         assert_eq!(status, expected, "{body} → {refused}");
-        assert!(refused["detail"].as_str().is_some(), "{refused}");
+        // A sentence, or FastAPI's list naming the field a body got wrong.
+        assert!(
+            refused["detail"].as_str().is_some() || refused["detail"][0]["loc"].is_array(),
+            "{refused}"
+        );
     }
     let (_, unchanged) = send(&p.vera, Method::GET, path(""), None).await;
     assert_eq!(
@@ -373,7 +377,7 @@ async fn another_tenants_service_does_not_exist_on_any_route() {
         )
         .await;
         assert_eq!(status, 404, "{method} {rest}: {refused}");
-        assert_eq!(refused["detail"], "not found: Service not found");
+        assert_eq!(refused["detail"], "Service not found");
     }
     let (_, still) = send(&p.dave, Method::GET, app.url(&format!("/services/{id}")), None).await;
     assert_eq!(

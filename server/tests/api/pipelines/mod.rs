@@ -3,5 +3,6 @@
 
 mod pages;
 mod rest;
+mod seed_client;
 pub(crate) mod support;
 mod timers;

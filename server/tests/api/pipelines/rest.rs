@@ -67,7 +67,29 @@ async fn the_seeds_client_creates_a_job_with_the_admin_token_in_the_seeds_shape(
         .iter()
         .map(|g| g["stage"].as_str().expect("stage"))
         .collect();
-    assert_eq!(gates, ["assets", "audio", "script", "storyboard"]);
+    // The seed's conf/operator.yaml: a gate at every stage, four of them required.
+    assert_eq!(
+        gates,
+        [
+            "acceptance",
+            "animatics",
+            "assemble",
+            "assets",
+            "audio",
+            "outline",
+            "research",
+            "script",
+            "storyboard"
+        ]
+    );
+    let required: Vec<&str> = created["gates"]
+        .as_array()
+        .expect("gates")
+        .iter()
+        .filter(|g| g["required"] == true)
+        .map(|g| g["stage"].as_str().expect("stage"))
+        .collect();
+    assert_eq!(required, ["assets", "audio", "script", "storyboard"]);
     assert!(created["gates"][0]["approved"].is_null());
     let id = created["id"].as_str().expect("id");
     let (status, listed) = send(&seed, reqwest::Method::GET, app.url("/api/v1/jobs"), None).await;
@@ -91,9 +113,12 @@ async fn the_seeds_client_creates_a_job_with_the_admin_token_in_the_seeds_shape(
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(config["stages"][0], "outline");
+    assert_eq!(config["pipeline"]["stages"][0], "outline");
     assert_eq!(config["gates"]["script"]["approvals_needed"], 1);
-    assert_eq!(config["security"]["admin_token"], "***", "never the token itself");
+    assert!(
+        !config.to_string().contains(ADMIN_TOKEN),
+        "never the token itself"
+    );
     // Anonymous callers are refused; an unknown job is the seed's 404 with `detail`.
     let (status, _) = send(
         &bare_client(),
@@ -108,7 +133,7 @@ async fn the_seeds_client_creates_a_job_with_the_admin_token_in_the_seeds_shape(
     assert!(
         missing["detail"]
             .as_str()
-            .is_some_and(|d| d.contains("no pipeline nope")),
+            .is_some_and(|d| d == "Job nope not found"),
         "{missing}"
     );
 }
@@ -236,7 +261,7 @@ async fn a_worker_brings_a_pipeline_to_its_gate_one_person_decides_and_the_secon
 }
 
 #[tokio::test]
-async fn a_rejection_needs_notes_pauses_and_resume_applies_its_patch() {
+async fn a_rejection_needs_notes_where_the_gate_says_so_pauses_and_resume_applies_its_patch() {
     let app = app().await;
     let rita = app.create_user("rita", Role::Developer, Some("alpha")).await;
     let arno = app.create_user("arno", Role::Developer, Some("alpha")).await;
@@ -245,7 +270,7 @@ async fn a_rejection_needs_notes_pauses_and_resume_applies_its_patch() {
         &rita,
         reqwest::Method::POST,
         app.url("/api/v1/jobs"),
-        Some(json!({ "slug": "r", "intent": "i", "stages": ["deploy"], "gates": { "deploy": {} }, "brief": { "version": "42" } })),
+        Some(json!({ "slug": "r", "intent": "i", "stages": ["deploy"], "gates": { "deploy": { "notes_required": true } }, "brief": { "version": "42" } })),
     )
     .await;
     let id = created["id"].as_str().expect("id").to_owned();
@@ -370,19 +395,23 @@ impl Sse {
         }
     }
 
-    /// The data of the next event, and its id.
+    /// The data of the next event, and its id (the seed's 5 s heartbeats skipped).
     async fn data(&mut self) -> (Option<i64>, Value) {
-        let lines = self.next().await;
-        let field = |name: &str| {
-            lines
-                .iter()
-                .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
-        };
-        let id = field("id:").map(|v| v.parse().expect("numeric id"));
-        (
-            id,
-            serde_json::from_str(&field("data:").expect("data")).expect("JSON data"),
-        )
+        loop {
+            let lines = self.next().await;
+            let field = |name: &str| {
+                lines
+                    .iter()
+                    .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+            };
+            let id = field("id:").map(|v| v.parse().expect("numeric id"));
+            let data: Value = serde_json::from_str(&field("data:").expect("data")).expect("JSON data");
+            if data["type"] == "heartbeat" {
+                assert_eq!((id, data["message"].as_str()), (None, Some("Server alive")));
+                continue;
+            }
+            return (id, data);
+        }
     }
 }
 
@@ -404,7 +433,7 @@ async fn the_event_stream_delivers_each_event_live_once_and_replays_after_last_e
     let mut live = Sse::open(&arno, url("/events/stream"), None).await;
     assert_eq!(live.data().await.1["type"], "connected");
     let (first_id, created_event) = live.data().await;
-    assert_eq!(created_event["event_type"], "job_created", "the history first");
+    assert_eq!(created_event["type"], "job_created", "the history first");
     send(&rita, reqwest::Method::POST, url("/claim"), None).await;
     send(
         &rita,
@@ -416,7 +445,7 @@ async fn the_event_stream_delivers_each_event_live_once_and_replays_after_last_e
     let (_, started) = live.data().await;
     let (opened_id, opened) = live.data().await;
     assert_eq!(
-        (started["event_type"].as_str(), opened["event_type"].as_str()),
+        (started["type"].as_str(), opened["type"].as_str()),
         (Some("stage_started"), Some("gate_opened"))
     );
     assert!(opened_id > first_id);
@@ -430,10 +459,7 @@ async fn the_event_stream_delivers_each_event_live_once_and_replays_after_last_e
     .await;
     let (_, approved) = live.data().await;
     assert_eq!(
-        (
-            approved["event_type"].as_str(),
-            approved["metadata"]["by"].as_str()
-        ),
+        (approved["type"].as_str(), approved["payload"]["by"].as_str()),
         (Some("gate_approved"), Some("arno"))
     );
     // A reconnect with Last-Event-ID gets what came after, and nothing twice.
@@ -443,7 +469,12 @@ async fn the_event_stream_delivers_each_event_live_once_and_replays_after_last_e
         connected.contains(&"event: connected".to_owned()),
         "{connected:?}"
     );
-    let replayed = again.next().await;
+    let replayed = loop {
+        let block = again.next().await;
+        if !block.contains(&"event: heartbeat".to_owned()) {
+            break block;
+        }
+    };
     assert!(
         replayed.contains(&"event: gate_approved".to_owned()),
         "{replayed:?}"
@@ -490,6 +521,10 @@ async fn the_sixth_job_in_a_minute_is_refused_with_retry_after_and_the_general_l
     assert!((1..=60).contains(&retry), "{retry}");
     let body: Value = refused.json().await.expect("JSON");
     assert_eq!(body["error"], "rate_limited");
+    assert_eq!(
+        body["detail"],
+        "Job creation rate limit exceeded. Please wait before creating another job."
+    );
     // Another person keeps their own budget.
     let arno = app.create_user("arno", Role::Developer, Some("alpha")).await;
     let arno = app.client_for(&arno).await;

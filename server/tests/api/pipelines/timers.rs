@@ -20,8 +20,8 @@ async fn a_timer_pending_when_the_server_dies_fires_once_after_the_restart() {
     let second = spawn_app_with(config, TempDbFile::default()).await;
     let rita = second.client_for(&rita_user).await;
     let event = decided(&second, &rita, &id).await;
-    assert_eq!(event["metadata"]["by"], "timer");
-    assert_eq!(event["metadata"]["automatic"], true);
+    assert_eq!(event["payload"]["by"], "timer");
+    assert_eq!(event["payload"]["automatic"], true);
     let gate = second
         .state
         .pipelines

@@ -360,7 +360,7 @@ async fn control_characters_are_refused_at_the_edge_naming_the_field() {
     let fine = app
         .client
         .post(app.url("/api/v1/jobs"))
-        .json(&serde_json::json!({ "slug": "free-text", "intent": "i", "brief": "line one\nline two\tindented" }))
+        .json(&serde_json::json!({ "slug": "free-text", "intent": "i", "brief": { "notes": "line one\nline two\tindented" } }))
         .send()
         .await
         .expect("create");

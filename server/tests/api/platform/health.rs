@@ -16,13 +16,15 @@ async fn every_seed_health_path_answers_with_its_own_shape() {
         json_of(&app, "/readyz").await,
         (200, json!({ "status": "ready" }))
     );
+    let (status, root) = json_of(&app, "/healthz").await;
+    assert_eq!((status, &root["status"]), (200, &json!("healthy")));
+    assert!(root["timestamp"].is_f64(), "the seed's float timestamp: {root}");
+    let (status, console) = json_of(&app, "/api/v1/healthz").await;
+    assert_eq!(status, 200);
     assert_eq!(
-        json_of(&app, "/healthz").await,
-        (200, json!({ "status": "healthy" }))
-    );
-    assert_eq!(
-        json_of(&app, "/api/v1/healthz").await,
-        (200, json!({ "status": "healthy" }))
+        (&console["ok"], &console["services"]["database"]),
+        (&json!(true), &json!(true)),
+        "the seed's HealthResponse: {console}"
     );
     assert_eq!(
         json_of(&app, "/api/healthz").await,
