@@ -68,6 +68,16 @@ impl Application {
     }
 
     pub async fn build_with_listener(config: &Config, listener: TcpListener) -> anyhow::Result<Self> {
+        if config.forward_auth.carta.enabled
+            && let Ok(ttl) = std::env::var("CACHE_TTL_SECONDS")
+        {
+            // The seed's answer cache: accepted so its deployment starts unchanged; the watch
+            // keeps Heimdall's index fresh, so a removed session is refused at once instead.
+            tracing::info!(
+                cache_ttl_seconds = %ttl,
+                "CACHE_TTL_SECONDS is accepted and not needed: CARTA sessions come from a watch, fresh as the API server's events"
+            );
+        }
         let carta_listener = match config.forward_auth.carta.listen {
             Some(addr) if config.forward_auth.carta.enabled => Some(
                 TcpListener::bind(addr)

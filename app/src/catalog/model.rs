@@ -108,8 +108,8 @@ pub struct ActionRecord {
 /// What an action asks for besides its kind: the seed's `DeployRequest` (`environment`), and
 /// Heimdall's `image` / `version` for a deploy on Kubernetes (default: the configured image
 /// template, filled with the service's name and the version, `latest` when none is given).
+/// Unknown fields are ignored, as the seed's pydantic models ignore them (`{"force": true}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ActionRequest {
     #[serde(default)]
     pub environment: Option<String>,

@@ -186,6 +186,17 @@ impl VaultService {
             .sub
             .filter(|s| !s.is_empty())
             .ok_or_else(|| VaultError::new(VaultCode::InvalidRequest, "Token missing required claim: sub"))?;
+        // The seed requires the token's Keycloak session as well (400 without it).
+        let session_state = info
+            .sid
+            .or(info.session_state)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                VaultError::new(
+                    VaultCode::InvalidRequest,
+                    "Token missing required claim: session_state",
+                )
+            })?;
         let linked = self
             .0
             .identity
@@ -197,7 +208,7 @@ impl VaultService {
                 .as_ref()
                 .map_or_else(|| format!("keycloak:{subject}"), |u| u.username.clone()),
             user_id: linked.map(|u| u.id),
-            session_state: info.sid.or(info.session_state).filter(|s| !s.is_empty()),
+            session_state: Some(session_state),
             subject,
             principal: None,
         })

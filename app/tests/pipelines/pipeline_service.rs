@@ -88,7 +88,15 @@ async fn at_gate(w: &World) -> String {
                 intent: "ship".into(),
                 tenant_id: Some(w.tenant),
                 stages: Some(vec!["build".into(), "deploy".into()]),
-                gates: [("deploy".to_owned(), Default::default())].into(),
+                // Notes required: the rejection below must say why.
+                gates: [(
+                    "deploy".to_owned(),
+                    app::pipelines::GateConfig {
+                        notes_required: true,
+                        ..Default::default()
+                    },
+                )]
+                .into(),
                 params: serde_json::json!({ "version": "42" }),
             },
         )
@@ -325,9 +333,14 @@ async fn creating_needs_a_tenant_of_ones_own_and_sensible_gates() {
         .await
         .expect("gates")
         .into_iter()
+        .filter(|g| g.required)
         .map(|g| g.stage)
         .collect();
-    assert_eq!(gates, ["assets", "audio", "script", "storyboard"]);
+    assert_eq!(
+        gates,
+        ["assets", "audio", "script", "storyboard"],
+        "the seed's required gates"
+    );
     assert_eq!(w.service.get(&w.admin, &id).await.expect("get").stage, "outline");
 }
 

@@ -57,6 +57,11 @@ impl Config {
         let callback_token_alias = Env::raw()
             .only(&["provisioning_callback_token", "deployment_callback_token"])
             .map(|key| format!("catalog.{}", key.as_str().to_ascii_lowercase()).into());
+        // The CARTA sidecar's bare names (`TARGET_NAMESPACE`, `SESSION_LABEL_KEY`,
+        // `USER_LABEL_KEY`); `HEIMDALL_FORWARD_AUTH__CARTA__…` wins over them.
+        let carta_alias = Env::raw()
+            .only(&["target_namespace", "session_label_key", "user_label_key"])
+            .map(|key| format!("forward_auth.carta.{}", key.as_str().to_ascii_lowercase()).into());
         // The Java Heimdall's single-underscore names (`HEIMDALL_PATTERNS_DISPLAY_NAME`,
         // `HEIMDALL_ENDPOINT_PATH_PATTERNS_FLINK_UI`, `HEIMDALL_JOBLOCATOR_K8S_OPERATOR_ENABLED`);
         // the Python seed's `__` forms arrive through `env` below as well.
@@ -82,6 +87,7 @@ impl Config {
             .merge(seed_alias)
             .merge(admin_token_alias)
             .merge(callback_token_alias)
+            .merge(carta_alias)
             .merge(java_patterns)
             .merge(java_endpoints)
             .merge(java_locator)

@@ -342,6 +342,29 @@ mod tests {
     }
 
     #[test]
+    fn the_carta_sidecars_environment_names_are_read_and_heimdalls_win() {
+        Jail::expect_with(|jail| {
+            jail.set_env("TARGET_NAMESPACE", "science-sessions");
+            jail.set_env("SESSION_LABEL_KEY", "example.org/session");
+            jail.set_env("USER_LABEL_KEY", "example.org/user");
+            let config = Config::load(None).expect("loads");
+            let carta = &config.forward_auth.carta;
+            assert_eq!(
+                (
+                    carta.target_namespace.as_str(),
+                    carta.session_label_key.as_str(),
+                    carta.user_label_key.as_str()
+                ),
+                ("science-sessions", "example.org/session", "example.org/user")
+            );
+            jail.set_env("HEIMDALL_FORWARD_AUTH__CARTA__TARGET_NAMESPACE", "chosen");
+            let config = Config::load(None).expect("loads");
+            assert_eq!(config.forward_auth.carta.target_namespace, "chosen");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn both_heimdall_seeds_pattern_and_locator_names_are_understood() {
         Jail::expect_with(|jail| {
             // The Java seed's names.

@@ -144,14 +144,12 @@ impl IntoResponse for Answer {
 
 fn error_response(e: &VaultError) -> Response {
     let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    // Always there, `{}` when empty, as the seed's envelope has it.
     let details = match (&e.field, &e.reason) {
         (Some(field), Some(reason)) => json!({ field: reason }),
-        _ => serde_json::Value::Null,
+        _ => json!({}),
     };
-    let mut body = json!({ "error": e.error, "code": e.code.as_str(), "reason": e.reason });
-    if !details.is_null() {
-        body["details"] = details;
-    }
+    let body = json!({ "error": e.error, "code": e.code.as_str(), "reason": e.reason, "details": details });
     let mut response = (status, axum::Json(body)).into_response();
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(

@@ -618,3 +618,49 @@ async fn a_webhook_executors_redirect_is_not_followed() {
         "the redirect was not followed"
     );
 }
+
+/// What the IDP portal's own page and scripts see when something is wrong: FastAPI's `detail`
+/// in the seed's words, and fields it does not know ignored, as its models ignored them.
+#[tokio::test]
+async fn the_seeds_client_reads_its_own_detail_texts_and_extra_fields_pass() {
+    let app = app().await;
+    let p = people(&app).await;
+    let id = register(&app, &p).await;
+    for (client, detail) in [
+        (bare_client(), "Not authenticated"),
+        (crate::helpers::bearer_client("not.a.jwt"), "Invalid token"),
+    ] {
+        let response = client.get(app.url("/services")).send().await.expect("request");
+        assert_eq!(response.status(), 401);
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(body["detail"], detail);
+    }
+    let (status, gone) = send(&p.alice, Method::GET, app.url("/services/999999"), None).await;
+    assert_eq!(
+        (status, gone["detail"].as_str()),
+        (404, Some("Service not found"))
+    );
+    // A body that does not parse: FastAPI's list, naming where.
+    let response = p
+        .alice
+        .post(app.url("/services"))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["detail"][0]["loc"][0], "body", "{body}");
+    // The seed's deploy body with a field Heimdall does not know.
+    let (status, deploying) = send(
+        &p.dave,
+        Method::POST,
+        app.url(&format!("/services/{id}/actions/deploy")),
+        Some(json!({ "environment": "dev", "force": true })),
+    )
+    .await;
+    assert_eq!(status, 200, "{deploying}");
+    assert_eq!(deploying["environment"], "dev");
+}

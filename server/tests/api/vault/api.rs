@@ -261,7 +261,24 @@ async fn validate_token_asks_keycloak() {
             (401, Some("token_not_active")),
             "{body}"
         );
+        assert_eq!(
+            body["details"],
+            json!({}),
+            "the seed's envelope always has details: {body}"
+        );
     }
+    // An active token without a Keycloak session (`sid`): the seed's 400.
+    let service_account = kc.admin_token().await;
+    let (status, body) = call(&app, Method::GET, "/v1/offline-token", &service_account, None).await;
+    assert_eq!(
+        (status, body["code"].as_str(), body["error"].as_str()),
+        (
+            400,
+            Some("invalid_request"),
+            Some("Token missing required claim: session_state")
+        ),
+        "{body}"
+    );
 }
 
 #[tokio::test]

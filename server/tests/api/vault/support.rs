@@ -142,7 +142,8 @@ impl Kc {
             .to_owned()
     }
 
-    async fn admin_token(&self) -> String {
+    /// A token of Heimdall's client itself (client credentials: no user session, no `sid`).
+    pub async fn admin_token(&self) -> String {
         let body: Value = self
             .http
             .post(self.endpoint("token"))
