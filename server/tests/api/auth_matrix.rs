@@ -266,7 +266,9 @@ const MATRIX: &[Case] = &[
     sf(
         "/_srv/decide_gate",
         "id={pipeline}&stage=deploy&approve=true&notes=",
-        [401, 403, 409, 409, 404],
+        // Queued: the developer's decision is taken ahead of the pipeline (the seed's
+        // pre-approval); the admin after them hears it is decided.
+        [401, 403, 200, 409, 404],
     ),
     sf("/_srv/cancel_pipeline", "id=none", [401, 403, 404, 404, 404]),
     sf(

@@ -224,7 +224,7 @@ async fn someone_elses_token_is_not_found_and_anonymous_callers_are_unauthorized
     let body: serde_json::Value = anonymous.json().await.expect("JSON");
     assert_eq!(
         body,
-        json!({"error": "Authorization header is required", "code": "unauthorized", "reason": null})
+        json!({"error": "Authorization header is required", "code": "unauthorized", "reason": null, "details": {}})
     );
     let (status, body) = call(
         &app,
