@@ -97,6 +97,7 @@ impl AppError {
     /// FastAPI's `detail`, which the seeds' clients read (four of the five seeds are FastAPI
     /// services): the sentence alone for most errors ("Service not found"), and for a request
     /// body that did not parse, FastAPI's list of `{type, loc, msg}` naming the field.
+    #[cfg(feature = "ssr")]
     pub fn detail(&self) -> serde_json::Value {
         use serde_json::json;
         match self {

@@ -475,6 +475,7 @@ pub fn auth_settings(config: &Config) -> AuthSettings {
     settings.session_idle = chrono::Duration::seconds(secs(auth.session_idle_timeout_secs));
     settings.session_max_age = chrono::Duration::seconds(secs(auth.session_max_age_secs));
     settings.jwt_lifetime = chrono::Duration::seconds(secs(auth.jwt_lifetime_secs));
+    settings.idp_login_lifetime = chrono::Duration::seconds(secs(auth.idp_login_lifetime_secs));
     settings.password_min_length = auth.password_min_length;
     settings.api_token_max_days = auth.api_token_max_days;
     settings.registration_enabled = auth.registration_enabled;

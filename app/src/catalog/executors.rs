@@ -126,7 +126,12 @@ impl CatalogService {
             "service": {
                 "id": row.id, "name": row.name, "tenant": row.tenant, "repo_url": row.repo_url,
                 "owner_team": row.owner_team, "runtime": row.runtime, "tier": row.tier,
+                "environments": row.environments(), "observability_enabled": row.observability_enabled,
             },
+            // What the seed's provisioning state machine reads (`$.tenant.*`), by its naming.
+            // The seed put a fresh database password here; a secret never travels in the body:
+            // the executor creates it where `db_password_secret` says.
+            "tenant": tenant_resources(&row.tenant),
             "callback_path": callback,
         });
         let report = match self.http().post(url).json(&body).send().await {
@@ -297,5 +302,50 @@ impl CatalogService {
             }
             Err(e) => tracing::warn!(error = %e, "cannot read the rollouts under way"),
         }
+    }
+}
+
+/// A tenant's resources as the IDP seed named them (`tenant-<slug>` namespace, `tenant_<slug>`
+/// schema, `idp-tenant-<slug>` bucket), for executors written against its state machines.
+fn tenant_resources(tenant: &str) -> serde_json::Value {
+    let slug = seed_slug(tenant);
+    serde_json::json!({
+        "name": tenant,
+        "namespace": format!("tenant-{slug}"),
+        "rds_schema": format!("tenant_{}", slug.replace('-', "_")),
+        "s3_bucket": format!("idp-tenant-{slug}"),
+        "db_password_secret": { "namespace": format!("tenant-{slug}"), "name": format!("tenant-{slug}-db"), "key": "password" },
+    })
+}
+
+/// The seed's `slugify`: lower-case, runs of anything but letters and digits become one `-`,
+/// none at the ends; `tenant` when nothing is left.
+pub(crate) fn seed_slug(value: &str) -> String {
+    let mut slug = String::new();
+    for c in value.to_lowercase().chars() {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_matches('-');
+    if slug.is_empty() {
+        "tenant".to_owned()
+    } else {
+        slug.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod seed_slug_tests {
+    use super::seed_slug;
+
+    #[test]
+    fn names_become_the_seeds_slugs() {
+        assert_eq!(seed_slug("Payments API"), "payments-api");
+        assert_eq!(seed_slug("  --Team  42!! "), "team-42");
+        assert_eq!(seed_slug("Ünïcode"), "n-code");
+        assert_eq!(seed_slug("!!!"), "tenant");
     }
 }

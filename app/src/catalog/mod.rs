@@ -37,7 +37,7 @@ pub use pages::CatalogRoute;
 #[cfg(feature = "ssr")]
 pub use error::CatalogError;
 #[cfg(feature = "ssr")]
-pub use service::{ACTION_STATUSES, CatalogService, CatalogSettings, Report};
+pub use service::{ACTION_STATUSES, CatalogService, CatalogSettings, Handed, Report};
 #[cfg(feature = "ssr")]
 pub use store::{CatalogStore, EVERYTHING, NewAction, ServiceFields, ServiceRow};
 #[cfg(feature = "ssr")]

@@ -40,7 +40,11 @@ pub struct ServiceInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {
     pub id: i64,
+    /// The name as registered ("Payments API"), as the seed returned it.
     pub name: String,
+    /// The DNS label Kubernetes objects and URLs use ("payments-api"); the name itself when it
+    /// is one.
+    pub slug: String,
     pub repo_url: String,
     pub owner_team: String,
     pub runtime: String,

@@ -92,6 +92,17 @@ fn is_web_url(s: &str) -> bool {
 }
 
 /// Checks every field of `input`; the first fault, by field.
+/// A service's slug: the name itself when it is a DNS label, else the seed's `slugify` of it,
+/// at most 63 characters.
+pub fn slug_of(name: &str) -> String {
+    if is_label(name, 63) {
+        return name.to_owned();
+    }
+    let slug = super::executors::seed_slug(name);
+    let cut: String = slug.chars().take(63).collect();
+    cut.trim_end_matches('-').to_owned()
+}
+
 fn validate(input: &ServiceInput) -> Result<(), FieldError> {
     let short = |field: &'static str, value: &str, max: usize| {
         if value.trim().is_empty() || value.len() > max {
@@ -100,10 +111,17 @@ fn validate(input: &ServiceInput) -> Result<(), FieldError> {
             Ok(())
         }
     };
-    if !is_label(&input.name, 63) {
+    // Any name a person writes ("Payments API"): its slug names Kubernetes objects.
+    if input.name.trim().is_empty() || input.name.chars().count() > 100 {
+        return Err(FieldError::new("name", "1 to 100 characters"));
+    }
+    if input.name.chars().any(char::is_control) {
+        return Err(FieldError::new("name", "no control characters"));
+    }
+    if !input.name.chars().any(|c| c.is_ascii_alphanumeric()) || !is_label(&slug_of(&input.name), 63) {
         return Err(FieldError::new(
             "name",
-            "lowercase letters, digits and '-' (not first or last), at most 63: it names Kubernetes objects",
+            "needs a letter or digit: its slug (lowercase letters, digits and '-') names Kubernetes objects",
         ));
     }
     if !is_web_url(&input.repo_url) {
@@ -276,7 +294,12 @@ impl CatalogService {
             links: row.links(),
             tags: row.tags(),
             id: row.id,
-            name: row.name,
+            name: if row.display_name.is_empty() {
+                row.name.clone()
+            } else {
+                row.display_name
+            },
+            slug: row.name,
             repo_url: row.repo_url,
             owner_team: row.owner_team,
             runtime: row.runtime,
@@ -322,12 +345,45 @@ impl CatalogService {
         Ok(self.view(self.row(principal, id).await?))
     }
 
-    async fn fields_tenant(&self, input: &ServiceInput) -> Result<i64> {
-        self.tenants
-            .find_tenant_by_slug(input.tenant.trim())
-            .await
-            .map(|t| t.id)
-            .map_err(|_| FieldError::new("tenant", format!("no tenant {:?}", input.tenant)).into())
+    /// The tenant a service input names: by its slug, or by the slug of the name the seed's
+    /// form sends ("Payments Team" → `payments-team`). An admin naming one that does not exist
+    /// creates it, as the seed did (audited: `tenant.created`); anyone else needs an existing
+    /// tenant of theirs.
+    async fn fields_tenant(
+        &self,
+        principal: &Principal,
+        meta: &RequestMeta,
+        input: &ServiceInput,
+    ) -> Result<i64> {
+        let named = input.tenant.trim();
+        let slug = super::executors::seed_slug(named);
+        for candidate in [named, slug.as_str()] {
+            if let Ok(tenant) = self.tenants.find_tenant_by_slug(candidate).await {
+                return Ok(tenant.id);
+            }
+        }
+        if principal.authorize(Permission::Administer).is_err() {
+            return Err(FieldError::new("tenant", format!("no tenant {:?}", input.tenant)).into());
+        }
+        let created = match self.tenants.insert_tenant(&slug, named).await {
+            Ok(created) => created,
+            // Created meanwhile by someone else: that one.
+            Err(_) => self
+                .tenants
+                .find_tenant_by_slug(&slug)
+                .await
+                .map_err(|_| FieldError::new("tenant", format!("no tenant {:?}", input.tenant)))?,
+        };
+        self.audit
+            .record(
+                AuditEvent::success(AuditAction::TenantCreated)
+                    .by(principal.actor_id(), &principal.display_name())
+                    .target(&created.slug)
+                    .from(meta)
+                    .detail(&format!("for the service {:?}", input.name)),
+            )
+            .await;
+        Ok(created.id)
     }
 
     fn entry(
@@ -353,7 +409,7 @@ impl CatalogService {
     ) -> Result<Service> {
         principal.authorize(Permission::Administer)?;
         validate(input)?;
-        let tenant_id = self.fields_tenant(input).await?;
+        let tenant_id = self.fields_tenant(principal, meta, input).await?;
         let entry = Self::entry(
             principal,
             meta,
@@ -361,17 +417,23 @@ impl CatalogService {
             "",
             &input.name,
         );
+        let slug = slug_of(input.name.trim());
         let id = self
             .store
-            .create(&Self::fields(input, tenant_id), &self.audit, entry)
+            .create(&Self::fields(input, tenant_id, &slug), &self.audit, entry)
             .await?;
         self.get(principal, id).await
     }
 
-    fn fields(input: &ServiceInput, tenant_id: i64) -> ServiceFields<'_> {
+    fn fields<'a>(input: &'a ServiceInput, tenant_id: i64, slug: &'a str) -> ServiceFields<'a> {
         ServiceFields {
             tenant_id,
-            name: &input.name,
+            name: slug,
+            display_name: if input.name.trim() == slug {
+                ""
+            } else {
+                input.name.trim()
+            },
             repo_url: &input.repo_url,
             owner_team: input.owner_team.trim(),
             runtime: &input.runtime,
@@ -397,7 +459,8 @@ impl CatalogService {
         self.row(principal, id).await?;
         principal.authorize(Permission::Administer)?;
         validate(input)?;
-        let tenant_id = self.fields_tenant(input).await?;
+        let tenant_id = self.fields_tenant(principal, meta, input).await?;
+        let slug = slug_of(input.name.trim());
         let entry = Self::entry(
             principal,
             meta,
@@ -407,7 +470,7 @@ impl CatalogService {
         );
         if !self
             .store
-            .update(id, &Self::fields(input, tenant_id), &self.audit, &entry)
+            .update(id, &Self::fields(input, tenant_id, &slug), &self.audit, &entry)
             .await?
         {
             return Err(CatalogError::NotFound(NOT_FOUND.into()));
@@ -633,11 +696,15 @@ impl CatalogService {
         &self,
         meta: &RequestMeta,
         token: Option<&str>,
-        service_id: i64,
-        tenant: &str,
-        action: ActionKind,
+        handed: Handed<'_>,
         report: &Report,
     ) -> Result<ActionRecord> {
+        let Handed {
+            service_id,
+            tenant,
+            action,
+            ..
+        } = handed;
         Self::check_token(self.settings.provisioning_callback_token.as_ref(), token)?;
         Self::check_status(report)?;
         if action == ActionKind::Deploy {
@@ -651,12 +718,58 @@ impl CatalogService {
         if row.tenant != tenant {
             return Err(CatalogError::NotFound("Tenant not found".into()));
         }
-        let latest = self
-            .store
-            .latest_action(service_id, &[action], None)
-            .await?
-            .ok_or_else(|| CatalogError::NotFound(format!("no {} was asked for", action.as_str())))?;
-        self.report(meta, latest.id, report).await
+        let history = self.store.history(service_id, 500).await?;
+        let of_kind = || history.iter().filter(|a| a.action == action);
+        // Named by Heimdall's webhook body (`action_id`): that one, if it is this service's.
+        if let Some(id) = handed.action_id {
+            let named = of_kind().find(|a| a.id == id).ok_or_else(|| {
+                CatalogError::NotFound(format!("no {} #{id} on this service", action.as_str()))
+            })?;
+            return self.report(meta, named.id, report).await;
+        }
+        // The seed's shape names none: the one an external executor holds (of the environment,
+        // when the body names one). Several: which one is not guessed.
+        let held: Vec<&ActionRecord> = of_kind()
+            .filter(|a| matches!(a.status.as_str(), "queued" | "in_progress"))
+            .filter(|a| {
+                !a.execution_ref
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with("kubernetes:"))
+            })
+            .filter(|a| {
+                handed
+                    .environment
+                    .is_none_or(|e| a.environment.as_deref() == Some(e))
+            })
+            .collect();
+        let settled = match held.as_slice() {
+            [one] => one.id,
+            [] => {
+                of_kind()
+                    .next()
+                    .ok_or_else(|| CatalogError::NotFound(format!("no {} was asked for", action.as_str())))?
+                    .id
+            }
+            several => {
+                let names: Vec<String> = several
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "#{} ({})",
+                            a.id,
+                            a.environment.as_deref().unwrap_or("no environment")
+                        )
+                    })
+                    .collect();
+                return Err(CatalogError::Conflict(format!(
+                    "{} {} actions are in progress: {}; name one with action_id or environment",
+                    several.len(),
+                    action.as_str(),
+                    names.join(", ")
+                )));
+            }
+        };
+        self.report(meta, settled, report).await
     }
 
     /// The deployment executor's report (`POST /services/deployments/callback`).
@@ -740,6 +853,18 @@ impl CatalogService {
 /// The statuses an executor's callback may move an action out of to reach `to`: only those an
 /// executor holds (`queued`, `in_progress` — never `awaiting_approval`, which no executor has
 /// been handed yet, nor an ended action), and never backwards.
+/// What a provisioning callback reports on: the seed's `service_id`, `tenant` and `action`, and
+/// which action exactly when the body says (Heimdall's webhook body carries `action_id`; the
+/// seed's carries neither).
+#[derive(Debug, Clone, Copy)]
+pub struct Handed<'a> {
+    pub service_id: i64,
+    pub tenant: &'a str,
+    pub action: ActionKind,
+    pub action_id: Option<i64>,
+    pub environment: Option<&'a str>,
+}
+
 pub fn callback_moves_from(to: &str) -> &'static [&'static str] {
     match to {
         "queued" => &["queued"],

@@ -17,7 +17,10 @@ pub struct ServiceRow {
     pub id: i64,
     pub tenant_id: i64,
     pub tenant: String,
+    /// The slug.
     pub name: String,
+    /// The name as registered, when it was not the slug itself.
+    pub display_name: String,
     pub repo_url: String,
     pub owner_team: String,
     pub runtime: String,
@@ -88,7 +91,10 @@ impl From<ActionRow> for ActionRecord {
 /// A service's fields as validated by the service layer.
 pub struct ServiceFields<'a> {
     pub tenant_id: i64,
+    /// The slug (a DNS label).
     pub name: &'a str,
+    /// The name as registered, when it is not the slug itself; else empty.
+    pub display_name: &'a str,
     pub repo_url: &'a str,
     pub owner_team: &'a str,
     pub runtime: &'a str,
@@ -115,7 +121,7 @@ pub struct NewAction<'a> {
     pub image: Option<&'a str>,
 }
 
-const SERVICE_SELECT: &str = "SELECT s.id, s.tenant_id, t.slug AS tenant, s.name, s.repo_url, s.owner_team, s.runtime, \
+const SERVICE_SELECT: &str = "SELECT s.id, s.tenant_id, t.slug AS tenant, s.name, s.display_name, s.repo_url, s.owner_team, s.runtime, \
      s.tier, s.environments, s.observability_enabled, s.description, s.links, s.tags, s.provision_status, \
      s.provision_detail, s.created_at, s.updated_at FROM catalog_services s JOIN tenants t ON t.id = s.tenant_id";
 const ACTION_COLUMNS: &str = "id, service_id, action, environment, status, detail, execution_ref, requested_by, pipeline_id, image, created_at, updated_at";
@@ -230,8 +236,8 @@ impl CatalogStore {
         let mut tx = self.db.begin().await?;
         let id: i64 = with_tx!(&mut tx, conn => sqlx::query_scalar(
             "INSERT INTO catalog_services (tenant_id, name, repo_url, owner_team, runtime, tier, environments, \
-             observability_enabled, description, links, tags, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+             observability_enabled, description, links, tags, created_at, updated_at, display_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING id",
         )
         .bind(f.tenant_id)
         .bind(f.name)
@@ -245,6 +251,7 @@ impl CatalogStore {
         .bind(json(f.links))
         .bind(json(f.tags))
         .bind(now)
+        .bind(f.display_name)
         .fetch_one(&mut *conn)
         .await?);
         audit.record_in(&mut tx, &entry.target(&id.to_string())).await?;
@@ -264,7 +271,7 @@ impl CatalogStore {
         let changed = with_tx!(&mut tx, conn => sqlx::query(
             "UPDATE catalog_services SET tenant_id = $2, name = $3, repo_url = $4, owner_team = $5, runtime = $6, \
              tier = $7, environments = $8, observability_enabled = $9, description = $10, links = $11, tags = $12, \
-             updated_at = $13 WHERE id = $1",
+             updated_at = $13, display_name = $14 WHERE id = $1",
         )
         .bind(id)
         .bind(f.tenant_id)
@@ -279,6 +286,7 @@ impl CatalogStore {
         .bind(json(f.links))
         .bind(json(f.tags))
         .bind(Utc::now())
+        .bind(f.display_name)
         .execute(&mut *conn)
         .await?
         .rows_affected());

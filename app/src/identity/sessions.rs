@@ -94,7 +94,28 @@ impl IdentityService {
         method: LoginMethod,
         meta: &RequestMeta,
     ) -> Result<IssuedJwt> {
-        let lifetime = self.0.settings.jwt_lifetime;
+        self.issue_jwt_lasting(user, method, meta, self.0.settings.jwt_lifetime)
+            .await
+    }
+
+    /// `issue_jwt` for the IDP portal's `/auth/login` (`auth.idp_login_lifetime_secs`).
+    pub async fn issue_idp_login_jwt(&self, user: &UserRow, meta: &RequestMeta) -> Result<IssuedJwt> {
+        self.issue_jwt_lasting(
+            user,
+            LoginMethod::Password,
+            meta,
+            self.0.settings.idp_login_lifetime,
+        )
+        .await
+    }
+
+    async fn issue_jwt_lasting(
+        &self,
+        user: &UserRow,
+        method: LoginMethod,
+        meta: &RequestMeta,
+        lifetime: chrono::Duration,
+    ) -> Result<IssuedJwt> {
         let now = Utc::now();
         let sid = self
             .0

@@ -29,6 +29,8 @@ pub struct AuthSettings {
     pub session_max_age: chrono::Duration,
     pub jwt_key: JwtKey,
     pub jwt_lifetime: chrono::Duration,
+    /// The IDP portal's `/auth/login` token (the seed's 8 hours).
+    pub idp_login_lifetime: chrono::Duration,
     pub password_min_length: usize,
     pub registration_enabled: bool,
     pub allow_list: AllowList,
@@ -79,6 +81,7 @@ impl AuthSettings {
             session_max_age: chrono::Duration::days(7),
             jwt_key: JwtKey(key),
             jwt_lifetime: chrono::Duration::minutes(15),
+            idp_login_lifetime: chrono::Duration::hours(8),
             password_min_length: 8,
             registration_enabled: false,
             allow_list: AllowList::default(),

@@ -19,8 +19,12 @@ pub struct AuthConfig {
     /// do not survive a restart or work across replicas.
     #[serde(with = "secret")]
     pub session_secret_key: Option<SecretString>,
-    /// Lifetime of bearer JWTs from `/auth/jwt/login` and `/auth/login`.
+    /// Lifetime of bearer JWTs from `/auth/jwt/login`.
     pub jwt_lifetime_secs: u64,
+    /// Lifetime of the IDP portal's `/auth/login` token: the seed's 8 hours, which its page
+    /// keeps for the whole working day. Revocable at once all the same (sign-out, deactivation;
+    /// a role change applies to its next request).
+    pub idp_login_lifetime_secs: u64,
     pub cookie_name: String,
     /// `Secure` on the session cookie. Unset: on, unless serving plain-HTTP localhost.
     pub cookie_secure: Option<bool>,
@@ -71,6 +75,7 @@ impl Default for AuthConfig {
             enabled: true,
             session_secret_key: None,
             jwt_lifetime_secs: 900,
+            idp_login_lifetime_secs: 8 * 60 * 60,
             cookie_name: "heimdall_auth".into(),
             cookie_secure: None,
             session_idle_timeout_secs: 8 * 3600,

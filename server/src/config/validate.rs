@@ -84,10 +84,11 @@ impl Config {
             ));
         }
         if auth.jwt_lifetime_secs == 0
+            || auth.idp_login_lifetime_secs == 0
             || auth.session_idle_timeout_secs == 0
             || auth.session_max_age_secs == 0
         {
-            problems.push("auth.jwt_lifetime_secs, session_idle_timeout_secs and session_max_age_secs must be at least 1".to_owned());
+            problems.push("auth.jwt_lifetime_secs, idp_login_lifetime_secs, session_idle_timeout_secs and session_max_age_secs must be at least 1".to_owned());
         }
         let cookie_ok = !auth.cookie_name.is_empty()
             && auth

@@ -232,7 +232,7 @@ async fn idp_login(ctx: RequestContext, JsonBody(body): JsonBody<IdpLogin>) -> R
     let user = auth
         .password_login(&body.username, SecretString::from(body.password), &ctx.meta)
         .await?;
-    let jwt = auth.issue_jwt(&user, LoginMethod::Password, &ctx.meta).await?;
+    let jwt = auth.issue_idp_login_jwt(&user, &ctx.meta).await?;
     Ok(
         axum::Json(json!({"token": jwt.token, "role": user.role, "expires_in": jwt.expires_in}))
             .into_response(),

@@ -354,6 +354,11 @@ struct ProvisionCallbackIn {
     tenant: String,
     #[serde(default)]
     action: Option<String>,
+    /// Heimdall's webhook body names the action; the seed's callback does not.
+    #[serde(default)]
+    action_id: Option<i64>,
+    #[serde(default)]
+    environment: Option<String>,
     #[serde(flatten)]
     report: ReportIn,
 }
@@ -403,9 +408,13 @@ async fn provisioning_callback(
             .provisioning_callback(
                 &meta,
                 token,
-                body.service_id,
-                &body.tenant,
-                action,
+                app::catalog::Handed {
+                    service_id: body.service_id,
+                    tenant: &body.tenant,
+                    action,
+                    action_id: body.action_id,
+                    environment: body.environment.as_deref(),
+                },
                 &body.report.into(),
             )
             .await,

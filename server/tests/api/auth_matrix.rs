@@ -486,6 +486,7 @@ async fn world(app: &TestApp) -> World {
             &app::catalog::ServiceFields {
                 tenant_id: alpha,
                 name: "alpha-service",
+                display_name: "",
                 repo_url: "https://git.example.com/alpha",
                 owner_team: "alpha",
                 runtime: "go",

@@ -224,7 +224,7 @@ async fn the_form_names_each_refused_field_and_saves_what_is_valid() {
     };
     let repo = "https%3A%2F%2Fgit.example.com%2Fx";
     for (body, field) in [
-        (form("Not+A+Label", repo, "", "alpha"), "name"),
+        (form("%21%21%21", repo, "", "alpha"), "name"),
         (form("svc", "ftp%3A%2F%2Fx", "", "alpha"), "repo_url"),
         (form("svc", repo, "just-a-title", "alpha"), "links"),
         (form("svc", repo, "Docs+javascript%3Aalert(1)", "alpha"), "links"),

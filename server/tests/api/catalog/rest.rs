@@ -3,7 +3,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use super::support::{DEPLOYMENT_TOKEN, PROVISIONING_TOKEN, executor, payments, people, register, send};
+use super::support::{
+    DEPLOYMENT_TOKEN, PROVISIONING_TOKEN, action_in_history, executor, payments, people, register, send,
+};
 use crate::helpers::{TestApp, bare_client, spawn_app_with, test_config};
 
 async fn app() -> TestApp {
@@ -128,10 +130,14 @@ async fn bad_input_is_named_by_field_and_changes_nothing() {
     let p = people(&app).await;
     let url = app.url("/services");
     let cases = [
-        ("name", json!("Payments Service")),
+        // Any name a person writes has a slug ("Payments Service" → payments-service); one
+        // without a letter or digit has none. (A tenant that does not exist is created for an
+        // admin: `the_seeds_form_names_tenants_and_executors_work_as_they_did`.)
+        ("name", json!("!!!")),
+        ("name", json!("x".repeat(101))),
         ("repo_url", json!("not a url")),
         ("environments", json!(["dev", "dev"])),
-        ("tenant", json!("nowhere")),
+        ("tenant", json!("  ")),
         ("links", json!([{ "title": "x", "url": "javascript:alert(1)" }])),
     ];
     for (field, value) in cases {
@@ -663,4 +669,98 @@ async fn the_seeds_client_reads_its_own_detail_texts_and_extra_fields_pass() {
     .await;
     assert_eq!(status, 200, "{deploying}");
     assert_eq!(deploying["environment"], "dev");
+}
+
+/// The seed's form and its executors: a name with spaces and capitals is kept and given a slug,
+/// an admin's new team gets its tenant, the webhook body carries what the seed's state machines
+/// read, and a callback without an action id settles the action the executor holds.
+#[tokio::test]
+async fn the_seeds_form_names_tenants_and_executors_work_as_they_did() {
+    let (at, mut received) = executor().await;
+    let (mut config, file) = test_config().await;
+    config.catalog.provisioning_callback_token = Some(PROVISIONING_TOKEN.to_owned().into());
+    config.catalog.webhooks = [("default".to_owned(), format!("http://{at}/run"))]
+        .into_iter()
+        .collect();
+    config.catalog.protected_environments = Vec::new();
+    let app = spawn_app_with(config, file).await;
+    let p = people(&app).await;
+
+    let mut form = payments("Growth Team");
+    form["name"] = json!("Payments API");
+    let (status, created) = send(&p.alice, Method::POST, app.url("/services"), Some(form.clone())).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        (
+            created["name"].as_str(),
+            created["slug"].as_str(),
+            created["tenant"].as_str()
+        ),
+        (Some("Payments API"), Some("payments-api"), Some("growth-team")),
+        "{created}"
+    );
+    let id = created["id"].as_i64().expect("id");
+    // The same name again in that tenant is taken (by its slug).
+    let (status, _) = send(&p.alice, Method::POST, app.url("/services"), Some(form)).await;
+    assert_eq!(status, 409);
+    // A developer may not create a tenant by naming one.
+    let (status, refused) = send(
+        &p.dave,
+        Method::POST,
+        app.url("/services"),
+        Some(payments("Nobody Yet")),
+    )
+    .await;
+    assert_eq!(status, 403, "services are registered by admins: {refused}");
+
+    // Two environments provisioned: the executor gets the seed's fields for each.
+    let path = |rest: &str| app.url(&format!("/services/{id}{rest}"));
+    let mut handed = Vec::new();
+    for environment in ["dev", "prod"] {
+        let (status, answer) = send(
+            &p.alice,
+            Method::POST,
+            path("/actions/provision"),
+            Some(json!({ "environment": environment })),
+        )
+        .await;
+        assert_eq!(status, 200, "{answer}");
+        handed.push(answer["action_id"].as_i64().expect("action id"));
+        let got = received.recv().await.expect("the executor was called");
+        assert_eq!(got["tenant"]["name"], "growth-team", "{got}");
+        assert_eq!(got["tenant"]["namespace"], "tenant-growth-team", "{got}");
+        assert_eq!(got["tenant"]["rds_schema"], "tenant_growth_team", "{got}");
+        assert_eq!(got["service"]["environments"], json!(["dev", "prod"]), "{got}");
+        assert_eq!(got["service"]["observability_enabled"], true, "{got}");
+        assert!(
+            got["tenant"].get("db_password").is_none(),
+            "no secret in the body: {got}"
+        );
+    }
+    let callback = |body: Value| {
+        bare_client()
+            .post(app.url("/provisioning/callback"))
+            .header("x-callback-token", PROVISIONING_TOKEN)
+            .json(&body)
+            .send()
+    };
+    // The seed's shape while both are held: which one is not guessed.
+    let seed_shape = json!({ "service_id": id, "tenant": "growth-team", "action": "provision", "status": "succeeded", "detail": "ready" });
+    let ambiguous = callback(seed_shape.clone()).await.expect("callback");
+    assert_eq!(ambiguous.status(), 409);
+    let ambiguous: Value = ambiguous.json().await.expect("JSON");
+    let said = ambiguous["detail"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        said.contains(&format!("#{}", handed[0])) && said.contains(&format!("#{}", handed[1])),
+        "{said}"
+    );
+    // Named by environment, then the seed's shape settles the one left.
+    let mut dev = seed_shape.clone();
+    dev["environment"] = json!("dev");
+    assert_eq!(callback(dev).await.expect("callback").status(), 200);
+    assert_eq!(callback(seed_shape).await.expect("callback").status(), 200);
+    for action_id in handed {
+        let action = action_in_history(&app, &p.alice, id, action_id).await;
+        assert_eq!(action["status"], "succeeded", "{action}");
+    }
 }

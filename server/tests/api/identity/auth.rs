@@ -341,6 +341,51 @@ async fn the_idp_portal_login_answers_token_and_role() {
     assert_eq!(body["role"], "viewer");
     let token = body["token"].as_str().expect("token");
     assert_eq!(me_with_bearer(&app, token).await.status(), 200);
+    // The seed's 8 hours, in the answer and in the token itself.
+    assert_eq!(body["expires_in"], 28_800);
+    let claims: Value = {
+        use base64::Engine;
+        let payload = token.split('.').nth(1).expect("a JWT");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url");
+        serde_json::from_slice(&bytes).expect("claims")
+    };
+    assert_eq!(
+        claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"),
+        28_800
+    );
+    // Long-lived, and still ended at once: by signing out…
+    let signed_out = new_client()
+        .post(app.url("/auth/jwt/logout"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(signed_out.status(), 204);
+    assert_eq!(me_with_bearer(&app, token).await.status(), 401);
+    // …and by deactivation.
+    let second: Value = new_client()
+        .post(app.url("/auth/login"))
+        .json(&json!({"username": viewer.username, "password": viewer.password}))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON");
+    let second = second["token"].as_str().expect("token").to_owned();
+    assert_eq!(me_with_bearer(&app, &second).await.status(), 200);
+    app.sign_in_as_admin().await;
+    let deactivated = app
+        .client
+        .patch(app.url(&format!("/users/{}", viewer.id)))
+        .json(&json!({"is_active": false}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(deactivated.status(), 200);
+    assert_eq!(me_with_bearer(&app, &second).await.status(), 401);
     let bad = new_client()
         .post(app.url("/auth/login"))
         .body("{not json")
