@@ -148,6 +148,53 @@ fn in_network(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
     }
 }
 
+/// Which other sites' pages may call Heimdall's REST routes (`server.cors`; the operator
+/// console's `security.cors`, the IDP portal's any-origin middleware). Such a page calls with a
+/// bearer token: no credentials are ever allowed cross-origin, so the session cookie stays
+/// same-site (and a change that rides on it from another origin stays refused as cross-site).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Cors {
+    pub enabled: bool,
+    /// `scheme://host[:port]` each, or `*` for any.
+    pub allow_origins: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    /// How long a browser may keep a preflight's answer.
+    pub max_age_secs: u64,
+}
+
+impl Default for Cors {
+    /// Any origin, bearer requests only: what the IDP portal's clients were written against
+    /// (it allowed every origin), safe because nothing cross-origin carries a cookie.
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            allow_origins: vec!["*".into()],
+            allow_methods: ["GET", "POST", "PUT", "PATCH", "DELETE"]
+                .map(String::from)
+                .to_vec(),
+            allow_headers: vec![
+                "authorization".into(),
+                "content-type".into(),
+                "last-event-id".into(),
+            ],
+            max_age_secs: 600,
+        }
+    }
+}
+
+impl Cors {
+    /// Whether a page at `origin` may call.
+    pub fn allows(&self, origin: &str) -> bool {
+        self.enabled
+            && self
+                .allow_origins
+                .iter()
+                .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,8 @@ pub struct AppState {
     pub trusted_proxies: crate::request::TrustedProxies,
     /// `server.body_read_timeout_secs`: how long a request body may stall.
     pub body_read_timeout: std::time::Duration,
+    /// `server.cors`: which other sites' pages may call the REST routes with a bearer token.
+    pub cors: crate::request::Cors,
 }
 
 impl AppState {

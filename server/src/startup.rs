@@ -164,6 +164,7 @@ impl Application {
             trusted_proxies: app::request::TrustedProxies::parse(&config.server.trusted_proxies)
                 .unwrap_or_default(),
             body_read_timeout: Duration::from_secs(config.server.body_read_timeout_secs),
+            cors: effective_cors(config),
         };
         if !config.server.site_root.join("pkg").is_dir() {
             tracing::warn!(
@@ -531,4 +532,15 @@ fn leptos_options(config: &Config, site_addr: SocketAddr) -> LeptosOptions {
         .site_pkg_dir("pkg")
         .site_addr(site_addr)
         .build()
+}
+
+/// `server.cors`, or the older `pipelines.cors` when a configuration still sets it.
+fn effective_cors(config: &Config) -> app::request::Cors {
+    match &config.pipelines.cors {
+        Some(older) => {
+            tracing::warn!("pipelines.cors is now server.cors (it applies to every REST route): move it");
+            older.clone()
+        }
+        None => config.server.cors.clone(),
+    }
 }

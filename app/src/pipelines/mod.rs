@@ -40,7 +40,7 @@ pub use bus::EventBus;
 #[cfg(feature = "ssr")]
 pub use error::PipelineError;
 #[cfg(feature = "ssr")]
-pub use limits::{Cors, KeyedLimit};
+pub use limits::KeyedLimit;
 pub use model::*;
 pub use pages::{PipelinePage, PipelinesPage, PipelinesRoute};
 #[cfg(feature = "ssr")]

@@ -42,7 +42,6 @@ pub struct PipelineSettings {
     pub gates: BTreeMap<String, GateConfig>,
     pub limits: RateLimits,
     pub retention: Retention,
-    pub cors: super::limits::Cors,
     /// What the operator console's `/api/v1/config/operator` shows of the server (its
     /// `server` section: host, port, log level…), set by the server at start-up.
     pub server_facts: serde_json::Value,
@@ -126,7 +125,6 @@ impl Default for PipelineSettings {
             gates,
             limits: RateLimits::default(),
             retention: Retention::default(),
-            cors: super::limits::Cors::default(),
             server_facts: serde_json::Value::Null,
         }
     }

@@ -128,6 +128,9 @@ pub struct ServerConfig {
     pub header_read_timeout_secs: u64,
     /// How long a request body may go without a byte arriving before the request ends.
     pub body_read_timeout_secs: u64,
+    /// Other sites' pages that may call the REST routes, bearer requests only (one setting for
+    /// every section; `pipelines.cors` is its older name for the pipelines API).
+    pub cors: app::request::Cors,
 }
 
 impl Default for ServerConfig {
@@ -142,6 +145,7 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             header_read_timeout_secs: 10,
             body_read_timeout_secs: 15,
+            cors: app::request::Cors::default(),
         }
     }
 }

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use app::pipelines::{Cors, GateConfig, PipelineSettings, RateLimits, Retention};
+use app::pipelines::{GateConfig, PipelineSettings, RateLimits, Retention};
+use app::request::Cors;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -19,8 +20,9 @@ pub struct PipelinesConfig {
     pub rate_limit: RateLimits,
     /// How long events are kept.
     pub retention: Retention,
-    /// Other origins whose pages may call `/api/v1/…` (off by default).
-    pub cors: Cors,
+    /// The older name of `server.cors`, for the pipelines API alone: when set, it applies to
+    /// every REST route (with a start-up warning to move it).
+    pub cors: Option<Cors>,
 }
 
 impl Default for PipelinesConfig {
@@ -31,7 +33,7 @@ impl Default for PipelinesConfig {
             gates: settings.gates,
             rate_limit: settings.limits,
             retention: settings.retention,
-            cors: settings.cors,
+            cors: None,
         }
     }
 }
@@ -51,7 +53,6 @@ impl PipelinesConfig {
                 .collect(),
             limits: self.rate_limit,
             retention: self.retention,
-            cors: self.cors.clone(),
             server_facts: serde_json::Value::Null,
         }
     }
@@ -82,36 +83,40 @@ impl PipelinesConfig {
         if limits.jobs_per_minute == 0 || limits.requests_per_minute == 0 || limits.burst == 0 {
             problems.push("pipelines.rate_limit: every limit is at least 1".to_owned());
         }
-        let cors = &self.cors;
-        for origin in &cors.allow_origins {
-            let valid = origin == "*"
-                || url::Url::parse(origin).is_ok_and(|u| {
-                    matches!(u.scheme(), "http" | "https")
-                        && u.origin().ascii_serialization() == origin.trim_end_matches('/')
-                });
-            if !valid {
-                problems.push(format!(
-                    "pipelines.cors.allow_origins: {origin:?} is not an origin (scheme://host[:port], or *)"
-                ));
-            }
-        }
-        for method in &cors.allow_methods {
-            if axum::http::Method::from_bytes(method.as_bytes()).is_err() {
-                problems.push(format!(
-                    "pipelines.cors.allow_methods: {method:?} is not a method"
-                ));
-            }
-        }
-        for header in &cors.allow_headers {
-            if axum::http::HeaderName::from_bytes(header.as_bytes()).is_err() {
-                problems.push(format!(
-                    "pipelines.cors.allow_headers: {header:?} is not a header name"
-                ));
-            }
-        }
-        if cors.enabled && cors.allow_origins.is_empty() {
-            problems.push("pipelines.cors.enabled with no allow_origins: name the origins".to_owned());
+        if let Some(cors) = &self.cors {
+            problems.extend(cors_problems("pipelines.cors", cors));
         }
         problems
     }
+}
+
+/// What is wrong with a CORS setting at `key` (`server.cors`, `pipelines.cors`), one line each.
+pub fn cors_problems(key: &str, cors: &Cors) -> Vec<String> {
+    let mut problems = Vec::new();
+    for origin in &cors.allow_origins {
+        let valid = origin == "*"
+            || url::Url::parse(origin).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.origin().ascii_serialization() == origin.trim_end_matches('/')
+            });
+        if !valid {
+            problems.push(format!(
+                "{key}.allow_origins: {origin:?} is not an origin (scheme://host[:port], or *)"
+            ));
+        }
+    }
+    for method in &cors.allow_methods {
+        if axum::http::Method::from_bytes(method.as_bytes()).is_err() {
+            problems.push(format!("{key}.allow_methods: {method:?} is not a method"));
+        }
+    }
+    for header in &cors.allow_headers {
+        if axum::http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+            problems.push(format!("{key}.allow_headers: {header:?} is not a header name"));
+        }
+    }
+    if cors.enabled && cors.allow_origins.is_empty() {
+        problems.push(format!("{key}.enabled with no allow_origins: name the origins"));
+    }
+    problems
 }

@@ -54,6 +54,7 @@ impl Config {
         self.validate_forward_auth(&mut problems);
         self.validate_vault(&mut problems);
         problems.extend(self.pipelines.problems());
+        problems.extend(super::pipelines::cors_problems("server.cors", &self.server.cors));
         problems.extend(self.catalog.problems());
         if let Some(token) = &self.metrics.token
             && secrecy::ExposeSecret::expose_secret(token).len() < 16
@@ -655,8 +656,11 @@ mod tests {
         assert!(message.contains("\"GE T\" is not a method"), "{message}");
         assert!(!message.contains("https://ui.example.com\" is not"), "{message}");
         let message = load_err(|jail| {
-            jail.set_env("HEIMDALL_PIPELINES__CORS__ENABLED", "true");
+            jail.set_env("HEIMDALL_SERVER__CORS__ALLOW_ORIGINS", "[]");
         });
-        assert!(message.contains("no allow_origins"), "{message}");
+        assert!(
+            message.contains("server.cors.enabled with no allow_origins"),
+            "{message}"
+        );
     }
 }

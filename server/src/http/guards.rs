@@ -25,15 +25,18 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     let settings = state.identity.settings();
     let cookie_bound = !req.headers().contains_key(header::AUTHORIZATION)
         && cookie_value(req.headers(), &settings.cookie_name).is_some();
-    // A page of an origin `pipelines.cors` names may call the pipelines API with a bearer
-    // token (never with the cookie: that stays same-site).
+    // A page of an origin `server.cors` names may call with a bearer token, or ask for one at
+    // the IDP's `/auth/login` (which sets no cookie) — never with the cookie, which stays
+    // same-site, and never where a cookie is set (a cross-site sign-in would be login CSRF).
+    let bearer = req.headers().contains_key(header::AUTHORIZATION);
+    let token_login = req.uri().path() == "/auth/login";
     let granted = !cookie_bound
-        && req.uri().path().starts_with("/api/v1/")
+        && (bearer || token_login)
         && req
             .headers()
             .get(header::ORIGIN)
             .and_then(|o| o.to_str().ok())
-            .is_some_and(|o| state.pipelines.settings().cors.allows(o));
+            .is_some_and(|o| state.cors.allows(o));
     if let Some(reason) =
         cross_site(req.headers(), settings.public_url.as_deref(), cookie_bound).filter(|_| !granted)
     {

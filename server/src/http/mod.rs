@@ -5,6 +5,7 @@
 mod api_doc;
 mod auth_routes;
 mod catalog_routes;
+mod cors;
 mod extract;
 mod fastapi;
 mod flink_routes;
@@ -38,14 +39,22 @@ pub fn carta_router(state: AppState) -> Router {
 pub fn router(state: AppState, metrics_token: Option<secrecy::SecretString>) -> Router {
     let routes = generate_route_list(App);
     let leptos_state = state.clone();
-    let app_router = Router::new()
-        .merge(health::routes())
+    // The REST sections, under `server.cors` (a preflight is answered before any limit
+    // counts it).
+    let rest = Router::new()
         .merge(auth_routes::routes())
         .merge(users_routes::routes())
         .merge(flink_routes::routes())
         .merge(vault_routes::routes())
         .merge(pipelines_routes::routes(&state))
-        .merge(catalog_routes::routes())
+        .merge(catalog_routes::routes());
+    let rest = match cors::layer(&state.cors) {
+        Some(layer) => rest.layer(layer),
+        None => rest,
+    };
+    let app_router = Router::new()
+        .merge(health::routes())
+        .merge(rest)
         .merge(api_doc::routes())
         .route("/_srv/{*name}", any(guards::unknown_server_fn))
         .leptos_routes_with_context(

@@ -56,52 +56,12 @@ pub fn routes(state: &app::state::AppState) -> Router<app::state::AppState> {
     } else {
         router
     };
-    let router = router
+    router
         // Outside the limit: a refused credential is answered in the seed's words either way.
         .route_layer(axum::middleware::from_fn_with_state(
             super::fastapi::OPERATOR_CONSOLE,
             super::fastapi::unauthorized,
-        ));
-    // Outermost: a preflight is answered before any limit counts it.
-    let cors_config = &state.pipelines.settings().cors;
-    if cors_config.enabled {
-        router.layer(cors(cors_config))
-    } else {
-        router
-    }
-}
-
-/// `pipelines.cors`: the origins, methods and headers other sites' pages may use. Without it
-/// there is no layer and no CORS header at all (browsers then keep other origins out).
-fn cors(config: &app::pipelines::Cors) -> tower_http::cors::CorsLayer {
-    use tower_http::cors::{AllowOrigin, CorsLayer};
-    let origins = if config.allow_origins.iter().any(|o| o == "*") {
-        AllowOrigin::any()
-    } else {
-        AllowOrigin::list(
-            config
-                .allow_origins
-                .iter()
-                .filter_map(|o| axum::http::HeaderValue::from_str(o.trim_end_matches('/')).ok()),
-        )
-    };
-    CorsLayer::new()
-        .allow_origin(origins)
-        .allow_methods(
-            config
-                .allow_methods
-                .iter()
-                .filter_map(|m| axum::http::Method::from_bytes(m.as_bytes()).ok())
-                .collect::<Vec<_>>(),
-        )
-        .allow_headers(
-            config
-                .allow_headers
-                .iter()
-                .filter_map(|h| axum::http::HeaderName::from_bytes(h.as_bytes()).ok())
-                .collect::<Vec<_>>(),
-        )
-        .max_age(std::time::Duration::from_secs(config.max_age_secs))
+        ))
 }
 
 const GATE_ACTION: &str =
@@ -167,7 +127,7 @@ async fn operator_config(ctx: RequestContext) -> Answer {
     ctx.check(app::identity::Permission::Read).await?;
     let settings = ctx.state.pipelines.settings();
     let limits = settings.limits;
-    let cors = &settings.cors;
+    let cors = &ctx.state.cors;
     Ok(axum::Json(json!({
         "server": settings.server_facts,
         "security": {

@@ -556,8 +556,7 @@ async fn cors_lets_the_configured_origin_call_with_a_bearer_token_and_nobody_els
     const UI: &str = "https://ui.example.com";
     let (mut config, file) = relaxed_config().await;
     config.auth.admin_token = Some(ADMIN_TOKEN.into());
-    config.pipelines.cors.enabled = true;
-    config.pipelines.cors.allow_origins = vec![UI.into()];
+    config.server.cors.allow_origins = vec![UI.into()];
     let app = spawn_app_with(config, file).await;
     let client = bare_client();
     let allow_origin = |r: &reqwest::Response| {
@@ -632,8 +631,10 @@ async fn cors_lets_the_configured_origin_call_with_a_bearer_token_and_nobody_els
 }
 
 #[tokio::test]
-async fn without_cors_configured_no_origin_is_granted() {
-    let app = app().await;
+async fn with_cors_off_no_origin_is_granted_and_the_older_key_still_applies() {
+    let (mut config, file) = relaxed_config().await;
+    config.server.cors.enabled = false;
+    let app = spawn_app_with(config, file).await;
     let preflight = bare_client()
         .request(reqwest::Method::OPTIONS, app.url("/api/v1/jobs"))
         .header("origin", "https://ui.example.com")
@@ -646,4 +647,112 @@ async fn without_cors_configured_no_origin_is_granted() {
         "{:?}",
         preflight.headers()
     );
+    // `pipelines.cors`, the older name, still decides when a configuration sets it.
+    let (mut config, file) = relaxed_config().await;
+    config.pipelines.cors = Some(app::request::Cors {
+        allow_origins: vec!["https://old.example.com".into()],
+        ..Default::default()
+    });
+    let app = spawn_app_with(config, file).await;
+    for (origin, granted) in [
+        ("https://old.example.com", true),
+        ("https://ui.example.com", false),
+    ] {
+        let preflight = bare_client()
+            .request(reqwest::Method::OPTIONS, app.url("/services"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .send()
+            .await
+            .expect("preflight");
+        assert_eq!(
+            preflight.headers().get("access-control-allow-origin").is_some(),
+            granted,
+            "{origin}"
+        );
+    }
+}
+
+/// The default: any origin's page may call every REST section with a bearer token (the IDP
+/// portal's any-origin middleware), and get one from `/auth/login`; the cookie never crosses.
+#[tokio::test]
+async fn by_default_any_origin_calls_with_a_bearer_token_and_never_with_the_cookie() {
+    const UI: &str = "https://idp-ui.example.com";
+    let (config, file) = relaxed_config().await;
+    let app = spawn_app_with(config, file).await;
+    let ada = app.create_user("ada", Role::Admin, None).await;
+    for path in [
+        "/auth/login",
+        "/services",
+        "/api/v1/jobs",
+        "/v1/offline-token",
+        "/users/me",
+    ] {
+        let preflight = bare_client()
+            .request(reqwest::Method::OPTIONS, app.url(path))
+            .header("origin", UI)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "authorization, content-type")
+            .send()
+            .await
+            .expect("preflight");
+        assert!(preflight.status().is_success(), "{path}: {}", preflight.status());
+        assert_eq!(preflight.headers()["access-control-allow-origin"], "*", "{path}");
+        assert!(
+            preflight
+                .headers()
+                .get("access-control-allow-credentials")
+                .is_none(),
+            "never credentials: {path}"
+        );
+    }
+    // The IDP page's login, from its own origin: a token, no cookie.
+    let login = bare_client()
+        .post(app.url("/auth/login"))
+        .header("origin", UI)
+        .json(&json!({ "username": ada.username, "password": ada.password }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), 200);
+    assert!(login.headers().get("set-cookie").is_none());
+    let token = login.json::<Value>().await.expect("JSON")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let created = bare_client()
+        .post(app.url("/services"))
+        .header("origin", UI)
+        .bearer_auth(&token)
+        .json(
+            &json!({ "name": "from-the-ui", "repo_url": "https://git.example.com/x", "owner_team": "T",
+                       "runtime": "go", "tier": "t1", "environments": ["dev"], "tenant": "ui-team" }),
+        )
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 201);
+    // A sign-in that would set a cookie, from another site: refused (login CSRF).
+    let cookie_login = bare_client()
+        .post(app.url("/auth/cookie/login"))
+        .header("origin", UI)
+        .form(&[
+            ("username", ada.username.as_str()),
+            ("password", ada.password.as_str()),
+        ])
+        .send()
+        .await
+        .expect("cookie login");
+    assert_eq!(cookie_login.status(), 403);
+    assert!(cookie_login.headers().get("set-cookie").is_none());
+    // A change riding on the cookie, from another site: refused.
+    let browser = app.client_for(&ada).await;
+    let with_cookie = browser
+        .post(app.url("/api/v1/jobs"))
+        .header("origin", UI)
+        .json(&json!({ "slug": "cookie", "intent": "i" }))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(with_cookie.status(), 403);
 }
