@@ -15,12 +15,20 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+/// Header lines a request may carry on the CARTA sidecar's listener (Heimdall's own keeps
+/// hyper's 100, parsed on the stack): its seed's server counted none (only the header
+/// block's size, which hyper's buffer limit still bounds here), and proxies in front of it
+/// forward whatever the browser sent.
+pub const CARTA_MAX_HEADERS: usize = 1000;
+
 /// Serves `router` on `listener` until `shutdown` resolves, then drains. A client has
-/// `header_read_timeout` to send each request's headers (`server.header_read_timeout_secs`).
+/// `header_read_timeout` to send each request's headers (`server.header_read_timeout_secs`),
+/// and at most `max_headers` header lines (hyper's 100 when `None`; 431 beyond).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     header_read_timeout: Duration,
+    max_headers: Option<usize>,
     shutdown: impl Future<Output = ()>,
 ) {
     let graceful = GracefulShutdown::new();
@@ -49,6 +57,9 @@ pub async fn serve(
             .timer(TokioTimer::new())
             .header_read_timeout(header_read_timeout)
             .keep_alive(true);
+        if let Some(max) = max_headers {
+            builder.max_headers(max);
+        }
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = connection.await {

@@ -224,7 +224,14 @@ impl Application {
                 let stopped = async move {
                     let _ = stop_rx.wait_for(|stop| *stop).await;
                 };
-                crate::serve::serve(carta_listener, router, header_read_timeout, stopped).await;
+                crate::serve::serve(
+                    carta_listener,
+                    router,
+                    header_read_timeout,
+                    Some(crate::serve::CARTA_MAX_HEADERS),
+                    stopped,
+                )
+                .await;
             })
         });
         let db = state.db.clone();
@@ -234,7 +241,7 @@ impl Application {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         // The peer address (`ConnectInfo`) feeds sessions, the audit log and the per-address
         // login backoff.
-        let serve = crate::serve::serve(listener, router, header_read_timeout, async move {
+        let serve = crate::serve::serve(listener, router, header_read_timeout, None, async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
             // Live feeds never finish by themselves; end them so the stop is not held up.

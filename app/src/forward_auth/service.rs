@@ -297,8 +297,17 @@ impl ForwardAuthService {
     /// clients; session mode is the one that checks who is asking.
     #[tracing::instrument(name = "forward_auth.carta", skip_all)]
     pub async fn carta(&self, headers: &HeaderMap) -> CartaDecision {
-        let referer = headers.get(header::REFERER).map(|v| v.as_bytes());
-        let forwarded = headers.get("x-forwarded-uri").map(|v| v.as_bytes());
+        // A header sent twice: the last one, as the seed's dict of headers kept it.
+        let referer = headers
+            .get_all(header::REFERER)
+            .iter()
+            .next_back()
+            .map(|v| v.as_bytes());
+        let forwarded = headers
+            .get_all("x-forwarded-uri")
+            .iter()
+            .next_back()
+            .map(|v| v.as_bytes());
         let Some((session, source)) = carta::session_id(referer, forwarded) else {
             tracing::debug!("no CARTA session id in Referer or X-Forwarded-Uri");
             return CartaDecision::MissingSession;

@@ -65,8 +65,13 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 /// question.
 pub fn carta_router(state: AppState) -> Router {
     Router::new()
-        .route("/livez", get(|| async { axum::Json(json!({ "status": "ok" })) }))
-        .route("/readyz", get(carta_readyz))
+        // GET only: any other method on these paths is a CARTA check, as the seed's
+        // catch-all answered every method on every path.
+        .route(
+            "/livez",
+            get(|| async { axum::Json(json!({ "status": "ok" })) }).fallback(carta),
+        )
+        .route("/readyz", get(carta_readyz).fallback(carta))
         .fallback(carta)
         .with_state(state)
 }

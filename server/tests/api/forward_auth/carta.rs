@@ -298,6 +298,45 @@ async fn the_dedicated_listener_answers_any_path_and_method_after_its_health_rou
             .expect("request");
         assert_eq!(refused.status().as_u16(), 403, "{method}");
     }
+    // The health paths answer GET; any other method there is a check, as the seed's catch-all
+    // answered it.
+    for path in ["/livez", "/readyz"] {
+        let checked = client
+            .post(format!("{base}{path}"))
+            .header("x-forwarded-uri", "/session/carta/side1/")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(checked.status().as_u16(), 200, "POST {path}");
+        assert_eq!(checked.headers()["carta-auth-token"], "frank", "POST {path}");
+    }
+    // As many header lines as a browser behind two proxies sends (the seed's server counted
+    // none): 300 of them still get an answer, not 431.
+    let mut many = client
+        .get(format!("{base}/busy"))
+        .header("x-forwarded-uri", "/session/carta/side1/");
+    for i in 0..300 {
+        many = many.header(format!("x-extra-{i}"), "1");
+    }
+    let answered = many.send().await.expect("request");
+    assert_eq!(answered.status().as_u16(), 200);
+    // The same header twice: the last one decides, as the seed's dict of headers kept it.
+    let twice = client
+        .get(format!("{base}/twice"))
+        .header("x-forwarded-uri", "/session/carta/nosuch1/")
+        .header("x-forwarded-uri", "/session/carta/side1/")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(twice.status().as_u16(), 200);
+    let twice = client
+        .get(format!("{base}/twice"))
+        .header("x-forwarded-uri", "/session/carta/side1/")
+        .header("x-forwarded-uri", "/session/carta/nosuch1/")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(twice.status().as_u16(), 403);
     delete_namespaces(&admin, &[&ns]).await;
 }
 
