@@ -57,6 +57,19 @@ pub const DOC: &[Op] = &[
     )
     .responses(&[(200, "ready"), (503, "not ready")]),
     Op::new("GET", "/version", "Version and build", Auth::Public),
+    Op::new(
+        "GET",
+        "/q/health/live",
+        "Liveness (the Java Heimdall's Quarkus path)",
+        Auth::Public,
+    ),
+    Op::new(
+        "GET",
+        "/q/health/ready",
+        "Readiness (the Java Heimdall's Quarkus path)",
+        Auth::Public,
+    )
+    .responses(&[(200, "UP"), (503, "DOWN, and what is not ready")]),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -79,6 +92,24 @@ pub fn routes() -> Router<AppState> {
         .route("/health", get(|| async { Json(json!({ "data": "OK" })) }))
         .route("/health/ready", get(health_ready))
         .route("/version", get(version))
+        // The Java Heimdall (Quarkus SmallRye Health), which its Deployment probes.
+        .route(
+            "/q/health/live",
+            get(|| async { Json(json!({ "status": "UP", "checks": [] })) }),
+        )
+        .route("/q/health/ready", get(quarkus_ready))
+}
+
+/// Quarkus's readiness answer: `UP`, or 503 `DOWN` with the reason as its one check.
+async fn quarkus_ready(State(state): State<AppState>) -> Response {
+    match readiness(&state).await {
+        Ok(()) => Json(json!({ "status": "UP", "checks": [{ "name": "heimdall", "status": "UP" }] })).into_response(),
+        Err(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "DOWN", "checks": [{ "name": "heimdall", "status": "DOWN", "data": { "reason": reason } }] })),
+        )
+            .into_response(),
+    }
 }
 
 /// The operator console's `HealthResponse`: whether the database answers (storage and

@@ -12,4 +12,5 @@ mod identity;
 mod pipelines;
 mod platform;
 mod replicas;
+mod seeds;
 mod vault;

@@ -3,5 +3,5 @@
 
 mod jobs;
 mod proxy;
-mod support;
+pub(crate) mod support;
 mod watches;

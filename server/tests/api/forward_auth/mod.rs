@@ -5,4 +5,4 @@
 mod bypass;
 mod carta;
 mod session;
-mod support;
+pub(crate) mod support;

@@ -5,4 +5,4 @@
 mod api;
 mod integrity;
 mod pages;
-mod support;
+pub(crate) mod support;
