@@ -895,8 +895,8 @@ mod tests {
         assert_eq!(validate(&input()), Ok(()));
         type Change = fn(&mut ServiceInput);
         let cases: [(&str, Change); 9] = [
-            ("name", |i| i.name = "Payments Service".into()),
-            ("name", |i| i.name = "-payments".into()),
+            ("name", |i| i.name = "!!!".into()),
+            ("name", |i| i.name = "x".repeat(101)),
             ("repo_url", |i| i.repo_url = "git@example.com:x".into()),
             ("owner_team", |i| i.owner_team = " ".into()),
             ("runtime", |i| i.runtime = String::new()),
@@ -917,6 +917,16 @@ mod tests {
             change(&mut bad);
             assert_eq!(validate(&bad).map_err(|e| e.field), Err(field), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_name_a_person_writes_gets_a_kubernetes_slug() {
+        assert_eq!(slug_of("payments"), "payments", "a label is its own slug");
+        assert_eq!(slug_of("Payments API"), "payments-api");
+        assert_eq!(slug_of("-payments"), "payments");
+        let long = format!("{}-tail", "a".repeat(62));
+        let slug = slug_of(&long);
+        assert!(slug.len() <= 63 && !slug.ends_with('-'), "{slug}");
     }
 
     #[test]
