@@ -284,3 +284,20 @@ fn capture_logs(dir: &str) {
             .try_init();
     });
 }
+
+/// Sends `body` (as JSON, when given) and returns the status and the JSON answer (`null` when
+/// the answer is not JSON): what the REST tests of every seed's API do.
+pub async fn send(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
+}

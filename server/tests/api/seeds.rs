@@ -214,9 +214,7 @@ const ADMIN_TOKEN: &str = "seed-replay-admin-token";
 
 #[tokio::test]
 async fn the_operator_consoles_client_sequence() {
-    let (mut config, file) = crate::pipelines::support::relaxed_config().await;
-    config.auth.admin_token = Some(ADMIN_TOKEN.into());
-    let app = spawn_app_with(config, file).await;
+    let app = crate::pipelines::support::with_admin_token(ADMIN_TOKEN).await;
     replay(
         &app.url(""),
         include_str!("../seeds/operator-console.json"),

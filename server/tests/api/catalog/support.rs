@@ -10,20 +10,7 @@ use crate::helpers::TestApp;
 pub const PROVISIONING_TOKEN: &str = "provisioning-callback-token-for-tests";
 pub const DEPLOYMENT_TOKEN: &str = "deployment-callback-token-for-tests";
 
-pub async fn send(
-    client: &reqwest::Client,
-    method: Method,
-    url: String,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = client.request(method, url);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
+pub use crate::helpers::send;
 
 pub fn payments(tenant: &str) -> Value {
     json!({

@@ -5,30 +5,12 @@
 
 use serde_json::{Value, json};
 
-use super::support::relaxed_config;
-use crate::helpers::{TestApp, bare_client, bearer_client, spawn_app_with, test_config};
+use crate::helpers::{TestApp, bare_client, bearer_client, send, spawn_app_with, test_config};
 
 const ADMIN_TOKEN: &str = "seed-console-admin-token";
 
 async fn app() -> TestApp {
-    let (mut config, file) = relaxed_config().await;
-    config.auth.admin_token = Some(ADMIN_TOKEN.into());
-    spawn_app_with(config, file).await
-}
-
-async fn send(
-    client: &reqwest::Client,
-    method: reqwest::Method,
-    url: String,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = client.request(method, url);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    super::support::with_admin_token(ADMIN_TOKEN).await
 }
 
 fn action(decision: &str, stage: &str, notes: &str) -> Value {

@@ -17,6 +17,13 @@ pub async fn relaxed_config() -> (Config, TempDbFile) {
     (config, file)
 }
 
+/// An app with `relaxed_config` and the seed's static admin token set to `token`.
+pub async fn with_admin_token(token: &str) -> TestApp {
+    let (mut config, file) = relaxed_config().await;
+    config.auth.admin_token = Some(token.into());
+    crate::helpers::spawn_app_with(config, file).await
+}
+
 /// Creates a one-stage pipeline `deploy` whose gate is `gate` (JSON), claims it — so the gate
 /// is open — and returns its id.
 pub async fn open_gate(app: &TestApp, client: &reqwest::Client, gate: Value) -> String {
