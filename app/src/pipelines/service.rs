@@ -443,6 +443,15 @@ impl PipelineService {
             .collect())
     }
 
+    /// The pipelines' gates and artifacts in a fixed number of queries (a list shows them all).
+    pub async fn gates_and_artifacts_of(
+        &self,
+        rows: &[PipelineRow],
+    ) -> Result<std::collections::HashMap<String, (Vec<GateRow>, Vec<ArtifactRow>)>> {
+        let ids: Vec<&str> = rows.iter().map(|p| p.id.as_str()).collect();
+        Ok(self.store.gates_and_artifacts_of(&ids).await?)
+    }
+
     /// A pipeline the caller may see, with its gates.
     pub async fn gates(&self, principal: &Principal, id: &str) -> Result<(PipelineRow, Vec<GateRow>)> {
         let pipeline = self.get(principal, id).await?;

@@ -218,6 +218,14 @@ pub struct ArtifactRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// An artifact with its pipeline (the batch read).
+#[derive(sqlx::FromRow)]
+struct OwnedArtifact {
+    pipeline_id: String,
+    #[sqlx(flatten)]
+    artifact: ArtifactRow,
+}
+
 /// An open gate whose timer will act.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimedGate {
@@ -435,6 +443,57 @@ impl PipelineStore {
     pub async fn gates(&self, pipeline_id: &str) -> Result<Vec<GateRow>> {
         let sql = format!("SELECT {GATE_COLUMNS} FROM pipeline_gates WHERE pipeline_id = $1 ORDER BY stage");
         Ok(with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(pipeline_id).fetch_all(pool).await?))
+    }
+
+    /// The gates and artifacts of several pipelines, two queries whatever their number (a list
+    /// of jobs is not one query per job), grouped by pipeline.
+    pub async fn gates_and_artifacts_of(
+        &self,
+        ids: &[&str],
+    ) -> Result<std::collections::HashMap<String, (Vec<GateRow>, Vec<ArtifactRow>)>> {
+        let mut by_id: std::collections::HashMap<String, (Vec<GateRow>, Vec<ArtifactRow>)> = ids
+            .iter()
+            .map(|id| ((*id).to_owned(), (Vec::new(), Vec::new())))
+            .collect();
+        if ids.is_empty() {
+            return Ok(by_id);
+        }
+        let list = (1..=ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {GATE_COLUMNS} FROM pipeline_gates WHERE pipeline_id IN ({list}) ORDER BY pipeline_id, stage"
+        );
+        let gates: Vec<GateRow> = with_pool!(&self.db, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await?
+        });
+        let sql = format!(
+            "SELECT pipeline_id, stage, name, uri, size_bytes, sha256, created_at FROM pipeline_artifacts \
+             WHERE pipeline_id IN ({list}) ORDER BY id"
+        );
+        let artifacts: Vec<OwnedArtifact> = with_pool!(&self.db, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await?
+        });
+        for gate in gates {
+            if let Some(entry) = by_id.get_mut(&gate.pipeline_id) {
+                entry.0.push(gate);
+            }
+        }
+        for owned in artifacts {
+            if let Some(entry) = by_id.get_mut(&owned.pipeline_id) {
+                entry.1.push(owned.artifact);
+            }
+        }
+        Ok(by_id)
     }
 
     pub async fn gate(&self, pipeline_id: &str, stage: &str) -> Result<Option<GateRow>> {

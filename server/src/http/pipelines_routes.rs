@@ -295,9 +295,14 @@ async fn job(ctx: &RequestContext, p: &PipelineRow) -> Result<Value, SeedError> 
     let store = ctx.state.pipelines.store();
     let gates = store.gates(&p.id).await.map_err(AppError::from)?;
     let artifacts = store.artifacts(&p.id).await.map_err(AppError::from)?;
+    Ok(job_of(p, &gates, &artifacts))
+}
+
+/// `job` from what was read already.
+fn job_of(p: &PipelineRow, gates: &[app::pipelines::GateRow], artifacts: &[ArtifactRow]) -> Value {
     let params: Value = serde_json::from_str(&p.params).unwrap_or_default();
     let stages: Value = serde_json::from_str(&p.stages).unwrap_or_default();
-    Ok(json!({
+    json!({
         "id": p.id,
         "slug": p.slug,
         "intent": p.intent,
@@ -316,7 +321,7 @@ async fn job(ctx: &RequestContext, p: &PipelineRow) -> Result<Value, SeedError> 
         "tenant_id": p.tenant_id,
         "stages": stages,
         "params": params,
-    }))
+    })
 }
 
 /// A gate as the seed shows it (`approved` true / false / null), plus Heimdall's fields.
@@ -456,10 +461,16 @@ async fn list_jobs(ctx: RequestContext, Query(query): Query<HashMap<String, Stri
         };
         ctx.state.pipelines.list(&ctx.principal, status).await?
     };
-    let mut jobs = Vec::new();
-    for row in rows.iter().take(100) {
-        jobs.push(job(&ctx, row).await?);
-    }
+    // The seed's limit of 100, with their gates and artifacts in two queries.
+    let rows: Vec<PipelineRow> = rows.into_iter().take(100).collect();
+    let mut parts = ctx.state.pipelines.gates_and_artifacts_of(&rows).await?;
+    let jobs: Vec<Value> = rows
+        .iter()
+        .map(|row| {
+            let (gates, artifacts) = parts.remove(&row.id).unwrap_or_default();
+            job_of(row, &gates, &artifacts)
+        })
+        .collect();
     Ok(axum::Json(jobs).into_response())
 }
 

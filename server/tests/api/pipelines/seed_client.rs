@@ -581,3 +581,60 @@ async fn the_default_request_limit_lets_a_worker_and_the_console_run_and_it_can_
         assert_eq!(status, 201, "creation {n}");
     }
 }
+
+/// The job list reads every job's gates and artifacts at once: each job still gets its own.
+#[tokio::test]
+async fn the_job_list_gives_each_job_its_own_gates_and_artifacts() {
+    use reqwest::Method;
+    let app = app().await;
+    let seed = bearer_client(ADMIN_TOKEN);
+    let mut ids = Vec::new();
+    for (slug, stages, gates) in [
+        ("one", json!(["build"]), json!({})),
+        ("two", json!(["build", "ship"]), json!({ "ship": {} })),
+        (
+            "three",
+            json!(["a", "b", "c"]),
+            json!({ "b": { "approvals_needed": 2 }, "c": {} }),
+        ),
+    ] {
+        let (status, job) = send(
+            &seed,
+            Method::POST,
+            app.url("/api/v1/jobs"),
+            Some(json!({ "slug": slug, "intent": "i", "stages": stages, "gates": gates })),
+        )
+        .await;
+        assert_eq!(status, 201, "{job}");
+        ids.push(job["id"].as_str().expect("id").to_owned());
+    }
+    // Only "two" produces something.
+    let url = |path: &str| app.url(&format!("/api/v1/jobs/{}{path}", ids[1]));
+    send(&seed, Method::POST, url("/claim"), None).await;
+    let (status, _) = send(
+        &seed,
+        Method::POST,
+        url("/stages/build/report"),
+        Some(json!({ "outcome": "succeeded", "artifacts": [{ "name": "image", "uri": "registry.example.com/two:1" }] })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, listed) = send(&seed, Method::GET, app.url("/api/v1/jobs"), None).await;
+    let listed = listed.as_array().expect("jobs");
+    for ((id, artifacts), gates) in ids.iter().zip([0, 1, 0]).zip([0, 1, 2]) {
+        let job = listed.iter().find(|j| j["id"] == id.as_str()).expect("listed");
+        assert_eq!(job["gates"].as_array().map(Vec::len), Some(gates), "{job}");
+        let alone = send(&seed, Method::GET, app.url(&format!("/api/v1/jobs/{id}")), None)
+            .await
+            .1;
+        assert_eq!(
+            job["gates"], alone["gates"],
+            "{id}: the list's gates are the job's own"
+        );
+        assert_eq!(
+            job["artifacts"].as_array().map(Vec::len),
+            Some(artifacts),
+            "{job}"
+        );
+    }
+}
