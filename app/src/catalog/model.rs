@@ -1,4 +1,4 @@
-//! Catalog types shared by the store, the service, the REST routes and (to come) the pages. The
+//! Catalog types shared by the store, the service, the REST routes and the pages. The
 //! field names are the IDP-portal seed's, so its clients read them unchanged; Heimdall's own
 //! (`description`, `links`, `tags`) come after.
 

@@ -1,7 +1,7 @@
 //! `CatalogService`: every catalog operation, each checking the caller's `Principal` itself —
 //! who sees a service (its tenant's members, admins; anyone else hears "Service not found"),
 //! who writes the catalog (admins), who runs actions (developers and admins) — shared by the
-//! seed's REST routes and (to come) the pages. Callbacks from external executors prove
+//! seed's REST routes and the pages. Callbacks from external executors prove
 //! themselves with `X-Callback-Token`, compared in constant time.
 
 use secrecy::{ExposeSecret, SecretString};
@@ -329,6 +329,7 @@ impl CatalogService {
     }
 
     /// The services the caller may see, by id.
+    #[tracing::instrument(name = "catalog.list", skip_all)]
     pub async fn list(&self, principal: &Principal) -> Result<Vec<Service>> {
         principal.authorize(Permission::Read)?;
         Ok(self
@@ -341,6 +342,7 @@ impl CatalogService {
             .collect())
     }
 
+    #[tracing::instrument(name = "catalog.get", skip_all)]
     pub async fn get(&self, principal: &Principal, id: i64) -> Result<Service> {
         Ok(self.view(self.row(principal, id).await?))
     }
@@ -401,6 +403,7 @@ impl CatalogService {
     }
 
     /// Registers a service (admins). A name is unique within its tenant.
+    #[tracing::instrument(name = "catalog.create", skip_all)]
     pub async fn create(
         &self,
         principal: &Principal,
@@ -447,6 +450,7 @@ impl CatalogService {
     }
 
     /// Replaces a service's fields (admins).
+    #[tracing::instrument(name = "catalog.update", skip_all)]
     pub async fn update(
         &self,
         principal: &Principal,
@@ -479,6 +483,7 @@ impl CatalogService {
     }
 
     /// Removes a service and its history (admins).
+    #[tracing::instrument(name = "catalog.delete", skip_all)]
     pub async fn delete(&self, principal: &Principal, meta: &RequestMeta, id: i64) -> Result<()> {
         let row = self.row(principal, id).await?;
         principal.authorize(Permission::Administer)?;
@@ -499,6 +504,7 @@ impl CatalogService {
     /// Asks for an action (developers and admins of the service's tenant). A deploy goes to the
     /// environment named — one of the service's — or its first (`dev` when it has none), with
     /// the image asked for or the configured template's.
+    #[tracing::instrument(name = "catalog.request_action", skip_all)]
     pub async fn request_action(
         &self,
         principal: &Principal,
@@ -636,6 +642,7 @@ impl CatalogService {
     }
 
     /// The newest provisioning action of a service (in `environment`, when given), or `None`.
+    #[tracing::instrument(name = "catalog.provisioning", skip_all)]
     pub async fn provisioning(
         &self,
         principal: &Principal,
@@ -651,6 +658,7 @@ impl CatalogService {
     }
 
     /// The newest deployment of a service.
+    #[tracing::instrument(name = "catalog.latest_deployment", skip_all)]
     pub async fn latest_deployment(&self, principal: &Principal, id: i64) -> Result<ActionRecord> {
         self.row(principal, id).await?;
         self.store
@@ -660,6 +668,7 @@ impl CatalogService {
     }
 
     /// A service's actions, newest first.
+    #[tracing::instrument(name = "catalog.history", skip_all)]
     pub async fn history(&self, principal: &Principal, id: i64) -> Result<Vec<ActionRecord>> {
         self.row(principal, id).await?;
         Ok(self.store.history(id, 200).await?)
@@ -692,6 +701,7 @@ impl CatalogService {
 
     /// The provisioning executor's report (`POST /provisioning/callback`): the newest `action`
     /// (provision or deprovision) of the service, whose tenant must be `tenant`.
+    #[tracing::instrument(name = "catalog.provisioning_callback", skip_all)]
     pub async fn provisioning_callback(
         &self,
         meta: &RequestMeta,
@@ -773,6 +783,7 @@ impl CatalogService {
     }
 
     /// The deployment executor's report (`POST /services/deployments/callback`).
+    #[tracing::instrument(name = "catalog.deployment_callback", skip_all)]
     pub async fn deployment_callback(
         &self,
         meta: &RequestMeta,

@@ -34,6 +34,8 @@ pub const SEED_STAGES: [&str; 9] = [
 pub const MAX_SLUG: usize = 100;
 pub const MAX_INTENT: usize = 2_000;
 pub const MAX_NOTES: usize = 10_000;
+/// Typed patches kept for one stage's worker at most (each direct patch adds one).
+pub const MAX_KEPT_PATCHES: usize = 100;
 
 /// Defaults from the configuration: the stages a pipeline has and the gates on them.
 #[derive(Debug, Clone)]
@@ -197,6 +199,7 @@ impl PipelineService {
     }
 
     /// Creates a pipeline (developers and admins, in one of their tenants). Returns its id.
+    #[tracing::instrument(name = "pipelines.create", skip_all)]
     pub async fn create(&self, principal: &Principal, request: CreatePipeline) -> Result<String> {
         principal.authorize(Permission::Operate)?;
         // The tenant named, else the caller's only one; admins (and the seed's admin token) may
@@ -274,6 +277,7 @@ impl PipelineService {
 
     /// A pipeline the caller may see: its tenant's members and admins; anyone else gets the
     /// same "not found" as for an id that does not exist.
+    #[tracing::instrument(name = "pipelines.get", skip_all)]
     pub async fn get(&self, principal: &Principal, id: &str) -> Result<PipelineRow> {
         principal.authorize(Permission::Read)?;
         let row = self
@@ -294,6 +298,7 @@ impl PipelineService {
     /// a gate with `notes_required` needs notes on a rejection. A gate the pipeline waits at
     /// moves it; one it has not reached yet keeps the decision, which applies when the pipeline
     /// arrives (the seed's pre-approval). Exactly one decision wins; the others hear who made it.
+    #[tracing::instrument(name = "pipelines.decide", skip_all)]
     pub async fn decide(
         &self,
         principal: &Principal,
@@ -425,6 +430,7 @@ impl PipelineService {
     }
 
     /// The pipelines the caller may see, newest first, optionally of one status.
+    #[tracing::instrument(name = "pipelines.list", skip_all)]
     pub async fn list(
         &self,
         principal: &Principal,
@@ -444,21 +450,21 @@ impl PipelineService {
     }
 
     /// The pipelines' gates and artifacts in a fixed number of queries (a list shows them all).
-    pub async fn gates_and_artifacts_of(
-        &self,
-        rows: &[PipelineRow],
-    ) -> Result<std::collections::HashMap<String, (Vec<GateRow>, Vec<ArtifactRow>)>> {
+    #[tracing::instrument(name = "pipelines.gates_and_artifacts_of", skip_all)]
+    pub async fn gates_and_artifacts_of(&self, rows: &[PipelineRow]) -> Result<super::store::JobParts> {
         let ids: Vec<&str> = rows.iter().map(|p| p.id.as_str()).collect();
         Ok(self.store.gates_and_artifacts_of(&ids).await?)
     }
 
     /// A pipeline the caller may see, with its gates.
+    #[tracing::instrument(name = "pipelines.gates", skip_all)]
     pub async fn gates(&self, principal: &Principal, id: &str) -> Result<(PipelineRow, Vec<GateRow>)> {
         let pipeline = self.get(principal, id).await?;
         Ok((pipeline, self.store.gates(id).await?))
     }
 
     /// What the stages of a pipeline the caller may see produced.
+    #[tracing::instrument(name = "pipelines.artifacts", skip_all)]
     pub async fn artifacts(&self, principal: &Principal, id: &str) -> Result<Vec<ArtifactRow>> {
         self.get(principal, id).await?;
         Ok(self.store.artifacts(id).await?)
@@ -466,6 +472,7 @@ impl PipelineService {
 
     /// The pipelines waiting for the caller's decision: at a gate the caller's role may decide,
     /// not requested by them (unless the gate allows it), not yet approved by them.
+    #[tracing::instrument(name = "pipelines.waiting_for", skip_all)]
     pub async fn waiting_for(&self, principal: &Principal) -> Result<Vec<PipelineRow>> {
         if principal.role().is_none() {
             return Ok(Vec::new());
@@ -484,6 +491,7 @@ impl PipelineService {
     }
 
     /// Cancels a pipeline that has not ended (developers and admins of its tenant).
+    #[tracing::instrument(name = "pipelines.cancel", skip_all)]
     pub async fn cancel(&self, principal: &Principal, id: &str) -> Result<()> {
         let pipeline = self.get(principal, id).await?;
         let stage = pipeline.stage.clone();
@@ -504,6 +512,7 @@ impl PipelineService {
     /// artifact). Returns how many patches were applied. A patch that does not apply changes
     /// nothing but the gate: it is reopened, so people decide again — approve, or reject with
     /// another patch — and the caller hears why (409).
+    #[tracing::instrument(name = "pipelines.resume", skip_all)]
     pub async fn resume(&self, principal: &Principal, id: &str) -> Result<usize> {
         let pipeline = self.get(principal, id).await?;
         principal.authorize(Permission::Operate)?;
@@ -564,6 +573,7 @@ impl PipelineService {
     /// Applies a patch to a pipeline's parameters now (the seed's direct patch endpoint): JSON
     /// patch operations change them; the seed's typed patches (`{"type": "text_replace", …}`)
     /// are kept under `patches.<stage>` for the worker of that stage. The event says who did it.
+    #[tracing::instrument(name = "pipelines.apply_patch", skip_all)]
     pub async fn apply_patch(
         &self,
         principal: &Principal,
@@ -610,6 +620,11 @@ impl PipelineService {
                 *list = serde_json::json!([]);
             }
             if let Some(list) = list.as_array_mut() {
+                if list.len() >= MAX_KEPT_PATCHES {
+                    return Err(PipelineError::Conflict(format!(
+                        "{MAX_KEPT_PATCHES} patches are kept for {stage} already: its worker applies them first"
+                    )));
+                }
                 list.push(patch.clone());
             }
         } else {
@@ -648,6 +663,7 @@ impl PipelineService {
     /// deploy its gate approved was handed over): completed from running, or canceled from
     /// paused after a rejection. Guarded on the status like every move; `false` when the
     /// pipeline was elsewhere.
+    #[tracing::instrument(name = "pipelines.conclude", skip_all)]
     pub async fn conclude(&self, id: &str, by: &str, completed: bool) -> Result<bool> {
         let Some(pipeline) = self.store.get(id).await? else {
             return Ok(false);
@@ -686,6 +702,7 @@ impl PipelineService {
 
     /// A worker takes up a queued pipeline: the first stage runs, or its gate opens (or, decided
     /// in advance, its decision applies).
+    #[tracing::instrument(name = "pipelines.claim", skip_all)]
     pub async fn claim(&self, principal: &Principal, id: &str) -> Result<PipelineRow> {
         let pipeline = self.get(principal, id).await?;
         let stages: Vec<String> = serde_json::from_str(&pipeline.stages).unwrap_or_default();
@@ -703,6 +720,7 @@ impl PipelineService {
     /// A worker reports the running stage: failed ends the pipeline; succeeded moves to the
     /// next stage — through its gate, if it has one (a decision made in advance applies now) —
     /// or completes the pipeline after the last.
+    #[tracing::instrument(name = "pipelines.report", skip_all)]
     pub async fn report(
         &self,
         principal: &Principal,

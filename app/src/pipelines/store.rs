@@ -218,6 +218,9 @@ pub struct ArtifactRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// Pipelines' gates and artifacts, by pipeline id.
+pub type JobParts = std::collections::HashMap<String, (Vec<GateRow>, Vec<ArtifactRow>)>;
+
 /// An artifact with its pipeline (the batch read).
 #[derive(sqlx::FromRow)]
 struct OwnedArtifact {
@@ -447,11 +450,8 @@ impl PipelineStore {
 
     /// The gates and artifacts of several pipelines, two queries whatever their number (a list
     /// of jobs is not one query per job), grouped by pipeline.
-    pub async fn gates_and_artifacts_of(
-        &self,
-        ids: &[&str],
-    ) -> Result<std::collections::HashMap<String, (Vec<GateRow>, Vec<ArtifactRow>)>> {
-        let mut by_id: std::collections::HashMap<String, (Vec<GateRow>, Vec<ArtifactRow>)> = ids
+    pub async fn gates_and_artifacts_of(&self, ids: &[&str]) -> Result<JobParts> {
+        let mut by_id: JobParts = ids
             .iter()
             .map(|id| ((*id).to_owned(), (Vec::new(), Vec::new())))
             .collect();

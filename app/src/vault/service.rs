@@ -128,6 +128,7 @@ impl VaultService {
 
     /// The caller of a `/v1/*` request: a Keycloak access token (introspected) or Heimdall
     /// credentials of a user linked to Keycloak.
+    #[tracing::instrument(name = "vault.caller", skip_all)]
     pub async fn caller(&self, headers: &HeaderMap, meta: &RequestMeta) -> Result<VaultCaller> {
         let on = self.on()?;
         if let Some(token) = bearer(headers)? {
@@ -147,6 +148,7 @@ impl VaultService {
     }
 
     /// The caller behind Heimdall credentials (a server function's principal).
+    #[tracing::instrument(name = "vault.principal_caller", skip_all)]
     pub async fn principal_caller(&self, principal: &Principal) -> Result<VaultCaller> {
         let user_id = principal.user_id()?;
         let subject = self
@@ -215,6 +217,7 @@ impl VaultService {
     }
 
     /// `GET /v1/validate-token`: whether Keycloak calls the bearer token active.
+    #[tracing::instrument(name = "vault.validate", skip_all)]
     pub async fn validate(&self, headers: &HeaderMap) -> Result<()> {
         let on = self.on()?;
         let token =
@@ -300,6 +303,7 @@ impl VaultService {
     }
 
     /// `POST /v1/refresh-token`: keeps the caller's refresh token (one per user: replaces it).
+    #[tracing::instrument(name = "vault.store_refresh", skip_all)]
     pub async fn store_refresh(
         &self,
         caller: &VaultCaller,
@@ -433,6 +437,7 @@ impl VaultService {
     }
 
     /// `POST /v1/access-token?id=`: a fresh access token from the caller's stored token.
+    #[tracing::instrument(name = "vault.access_token", skip_all)]
     pub async fn access_token(&self, caller: &VaultCaller, id: &str) -> Result<AccessTokenResult> {
         let on = self.on()?;
         caller.may_change()?;
@@ -446,6 +451,7 @@ impl VaultService {
 
     /// `POST /v1/offline-token-id`: a new offline token from the caller's offline token of this
     /// session (else their newest), stored as a new row.
+    #[tracing::instrument(name = "vault.new_offline_token", skip_all)]
     pub async fn new_offline_token(
         &self,
         caller: &VaultCaller,
@@ -494,6 +500,7 @@ impl VaultService {
 
     /// `POST /v1/refresh-token-id`: refreshes the caller's stored refresh token and keeps the
     /// rotated one in its place.
+    #[tracing::instrument(name = "vault.new_refresh_token_id", skip_all)]
     pub async fn new_refresh_token_id(&self, caller: &VaultCaller) -> Result<RefreshTokenIdResult> {
         let on = self.on()?;
         caller.may_change()?;
@@ -529,6 +536,7 @@ impl VaultService {
     /// `DELETE /v1/offline-token-id?id=`: deletes the caller's token and, when no other stored
     /// offline token shares its Keycloak session, ends that offline session. Keycloak is asked
     /// first: if it fails, nothing is deleted.
+    #[tracing::instrument(name = "vault.revoke", skip_all)]
     pub async fn revoke(
         &self,
         caller: &VaultCaller,
@@ -598,6 +606,7 @@ impl VaultService {
 
     /// `GET /v1/offline-token`: the Keycloak URL where the caller grants offline access.
     /// `return_to` (the Vault page) makes the callback send the browser back there.
+    #[tracing::instrument(name = "vault.start_consent", skip_all)]
     pub async fn start_consent(
         &self,
         caller: &VaultCaller,
@@ -663,6 +672,7 @@ impl VaultService {
     /// `GET /v1/offline-token/callback`: checks the state (signature, expiry, once), exchanges
     /// the code, checks that the account that consented is the one that asked, and stores the
     /// offline token. Returns the result and where to send a browser, if anywhere.
+    #[tracing::instrument(name = "vault.finish_consent", skip_all)]
     pub async fn finish_consent(
         &self,
         meta: &RequestMeta,
@@ -796,6 +806,7 @@ impl VaultService {
     // ----- the Vault page ---------------------------------------------------------------------
 
     /// The page's view of `subject`'s tokens and sessions: the caller's own, or (admins) anyone's.
+    #[tracing::instrument(name = "vault.view", skip_all)]
     pub async fn view(&self, principal: &Principal, subject: Option<&str>) -> Result<VaultView> {
         principal.authorize(Permission::ViewOwnAccount)?;
         let is_admin = principal.authorize(Permission::Administer).is_ok();
@@ -905,6 +916,7 @@ impl VaultService {
     }
 
     /// Deletes a stored token from the Vault page (the owner, or an admin for anyone).
+    #[tracing::instrument(name = "vault.revoke_for", skip_all)]
     pub async fn revoke_for(
         &self,
         principal: &Principal,
@@ -917,6 +929,7 @@ impl VaultService {
     }
 
     /// Starts the consent from the Vault page; the callback comes back to `/vault`.
+    #[tracing::instrument(name = "vault.start_consent_for", skip_all)]
     pub async fn start_consent_for(&self, principal: &Principal, meta: &RequestMeta) -> Result<String> {
         let caller = self.principal_caller(principal).await?;
         Ok(self
@@ -927,6 +940,7 @@ impl VaultService {
 
     /// Ends one of `subject`'s Keycloak sessions (the user's own, or anyone's for admins), and
     /// deletes the stored tokens that lived in it: they can never mint again.
+    #[tracing::instrument(name = "vault.end_session", skip_all)]
     pub async fn end_session(
         &self,
         principal: &Principal,
@@ -979,6 +993,7 @@ impl VaultService {
     /// Re-seals every row not under `keyring`'s active key. Safe while servers run: each row
     /// is swapped only if it still holds what was read (a mint that rewrote it meanwhile sealed
     /// the newer token itself), and read again otherwise. Returns how many rows were re-sealed.
+    #[tracing::instrument(name = "vault.rotate", skip_all)]
     pub async fn rotate(store: &VaultStore, keyring: &Keyring) -> Result<u64> {
         let mut rotated = 0;
         let mut after = String::new();

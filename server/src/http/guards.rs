@@ -28,9 +28,16 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
     // A page of an origin `server.cors` names may call with a bearer token, or ask for one at
     // the IDP's `/auth/login` (which sets no cookie) — never with the cookie, which stays
     // same-site, and never where a cookie is set (a cross-site sign-in would be login CSRF).
-    let bearer = req.headers().contains_key(header::AUTHORIZATION);
+    // Only a request without the session cookie: a browser attaches the cookie (and cached
+    // Basic credentials) on its own, never a bearer token.
+    let has_session_cookie = cookie_value(req.headers(), &settings.cookie_name).is_some();
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
     let token_login = req.uri().path() == "/auth/login";
-    let granted = !cookie_bound
+    let granted = !has_session_cookie
         && (bearer || token_login)
         && req
             .headers()

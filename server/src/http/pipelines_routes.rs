@@ -2,7 +2,9 @@
 //! paths and in its shapes, bearer-authenticated (API tokens, Heimdall JWTs, the static
 //! `ADMIN_TOKEN`), plus the worker routes that advance pipelines. Each handler resolves the
 //! caller and makes one `PipelineService` call. Errors carry the seed's `detail` beside
-//! Heimdall's own fields. Live events (SSE), timers and rate limits are still to come (#10).
+//! Heimdall's own fields. The live stream replays after `Last-Event-ID` and sends the seed's
+//! heartbeats; the general request limit sits in front (`rate_limit.rs`), the creation limit in
+//! the service.
 
 use std::collections::{BTreeMap, HashMap};
 
