@@ -6,7 +6,7 @@
 //! status, with its event and audit entry). `service.rs` checks the caller of every operation
 //! (tenant visibility, who may decide, self-approval, notes on a rejection), applies the state
 //! machine, and takes workers' claims and stage reports; `views.rs` builds the pages' views from
-//! it; `limits.rs` the per-caller limits; `bus.rs` carries committed events to live streams
+//! it; `limits.rs` the per-caller limits; `bus.rs` carries committed events to live streams and `feed.rs` makes one pipeline's stream of them (replay, then live, each once)
 //! (fed by `LISTEN` on PostgreSQL, so every replica's); `timers.rs` fires due gates from the
 //! database and prunes old events. `api.rs` and `pages.rs` are the pages (`/pipelines`,
 //! `/pipelines/{id}`, lazy routes); the seed's REST API is `server/src/http/pipelines_routes.rs`.
@@ -21,6 +21,8 @@ pub mod brief;
 mod bus;
 #[cfg(feature = "ssr")]
 mod error;
+#[cfg(feature = "ssr")]
+mod feed;
 #[cfg(feature = "ssr")]
 mod limits;
 mod model;
@@ -45,7 +47,7 @@ pub use model::*;
 pub use pages::{PipelinePage, PipelinesPage, PipelinesRoute};
 #[cfg(feature = "ssr")]
 pub use service::{
-    CreatePipeline, GateAction, PipelineService, PipelineSettings, RateLimits, Retention, SEED_STAGES,
+    CreatePipeline, GateAction, PipelineService, PipelineSettings, RateLimits, Retention, SEED_STAGES, Since,
     is_json_patch,
 };
 pub use state::{IllegalTransition, PipelineStatus, Transition, next};

@@ -137,6 +137,13 @@ pub fn is_json_patch(value: &serde_json::Value) -> bool {
     serde_json::from_value::<json_patch::Patch>(value.clone()).is_ok()
 }
 
+/// Where a poll of a pipeline's log starts: after an event id, or (the seed's) after a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    Id(i64),
+    Time(chrono::DateTime<chrono::Utc>),
+}
+
 /// A pipeline to create, as a caller asks for it.
 #[derive(Debug, Clone, Default)]
 pub struct CreatePipeline {
@@ -447,6 +454,44 @@ impl PipelineService {
                     .is_none_or(|t| principal.authorize(Permission::Tenant(t)).is_ok())
             })
             .collect())
+    }
+
+    /// A page of a pipeline's log, oldest first: at most `limit` (1 to 1,000) events after
+    /// `since`, and whether more follow.
+    pub async fn events(
+        &self,
+        principal: &Principal,
+        id: &str,
+        since: Since,
+        limit: i64,
+    ) -> Result<(Vec<super::store::EventRow>, bool)> {
+        self.get(principal, id).await?;
+        let limit = limit.clamp(1, 1000);
+        let mut rows = match since {
+            Since::Id(after) => self.store.events(id, after, limit + 1).await?,
+            // Retention keeps at most its cap of events a pipeline: read them, keep the later.
+            Since::Time(after) => self
+                .store
+                .events(id, 0, 100_000)
+                .await?
+                .into_iter()
+                .filter(|e| e.created_at > after)
+                .take(usize::try_from(limit + 1).unwrap_or(1001))
+                .collect(),
+        };
+        let more = rows.len() as i64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(100));
+        Ok((rows, more))
+    }
+
+    /// Pipeline `id`'s events after event `after`, then each new one as it commits (see
+    /// `feed.rs`). The caller checked the viewer may see the pipeline.
+    pub fn live_events(
+        &self,
+        id: &str,
+        after: i64,
+    ) -> impl futures::Stream<Item = super::store::EventRow> + Send + use<> {
+        super::feed::live_events(&self.store, id, after)
     }
 
     /// The pipelines' gates and artifacts in a fixed number of queries (a list shows them all).

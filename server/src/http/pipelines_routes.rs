@@ -294,9 +294,12 @@ type Answer = Result<Response, SeedError>;
 
 /// The seed's `Job` shape, with Heimdall's fields after its own.
 async fn job(ctx: &RequestContext, p: &PipelineRow) -> Result<Value, SeedError> {
-    let store = ctx.state.pipelines.store();
-    let gates = store.gates(&p.id).await.map_err(AppError::from)?;
-    let artifacts = store.artifacts(&p.id).await.map_err(AppError::from)?;
+    let mut parts = ctx
+        .state
+        .pipelines
+        .gates_and_artifacts_of(std::slice::from_ref(p))
+        .await?;
+    let (gates, artifacts) = parts.remove(&p.id).unwrap_or_default();
     Ok(job_of(p, &gates, &artifacts))
 }
 
@@ -646,11 +649,7 @@ async fn gate_decision(ctx: RequestContext, Path((id, stage)): Path<(String, Str
     Ok(axum::Json(decision).into_response())
 }
 
-/// Where a poll starts: the seed's ISO 8601 timestamp (events after it), or an event id.
-enum Since {
-    Id(i64),
-    Time(chrono::DateTime<chrono::Utc>),
-}
+use app::pipelines::Since;
 
 fn since_of(value: Option<&String>) -> Result<Since, Box<Response>> {
     let Some(value) = value.map(|v| v.trim()).filter(|v| !v.is_empty()) else {
@@ -690,24 +689,11 @@ async fn events(
             .map_err(|_| AppError::invalid("limit", format!("{v:?} is not a number")))
     })?;
     let limit = limit.clamp(1, 1000);
-    let store = ctx.state.pipelines.store();
-    let mut rows = match since {
-        Since::Id(after) => store
-            .events(&id, after, limit + 1)
-            .await
-            .map_err(AppError::from)?,
-        // Retention keeps at most its cap of events a pipeline: read them and keep the later.
-        Since::Time(after) => store
-            .events(&id, 0, 100_000)
-            .await
-            .map_err(AppError::from)?
-            .into_iter()
-            .filter(|e| e.created_at > after)
-            .take(usize::try_from(limit + 1).unwrap_or(1001))
-            .collect(),
-    };
-    let has_more = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(100));
+    let (rows, has_more) = ctx
+        .state
+        .pipelines
+        .events(&ctx.principal, &id, since, limit)
+        .await?;
     let events: Vec<Value> = rows.iter().map(event_json).collect();
     Ok(axum::Json(json!({
         "job_id": id,
@@ -766,10 +752,9 @@ async fn stream_events(
                 .parse::<i64>()
                 .map_err(|_| AppError::invalid("since", format!("{v:?} is not an event id")))
         })?;
-    let store = ctx.state.pipelines.store().clone();
-    // Subscribe before reading the table: an event in between arrives twice (and is skipped by
-    // its id), never not at all.
-    let live = store.bus().subscribe();
+    // Subscribed now (before the table is read): nothing committed from here on is missed.
+    let events = ctx.state.pipelines.live_events(&id, after);
+    let bus_closed = ctx.state.pipelines.store().bus().closed();
     // Ends with the server, or with the credential that opened it (signed out, revoked, no
     // longer allowed to see this pipeline).
     let pipelines = ctx.state.pipelines.clone();
@@ -783,7 +768,7 @@ async fn stream_events(
             async move { pipelines.get(&p, &id).await.is_ok() }
         },
     );
-    let closed = futures::future::select(Box::pin(store.bus().closed()), Box::pin(ended));
+    let closed = futures::future::select(Box::pin(bus_closed), Box::pin(ended));
     let connected = SseEvent::default().event_if(typed, "connected").data(
         stream_notice(
             "connected",
@@ -792,20 +777,11 @@ async fn stream_events(
         )
         .to_string(),
     );
-    let state = Feed {
-        store,
-        live,
-        id,
-        floor: after,
-        last: after,
-        sent: std::collections::HashSet::new(),
-        pending: std::collections::VecDeque::new(),
-        replayed: false,
-        typed,
-    };
-    let rest = stream::unfold(state, |mut feed| async move {
-        let event = feed.next().await?;
-        Some((Ok(event), feed))
+    let rest = events.map(move |row| {
+        Ok(SseEvent::default()
+            .id(row.id.to_string())
+            .event_if(typed, &row.kind)
+            .data(stream_json(&row).to_string()))
     });
     let first = stream::once(async move { Ok(connected) });
     // The seed's heartbeat: a data message every 5 s (no id: a reconnect's cursor is the last
@@ -831,64 +807,6 @@ async fn stream_events(
             event
         });
     Ok(Sse::new(feed))
-}
-
-/// One stream's position: events come from the table (at the start and after falling behind)
-/// and from the bus, each sent once, in id order.
-struct Feed {
-    store: app::pipelines::PipelineStore,
-    live: tokio::sync::broadcast::Receiver<std::sync::Arc<app::pipelines::EventRow>>,
-    id: String,
-    /// The client's cursor (`Last-Event-ID`): it has everything up to here.
-    floor: i64,
-    /// The largest id sent, and every id sent (one pipeline's events: retention bounds them).
-    last: i64,
-    sent: std::collections::HashSet<i64>,
-    pending: std::collections::VecDeque<app::pipelines::EventRow>,
-    replayed: bool,
-    typed: bool,
-}
-
-impl Feed {
-    async fn next(&mut self) -> Option<SseEvent> {
-        loop {
-            if let Some(row) = self.pending.pop_front() {
-                // By id, not by the largest: ids may commit out of order.
-                if row.id > self.floor && self.sent.insert(row.id) {
-                    self.last = self.last.max(row.id);
-                    return Some(self.to_sse(&row));
-                }
-                continue;
-            }
-            if !self.replayed {
-                self.replayed = true;
-                self.refill().await?;
-                continue;
-            }
-            match self.live.recv().await {
-                Ok(row) if row.pipeline_id == self.id => self.pending.push_back((*row).clone()),
-                Ok(_) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => self.refill().await?,
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    }
-
-    /// What may be missing, from the table: after the client's cursor, reaching back a window
-    /// below the largest id sent (repeats are skipped).
-    async fn refill(&mut self) -> Option<()> {
-        let after = self.floor.max(self.last - 1000);
-        let rows = self.store.events(&self.id, after, 10_000).await.ok()?;
-        self.pending.extend(rows);
-        Some(())
-    }
-
-    fn to_sse(&self, row: &app::pipelines::EventRow) -> SseEvent {
-        SseEvent::default()
-            .id(row.id.to_string())
-            .event_if(self.typed, &row.kind)
-            .data(stream_json(row).to_string())
-    }
 }
 
 /// `event:` only when asked for.
