@@ -27,6 +27,8 @@ mod feed;
 mod limits;
 mod model;
 #[cfg(feature = "ssr")]
+pub mod seed;
+#[cfg(feature = "ssr")]
 mod service;
 mod state;
 #[cfg(feature = "ssr")]

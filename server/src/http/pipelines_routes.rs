@@ -25,6 +25,10 @@ use app::pipelines::{
     ArtifactRow, CreatePipeline, Decided, Decision, GateAction, GateConfig, PipelineRow, PipelineStatus,
 };
 
+use app::pipelines::seed::{
+    artifact_json, decision_json, event_json, gate_json, job_of, stream_json, stream_notice,
+};
+
 use super::api_doc::{Auth, Op, param};
 use super::extract::JsonBody;
 
@@ -227,37 +231,7 @@ fn bad_request(field: &str, message: &str) -> Response {
 /// The seed's catalogue of patch types, word for word, and how Heimdall applies each.
 async fn patch_types(ctx: RequestContext) -> Answer {
     ctx.check(app::identity::Permission::Read).await?;
-    Ok(axum::Json(json!({
-        "patch_types": {
-            "script": {
-                "description": "Script text modifications",
-                "examples": [
-                    {"type": "text_replace", "description": "Replace specific text in script",
-                     "example": {"type": "text_replace", "replacements": [{"old": "old text", "new": "new text"}]}},
-                    {"type": "section_replace", "description": "Replace entire script section",
-                     "example": {"type": "section_replace", "section_marker": "## Introduction",
-                                 "new_section": "## Introduction\n\nUpdated introduction content"}},
-                ],
-            },
-            "storyboard": {
-                "description": "Storyboard timing and structure modifications",
-                "examples": [
-                    {"type": "duration_adjust", "description": "Adjust beat durations",
-                     "example": {"type": "duration_adjust", "beat_adjustments": [{"beat_id": "intro_beat", "duration": 15}]}},
-                ],
-            },
-            "audio": {
-                "description": "Audio level and processing modifications",
-                "examples": [
-                    {"type": "level_adjust", "description": "Adjust audio levels in dB",
-                     "example": {"type": "level_adjust", "level_change_db": 3}},
-                ],
-            },
-        },
-        "usage": "Send patches in the 'patch' field when approving/rejecting gates, or use the direct patch application endpoint",
-        "json_patch": "JSON patch operations ({op, path, value}) change the job's parameters; a typed patch is kept under params.patches.<stage> for the stage's worker",
-    }))
-    .into_response())
+    Ok(axum::Json(app::pipelines::seed::patch_types()).into_response())
 }
 
 /// The seed's direct patch: to the job's parameters now (see `PipelineService::apply_patch`).
@@ -301,72 +275,6 @@ async fn job(ctx: &RequestContext, p: &PipelineRow) -> Result<Value, SeedError> 
         .await?;
     let (gates, artifacts) = parts.remove(&p.id).unwrap_or_default();
     Ok(job_of(p, &gates, &artifacts))
-}
-
-/// `job` from what was read already.
-fn job_of(p: &PipelineRow, gates: &[app::pipelines::GateRow], artifacts: &[ArtifactRow]) -> Value {
-    let params: Value = serde_json::from_str(&p.params).unwrap_or_default();
-    let stages: Value = serde_json::from_str(&p.stages).unwrap_or_default();
-    json!({
-        "id": p.id,
-        "slug": p.slug,
-        "intent": p.intent,
-        "status": p.status,
-        "stage": p.stage,
-        "cfg": {
-            "brief": params.get("brief").cloned().unwrap_or(Value::Null),
-            "render": {}, "models": {}, "modules": {},
-            "captured_at": p.created_at,
-        },
-        "gates": gates.iter().map(gate_json).collect::<Vec<_>>(),
-        "artifacts": artifacts.iter().map(artifact_json).collect::<Vec<_>>(),
-        "created_at": p.created_at,
-        "updated_at": p.updated_at,
-        "operator": p.requested_by,
-        "tenant_id": p.tenant_id,
-        "stages": stages,
-        "params": params,
-    })
-}
-
-/// A gate as the seed shows it (`approved` true / false / null), plus Heimdall's fields.
-fn gate_json(g: &app::pipelines::GateRow) -> Value {
-    let decision = g.decision();
-    let config = g.config();
-    json!({
-        "stage": g.stage,
-        "required": g.required,
-        "approved": decision.as_ref().map(|d| d.decision == Decision::Approved),
-        "by": decision.as_ref().map(|d| d.by.clone()),
-        "at": decision.as_ref().map(|d| d.at),
-        "notes": g.notes,
-        "patch": g.patch.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()),
-        "auto_approved": decision.as_ref().is_some_and(|d| d.automatic && d.decision == Decision::Approved),
-        "has_patch": g.patch.is_some(),
-        "timeout_seconds": g.auto_approve_after_s,
-        "decision": decision.as_ref().map(|d| d.decision.as_str()),
-        "approvals_needed": config.approvals_needed,
-        "allowed_roles": config.allowed_roles,
-        "allow_self_approval": config.allow_self_approval,
-        "timeout_action": config.timeout_action.as_str(),
-        "notes_required": config.notes_required,
-        "opened_at": g.opened_at,
-    })
-}
-
-/// A decision as the seed stored it (`runs/<id>/gates/<stage>.json`).
-fn decision_json(g: &app::pipelines::GateRow) -> Option<Value> {
-    let d = g.decision()?;
-    Some(json!({
-        "stage": g.stage,
-        "approved": d.decision == Decision::Approved,
-        "by": d.by,
-        "at": d.at,
-        "notes": d.notes,
-        "patch": g.patch.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()),
-        "auto_approved": d.automatic && d.decision == Decision::Approved,
-        "decision": d.decision.as_str(),
-    }))
 }
 
 #[derive(Deserialize)]
@@ -578,14 +486,6 @@ async fn artifacts(ctx: RequestContext, Path(id): Path<String>) -> Answer {
     Ok(axum::Json(artifacts.iter().map(artifact_json).collect::<Vec<_>>()).into_response())
 }
 
-/// An artifact as the seed shows it.
-fn artifact_json(a: &ArtifactRow) -> Value {
-    json!({
-        "stage": a.stage, "kind": a.name, "path": a.uri, "meta": {}, "created_at": a.created_at,
-        "size_bytes": a.size_bytes, "checksum": a.sha256,
-    })
-}
-
 /// The seed's gate status: each gate with, while it is open and required, its timer; the
 /// job's status; and the counts.
 async fn gates_status(ctx: RequestContext, Path(id): Path<String>) -> Answer {
@@ -706,29 +606,6 @@ async fn events(
         "timestamp": chrono::Utc::now(),
     }))
     .into_response())
-}
-
-/// One event as the seed's poll shows it (`timestamp`, `event_type`, `payload`…), with its id.
-fn event_json(e: &app::pipelines::EventRow) -> Value {
-    json!({
-        "id": e.id, "job_id": e.pipeline_id, "timestamp": e.created_at, "event_type": e.kind,
-        "stage": e.stage, "status": e.status, "message": e.message,
-        "payload": serde_json::from_str::<Value>(&e.payload).unwrap_or_else(|_| json!({})),
-    })
-}
-
-/// One event as the seed's stream sends it (`ts`, `type`, `payload`…), with its id and job.
-fn stream_json(e: &app::pipelines::EventRow) -> Value {
-    json!({
-        "ts": e.created_at, "type": e.kind, "stage": e.stage, "status": e.status, "message": e.message,
-        "payload": serde_json::from_str::<Value>(&e.payload).unwrap_or_else(|_| json!({})),
-        "id": e.id, "job_id": e.pipeline_id,
-    })
-}
-
-/// The seed's stream messages of its own (`connected`, `heartbeat`).
-fn stream_notice(kind: &str, message: String, payload: Value) -> Value {
-    json!({ "ts": chrono::Utc::now(), "type": kind, "stage": null, "status": null, "message": message, "payload": payload })
 }
 
 /// The live stream: a `connected` message, every event after `Last-Event-ID` (or `since`) from
