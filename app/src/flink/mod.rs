@@ -7,7 +7,7 @@
 //! - `crd.rs`, `job.rs`, `patterns.rs` — the resource, the pure mapping, display names and links.
 //! - `reflector.rs` — watches, their states and the change channel.
 //! - `service.rs` — every operation, each checking the `Principal`.
-//! - `api.rs` — the server functions; `pages.rs` — the `/flink` page (a lazy route).
+//! - `api.rs` — the server functions; `pages/` — the `/flink` page (a lazy route: the page, its address state, settings, table and drawer).
 
 mod api;
 #[cfg(feature = "ssr")]

@@ -3,7 +3,7 @@
 //! `state.rs` is the explicit state machine (pure, every status × transition tested);
 //! `model.rs` gates, decisions and what the pages show; `store.rs` the tables and the
 //! exactly-once decision (one transaction guarded by `decision IS NULL` and the expected
-//! status, with its event and audit entry). `service.rs` checks the caller of every operation
+//! status, with its event and audit entry). `service/` (decisions, workers, patches beside the rest) checks the caller of every operation
 //! (tenant visibility, who may decide, self-approval, notes on a rejection), applies the state
 //! machine, and takes workers' claims and stage reports; `views.rs` builds the pages' views from
 //! it; `limits.rs` the per-caller limits; `bus.rs` carries committed events to live streams and `feed.rs` makes one pipeline's stream of them (replay, then live, each once)

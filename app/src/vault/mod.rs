@@ -4,7 +4,7 @@
 //! Files: `crypto.rs` the envelope (AES-256-GCM under a rotating keyring, each ciphertext bound
 //! to its row); `store.rs` the `vault_tokens` and `vault_consents` tables and the mint lock;
 //! `keycloak.rs` the token endpoint, introspection and admin API; `consent.rs` the consent's
-//! signed state; `service.rs` every operation, each checking its caller; `seed.rs` the seed's
+//! signed state; `service/` every operation, each checking its caller (one file per flow); `seed.rs` the seed's
 //! response shapes; `error.rs` its codes; `model.rs`, `api.rs`, `pages.rs` the Vault page
 //! (`/vault`, its own chunk). The seed's REST routes are `server/src/http/vault_routes.rs`.
 //! See `docs/vault.md`.
