@@ -2,8 +2,9 @@
 //! self-serve actions run on them — provision, deprovision, deploy — with their history.
 //!
 //! `model.rs` the seed's shapes; `store.rs` the `catalog_services` and `catalog_actions`
-//! tables; `service/` every operation (fields, actions, callbacks beside the rest), each checking its caller (tenant visibility, admins
-//! write, developers and admins act), and the executors' callbacks (`X-Callback-Token`);
+//! tables; `service/` every operation (fields, actions, callbacks beside the rest), each
+//! checking its caller (tenant visibility, admins write, developers and admins act), and the
+//! executors' callbacks (`X-Callback-Token`);
 //! `approvals.rs` deploys to protected environments, settled by a pipeline's gate;
 //! `executors.rs` who runs an action in an environment (a webhook, Kubernetes, or a callback)
 //! and `kubernetes.rs` the Kubernetes executor (server-side apply, rollouts followed by watch);
