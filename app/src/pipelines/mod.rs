@@ -1,7 +1,7 @@
 //! Pipelines with human-in-the-loop gates (the operator-console seed's job).
 //!
 //! `state.rs` is the explicit state machine (pure, every status × transition tested);
-//! `model.rs` gates, decisions and what the pages show; `store.rs` the tables and the
+//! `model.rs` gates, decisions and what the pages show; `store/` the tables (decisions and the event log beside the rest) and the
 //! exactly-once decision (one transaction guarded by `decision IS NULL` and the expected
 //! status, with its event and audit entry). `service/` (decisions, workers, patches beside the rest) checks the caller of every operation
 //! (tenant visibility, who may decide, self-approval, notes on a rejection), applies the state

@@ -16,37 +16,15 @@ use super::state::PipelineStatus;
 use crate::audit::{Audit, AuditEvent};
 use crate::db::{Database, DbError, Result, Tx, with_pool, with_tx};
 
+mod decisions;
+mod events;
+
 /// The `LISTEN/NOTIFY` channel committed events are announced on (payload: the event id).
 pub const NOTIFY_CHANNEL: &str = "heimdall_pipeline_events";
 
 /// How far below the largest id seen a catch-up reads again: transactions that took smaller
 /// ids but committed later.
 const CATCH_UP_WINDOW: i64 = 1000;
-
-/// The ids published lately (bounded), so a repeat is recognised whatever its order.
-#[derive(Default)]
-struct RecentIds {
-    set: std::collections::HashSet<i64>,
-    order: std::collections::VecDeque<i64>,
-}
-
-impl RecentIds {
-    const KEEP: usize = 4096;
-
-    /// `false` when `id` was seen already.
-    fn insert(&mut self, id: i64) -> bool {
-        if !self.set.insert(id) {
-            return false;
-        }
-        self.order.push_back(id);
-        if self.order.len() > Self::KEEP
-            && let Some(old) = self.order.pop_front()
-        {
-            self.set.remove(&old);
-        }
-        true
-    }
-}
 
 /// A pipeline row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -288,92 +266,6 @@ impl PipelineStore {
     fn published(&self, events: Vec<EventRow>) {
         if matches!(self.db, Database::Sqlite(_)) {
             self.bus.publish(events);
-        }
-    }
-
-    /// One event by id.
-    pub async fn event(&self, id: i64) -> Result<Option<EventRow>> {
-        Ok(with_pool!(&self.db, pool => sqlx::query_as(
-            "SELECT id, pipeline_id, kind, stage, status, message, payload, created_at FROM pipeline_events WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(pool)
-        .await?))
-    }
-
-    /// Every pipeline's events after `after`, oldest first (catching up after a reconnect).
-    pub async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<EventRow>> {
-        Ok(with_pool!(&self.db, pool => sqlx::query_as(
-            "SELECT id, pipeline_id, kind, stage, status, message, payload, created_at FROM pipeline_events \
-             WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?))
-    }
-
-    /// On PostgreSQL: every replica's committed events into this process's bus, through
-    /// `LISTEN`; after a lost connection, the events it missed from the table. Returns at once
-    /// on SQLite.
-    pub async fn listen(&self) {
-        let Database::Postgres(pool) = &self.db else {
-            return;
-        };
-        let mut last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM pipeline_events")
-            .fetch_one(pool)
-            .await
-            .unwrap_or(0);
-        let mut backoff = std::time::Duration::from_millis(200);
-        let mut recent = RecentIds::default();
-        loop {
-            match sqlx::postgres::PgListener::connect_with(pool).await {
-                Ok(mut listener) => match listener.listen(NOTIFY_CHANNEL).await {
-                    Ok(()) => {
-                        backoff = std::time::Duration::from_millis(200);
-                        // Whatever committed while not listening, reaching back a window for
-                        // transactions that committed after larger ids (streams skip repeats).
-                        let mut after = (last - CATCH_UP_WINDOW).max(0);
-                        while let Ok(missed) = self.events_after(after, 1000).await {
-                            let Some(newest) = missed.last().map(|e| e.id) else {
-                                break;
-                            };
-                            after = newest;
-                            last = last.max(newest);
-                            let fresh: Vec<EventRow> =
-                                missed.into_iter().filter(|e| recent.insert(e.id)).collect();
-                            self.bus.publish(fresh);
-                        }
-                        loop {
-                            match listener.recv().await {
-                                Ok(note) => {
-                                    let Ok(id) = note.payload().parse::<i64>() else {
-                                        continue;
-                                    };
-                                    // Ids commit out of order under concurrency: a smaller id
-                                    // may come after a larger one, so what was sent is
-                                    // remembered by id, not by the largest.
-                                    if !recent.insert(id) {
-                                        continue;
-                                    }
-                                    if let Ok(Some(event)) = self.event(id).await {
-                                        last = last.max(id);
-                                        self.bus.publish(vec![event]);
-                                    }
-                                }
-                                Err(e) => {
-                                    tracing::warn!(error = %e, "pipelines: the LISTEN connection dropped; reconnecting");
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "pipelines: LISTEN failed; retrying"),
-                },
-                Err(e) => tracing::warn!(error = %e, "pipelines: cannot LISTEN; retrying"),
-            }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(std::time::Duration::from_secs(10));
         }
     }
 
@@ -654,139 +546,6 @@ impl PipelineStore {
         Ok(true)
     }
 
-    /// Decides a gate exactly once (see the module comment). `audit` is written in the same
-    /// transaction as the decision.
-    pub async fn decide(
-        &self,
-        d: &Decide<'_>,
-        event: &NewEvent<'_>,
-        audit: &Audit,
-        entry: &AuditEvent,
-    ) -> Result<Decided, DecideError> {
-        let now = Utc::now();
-        let mut tx = self.db.begin().await?;
-        // Several approvals wanted: record this person's first (the write that takes the lock).
-        if d.decision == Decision::Approved && d.approvals_needed > 1 && !d.automatic {
-            let by_id = d.by_id.ok_or(DecideError::AlreadyApproved)?;
-            let added = with_tx!(&mut tx, conn => sqlx::query(
-                "INSERT INTO gate_approvals (pipeline_id, stage, user_id, username, approved_at) \
-                 SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM pipeline_gates \
-                 WHERE pipeline_id = $1 AND stage = $2 AND decision IS NULL) ON CONFLICT DO NOTHING",
-            )
-            .bind(d.pipeline_id)
-            .bind(d.stage)
-            .bind(by_id)
-            .bind(d.by)
-            .bind(now)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected());
-            if added == 0 {
-                drop(tx);
-                return Err(self.why_not(d).await);
-            }
-            let have: i64 = with_tx!(&mut tx, conn => sqlx::query_scalar(
-                "SELECT COUNT(*) FROM gate_approvals WHERE pipeline_id = $1 AND stage = $2",
-            )
-            .bind(d.pipeline_id)
-            .bind(d.stage)
-            .fetch_one(&mut *conn)
-            .await?);
-            let have = u32::try_from(have).unwrap_or(u32::MAX);
-            if have < d.approvals_needed {
-                let appended = Self::append_in(
-                    &mut tx,
-                    d.pipeline_id,
-                    &NewEvent {
-                        kind: "gate_approval_recorded",
-                        stage: Some(d.stage),
-                        status: None,
-                        message: &format!("{} approved {} ({have} of {})", d.by, d.stage, d.approvals_needed),
-                        payload: serde_json::json!({ "by": d.by, "have": have, "need": d.approvals_needed }),
-                    },
-                )
-                .await?;
-                audit.record_in(&mut tx, entry).await?;
-                tx.commit().await?;
-                self.published(vec![appended]);
-                return Ok(Decided::Approval {
-                    have,
-                    need: d.approvals_needed,
-                });
-            }
-        }
-        // The pipeline first (the write that takes its lock): it must still be where the
-        // decision was computed — moved by it, or, decided ahead, only touched. A worker moving
-        // it to this gate meanwhile waits for this commit and then finds the gate decided
-        // (`transition_with`).
-        let moved = with_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE pipelines SET status = COALESCE($3, status), updated_at = $4 \
-             WHERE id = $1 AND status = $2 AND stage = $5",
-        )
-        .bind(d.pipeline_id)
-        .bind(d.from.as_str())
-        .bind(d.to.map(PipelineStatus::as_str))
-        .bind(now)
-        .bind(d.at_stage)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected());
-        if moved == 0 {
-            drop(tx);
-            return Err(self.why_not(d).await);
-        }
-        let decided = with_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE pipeline_gates SET decision = $3, decided_by_id = $4, decided_by = $5, decided_at = $6, notes = $7, \
-             patch = $8, automatic = $9 WHERE pipeline_id = $1 AND stage = $2 AND decision IS NULL",
-        )
-        .bind(d.pipeline_id)
-        .bind(d.stage)
-        .bind(d.decision.as_str())
-        .bind(d.by_id)
-        .bind(d.by)
-        .bind(now)
-        .bind(d.notes)
-        .bind(d.patch.map(ToString::to_string))
-        .bind(d.automatic)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected());
-        if decided == 0 {
-            drop(tx);
-            return Err(self.why_not(d).await);
-        }
-        let appended = Self::append_in(&mut tx, d.pipeline_id, event).await?;
-        audit.record_in(&mut tx, entry).await?;
-        tx.commit().await?;
-        self.published(vec![appended]);
-        metrics::counter!("heimdall_gate_decisions_total", "decision" => d.decision.as_str()).increment(1);
-        Ok(Decided::Final)
-    }
-
-    /// Why a decision matched nothing, read after its transaction rolled back.
-    async fn why_not(&self, d: &Decide<'_>) -> DecideError {
-        let gate = match self.gate(d.pipeline_id, d.stage).await {
-            Ok(Some(gate)) => gate,
-            Ok(None) => return DecideError::NotFound,
-            Err(e) => return e.into(),
-        };
-        if let Some(done) = gate.decision() {
-            return DecideError::AlreadyDecided {
-                decision: done.decision,
-                by: done.by,
-                at: done.at,
-            };
-        }
-        match self.get(d.pipeline_id).await {
-            Ok(Some(p)) if p.status != d.from.as_str() || p.stage != d.at_stage => {
-                DecideError::NotWaiting(p.status)
-            }
-            Ok(Some(_)) => DecideError::AlreadyApproved,
-            Ok(None) => DecideError::NotFound,
-            Err(e) => e.into(),
-        }
-    }
-
     /// Gates with a timer that are open and undecided, with when they are due.
     pub async fn timed_gates(&self) -> Result<Vec<TimedGate>> {
         let rows: Vec<(String, String, String, i64, DateTime<Utc>)> = with_pool!(&self.db, pool => sqlx::query_as(
@@ -806,25 +565,6 @@ impl PipelineStore {
                 due_at: opened_at + chrono::Duration::seconds(after_s.max(0)),
             })
             .collect())
-    }
-
-    /// Retention: deletes events older than `before`, and beyond the newest `keep` of each
-    /// pipeline. Returns how many went.
-    pub async fn prune_events(&self, before: DateTime<Utc>, keep: i64) -> Result<u64> {
-        let old = with_pool!(&self.db, pool => sqlx::query("DELETE FROM pipeline_events WHERE created_at < $1")
-            .bind(before)
-            .execute(pool)
-            .await?
-            .rows_affected());
-        let excess = with_pool!(&self.db, pool => sqlx::query(
-            "DELETE FROM pipeline_events WHERE id IN (SELECT e.id FROM pipeline_events e WHERE \
-             (SELECT COUNT(*) FROM pipeline_events n WHERE n.pipeline_id = e.pipeline_id AND n.id > e.id) >= $1)",
-        )
-        .bind(keep)
-        .execute(pool)
-        .await?
-        .rows_affected());
-        Ok(old + excess)
     }
 
     /// Pipelines, newest first.
@@ -858,69 +598,5 @@ impl PipelineStore {
         .bind(stage)
         .fetch_all(pool)
         .await?))
-    }
-
-    /// The pipeline's events after `since` (an event id), oldest first.
-    pub async fn events(&self, pipeline_id: &str, since: i64, limit: i64) -> Result<Vec<EventRow>> {
-        Ok(with_pool!(&self.db, pool => sqlx::query_as(
-            "SELECT id, pipeline_id, kind, stage, status, message, payload, created_at FROM pipeline_events \
-             WHERE pipeline_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-        )
-        .bind(pipeline_id)
-        .bind(since)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?))
-    }
-
-    /// The pipeline's newest `limit` events, oldest first (the page's log).
-    pub async fn latest_events(&self, pipeline_id: &str, limit: i64) -> Result<Vec<EventRow>> {
-        let mut rows: Vec<EventRow> = with_pool!(&self.db, pool => sqlx::query_as(
-            "SELECT id, pipeline_id, kind, stage, status, message, payload, created_at FROM pipeline_events \
-             WHERE pipeline_id = $1 ORDER BY id DESC LIMIT $2",
-        )
-        .bind(pipeline_id)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?);
-        rows.reverse();
-        Ok(rows)
-    }
-
-    async fn append_in(tx: &mut Tx, pipeline_id: &str, event: &NewEvent<'_>) -> Result<EventRow> {
-        let now = Utc::now();
-        let payload = event.payload.to_string();
-        let status = event.status.map(PipelineStatus::as_str);
-        let id: i64 = with_tx!(tx, conn => sqlx::query_scalar(
-            "INSERT INTO pipeline_events (pipeline_id, kind, stage, status, message, payload, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(pipeline_id)
-        .bind(event.kind)
-        .bind(event.stage)
-        .bind(status)
-        .bind(event.message)
-        .bind(&payload)
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?);
-        // PostgreSQL tells every replica at commit (and only if it commits); SQLite has one.
-        if let Tx::Postgres(t) = tx {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(NOTIFY_CHANNEL)
-                .bind(id.to_string())
-                .execute(&mut **t)
-                .await?;
-        }
-        Ok(EventRow {
-            id,
-            pipeline_id: pipeline_id.to_owned(),
-            kind: event.kind.to_owned(),
-            stage: event.stage.map(str::to_owned),
-            status: status.map(str::to_owned),
-            message: event.message.to_owned(),
-            payload,
-            created_at: now,
-        })
     }
 }
