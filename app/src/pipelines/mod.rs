@@ -1,15 +1,18 @@
 //! Pipelines with human-in-the-loop gates (the operator-console seed's job).
 //!
 //! `state.rs` is the explicit state machine (pure, every status × transition tested);
-//! `model.rs` gates, decisions and what the pages show; `store/` the tables (decisions and the event log beside the rest) and the
-//! exactly-once decision (one transaction guarded by `decision IS NULL` and the expected
-//! status, with its event and audit entry). `service/` (decisions, workers, patches beside the rest) checks the caller of every operation
-//! (tenant visibility, who may decide, self-approval, notes on a rejection), applies the state
-//! machine, and takes workers' claims and stage reports; `views.rs` builds the pages' views from
-//! it; `limits.rs` the per-caller limits; `bus.rs` carries committed events to live streams and `feed.rs` makes one pipeline's stream of them (replay, then live, each once)
-//! (fed by `LISTEN` on PostgreSQL, so every replica's); `timers.rs` fires due gates from the
-//! database and prunes old events. `api.rs` and `pages.rs` are the pages (`/pipelines`,
-//! `/pipelines/{id}`, lazy routes); the seed's REST API is `server/src/http/pipelines_routes.rs`.
+//! `model.rs` gates, decisions and what the pages show; `store/` the tables, the exactly-once
+//! decision (one transaction guarded by `decision IS NULL` and the expected status, with its
+//! event and audit entry) and the event log. `service/` checks the caller of every operation
+//! (tenant visibility, who may decide, self-approval, notes where a gate wants them), applies
+//! the state machine, keeps decisions made ahead of the pipeline, takes workers' claims and
+//! stage reports, and applies patches; `views.rs` builds the pages' views from it; `limits.rs`
+//! the per-caller limits; `bus.rs` carries committed events to live streams (fed by `LISTEN` on
+//! PostgreSQL, so every replica's) and `feed.rs` makes one pipeline's stream of them (replay,
+//! then live, each once); `timers.rs` fires due gates from the database and prunes old events;
+//! `seed.rs` the operator console's JSON shapes and `brief.rs` its brief compiler. `api.rs` and
+//! `pages.rs` are the pages (`/pipelines`, `/pipelines/{id}`, lazy routes); the seed's REST API
+//! is `server/src/http/pipelines_routes.rs`.
 //! See `docs/pipelines.md`.
 
 mod api;
