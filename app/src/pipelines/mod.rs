@@ -1,7 +1,7 @@
 //! Pipelines with human-in-the-loop gates (the operator-console seed's job).
 //!
 //! `state.rs` is the explicit state machine (pure, every status × transition tested);
-//! `model.rs` gates, decisions and what the pages show; `store/` the tables, the exactly-once
+//! `model.rs` gates, decisions and what the pages show; `settings.rs` the defaults in force; `store/` the tables, the exactly-once
 //! decision (one transaction guarded by `decision IS NULL` and the expected status, with its
 //! event and audit entry) and the event log. `service/` checks the caller of every operation
 //! (tenant visibility, who may decide, self-approval, notes where a gate wants them), applies
@@ -33,6 +33,8 @@ mod model;
 pub mod seed;
 #[cfg(feature = "ssr")]
 mod service;
+#[cfg(feature = "ssr")]
+mod settings;
 mod state;
 #[cfg(feature = "ssr")]
 mod store;

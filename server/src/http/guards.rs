@@ -35,7 +35,8 @@ pub async fn csrf(State(state): State<AppState>, req: Request, next: Next) -> Re
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
+        .and_then(|v| v.get(..7))
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "));
     let token_login = req.uri().path() == "/auth/login";
     let granted = !has_session_cookie
         && (bearer || token_login)
