@@ -7,6 +7,17 @@ use std::sync::Arc;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, header};
 
+/// A service (or other shared handle) inside a server function: the server provides each
+/// one from its composition root (`AppState::provide`) for every request.
+pub fn service<T: Clone + Send + Sync + 'static>() -> Result<T, crate::error::AppError> {
+    leptos::prelude::use_context::<T>().ok_or_else(|| {
+        crate::error::AppError::internal(format!(
+            "{} is not in the Leptos context",
+            std::any::type_name::<T>()
+        ))
+    })
+}
+
 /// Client address, user agent and host of one request (for sessions and the audit log).
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {

@@ -9,7 +9,6 @@ use crate::audit::Audit;
 use crate::catalog::CatalogService;
 use crate::cluster::Cluster;
 use crate::db::Database;
-use crate::error::AppError;
 use crate::flink::FlinkService;
 use crate::forward_auth::ForwardAuthService;
 use crate::home::BuildInfo;
@@ -49,9 +48,20 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state inside a server function; the server provides it for every request.
-    pub fn from_context() -> Result<Self, AppError> {
-        leptos::prelude::use_context::<Self>()
-            .ok_or_else(|| AppError::internal("AppState is not in the Leptos context"))
+    /// Hands each service to the server functions of one request (`crate::request::service`):
+    /// a domain reaches its own service and never this struct.
+    pub fn provide(&self) {
+        use leptos::prelude::provide_context;
+        provide_context(self.db.clone());
+        provide_context(self.cluster.clone());
+        provide_context(self.flink.clone());
+        provide_context(self.forward_auth.clone());
+        provide_context(self.build.clone());
+        provide_context(self.audit.clone());
+        provide_context(self.identity.clone());
+        provide_context(self.admin.clone());
+        provide_context(self.vault.clone());
+        provide_context(self.pipelines.clone());
+        provide_context(self.catalog.clone());
     }
 }

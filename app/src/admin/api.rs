@@ -16,17 +16,13 @@ async fn admin_context() -> Result<crate::identity::RequestContext, AppError> {
 #[server(prefix = "/_srv", endpoint = "list_users")]
 pub async fn list_users(query: String) -> Result<Vec<UserSummary>, AppError> {
     let ctx = admin_context().await?;
-    Ok(ctx.state.admin.list_users(&ctx.principal, &query).await?)
+    Ok(service()?.list_users(&ctx.principal, &query).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "create_user")]
 pub async fn create_user(form: NewUserForm) -> Result<UserWithPassword, AppError> {
     let ctx = admin_context().await?;
-    Ok(ctx
-        .state
-        .admin
-        .create_user(&ctx.principal, form, &ctx.meta)
-        .await?)
+    Ok(service()?.create_user(&ctx.principal, form, &ctx.meta).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "set_user_role")]
@@ -36,9 +32,7 @@ pub async fn set_user_role(id: i64, role: Role) -> Result<UserSummary, AppError>
         role: Some(role),
         ..super::model::AdminUserPatch::default()
     };
-    Ok(ctx
-        .state
-        .admin
+    Ok(service()?
         .update_user(&ctx.principal, id, patch, &ctx.meta)
         .await?)
 }
@@ -50,9 +44,7 @@ pub async fn set_user_active(id: i64, active: bool) -> Result<UserSummary, AppEr
         active: Some(active),
         ..super::model::AdminUserPatch::default()
     };
-    Ok(ctx
-        .state
-        .admin
+    Ok(service()?
         .update_user(&ctx.principal, id, patch, &ctx.meta)
         .await?)
 }
@@ -61,26 +53,20 @@ pub async fn set_user_active(id: i64, active: bool) -> Result<UserSummary, AppEr
 #[server(prefix = "/_srv", endpoint = "reset_user_password")]
 pub async fn reset_user_password(id: i64) -> Result<UserWithPassword, AppError> {
     let ctx = admin_context().await?;
-    Ok(ctx
-        .state
-        .admin
-        .reset_password(&ctx.principal, id, &ctx.meta)
-        .await?)
+    Ok(service()?.reset_password(&ctx.principal, id, &ctx.meta).await?)
 }
 
 /// Lifts a sign-in lock left by repeated failures.
 #[server(prefix = "/_srv", endpoint = "unlock_user")]
 pub async fn unlock_user(id: i64) -> Result<UserSummary, AppError> {
     let ctx = admin_context().await?;
-    Ok(ctx.state.admin.unlock_user(&ctx.principal, id, &ctx.meta).await?)
+    Ok(service()?.unlock_user(&ctx.principal, id, &ctx.meta).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "set_user_tenants")]
 pub async fn set_user_tenants(id: i64, tenant_ids: Vec<i64>) -> Result<UserSummary, AppError> {
     let ctx = admin_context().await?;
-    Ok(ctx
-        .state
-        .admin
+    Ok(service()?
         .set_user_tenants(&ctx.principal, id, tenant_ids, &ctx.meta)
         .await?)
 }
@@ -88,15 +74,13 @@ pub async fn set_user_tenants(id: i64, tenant_ids: Vec<i64>) -> Result<UserSumma
 #[server(prefix = "/_srv", endpoint = "list_tenants")]
 pub async fn list_tenants() -> Result<Vec<TenantInfo>, AppError> {
     let ctx = admin_context().await?;
-    Ok(ctx.state.admin.list_tenants(&ctx.principal).await?)
+    Ok(service()?.list_tenants(&ctx.principal).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "create_tenant")]
 pub async fn create_tenant(slug: String, name: String) -> Result<TenantInfo, AppError> {
     let ctx = admin_context().await?;
-    Ok(ctx
-        .state
-        .admin
+    Ok(service()?
         .create_tenant(&ctx.principal, &slug, &name, &ctx.meta)
         .await?)
 }
@@ -108,7 +92,7 @@ pub async fn list_tenant_members(slug: String) -> Result<Vec<String>, AppError> 
     let ctx = RequestContext::require(Permission::Read).await?;
     // The service looks the tenant up and checks membership; a refusal is audited like every
     // other, and answered as a tenant that does not exist, so a name is not confirmed by it.
-    let result = ctx.state.admin.tenant_members(&ctx.principal, &slug).await;
+    let result = service()?.tenant_members(&ctx.principal, &slug).await;
     if let Err(super::AdminError::Access(refusal)) = &result {
         ctx.record_refusal(refusal).await;
         if matches!(refusal, crate::identity::AccessError::Forbidden(_)) {
@@ -121,5 +105,11 @@ pub async fn list_tenant_members(slug: String) -> Result<Vec<String>, AppError> 
 #[server(prefix = "/_srv", endpoint = "list_audit")]
 pub async fn list_audit(filter: AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
     let ctx = admin_context().await?;
-    Ok(ctx.state.admin.list_audit(&ctx.principal, &filter).await?)
+    Ok(service()?.list_audit(&ctx.principal, &filter).await?)
+}
+
+/// This domain's service, from the server's composition root.
+#[cfg(feature = "ssr")]
+fn service() -> Result<super::AdminService, AppError> {
+    crate::request::service()
 }

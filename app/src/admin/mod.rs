@@ -9,6 +9,8 @@ mod error;
 mod model;
 mod pages;
 #[cfg(feature = "ssr")]
+pub mod rest;
+#[cfg(feature = "ssr")]
 mod service;
 
 pub use api::*;

@@ -28,7 +28,7 @@ pub async fn list_services(
         tier,
         runtime,
     };
-    Ok(ctx.state.catalog.page_list(&ctx.principal, &filter).await?)
+    Ok(service()?.page_list(&ctx.principal, &filter).await?)
 }
 
 /// A service, its environments' state and its history.
@@ -36,7 +36,7 @@ pub async fn list_services(
 pub async fn get_service_page(id: i64) -> Result<ServicePage, AppError> {
     use crate::identity::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::Read).await?;
-    Ok(ctx.state.catalog.page(&ctx.principal, id).await?)
+    Ok(service()?.page(&ctx.principal, id).await?)
 }
 
 /// Splits a form's comma- or line-separated list.
@@ -97,7 +97,7 @@ pub async fn save_service(
         links,
         tags: items(&tags),
     };
-    let catalog = &ctx.state.catalog;
+    let catalog = &service()?;
     let saved = match id {
         Some(id) => catalog.update(&ctx.principal, &ctx.meta, id, &input).await?,
         None => catalog.create(&ctx.principal, &ctx.meta, &input).await?,
@@ -110,7 +110,7 @@ pub async fn save_service(
 pub async fn delete_service(id: i64) -> Result<(), AppError> {
     use crate::identity::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::Read).await?;
-    Ok(ctx.state.catalog.delete(&ctx.principal, &ctx.meta, id).await?)
+    Ok(service()?.delete(&ctx.principal, &ctx.meta, id).await?)
 }
 
 /// Provision, deprovision or deploy (developers and admins); the action as it now stands.
@@ -132,9 +132,13 @@ pub async fn run_service_action(
         image,
         version,
     };
-    Ok(ctx
-        .state
-        .catalog
+    Ok(service()?
         .request_action(&ctx.principal, &ctx.meta, id, kind, &request)
         .await?)
+}
+
+/// This domain's service, from the server's composition root.
+#[cfg(feature = "ssr")]
+fn service() -> Result<super::CatalogService, AppError> {
+    crate::request::service()
 }

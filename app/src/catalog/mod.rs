@@ -25,6 +25,8 @@ mod executors;
 #[cfg(feature = "ssr")]
 pub mod kubernetes;
 #[cfg(feature = "ssr")]
+pub mod rest;
+#[cfg(feature = "ssr")]
 mod service;
 #[cfg(feature = "ssr")]
 mod store;

@@ -12,7 +12,7 @@ use crate::error::AppError;
 pub async fn flink_job_yaml(namespace: String, name: String) -> Result<String, AppError> {
     use crate::identity::RequestContext;
     let ctx = RequestContext::load().await?;
-    Ok(ctx.state.flink.yaml(&ctx.principal, &namespace, &name).await?)
+    Ok(service()?.yaml(&ctx.principal, &namespace, &name).await?)
 }
 
 /// Suspend, resume, restart, or trigger a savepoint: developers and admins.
@@ -20,13 +20,17 @@ pub async fn flink_job_yaml(namespace: String, name: String) -> Result<String, A
 pub async fn flink_job_action(namespace: String, name: String, action: JobAction) -> Result<(), AppError> {
     use crate::identity::RequestContext;
     let ctx = RequestContext::load().await?;
-    let result = ctx
-        .state
-        .flink
+    let result = service()?
         .act(&ctx.principal, &ctx.meta, &namespace, &name, action)
         .await;
     if let Err(super::FlinkError::Access(refusal)) = &result {
         ctx.record_refusal(refusal).await;
     }
     Ok(result?)
+}
+
+/// This domain's service, from the server's composition root.
+#[cfg(feature = "ssr")]
+fn service() -> Result<super::FlinkService, AppError> {
+    crate::request::service()
 }

@@ -23,6 +23,8 @@ mod patterns;
 #[cfg(feature = "ssr")]
 mod reflector;
 #[cfg(feature = "ssr")]
+pub mod rest;
+#[cfg(feature = "ssr")]
 mod service;
 
 pub use api::*;

@@ -10,5 +10,11 @@ use crate::error::AppError;
 pub async fn get_forward_auth_status() -> Result<ForwardAuthStatus, AppError> {
     use crate::identity::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::Administer).await?;
-    Ok(ctx.state.forward_auth.status(&ctx.principal)?)
+    Ok(service()?.status(&ctx.principal)?)
+}
+
+/// This domain's service, from the server's composition root.
+#[cfg(feature = "ssr")]
+fn service() -> Result<super::ForwardAuthService, AppError> {
+    crate::request::service()
 }

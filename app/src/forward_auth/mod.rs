@@ -20,6 +20,8 @@ mod directory;
 mod model;
 mod pages;
 #[cfg(feature = "ssr")]
+pub mod rest;
+#[cfg(feature = "ssr")]
 mod service;
 #[cfg(feature = "ssr")]
 pub mod session;

@@ -11,11 +11,15 @@ use crate::error::AppError;
 pub async fn get_overview() -> Result<Overview, AppError> {
     use super::model::DatabaseInfo;
     use crate::identity::{Permission, RequestContext};
+    use crate::request::service;
     let ctx = RequestContext::require(Permission::Read).await?;
-    let state = ctx.state;
-    let jobs = state.flink.counts(&ctx.principal)?;
-    let waiting = state.pipelines.waiting_count(&ctx.principal).await?;
-    let (server_version, cluster) = tokio::join!(state.db.server_version(), state.cluster.status());
+    let db = service::<crate::db::Database>()?;
+    let cluster = service::<crate::cluster::Cluster>()?;
+    let jobs = service::<crate::flink::FlinkService>()?.counts(&ctx.principal)?;
+    let waiting = service::<crate::pipelines::PipelineService>()?
+        .waiting_count(&ctx.principal)
+        .await?;
+    let (server_version, cluster) = tokio::join!(db.server_version(), cluster.status());
     Ok(Overview {
         jobs,
         approvals_waiting: if waiting == 0 {
@@ -23,9 +27,9 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         } else {
             waiting.to_string()
         },
-        build: state.build.clone(),
+        build: service::<super::BuildInfo>()?,
         database: DatabaseInfo {
-            backend: state.db.backend().name().to_owned(),
+            backend: db.backend().name().to_owned(),
             server_version: server_version.ok(),
         },
         cluster,
@@ -36,12 +40,16 @@ pub async fn get_overview() -> Result<Overview, AppError> {
 #[server(prefix = "/_srv", endpoint = "check_database")]
 pub async fn check_database() -> Result<DatabaseCheck, AppError> {
     use crate::identity::{Permission, RequestContext};
-    let state = RequestContext::require(Permission::Read).await?.state;
+    use crate::request::service;
+    RequestContext::require(Permission::Read).await?;
+    let db = service::<crate::db::Database>()?;
     let started = std::time::Instant::now();
-    let server_version = state.db.server_version().await?;
-    let users = state.identity.count_users().await?;
+    let server_version = db.server_version().await?;
+    let users = service::<crate::identity::IdentityService>()?
+        .count_users()
+        .await?;
     Ok(DatabaseCheck {
-        backend: state.db.backend().name().to_owned(),
+        backend: db.backend().name().to_owned(),
         server_version,
         users,
         round_trip_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),

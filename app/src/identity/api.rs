@@ -21,7 +21,7 @@ fn set_cookie(value: &str) -> Result<(), AppError> {
 pub async fn get_viewer() -> Result<Viewer, AppError> {
     use super::RequestContext;
     let ctx = RequestContext::load().await?;
-    let auth = &ctx.state.identity;
+    let auth = &service()?;
     let user = match ctx.principal.actor_id() {
         Some(_) => {
             let me = auth.me(&ctx.principal).await?;
@@ -46,7 +46,7 @@ pub async fn get_viewer() -> Result<Viewer, AppError> {
 pub async fn login(username: String, password: String, next: Option<String>) -> Result<(), AppError> {
     use super::{LoginMethod, RequestContext};
     let ctx = RequestContext::load().await?;
-    let auth = &ctx.state.identity;
+    let auth = &service()?;
     let user = auth
         .password_login(&username, secrecy::SecretString::from(password), &ctx.meta)
         .await?;
@@ -64,7 +64,7 @@ pub async fn login(username: String, password: String, next: Option<String>) -> 
 pub async fn register_account(email: String, password: String) -> Result<(), AppError> {
     use super::{LoginMethod, RequestContext};
     let ctx = RequestContext::load().await?;
-    let auth = &ctx.state.identity;
+    let auth = &service()?;
     let user = auth
         .register(&email, secrecy::SecretString::from(password), &ctx.meta)
         .await?;
@@ -83,8 +83,8 @@ pub async fn register_account(email: String, password: String) -> Result<(), App
 pub async fn logout() -> Result<(), AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    ctx.state.identity.end_session(&ctx.principal, &ctx.meta).await?;
-    set_cookie(&ctx.state.identity.clear_cookie_header())?;
+    service()?.end_session(&ctx.principal, &ctx.meta).await?;
+    set_cookie(&service()?.clear_cookie_header())?;
     leptos_axum::redirect("/login");
     Ok(())
 }
@@ -94,12 +94,10 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn logout_everywhere() -> Result<u64, AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    let n = ctx
-        .state
-        .identity
+    let n = service()?
         .revoke_all_my_sessions(&ctx.principal, &ctx.meta)
         .await?;
-    set_cookie(&ctx.state.identity.clear_cookie_header())?;
+    set_cookie(&service()?.clear_cookie_header())?;
     Ok(n)
 }
 
@@ -107,14 +105,14 @@ pub async fn logout_everywhere() -> Result<u64, AppError> {
 pub async fn get_my_account() -> Result<CurrentUser, AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::ViewOwnAccount).await?;
-    Ok(ctx.state.identity.my_account(&ctx.principal).await?)
+    Ok(service()?.my_account(&ctx.principal).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "update_my_profile")]
 pub async fn update_my_profile(display_name: String) -> Result<CurrentUser, AppError> {
     use super::{Permission, RequestContext, SelfPatch};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    let auth = &ctx.state.identity;
+    let auth = &service()?;
     let patch = SelfPatch {
         display_name: Some(display_name),
         ..SelfPatch::default()
@@ -132,10 +130,7 @@ pub async fn change_my_password(current_password: String, new_password: String) 
         current_password: Some(secrecy::SecretString::from(current_password)),
         ..SelfPatch::default()
     };
-    ctx.state
-        .identity
-        .update_me(&ctx.principal, patch, &ctx.meta)
-        .await?;
+    service()?.update_me(&ctx.principal, patch, &ctx.meta).await?;
     Ok(())
 }
 
@@ -143,23 +138,21 @@ pub async fn change_my_password(current_password: String, new_password: String) 
 pub async fn list_my_links() -> Result<Vec<LinkedIdentity>, AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::ViewOwnAccount).await?;
-    Ok(ctx.state.identity.my_links(&ctx.principal).await?)
+    Ok(service()?.my_links(&ctx.principal).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "list_my_sessions")]
 pub async fn list_my_sessions() -> Result<Vec<SessionInfo>, AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::ViewOwnAccount).await?;
-    Ok(ctx.state.identity.my_sessions(&ctx.principal).await?)
+    Ok(service()?.my_sessions(&ctx.principal).await?)
 }
 
 #[server(prefix = "/_srv", endpoint = "revoke_my_session")]
 pub async fn revoke_my_session(id: i64) -> Result<(), AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    Ok(ctx
-        .state
-        .identity
+    Ok(service()?
         .revoke_my_session(&ctx.principal, id, &ctx.meta)
         .await?)
 }
@@ -168,7 +161,7 @@ pub async fn revoke_my_session(id: i64) -> Result<(), AppError> {
 pub async fn list_my_tokens() -> Result<Vec<ApiTokenInfo>, AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::ViewOwnAccount).await?;
-    Ok(ctx.state.identity.my_tokens(&ctx.principal).await?)
+    Ok(service()?.my_tokens(&ctx.principal).await?)
 }
 
 /// Creates a personal API token; the response is the only time the token is shown.
@@ -180,9 +173,7 @@ pub async fn create_my_token(
 ) -> Result<NewApiToken, AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    Ok(ctx
-        .state
-        .identity
+    Ok(service()?
         .create_token(&ctx.principal, &name, scope, expires_in_days, &ctx.meta)
         .await?)
 }
@@ -191,9 +182,11 @@ pub async fn create_my_token(
 pub async fn revoke_my_token(id: i64) -> Result<(), AppError> {
     use super::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    Ok(ctx
-        .state
-        .identity
-        .revoke_token(&ctx.principal, id, &ctx.meta)
-        .await?)
+    Ok(service()?.revoke_token(&ctx.principal, id, &ctx.meta).await?)
+}
+
+/// This domain's service, from the server's composition root.
+#[cfg(feature = "ssr")]
+fn service() -> Result<super::IdentityService, AppError> {
+    crate::request::service()
 }

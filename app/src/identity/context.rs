@@ -1,32 +1,38 @@
-//! `RequestContext`: what a server function starts with — the application state, the caller
-//! and the request's metadata — and the one permission check it makes.
+//! `RequestContext`: what a server function or REST handler starts with — the caller and the
+//! request's metadata — and the one permission check it makes. The services themselves come
+//! from the server's composition root (`crate::request::service` in a server function,
+//! `State<…Service>` in a handler), never through this type.
 
+use axum::extract::FromRef;
 use leptos::prelude::use_context;
 
+use super::IdentityService;
 use super::principal::{AccessError, Permission, Principal};
+use crate::audit::Audit;
 use crate::audit::{AuditAction, AuditEvent};
 use crate::error::AppError;
 use crate::request::RequestMeta;
-use crate::state::AppState;
+use crate::request::service;
 
 pub struct RequestContext {
-    pub state: AppState,
     pub principal: Principal,
     pub meta: RequestMeta,
+    /// Where a refusal is recorded.
+    audit: Audit,
 }
 
 impl RequestContext {
     /// Resolves the caller of the current server function.
     pub async fn load() -> Result<Self, AppError> {
-        let state = AppState::from_context()?;
+        let identity = service::<IdentityService>()?;
         let parts = use_context::<axum::http::request::Parts>()
             .ok_or_else(|| AppError::internal("request parts are not in the Leptos context"))?;
         let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
-        let principal = state.identity.resolve(&parts.headers, &meta).await?;
+        let principal = identity.resolve(&parts.headers, &meta).await?;
         Ok(Self {
-            state,
             principal,
             meta,
+            audit: identity.audit().clone(),
         })
     }
 
@@ -57,8 +63,7 @@ impl RequestContext {
         let path = use_context::<axum::http::request::Parts>()
             .map(|p| p.uri.path().to_owned())
             .unwrap_or_default();
-        self.state
-            .audit
+        self.audit
             .record(
                 AuditEvent::denied(AuditAction::AccessDenied)
                     .by(self.principal.actor_id(), &self.principal.display_name())
@@ -72,19 +77,21 @@ impl RequestContext {
 
 /// REST handlers take the same context as an extractor; a bad bearer credential rejects the
 /// request with the `AppError` JSON body.
-impl axum::extract::FromRequestParts<AppState> for RequestContext {
+impl<S> axum::extract::FromRequestParts<S> for RequestContext
+where
+    S: Send + Sync,
+    IdentityService: axum::extract::FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &AppState,
-    ) -> Result<Self, AppError> {
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, AppError> {
+        let identity = IdentityService::from_ref(state);
         let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
-        let principal = state.identity.resolve(&parts.headers, &meta).await?;
+        let principal = identity.resolve(&parts.headers, &meta).await?;
         Ok(Self {
-            state: state.clone(),
             principal,
             meta,
+            audit: identity.audit().clone(),
         })
     }
 }

@@ -27,6 +27,8 @@ mod password;
 #[cfg(feature = "ssr")]
 mod principal;
 #[cfg(feature = "ssr")]
+pub mod rest;
+#[cfg(feature = "ssr")]
 mod return_to;
 #[cfg(feature = "ssr")]
 pub mod secrets;

@@ -8,10 +8,8 @@ use crate::error::AppError;
 
 /// Every tenant's id and slug, to name them on the page.
 #[cfg(feature = "ssr")]
-async fn tenant_slugs(ctx: &crate::identity::RequestContext) -> Result<Vec<(i64, String)>, AppError> {
-    Ok(ctx
-        .state
-        .identity
+async fn tenant_slugs() -> Result<Vec<(i64, String)>, AppError> {
+    Ok(crate::request::service::<crate::identity::IdentityService>()?
         .store()
         .list_tenants()
         .await?
@@ -43,12 +41,8 @@ pub async fn list_pipelines(
         tenant: tenant.filter(|t| !t.is_empty()),
         waiting_for_me: waiting,
     };
-    let tenants = tenant_slugs(&ctx).await?;
-    Ok(ctx
-        .state
-        .pipelines
-        .page_list(&ctx.principal, &filter, &tenants)
-        .await?)
+    let tenants = tenant_slugs().await?;
+    Ok(service()?.page_list(&ctx.principal, &filter, &tenants).await?)
 }
 
 /// One pipeline: stages, gates, artifacts and its newest events.
@@ -56,12 +50,8 @@ pub async fn list_pipelines(
 pub async fn get_pipeline(id: String) -> Result<PipelineDetail, AppError> {
     use crate::identity::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::Read).await?;
-    let tenants = tenant_slugs(&ctx).await?;
-    Ok(ctx
-        .state
-        .pipelines
-        .page_detail(&ctx.principal, &id, &tenants)
-        .await?)
+    let tenants = tenant_slugs().await?;
+    Ok(service()?.page_detail(&ctx.principal, &id, &tenants).await?)
 }
 
 /// Creates a pipeline with the configured stages and gates; returns its id. `brief` is free
@@ -78,7 +68,7 @@ pub async fn create_pipeline(
     let ctx = RequestContext::require(Permission::Operate).await?;
     let tenant_id = match tenant.filter(|t| !t.is_empty()) {
         Some(slug) => Some(
-            tenant_slugs(&ctx)
+            tenant_slugs()
                 .await?
                 .into_iter()
                 .find(|(_, s)| *s == slug)
@@ -95,7 +85,7 @@ pub async fn create_pipeline(
         params: serde_json::json!({ "brief": (!brief.is_empty()).then_some(brief), "meta": {} }),
         ..CreatePipeline::default()
     };
-    Ok(ctx.state.pipelines.create(&ctx.principal, request).await?)
+    Ok(service()?.create(&ctx.principal, request).await?)
 }
 
 /// Approves (`approve`) or rejects the gate at `stage`; a rejection needs `notes`. Returns
@@ -120,9 +110,7 @@ pub async fn decide_gate(
         notes: Some(notes),
         patch: None,
     };
-    let done = ctx
-        .state
-        .pipelines
+    let done = service()?
         .decide(&ctx.principal, &ctx.meta, &id, decision, &action)
         .await?;
     Ok(match done {
@@ -137,7 +125,7 @@ pub async fn decide_gate(
 pub async fn cancel_pipeline(id: String) -> Result<(), AppError> {
     use crate::identity::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::Operate).await?;
-    Ok(ctx.state.pipelines.cancel(&ctx.principal, &id).await?)
+    Ok(service()?.cancel(&ctx.principal, &id).await?)
 }
 
 /// Resumes a paused pipeline (applying the rejection's patch); returns how many patches applied.
@@ -145,5 +133,11 @@ pub async fn cancel_pipeline(id: String) -> Result<(), AppError> {
 pub async fn resume_pipeline(id: String) -> Result<usize, AppError> {
     use crate::identity::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::Operate).await?;
-    Ok(ctx.state.pipelines.resume(&ctx.principal, &id).await?)
+    Ok(service()?.resume(&ctx.principal, &id).await?)
+}
+
+/// This domain's service, from the server's composition root.
+#[cfg(feature = "ssr")]
+fn service() -> Result<super::PipelineService, AppError> {
+    crate::request::service()
 }

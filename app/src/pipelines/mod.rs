@@ -30,6 +30,8 @@ mod feed;
 mod limits;
 mod model;
 #[cfg(feature = "ssr")]
+pub mod rest;
+#[cfg(feature = "ssr")]
 pub mod seed;
 #[cfg(feature = "ssr")]
 mod service;

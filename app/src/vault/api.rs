@@ -11,7 +11,7 @@ use crate::error::AppError;
 pub async fn get_vault(subject: Option<String>) -> Result<VaultView, AppError> {
     use crate::identity::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::ViewOwnAccount).await?;
-    Ok(ctx.state.vault.view(&ctx.principal, subject.as_deref()).await?)
+    Ok(service()?.view(&ctx.principal, subject.as_deref()).await?)
 }
 
 /// Starts the offline-token consent; the page sends the browser to the returned URL.
@@ -19,11 +19,7 @@ pub async fn get_vault(subject: Option<String>) -> Result<VaultView, AppError> {
 pub async fn start_vault_consent() -> Result<String, AppError> {
     use crate::identity::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    Ok(ctx
-        .state
-        .vault
-        .start_consent_for(&ctx.principal, &ctx.meta)
-        .await?)
+    Ok(service()?.start_consent_for(&ctx.principal, &ctx.meta).await?)
 }
 
 /// Deletes a stored token (ending its Keycloak offline session when it was the last in it).
@@ -31,9 +27,7 @@ pub async fn start_vault_consent() -> Result<String, AppError> {
 pub async fn revoke_vault_token(subject: Option<String>, id: String) -> Result<bool, AppError> {
     use crate::identity::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    let done = ctx
-        .state
-        .vault
+    let done = service()?
         .revoke_for(&ctx.principal, &ctx.meta, subject.as_deref(), &id)
         .await?;
     Ok(done.session_revoked)
@@ -48,9 +42,7 @@ pub async fn end_keycloak_session(
 ) -> Result<u64, AppError> {
     use crate::identity::{Permission, RequestContext};
     let ctx = RequestContext::require(Permission::OwnAccount).await?;
-    Ok(ctx
-        .state
-        .vault
+    Ok(service()?
         .end_session(
             &ctx.principal,
             &ctx.meta,
@@ -59,4 +51,10 @@ pub async fn end_keycloak_session(
             offline,
         )
         .await?)
+}
+
+/// This domain's service, from the server's composition root.
+#[cfg(feature = "ssr")]
+fn service() -> Result<super::VaultService, AppError> {
+    crate::request::service()
 }

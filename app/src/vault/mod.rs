@@ -22,6 +22,8 @@ mod error;
 #[cfg(feature = "ssr")]
 mod keycloak;
 #[cfg(feature = "ssr")]
+pub mod rest;
+#[cfg(feature = "ssr")]
 pub mod seed;
 #[cfg(feature = "ssr")]
 mod service;

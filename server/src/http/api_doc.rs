@@ -12,81 +12,8 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
+use app::rest::doc::{Auth, Op};
 use app::state::AppState;
-
-/// How an operation authenticates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Auth {
-    /// Nobody needs to be signed in.
-    Public,
-    /// A Heimdall session cookie, bearer JWT or API token (or the static admin token).
-    Heimdall,
-    /// A Keycloak access token (introspected), or Heimdall credentials of the owner.
-    KeycloakOrHeimdall,
-    /// `metrics.token` as a bearer token (the scraper's, not a person's).
-    MetricsToken,
-}
-
-/// One query parameter.
-#[derive(Debug, Clone, Copy)]
-pub struct Param {
-    pub name: &'static str,
-    pub required: bool,
-    pub description: &'static str,
-}
-
-/// One documented operation.
-#[derive(Debug, Clone, Copy)]
-pub struct Op {
-    /// `GET`, `POST`, … or `ANY` (every method: ForwardAuth, the Flink proxy).
-    pub method: &'static str,
-    /// The router's path (`{name}` parameters; `{*rest}` for a catch-all).
-    pub path: &'static str,
-    pub summary: &'static str,
-    pub auth: Auth,
-    pub query: &'static [Param],
-    /// An example JSON body, when the operation takes one.
-    pub body: Option<&'static str>,
-    /// Status → what it means.
-    pub responses: &'static [(u16, &'static str)],
-}
-
-impl Op {
-    pub const fn new(method: &'static str, path: &'static str, summary: &'static str, auth: Auth) -> Self {
-        Self {
-            method,
-            path,
-            summary,
-            auth,
-            query: &[],
-            body: None,
-            responses: &[],
-        }
-    }
-
-    pub const fn query(mut self, query: &'static [Param]) -> Self {
-        self.query = query;
-        self
-    }
-
-    pub const fn body(mut self, example: &'static str) -> Self {
-        self.body = Some(example);
-        self
-    }
-
-    pub const fn responses(mut self, responses: &'static [(u16, &'static str)]) -> Self {
-        self.responses = responses;
-        self
-    }
-}
-
-pub const fn param(name: &'static str, required: bool, description: &'static str) -> Param {
-    Param {
-        name,
-        required,
-        description,
-    }
-}
 
 /// Every section's table, in the order the page shows them.
 pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 10] {
@@ -100,37 +27,37 @@ pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 10] {
         (
             "auth",
             "Sign-in: the seeds' cookie, JWT and provider routes",
-            super::auth_routes::DOC,
+            app::identity::rest::DOC,
         ),
         (
             "users",
             "Accounts (the Heimdall seed's fastapi-users routes)",
-            super::users_routes::DOC,
+            app::admin::rest::DOC,
         ),
         (
             "flink",
             "Flink jobs from FlinkDeployments, the live feed and the Flink REST proxy",
-            super::flink_routes::DOC,
+            app::flink::rest::DOC,
         ),
         (
             "forward-auth",
             "ForwardAuth answers for reverse proxies (session and CARTA modes)",
-            super::forward_auth_routes::DOC,
+            app::forward_auth::rest::DOC,
         ),
         (
             "vault",
             "The token vault: the auth-manager seed's API",
-            super::vault_routes::DOC,
+            app::vault::rest::DOC,
         ),
         (
             "pipelines",
             "Pipelines with approval gates: the operator-console seed's jobs API and the workers' routes",
-            super::pipelines_routes::DOC,
+            app::pipelines::rest::DOC,
         ),
         (
             "catalog",
             "The service catalog: the IDP-portal seed's services, actions and executor callbacks",
-            super::catalog_routes::DOC,
+            app::catalog::rest::DOC,
         ),
         (
             "metrics",

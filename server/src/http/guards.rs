@@ -108,8 +108,7 @@ fn cross_site(headers: &HeaderMap, public_url: Option<&str>, cookie_bound: bool)
     }
 }
 
-/// Bodies larger than this are refused with 413 (axum's own limit is set to the same).
-pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+pub use app::rest::BODY_LIMIT;
 
 /// A declared body over `BODY_LIMIT` is a 413 with the limit in the message, before anything
 /// reads it; a chunked one is caught where it is read (`server_fn_status`, the body extractors).

@@ -13,7 +13,7 @@ use app::cluster::WatchState;
 use app::request::RequestMeta;
 use app::state::AppState;
 
-use super::api_doc::{Auth, Op};
+use app::rest::doc::{Auth, Op};
 
 /// The OpenAPI entries of these routes (`api_doc.rs`).
 pub const DOC: &[Op] = &[

@@ -22,8 +22,8 @@ use axum::routing::get;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::api_doc::{Auth, Op};
 use app::cluster::WatchState;
+use app::rest::doc::{Auth, Op};
 use app::state::AppState;
 
 /// The recorder is process-wide (`metrics` allows one): every server in the process — the test
@@ -142,21 +142,5 @@ fn watch_gauges(state: &AppState) {
         let ready = state.forward_auth.readiness().is_ok();
         metrics::gauge!("heimdall_watch_ready", "watch" => "forward_auth carta")
             .set(f64::from(u8::from(ready)));
-    }
-}
-
-/// Counts a live stream while it is open (`heimdall_sse_subscribers{stream}`).
-pub struct Subscriber(&'static str);
-
-impl Subscriber {
-    pub fn new(stream: &'static str) -> Self {
-        metrics::gauge!("heimdall_sse_subscribers", "stream" => stream).increment(1.0);
-        Self(stream)
-    }
-}
-
-impl Drop for Subscriber {
-    fn drop(&mut self) {
-        metrics::gauge!("heimdall_sse_subscribers", "stream" => self.0).decrement(1.0);
     }
 }

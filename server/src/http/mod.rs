@@ -3,22 +3,12 @@
 //! the layers every request passes through (request id, tracing, compression, cache headers).
 
 mod api_doc;
-mod auth_routes;
-mod catalog_routes;
 mod cors;
-mod extract;
-mod fastapi;
-mod flink_routes;
-mod forward_auth_routes;
 mod guards;
 mod health;
 mod layers;
 pub mod metrics;
-mod pipelines_routes;
-mod rate_limit;
 mod text_guard;
-mod users_routes;
-mod vault_routes;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -32,7 +22,8 @@ use app::{App, shell};
 /// The CARTA sidecar's own listener (`forward_auth.carta.listen`), with the same layers.
 pub fn carta_router(state: AppState) -> Router {
     let (hsts, body_timeout) = (layers::hsts_wanted(&state), state.body_read_timeout);
-    layers::apply(forward_auth_routes::carta_router(state), hsts, body_timeout)
+    let carta = app::forward_auth::rest::carta_router(state.forward_auth.clone(), state.cluster);
+    layers::apply(carta, hsts, body_timeout)
 }
 
 /// Builds the whole router over `state`; `/metrics` when `metrics_token` is set.
@@ -42,12 +33,12 @@ pub fn router(state: AppState, metrics_token: Option<secrecy::SecretString>) -> 
     // The REST sections, under `server.cors` (a preflight is answered before any limit
     // counts it).
     let rest = Router::new()
-        .merge(auth_routes::routes())
-        .merge(users_routes::routes())
-        .merge(flink_routes::routes())
-        .merge(vault_routes::routes())
-        .merge(pipelines_routes::routes(&state))
-        .merge(catalog_routes::routes());
+        .merge(app::identity::rest::routes())
+        .merge(app::admin::rest::routes())
+        .merge(app::flink::rest::routes())
+        .merge(app::vault::rest::routes())
+        .merge(app::pipelines::rest::routes(&state.pipelines))
+        .merge(app::catalog::rest::routes());
     let rest = match cors::layer(&state.cors) {
         Some(layer) => rest.layer(layer),
         None => rest,
@@ -57,15 +48,10 @@ pub fn router(state: AppState, metrics_token: Option<secrecy::SecretString>) -> 
         .merge(rest)
         .merge(api_doc::routes())
         .route("/_srv/{*name}", any(guards::unknown_server_fn))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || leptos::prelude::provide_context(leptos_state.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, move || leptos_state.provide(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(guards::server_fn_status))
         .layer(middleware::from_fn_with_state(
@@ -77,8 +63,8 @@ pub fn router(state: AppState, metrics_token: Option<secrecy::SecretString>) -> 
         .layer(middleware::from_fn(guards::body_limit))
         .layer(DefaultBodyLimit::max(guards::BODY_LIMIT))
         .with_state(state.clone())
-        // ForwardAuth answers sit outside the page guards (see `forward_auth_routes`).
-        .merge(forward_auth_routes::routes(&state).with_state(state.clone()))
+        // ForwardAuth answers sit outside the page guards (see `app::forward_auth::rest`).
+        .merge(app::forward_auth::rest::routes(&state.forward_auth).with_state(state.clone()))
         // The scrape proves itself with its own token, not a session.
         .merge(metrics::routes(metrics_token).with_state(state.clone()))
         // Outermost: every request counted under its route, whatever a guard answered.

@@ -7,14 +7,39 @@ use serde_json::Value;
 
 use crate::helpers::spawn_app;
 
-/// `(path, methods)` of every `.route(path, …)` call in `server/src/http/`. A path given by a
+/// The files that may hold routes: the server's own (`server/src/http/`) and every domain's
+/// REST routes (`app/src/<domain>/rest.rs` or `rest/`).
+fn route_files() -> Vec<std::path::PathBuf> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let mut files = Vec::new();
+    let rust_in = |dir: std::path::PathBuf, files: &mut Vec<std::path::PathBuf>| {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    };
+    rust_in(format!("{root}/server/src/http").into(), &mut files);
+    for domain in std::fs::read_dir(format!("{root}/app/src")).expect("app/src") {
+        let domain = domain.expect("entry").path();
+        if domain.join("rest.rs").is_file() {
+            files.push(domain.join("rest.rs"));
+        }
+        if domain.join("rest").is_dir() {
+            rust_in(domain.join("rest"), &mut files);
+        }
+    }
+    assert!(files.len() > 8, "the route files were not found: {files:?}");
+    files
+}
+
+/// `(path, methods)` of every `.route(path, …)` call in the route files. A path given by a
 /// name rather than a literal is resolved here; an unknown name fails the test, so a new kind
 /// of route cannot slip past unread.
 fn router_routes() -> Vec<(String, BTreeSet<String>)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/http");
     let mut routes = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("server/src/http") {
-        let path = entry.expect("entry").path();
+    for path in route_files() {
         let source = std::fs::read_to_string(&path).expect("source");
         let mut rest = source.as_str();
         while let Some(at) = rest.find(".route(") {
@@ -47,7 +72,7 @@ fn router_routes() -> Vec<(String, BTreeSet<String>)> {
                     "CALLBACK_PATH" => app::vault::CALLBACK_PATH.to_owned(),
                     "SESSION_PATH" => app::forward_auth::SESSION_PATH.to_owned(),
                     // `forward_auth.carta.path`, documented at its default.
-                    "&state.forward_auth.settings().carta_path" => {
+                    "&forward_auth.settings().carta_path" => {
                         heimdall::config::Config::default().forward_auth.carta.path
                     }
                     other => panic!(

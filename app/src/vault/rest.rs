@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{FromRef, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,12 +15,11 @@ use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::json;
 
-use app::request::RequestMeta;
-use app::state::AppState;
-use app::vault::seed::{Ok as Envelope, ValidationResponse};
-use app::vault::{CALLBACK_PATH, ConsentCallback, VaultCaller, VaultError};
+use super::{CALLBACK_PATH, ConsentCallback, VaultCaller, VaultError, VaultService};
+use crate::request::RequestMeta;
+use crate::vault::seed::{Ok as Envelope, ValidationResponse};
 
-use super::api_doc::{Auth, Op, Param, param};
+use crate::rest::doc::{Auth, Op, Param, param};
 
 const ID: &[Param] = &[param("id", true, "the persistent token id (a UUID)")];
 const ENVELOPE_ERRORS: &[(u16, &str)] = &[
@@ -110,7 +109,12 @@ pub const DOC: &[Op] = &[
     ]),
 ];
 
-pub fn routes() -> Router<AppState> {
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::identity::IdentityService: FromRef<S>,
+    VaultService: FromRef<S>,
+{
     Router::new()
         .route("/v1/access-token", post(access_token))
         .route("/v1/offline-token", get(offline_token_consent))
@@ -160,9 +164,9 @@ fn error_response(e: &VaultError) -> Response {
     response
 }
 
-async fn caller(state: &AppState, parts: &Parts) -> Result<(VaultCaller, RequestMeta), VaultError> {
+async fn caller(vault: &VaultService, parts: &Parts) -> Result<(VaultCaller, RequestMeta), VaultError> {
     let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
-    let caller = state.vault.caller(&parts.headers, &meta).await?;
+    let caller = vault.caller(&parts.headers, &meta).await?;
     Ok((caller, meta))
 }
 
@@ -175,22 +179,22 @@ fn id_param(query: &HashMap<String, String>) -> Result<&str, VaultError> {
 }
 
 async fn access_token(
-    State(state): State<AppState>,
+    State(vault): State<VaultService>,
     parts: Parts,
     Query(query): Query<HashMap<String, String>>,
 ) -> Answer {
     async {
-        let (caller, _) = caller(&state, &parts).await?;
-        state.vault.access_token(&caller, id_param(&query)?).await
+        let (caller, _) = caller(&vault, &parts).await?;
+        vault.access_token(&caller, id_param(&query)?).await
     }
     .await
     .into()
 }
 
-async fn offline_token_consent(State(state): State<AppState>, parts: Parts) -> Answer {
+async fn offline_token_consent(State(vault): State<VaultService>, parts: Parts) -> Answer {
     async {
-        let (caller, meta) = caller(&state, &parts).await?;
-        state.vault.start_consent(&caller, &meta, None).await
+        let (caller, meta) = caller(&vault, &parts).await?;
+        vault.start_consent(&caller, &meta, None).await
     }
     .await
     .into()
@@ -199,12 +203,12 @@ async fn offline_token_consent(State(state): State<AppState>, parts: Parts) -> A
 /// Keycloak sends the browser here. A consent started on the Vault page goes back there with
 /// the outcome; one started through the API answers in the envelope.
 async fn offline_token_callback(
-    State(state): State<AppState>,
+    State(vault): State<VaultService>,
     parts: Parts,
     Query(query): Query<ConsentCallback>,
 ) -> Response {
     let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
-    let (result, return_to) = state.vault.finish_consent(&meta, &query).await;
+    let (result, return_to) = vault.finish_consent(&meta, &query).await;
     match return_to {
         Some(page) => {
             let outcome = match &result {
@@ -218,23 +222,23 @@ async fn offline_token_callback(
     }
 }
 
-async fn new_offline_token(State(state): State<AppState>, parts: Parts) -> Answer {
+async fn new_offline_token(State(vault): State<VaultService>, parts: Parts) -> Answer {
     async {
-        let (caller, meta) = caller(&state, &parts).await?;
-        state.vault.new_offline_token(&caller, &meta).await
+        let (caller, meta) = caller(&vault, &parts).await?;
+        vault.new_offline_token(&caller, &meta).await
     }
     .await
     .into()
 }
 
 async fn revoke_offline_token(
-    State(state): State<AppState>,
+    State(vault): State<VaultService>,
     parts: Parts,
     Query(query): Query<HashMap<String, String>>,
 ) -> Answer {
     async {
-        let (caller, meta) = caller(&state, &parts).await?;
-        state.vault.revoke(&caller, &meta, id_param(&query)?).await
+        let (caller, meta) = caller(&vault, &parts).await?;
+        vault.revoke(&caller, &meta, id_param(&query)?).await
     }
     .await
     .into()
@@ -265,28 +269,27 @@ fn refresh_token_body(headers: &HeaderMap, body: &Bytes) -> Result<SecretString,
     }
 }
 
-async fn store_refresh_token(State(state): State<AppState>, parts: Parts, body: Bytes) -> Answer {
+async fn store_refresh_token(State(vault): State<VaultService>, parts: Parts, body: Bytes) -> Answer {
     async {
-        let (caller, meta) = caller(&state, &parts).await?;
+        let (caller, meta) = caller(&vault, &parts).await?;
         let token = refresh_token_body(&parts.headers, &body)?;
-        state.vault.store_refresh(&caller, &meta, token).await
+        vault.store_refresh(&caller, &meta, token).await
     }
     .await
     .into()
 }
 
-async fn new_refresh_token_id(State(state): State<AppState>, parts: Parts) -> Answer {
+async fn new_refresh_token_id(State(vault): State<VaultService>, parts: Parts) -> Answer {
     async {
-        let (caller, _) = caller(&state, &parts).await?;
-        state.vault.new_refresh_token_id(&caller).await
+        let (caller, _) = caller(&vault, &parts).await?;
+        vault.new_refresh_token_id(&caller).await
     }
     .await
     .into()
 }
 
-async fn validate_token(State(state): State<AppState>, headers: HeaderMap) -> Answer {
-    state
-        .vault
+async fn validate_token(State(vault): State<VaultService>, headers: HeaderMap) -> Answer {
+    vault
         .validate(&headers)
         .await
         .map(|()| ValidationResponse { valid: true })

@@ -4,6 +4,7 @@
 //! seed's `detail` beside Heimdall's `error` and `message`.
 
 use axum::Router;
+use axum::extract::{FromRef, State};
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -11,15 +12,21 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use app::catalog::{ActionKind, ActionRecord, ActionRequest, CatalogError, Report, ServiceInput};
-use app::error::AppError;
-use app::identity::RequestContext;
+use crate::catalog::{ActionKind, ActionRecord, ActionRequest, CatalogError, Report, ServiceInput};
+use crate::error::AppError;
+use crate::identity::RequestContext;
 
-use super::api_doc::{Auth, Op, param};
-use super::extract::JsonBody;
-use super::fastapi::SeedError;
+use super::CatalogService;
+use crate::rest::doc::{Auth, Op, param};
+use crate::rest::extract::JsonBody;
+use crate::rest::fastapi::SeedError;
 
-pub fn routes() -> Router<app::state::AppState> {
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::identity::IdentityService: FromRef<S>,
+    CatalogService: FromRef<S>,
+{
     Router::new()
         .route("/services", get(list).post(create))
         .route("/services/{id}", get(read).put(update).delete(remove))
@@ -33,8 +40,8 @@ pub fn routes() -> Router<app::state::AppState> {
         .route("/provisioning/callback", post(provisioning_callback))
         .route("/services/deployments/callback", post(deployment_callback))
         .route_layer(axum::middleware::from_fn_with_state(
-            super::fastapi::IDP_PORTAL,
-            super::fastapi::unauthorized,
+            crate::rest::fastapi::IDP_PORTAL,
+            crate::rest::fastapi::unauthorized,
         ))
 }
 
@@ -111,55 +118,57 @@ fn json_of(value: &impl serde::Serialize) -> Response {
     axum::Json(serde_json::to_value(value).unwrap_or_default()).into_response()
 }
 
-async fn list(ctx: RequestContext) -> Response {
-    match ctx.state.catalog.list(&ctx.principal).await {
+async fn list(State(catalog): State<CatalogService>, ctx: RequestContext) -> Response {
+    match catalog.list(&ctx.principal).await {
         Ok(services) => json_of(&services),
         Err(e) => answer(e),
     }
 }
 
-async fn create(ctx: RequestContext, JsonBody(input): JsonBody<ServiceInput>) -> Response {
-    match ctx.state.catalog.create(&ctx.principal, &ctx.meta, &input).await {
+async fn create(
+    State(catalog): State<CatalogService>,
+    ctx: RequestContext,
+    JsonBody(input): JsonBody<ServiceInput>,
+) -> Response {
+    match catalog.create(&ctx.principal, &ctx.meta, &input).await {
         Ok(service) => (StatusCode::CREATED, json_of(&service)).into_response(),
         Err(e) => answer(e),
     }
 }
 
-async fn read(ctx: RequestContext, Path(id): Path<String>) -> Answer {
+async fn read(State(catalog): State<CatalogService>, ctx: RequestContext, Path(id): Path<String>) -> Answer {
     let id = service_id(&id)?;
-    Ok(match ctx.state.catalog.get(&ctx.principal, id).await {
+    Ok(match catalog.get(&ctx.principal, id).await {
         Ok(service) => json_of(&service),
         Err(e) => answer(e),
     })
 }
 
 async fn update(
+    State(catalog): State<CatalogService>,
     ctx: RequestContext,
     Path(id): Path<String>,
     JsonBody(input): JsonBody<ServiceInput>,
 ) -> Answer {
     let id = service_id(&id)?;
     Ok(
-        match ctx
-            .state
-            .catalog
-            .update(&ctx.principal, &ctx.meta, id, &input)
-            .await
-        {
+        match catalog.update(&ctx.principal, &ctx.meta, id, &input).await {
             Ok(service) => json_of(&service),
             Err(e) => answer(e),
         },
     )
 }
 
-async fn remove(ctx: RequestContext, Path(id): Path<String>) -> Answer {
+async fn remove(
+    State(catalog): State<CatalogService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Answer {
     let id = service_id(&id)?;
-    Ok(
-        match ctx.state.catalog.delete(&ctx.principal, &ctx.meta, id).await {
-            Ok(()) => StatusCode::NO_CONTENT.into_response(),
-            Err(e) => answer(e),
-        },
-    )
+    Ok(match catalog.delete(&ctx.principal, &ctx.meta, id).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => answer(e),
+    })
 }
 
 /// The seed's `ActionResponse` (provision, deprovision).
@@ -185,14 +194,18 @@ fn request_of(body: &axum::body::Bytes) -> Result<ActionRequest, SeedError> {
         .map_err(|e| SeedError(AppError::invalid("body", e.to_string())))
 }
 
-async fn act(ctx: RequestContext, id: String, kind: ActionKind, body: axum::body::Bytes) -> Answer {
+async fn act(
+    State(catalog): State<CatalogService>,
+    ctx: RequestContext,
+    id: String,
+    kind: ActionKind,
+    body: axum::body::Bytes,
+) -> Answer {
     // Who first: the caller hears about their rights before anything about the body.
     let id = service_id(&id)?;
     let request = request_of(&body)?;
     Ok(
-        match ctx
-            .state
-            .catalog
+        match catalog
             .request_action(&ctx.principal, &ctx.meta, id, kind, &request)
             .await
         {
@@ -203,26 +216,43 @@ async fn act(ctx: RequestContext, id: String, kind: ActionKind, body: axum::body
     )
 }
 
-async fn provision(ctx: RequestContext, Path(id): Path<String>, body: axum::body::Bytes) -> Answer {
-    act(ctx, id, ActionKind::Provision, body).await
+async fn provision(
+    catalog: State<CatalogService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Answer {
+    act(catalog, ctx, id, ActionKind::Provision, body).await
 }
 
-async fn deprovision(ctx: RequestContext, Path(id): Path<String>, body: axum::body::Bytes) -> Answer {
-    act(ctx, id, ActionKind::Deprovision, body).await
+async fn deprovision(
+    catalog: State<CatalogService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Answer {
+    act(catalog, ctx, id, ActionKind::Deprovision, body).await
 }
 
-async fn deploy(ctx: RequestContext, Path(id): Path<String>, body: axum::body::Bytes) -> Answer {
-    act(ctx, id, ActionKind::Deploy, body).await
+async fn deploy(
+    catalog: State<CatalogService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Answer {
+    act(catalog, ctx, id, ActionKind::Deploy, body).await
 }
 
-async fn deploy_status(ctx: RequestContext, Path(id): Path<String>) -> Answer {
+async fn deploy_status(
+    State(catalog): State<CatalogService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Answer {
     let id = service_id(&id)?;
-    Ok(
-        match ctx.state.catalog.latest_deployment(&ctx.principal, id).await {
-            Ok(a) => axum::Json(deploy_response(&a)).into_response(),
-            Err(e) => answer(e),
-        },
-    )
+    Ok(match catalog.latest_deployment(&ctx.principal, id).await {
+        Ok(a) => axum::Json(deploy_response(&a)).into_response(),
+        Err(e) => answer(e),
+    })
 }
 
 #[derive(Deserialize)]
@@ -232,13 +262,16 @@ struct StatusQuery {
 
 /// The seed's `StatusResponse`: the service's provisioning status (Heimdall: of the
 /// environment's newest provisioning action, when one names it).
-async fn status(ctx: RequestContext, Path(id): Path<String>, Query(q): Query<StatusQuery>) -> Answer {
+async fn status(
+    State(catalog): State<CatalogService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    Query(q): Query<StatusQuery>,
+) -> Answer {
     let id = service_id(&id)?;
     let environment = q.environment.filter(|e| !e.is_empty());
     Ok(
-        match ctx
-            .state
-            .catalog
+        match catalog
             .provisioning(&ctx.principal, id, environment.as_deref())
             .await
         {
@@ -263,20 +296,29 @@ async fn status(ctx: RequestContext, Path(id): Path<String>, Query(q): Query<Sta
     )
 }
 
-async fn history(ctx: RequestContext, Path(id): Path<String>) -> Answer {
+async fn history(
+    State(catalog): State<CatalogService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Answer {
     let id = service_id(&id)?;
-    Ok(match ctx.state.catalog.history(&ctx.principal, id).await {
+    Ok(match catalog.history(&ctx.principal, id).await {
         Ok(actions) => json_of(&actions),
         Err(e) => answer(e),
     })
 }
 
 /// The service's changes as they commit (this process's; the page re-reads the history on each).
-async fn events(ctx: RequestContext, Path(id): Path<String>, headers: HeaderMap) -> Answer {
+async fn events(
+    State(identity): State<crate::identity::IdentityService>,
+    State(catalog): State<CatalogService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Answer {
     use axum::response::sse::{Event, KeepAlive, Sse};
     use futures::{StreamExt, stream};
     let id = service_id(&id)?;
-    let catalog = ctx.state.catalog.clone();
     // Subscribed before the check: a change in between is announced, not lost.
     let changes = catalog.store().changes();
     if let Err(e) = catalog.get(&ctx.principal, id).await {
@@ -285,7 +327,7 @@ async fn events(ctx: RequestContext, Path(id): Path<String>, headers: HeaderMap)
     let rest = stream::unfold(changes, move |mut changes| async move {
         loop {
             match changes.recv().await {
-                Ok(changed) if changed == id || changed == app::catalog::EVERYTHING => {
+                Ok(changed) if changed == id || changed == crate::catalog::EVERYTHING => {
                     return Some((
                         Ok::<_, std::convert::Infallible>(Event::default().data("changed")),
                         changes,
@@ -301,14 +343,14 @@ async fn events(ctx: RequestContext, Path(id): Path<String>, headers: HeaderMap)
         }
     });
     let first = stream::once(async { Ok(Event::default().data("connected")) });
-    let open = super::metrics::Subscriber::new("catalog_changes");
+    let open = crate::rest::Subscriber::new("catalog_changes");
     // Ends with the server, or with the credential that opened it.
     let watching = catalog.clone();
-    let ended = ctx.state.identity.credential_ended(
+    let ended = identity.credential_ended(
         headers,
         ctx.meta.clone(),
         ctx.principal.actor_id(),
-        move |p: app::identity::Principal| {
+        move |p: crate::identity::Principal| {
             let catalog = watching.clone();
             async move { catalog.get(&p, id).await.is_ok() }
         },
@@ -378,7 +420,7 @@ fn callback_body<T: serde::de::DeserializeOwned>(
     body: &axum::body::Bytes,
 ) -> Result<T, CatalogError> {
     checked?;
-    serde_json::from_slice(body).map_err(|e| app::error::FieldError::new("body", e.to_string()).into())
+    serde_json::from_slice(body).map_err(|e| crate::error::FieldError::new("body", e.to_string()).into())
 }
 
 fn callback_answer(result: Result<ActionRecord, CatalogError>) -> Response {
@@ -389,11 +431,10 @@ fn callback_answer(result: Result<ActionRecord, CatalogError>) -> Response {
 }
 
 async fn provisioning_callback(
-    state: axum::extract::State<app::state::AppState>,
+    State(catalog): State<CatalogService>,
     parts: axum::http::request::Parts,
     body: axum::body::Bytes,
 ) -> Response {
-    let catalog = &state.catalog;
     let token = callback_token(&parts.headers);
     let body: ProvisionCallbackIn = match callback_body(catalog.check_provisioning_token(token), &body) {
         Ok(b) => b,
@@ -402,13 +443,13 @@ async fn provisioning_callback(
     let Some(action) = ActionKind::parse(body.action.as_deref().unwrap_or("provision")) else {
         return SeedError(AppError::invalid("action", "provision or deprovision")).into_response();
     };
-    let meta = app::request::RequestMeta::from_parts(&parts.headers, &parts.extensions);
+    let meta = crate::request::RequestMeta::from_parts(&parts.headers, &parts.extensions);
     callback_answer(
         catalog
             .provisioning_callback(
                 &meta,
                 token,
-                app::catalog::Handed {
+                crate::catalog::Handed {
                     service_id: body.service_id,
                     tenant: &body.tenant,
                     action,
@@ -422,17 +463,16 @@ async fn provisioning_callback(
 }
 
 async fn deployment_callback(
-    state: axum::extract::State<app::state::AppState>,
+    State(catalog): State<CatalogService>,
     parts: axum::http::request::Parts,
     body: axum::body::Bytes,
 ) -> Response {
-    let catalog = &state.catalog;
     let token = callback_token(&parts.headers);
     let body: DeployCallbackIn = match callback_body(catalog.check_deployment_token(token), &body) {
         Ok(b) => b,
         Err(refused) => return answer(refused),
     };
-    let meta = app::request::RequestMeta::from_parts(&parts.headers, &parts.extensions);
+    let meta = crate::request::RequestMeta::from_parts(&parts.headers, &parts.extensions);
     callback_answer(
         catalog
             .deployment_callback(&meta, token, body.deployment_id, &body.report.into())

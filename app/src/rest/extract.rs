@@ -4,7 +4,7 @@
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
 
-use app::error::AppError;
+use crate::error::AppError;
 
 /// A JSON body.
 pub struct JsonBody<T>(pub T);
@@ -23,7 +23,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// axum's rejection as an `AppError`: 413 for a body over the limit, else 422 naming the fault.
 fn rejection(status: axum::http::StatusCode, text: String) -> AppError {
     if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::too_large(super::guards::BODY_LIMIT as u64)
+        AppError::too_large(crate::rest::BODY_LIMIT as u64)
     } else {
         AppError::invalid("body", text)
     }

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::{FromRef, State};
 use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -17,14 +18,13 @@ use futures::{Stream, StreamExt, stream};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
-use app::error::AppError;
-use app::flink::{FeedMessage, FlinkJob};
-use app::identity::RequestContext;
-use app::state::AppState;
+use super::{FeedMessage, FlinkJob, FlinkService};
+use crate::error::AppError;
+use crate::identity::RequestContext;
 
-use super::guards::BODY_LIMIT;
+use crate::rest::BODY_LIMIT;
 
-use super::api_doc::{Auth, Op};
+use crate::rest::doc::{Auth, Op};
 
 /// The OpenAPI entries of these routes (`api_doc.rs`).
 pub const DOC: &[Op] = &[
@@ -72,7 +72,13 @@ pub const DOC: &[Op] = &[
     ]),
 ];
 
-pub fn routes() -> Router<AppState> {
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::identity::IdentityService: FromRef<S>,
+    FlinkService: FromRef<S>,
+    crate::home::BuildInfo: FromRef<S>,
+{
     Router::new()
         .route("/jobs", get(jobs))
         .route("/api/jobs", get(jobs))
@@ -81,21 +87,28 @@ pub fn routes() -> Router<AppState> {
         .route("/api/jobs/events", get(events))
         .route("/proxy/{app}/{*path}", any(proxy))
         .route_layer(axum::middleware::from_fn_with_state(
-            super::fastapi::PYTHON_HEIMDALL,
-            super::fastapi::unauthorized,
+            crate::rest::fastapi::PYTHON_HEIMDALL,
+            crate::rest::fastapi::unauthorized,
         ))
 }
 
 /// Every job, as the Java Heimdall's JSON array (with Heimdall's extra fields after).
-async fn jobs(ctx: RequestContext) -> Result<axum::Json<Vec<FlinkJob>>, AppError> {
-    Ok(axum::Json(ctx.state.flink.jobs(&ctx.principal)?))
+async fn jobs(
+    State(flink): State<FlinkService>,
+    ctx: RequestContext,
+) -> Result<axum::Json<Vec<FlinkJob>>, AppError> {
+    Ok(axum::Json(flink.jobs(&ctx.principal)?))
 }
 
 /// `{appVersion, patterns, endpointPathPatterns}`, as both Heimdalls answer `/config`.
-async fn config(ctx: RequestContext) -> Result<axum::Json<serde_json::Value>, AppError> {
-    let patterns = ctx.state.flink.patterns(&ctx.principal)?;
+async fn config(
+    State(flink): State<FlinkService>,
+    State(build): State<crate::home::BuildInfo>,
+    ctx: RequestContext,
+) -> Result<axum::Json<serde_json::Value>, AppError> {
+    let patterns = flink.patterns(&ctx.principal)?;
     Ok(axum::Json(json!({
-        "appVersion": ctx.state.build.version,
+        "appVersion": build.version,
         "patterns": patterns.patterns_json(),
         "endpointPathPatterns": patterns.endpoints_json(),
     })))
@@ -105,16 +118,17 @@ async fn config(ctx: RequestContext) -> Result<axum::Json<serde_json::Value>, Ap
 /// watch fails or recovers; a fresh `snapshot` after a relist or when this client fell behind.
 /// Messages come converted and serialized once for all feeds (`FlinkService::subscribe`).
 async fn events(
+    State(identity): State<crate::identity::IdentityService>,
+    State(flink): State<FlinkService>,
     ctx: RequestContext,
     headers: axum::http::HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let flink = ctx.state.flink.clone();
     // Ends with the server, or with the credential that opened it.
-    let ended = ctx.state.identity.credential_ended(
+    let ended = identity.credential_ended(
         headers,
         ctx.meta.clone(),
         ctx.principal.actor_id(),
-        |p: app::identity::Principal| async move { p.authorize(app::identity::Permission::Read).is_ok() },
+        |p: crate::identity::Principal| async move { p.authorize(crate::identity::Permission::Read).is_ok() },
     );
     let closed = futures::future::select(Box::pin(flink.feeds_closed()), Box::pin(ended));
     let principal = ctx.principal;
@@ -133,7 +147,7 @@ async fn events(
         },
     );
     let first = stream::once(async move { Ok(first) });
-    let open = super::metrics::Subscriber::new("flink_jobs");
+    let open = crate::rest::Subscriber::new("flink_jobs");
     let feed = first.chain(rest).take_until(closed).map(move |event| {
         let _counted = &open;
         event
@@ -236,6 +250,7 @@ fn proxy_target(base: &str, uri: &axum::http::Uri, decoded: &str) -> Option<Stri
 }
 
 async fn proxy(
+    State(flink): State<FlinkService>,
     ctx: RequestContext,
     Path((app, path)): Path<(String, String)>,
     req: Request,
@@ -243,9 +258,9 @@ async fn proxy(
     // Reading goes through for whoever may read jobs; a change (cancel a job, upload a jar)
     // needs the role Heimdall's own Flink actions need — checked before anything is looked up.
     if !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) {
-        ctx.principal.authorize(app::identity::Permission::Operate)?;
+        ctx.principal.authorize(crate::identity::Permission::Operate)?;
     }
-    let base = ctx.state.flink.proxy_base(&ctx.principal, &app)?;
+    let base = flink.proxy_base(&ctx.principal, &app)?;
     let Some(target) = proxy_target(&base, req.uri(), &path) else {
         tracing::info!(path = %req.uri().path(), "proxy: a path that leaves the base refused");
         return Ok(proxy_error(
@@ -265,7 +280,7 @@ async fn proxy(
         .request(method, &target)
         .headers(headers)
         .body(body)
-        .timeout(ctx.state.flink.proxy_timeout())
+        .timeout(flink.proxy_timeout())
         .send()
         .await;
     let upstream = match sent {

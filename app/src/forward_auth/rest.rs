@@ -5,21 +5,23 @@
 //! original one.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{FromRef, State};
+
+use super::ForwardAuthService;
+use crate::cluster::Cluster;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{any, get};
 use serde_json::json;
 
-use app::error::AppError;
-use app::forward_auth::{CartaDecision, SessionDecision, Vouched};
-use app::request::RequestMeta;
-use app::state::AppState;
+use crate::error::AppError;
+use crate::forward_auth::{CartaDecision, SessionDecision, Vouched};
+use crate::request::RequestMeta;
 
-use app::forward_auth::SESSION_PATH;
+use crate::forward_auth::SESSION_PATH;
 
-use super::api_doc::{Auth, Op};
+use crate::rest::doc::{Auth, Op};
 
 /// The OpenAPI entries of these routes (`api_doc.rs`). The CARTA path is
 /// `forward_auth.carta.path` (shown at its default).
@@ -52,10 +54,14 @@ pub const DOC: &[Op] = &[
 
 /// The routes on Heimdall's own listener. They sit outside the page guards: they change
 /// nothing (no cross-site question to ask) and a signed-out browser's answer is theirs to give.
-pub fn routes(state: &AppState) -> Router<AppState> {
+pub fn routes<S>(forward_auth: &ForwardAuthService) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    ForwardAuthService: FromRef<S>,
+{
     let router = Router::new().route(SESSION_PATH, any(session));
-    if state.forward_auth.carta_enabled() {
-        router.route(&state.forward_auth.settings().carta_path, any(carta))
+    if forward_auth.carta_enabled() {
+        router.route(&forward_auth.settings().carta_path, any(carta))
     } else {
         router
     }
@@ -63,7 +69,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
 
 /// The dedicated CARTA listener: health first, then every other path and method is a CARTA
 /// question.
-pub fn carta_router(state: AppState) -> Router {
+pub fn carta_router(forward_auth: ForwardAuthService, cluster: Cluster) -> Router {
     Router::new()
         // GET only: any other method on these paths is a CARTA check, as the seed's
         // catch-all answered every method on every path.
@@ -73,13 +79,23 @@ pub fn carta_router(state: AppState) -> Router {
         )
         .route("/readyz", get(carta_readyz).fallback(carta))
         .fallback(carta)
-        .with_state(state)
+        .with_state(CartaState {
+            forward_auth,
+            cluster,
+        })
+}
+
+/// What the dedicated listener's handlers reach.
+#[derive(Clone, FromRef)]
+struct CartaState {
+    forward_auth: ForwardAuthService,
+    cluster: Cluster,
 }
 
 /// The seed's answers: 200 with `carta-auth-token` and `{ok, session, userid}`; 403 with
 /// "missing session id" or "userid not found" as plain text.
-async fn carta(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let decision = state.forward_auth.carta(&headers).await;
+async fn carta(State(forward_auth): State<ForwardAuthService>, headers: HeaderMap) -> Response {
+    let decision = forward_auth.carta(&headers).await;
     let said = match &decision {
         CartaDecision::Allow { .. } => "allowed",
         CartaDecision::MissingSession | CartaDecision::UnknownUser { .. } => "refused",
@@ -125,14 +141,17 @@ fn plain(status: StatusCode, text: &str) -> Response {
 }
 
 /// The seed's readiness: the API server answers and, here, both session watches are synced.
-async fn carta_readyz(State(state): State<AppState>) -> Response {
-    let cluster = state.cluster.status().await;
+async fn carta_readyz(
+    State(forward_auth): State<ForwardAuthService>,
+    State(cluster): State<Cluster>,
+) -> Response {
+    let cluster = cluster.status().await;
     let result = match cluster {
-        app::cluster::ClusterStatus::Connected { .. } => state.forward_auth.readiness(),
-        app::cluster::ClusterStatus::Unreachable { error, .. } => {
+        crate::cluster::ClusterStatus::Connected { .. } => forward_auth.readiness(),
+        crate::cluster::ClusterStatus::Unreachable { error, .. } => {
             Err(format!("kubernetes unreachable: {error}"))
         }
-        app::cluster::ClusterStatus::NotConfigured { reason } => {
+        crate::cluster::ClusterStatus::NotConfigured { reason } => {
             Err(format!("kubernetes not configured: {reason}"))
         }
     };
@@ -148,9 +167,9 @@ async fn carta_readyz(State(state): State<AppState>) -> Response {
 
 /// Session mode: 200 with the user headers; 401 with the login address (a browser also gets a
 /// page that goes there); 403 when an access rule wants a role or tenant the user lacks.
-async fn session(State(state): State<AppState>, parts: Parts) -> Response {
+async fn session(State(forward_auth): State<ForwardAuthService>, parts: Parts) -> Response {
     let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
-    let decision = match state.forward_auth.session(&parts.headers, &meta).await {
+    let decision = match forward_auth.session(&parts.headers, &meta).await {
         Ok(decision) => decision,
         Err(e) => return e.into_response(),
     };
@@ -197,7 +216,7 @@ fn allowed(vouched: &Vouched) -> Response {
 }
 
 fn sign_in(request: &HeaderMap, login_url: &str, reason: &str) -> Response {
-    let browser = app::request::wants_html(request);
+    let browser = crate::request::wants_html(request);
     let mut response = if browser {
         let href = html_escape(login_url);
         // Traefik hands this page to the browser as it is; the refresh takes it to the login.

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use app::error::AppError;
+use crate::error::AppError;
 
 pub struct SeedError(pub AppError);
 

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Router;
+use axum::extract::{FromRef, State};
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, Sse};
@@ -19,21 +20,31 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::convert::Infallible;
 
-use app::error::AppError;
-use app::identity::RequestContext;
-use app::pipelines::{
+use crate::error::AppError;
+use crate::identity::RequestContext;
+use crate::pipelines::{
     ArtifactRow, CreatePipeline, Decided, Decision, GateAction, GateConfig, PipelineRow, PipelineStatus,
 };
 
-use app::pipelines::seed::{
+use crate::pipelines::seed::{
     artifact_json, decision_json, event_json, gate_json, job_of, stream_json, stream_notice,
 };
 
-use super::api_doc::{Auth, Op, param};
-use super::extract::JsonBody;
+mod rate_limit;
 
-pub fn routes(state: &app::state::AppState) -> Router<app::state::AppState> {
-    let limits = state.pipelines.settings().limits;
+use super::PipelineService;
+use crate::rest::doc::{Auth, Op, param};
+use crate::rest::extract::JsonBody;
+
+pub fn routes<S>(pipelines: &PipelineService) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::identity::IdentityService: FromRef<S>,
+    PipelineService: FromRef<S>,
+    crate::db::Database: FromRef<S>,
+    crate::request::Cors: FromRef<S>,
+{
+    let limits = pipelines.settings().limits;
     let router = Router::new()
         .route("/api/v1/jobs", get(list_jobs).post(create_job))
         .route("/api/v1/jobs/{id}", get(get_job))
@@ -56,8 +67,8 @@ pub fn routes(state: &app::state::AppState) -> Router<app::state::AppState> {
         .route("/api/v1/patches/types", get(patch_types));
     let router = if limits.enabled {
         router.route_layer(axum::middleware::from_fn_with_state(
-            super::rate_limit::requests(limits),
-            super::rate_limit::general,
+            rate_limit::requests(limits),
+            rate_limit::general,
         ))
     } else {
         router
@@ -65,8 +76,8 @@ pub fn routes(state: &app::state::AppState) -> Router<app::state::AppState> {
     router
         // Outside the limit: a refused credential is answered in the seed's words either way.
         .route_layer(axum::middleware::from_fn_with_state(
-            super::fastapi::OPERATOR_CONSOLE,
-            super::fastapi::unauthorized,
+            crate::rest::fastapi::OPERATOR_CONSOLE,
+            crate::rest::fastapi::unauthorized,
         ))
 }
 
@@ -129,11 +140,15 @@ pub const DOC: &[Op] = &[
 /// The seed's sanitized operator configuration, section by section (`server`, `security`,
 /// `gates`, `storage`, `pipeline`), from what is in force here. No secret is in it: as in the
 /// seed, the admin token's key is not there at all. Heimdall's own facts follow the seed's.
-async fn operator_config(ctx: RequestContext) -> Answer {
-    ctx.check(app::identity::Permission::Read).await?;
-    let settings = ctx.state.pipelines.settings();
+async fn operator_config(
+    State(pipelines): State<PipelineService>,
+    State(db): State<crate::db::Database>,
+    State(cors): State<crate::request::Cors>,
+    ctx: RequestContext,
+) -> Answer {
+    ctx.check(crate::identity::Permission::Read).await?;
+    let settings = pipelines.settings();
     let limits = settings.limits;
-    let cors = &ctx.state.cors;
     Ok(axum::Json(json!({
         "server": settings.server_facts,
         "security": {
@@ -161,7 +176,7 @@ async fn operator_config(ctx: RequestContext) -> Answer {
         },
         "gates": settings.gates,
         "storage": {
-            "db_path": ctx.state.db.backend().name(),
+            "db_path": db.backend().name(),
             "runs_dir": null,
             "artifacts_dir": null,
             "events_retention_days": settings.retention.days,
@@ -178,9 +193,9 @@ async fn operator_config(ctx: RequestContext) -> Answer {
 
 /// The seed's configuration check: the database answers and the configuration in force is
 /// the one validated at start-up (Heimdall refuses to start on a bad one).
-async fn validate_config(ctx: RequestContext) -> Answer {
-    ctx.check(app::identity::Permission::Read).await?;
-    if let Err(e) = ctx.state.db.ping().await {
+async fn validate_config(State(db): State<crate::db::Database>, ctx: RequestContext) -> Answer {
+    ctx.check(crate::identity::Permission::Read).await?;
+    if let Err(e) = db.ping().await {
         return Err(AppError::unavailable(format!("Configuration validation failed: {e}")).into());
     }
     Ok(axum::Json(json!({
@@ -197,11 +212,11 @@ struct CompileBriefIn {
     free_text_brief: Option<Value>,
 }
 
-/// The seed's brief compiler (`app::pipelines::brief`): a free-text brief into the structured
+/// The seed's brief compiler (`crate::pipelines::brief`): a free-text brief into the structured
 /// brief a job carries, with the assumptions made.
 async fn compile_brief(ctx: RequestContext, body: axum::extract::Request) -> Answer {
-    ctx.check(app::identity::Permission::Read).await?;
-    let body: CompileBriefIn = super::extract::json_after_check(body).await?;
+    ctx.check(crate::identity::Permission::Read).await?;
+    let body: CompileBriefIn = crate::rest::extract::json_after_check(body).await?;
     let text = match body.free_text_brief {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(text)) => text,
@@ -210,14 +225,14 @@ async fn compile_brief(ctx: RequestContext, body: axum::extract::Request) -> Ans
     if text.is_empty() {
         return Ok(bad_request("free_text_brief", "free_text_brief is required"));
     }
-    if text.chars().count() > app::pipelines::brief::MAX_FREE_TEXT {
+    if text.chars().count() > crate::pipelines::brief::MAX_FREE_TEXT {
         return Err(AppError::invalid(
             "free_text_brief",
-            format!("at most {} characters", app::pipelines::brief::MAX_FREE_TEXT),
+            format!("at most {} characters", crate::pipelines::brief::MAX_FREE_TEXT),
         )
         .into());
     }
-    Ok(axum::Json(app::pipelines::brief::compile(&text)).into_response())
+    Ok(axum::Json(crate::pipelines::brief::compile(&text)).into_response())
 }
 
 /// A 400 whose `detail` is the seed's sentence (an `HTTPException`'s, not a validation
@@ -230,18 +245,19 @@ fn bad_request(field: &str, message: &str) -> Response {
 
 /// The seed's catalogue of patch types, word for word, and how Heimdall applies each.
 async fn patch_types(ctx: RequestContext) -> Answer {
-    ctx.check(app::identity::Permission::Read).await?;
-    Ok(axum::Json(app::pipelines::seed::patch_types()).into_response())
+    ctx.check(crate::identity::Permission::Read).await?;
+    Ok(axum::Json(crate::pipelines::seed::patch_types()).into_response())
 }
 
 /// The seed's direct patch: to the job's parameters now (see `PipelineService::apply_patch`).
 async fn apply_patch(
+    State(pipelines): State<PipelineService>,
     ctx: RequestContext,
     Path((id, stage)): Path<(String, String)>,
     body: axum::extract::Request,
 ) -> Answer {
-    ctx.check(app::identity::Permission::Operate).await?;
-    let patch: Value = super::extract::json_after_check(body).await?;
+    ctx.check(crate::identity::Permission::Operate).await?;
+    let patch: Value = crate::rest::extract::json_after_check(body).await?;
     if !patch.is_object() && !patch.is_array() {
         return Err(AppError::invalid(
             "body",
@@ -249,17 +265,14 @@ async fn apply_patch(
         )
         .into());
     }
-    ctx.state
-        .pipelines
-        .apply_patch(&ctx.principal, &id, &stage, &patch)
-        .await?;
+    pipelines.apply_patch(&ctx.principal, &id, &stage, &patch).await?;
     Ok(axum::Json(json!({ "message": format!("Patch applied successfully to {stage}") })).into_response())
 }
 
-use super::fastapi::SeedError;
+use crate::rest::fastapi::SeedError;
 
-impl From<app::pipelines::PipelineError> for SeedError {
-    fn from(e: app::pipelines::PipelineError) -> Self {
+impl From<crate::pipelines::PipelineError> for SeedError {
+    fn from(e: crate::pipelines::PipelineError) -> Self {
         Self(e.into())
     }
 }
@@ -267,12 +280,8 @@ impl From<app::pipelines::PipelineError> for SeedError {
 type Answer = Result<Response, SeedError>;
 
 /// The seed's `Job` shape, with Heimdall's fields after its own.
-async fn job(ctx: &RequestContext, p: &PipelineRow) -> Result<Value, SeedError> {
-    let mut parts = ctx
-        .state
-        .pipelines
-        .gates_and_artifacts_of(std::slice::from_ref(p))
-        .await?;
+async fn job(pipelines: &PipelineService, p: &PipelineRow) -> Result<Value, SeedError> {
+    let mut parts = pipelines.gates_and_artifacts_of(std::slice::from_ref(p)).await?;
     let (gates, artifacts) = parts.remove(&p.id).unwrap_or_default();
     Ok(job_of(p, &gates, &artifacts))
 }
@@ -307,9 +316,14 @@ fn object_or_null(field: &str, value: Option<Value>) -> Result<Option<Value>, Se
     }
 }
 
-async fn create_job(ctx: RequestContext, JsonBody(body): JsonBody<JobCreate>) -> Answer {
+async fn create_job(
+    State(identity): State<crate::identity::IdentityService>,
+    State(pipelines): State<PipelineService>,
+    ctx: RequestContext,
+    JsonBody(body): JsonBody<JobCreate>,
+) -> Answer {
     // Who first (the service counts creations per caller).
-    ctx.check(app::identity::Permission::Operate).await?;
+    ctx.check(crate::identity::Permission::Operate).await?;
     let brief = object_or_null("brief", body.brief)?;
     let brief_config = object_or_null("brief_config", body.brief_config)?;
     let meta = object_or_null("meta", body.meta)?.unwrap_or_else(|| json!({}));
@@ -317,13 +331,13 @@ async fn create_job(ctx: RequestContext, JsonBody(body): JsonBody<JobCreate>) ->
     // `brief_config`.
     let free_text = match meta.get("free_text_brief") {
         None | Some(Value::Null) => None,
-        Some(Value::String(text)) if text.chars().count() <= app::pipelines::brief::MAX_FREE_TEXT => {
+        Some(Value::String(text)) if text.chars().count() <= crate::pipelines::brief::MAX_FREE_TEXT => {
             Some(text.clone())
         }
         Some(Value::String(_)) => {
             return Err(AppError::invalid(
                 "meta.free_text_brief",
-                format!("at most {} characters", app::pipelines::brief::MAX_FREE_TEXT),
+                format!("at most {} characters", crate::pipelines::brief::MAX_FREE_TEXT),
             )
             .into());
         }
@@ -332,13 +346,12 @@ async fn create_job(ctx: RequestContext, JsonBody(body): JsonBody<JobCreate>) ->
     let brief = brief.or_else(|| {
         free_text
             .filter(|t| !t.is_empty())
-            .map(|t| app::pipelines::brief::resolve(app::pipelines::brief::parse(&t)))
+            .map(|t| crate::pipelines::brief::resolve(crate::pipelines::brief::parse(&t)))
     });
     let brief = brief.or(brief_config);
     let tenant_id = match &body.tenant {
         Some(slug) => Some(
-            ctx.state
-                .identity
+            identity
                 .store()
                 .find_tenant_by_slug(slug)
                 .await
@@ -356,14 +369,18 @@ async fn create_job(ctx: RequestContext, JsonBody(body): JsonBody<JobCreate>) ->
         gates: body.gates,
         params,
     };
-    let id = ctx.state.pipelines.create(&ctx.principal, request).await?;
-    let row = ctx.state.pipelines.get(&ctx.principal, &id).await?;
-    Ok((StatusCode::CREATED, axum::Json(job(&ctx, &row).await?)).into_response())
+    let id = pipelines.create(&ctx.principal, request).await?;
+    let row = pipelines.get(&ctx.principal, &id).await?;
+    Ok((StatusCode::CREATED, axum::Json(job(&pipelines, &row).await?)).into_response())
 }
 
-async fn list_jobs(ctx: RequestContext, Query(query): Query<HashMap<String, String>>) -> Answer {
+async fn list_jobs(
+    State(pipelines): State<PipelineService>,
+    ctx: RequestContext,
+    Query(query): Query<HashMap<String, String>>,
+) -> Answer {
     let rows = if query.get("waiting_for").is_some_and(|w| w == "me") {
-        ctx.state.pipelines.waiting_for(&ctx.principal).await?
+        pipelines.waiting_for(&ctx.principal).await?
     } else {
         let status = match query.get("status") {
             Some(s) => Some(
@@ -372,11 +389,11 @@ async fn list_jobs(ctx: RequestContext, Query(query): Query<HashMap<String, Stri
             ),
             None => None,
         };
-        ctx.state.pipelines.list(&ctx.principal, status).await?
+        pipelines.list(&ctx.principal, status).await?
     };
     // The seed's limit of 100, with their gates and artifacts in two queries.
     let rows: Vec<PipelineRow> = rows.into_iter().take(100).collect();
-    let mut parts = ctx.state.pipelines.gates_and_artifacts_of(&rows).await?;
+    let mut parts = pipelines.gates_and_artifacts_of(&rows).await?;
     let jobs: Vec<Value> = rows
         .iter()
         .map(|row| {
@@ -387,9 +404,13 @@ async fn list_jobs(ctx: RequestContext, Query(query): Query<HashMap<String, Stri
     Ok(axum::Json(jobs).into_response())
 }
 
-async fn get_job(ctx: RequestContext, Path(id): Path<String>) -> Answer {
-    let row = ctx.state.pipelines.get(&ctx.principal, &id).await?;
-    Ok(axum::Json(job(&ctx, &row).await?).into_response())
+async fn get_job(
+    State(pipelines): State<PipelineService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Answer {
+    let row = pipelines.get(&ctx.principal, &id).await?;
+    Ok(axum::Json(job(&pipelines, &row).await?).into_response())
 }
 
 /// The longest `operator` name a decision may carry (the caller is who is recorded).
@@ -417,10 +438,16 @@ enum SeedDecision {
     Pending,
 }
 
-async fn decide(ctx: RequestContext, id: String, body: axum::extract::Request, decision: Decision) -> Answer {
+async fn decide(
+    State(pipelines): State<PipelineService>,
+    ctx: RequestContext,
+    id: String,
+    body: axum::extract::Request,
+    decision: Decision,
+) -> Answer {
     // Who first: a signed-out or read-only caller hears that before anything about the body.
-    ctx.check(app::identity::Permission::Operate).await?;
-    let body: GateActionIn = super::extract::json_after_check(body).await?;
+    ctx.check(crate::identity::Permission::Operate).await?;
+    let body: GateActionIn = crate::rest::extract::json_after_check(body).await?;
     if body.operator.chars().count() > MAX_OPERATOR {
         return Err(AppError::invalid("operator", format!("at most {MAX_OPERATOR} characters")).into());
     }
@@ -437,7 +464,7 @@ async fn decide(ctx: RequestContext, id: String, body: axum::extract::Request, d
         .patch
         .map(|p| if p.is_array() { p } else { Value::Array(vec![p]) });
     if let Some(p) = &patch
-        && !app::pipelines::is_json_patch(p)
+        && !crate::pipelines::is_json_patch(p)
     {
         return Err(AppError::invalid("patch", "expected JSON patch operations ({op, path, value})").into());
     }
@@ -446,9 +473,7 @@ async fn decide(ctx: RequestContext, id: String, body: axum::extract::Request, d
         notes: body.notes,
         patch,
     };
-    let outcome = ctx
-        .state
-        .pipelines
+    let outcome = pipelines
         .decide(&ctx.principal, &ctx.meta, &id, decision, &action)
         .await?;
     let message = match outcome {
@@ -460,36 +485,62 @@ async fn decide(ctx: RequestContext, id: String, body: axum::extract::Request, d
     Ok(axum::Json(json!({ "message": message })).into_response())
 }
 
-async fn approve(ctx: RequestContext, Path(id): Path<String>, body: axum::extract::Request) -> Answer {
-    decide(ctx, id, body, Decision::Approved).await
+async fn approve(
+    pipelines: State<PipelineService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    body: axum::extract::Request,
+) -> Answer {
+    decide(pipelines, ctx, id, body, Decision::Approved).await
 }
 
-async fn reject(ctx: RequestContext, Path(id): Path<String>, body: axum::extract::Request) -> Answer {
-    decide(ctx, id, body, Decision::Rejected).await
+async fn reject(
+    pipelines: State<PipelineService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+    body: axum::extract::Request,
+) -> Answer {
+    decide(pipelines, ctx, id, body, Decision::Rejected).await
 }
 
-async fn cancel(ctx: RequestContext, Path(id): Path<String>) -> Answer {
-    ctx.state.pipelines.cancel(&ctx.principal, &id).await?;
+async fn cancel(
+    State(pipelines): State<PipelineService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Answer {
+    pipelines.cancel(&ctx.principal, &id).await?;
     Ok(axum::Json(json!({ "message": "Job canceled successfully" })).into_response())
 }
 
-async fn resume(ctx: RequestContext, Path(id): Path<String>) -> Answer {
-    let applied = ctx.state.pipelines.resume(&ctx.principal, &id).await?;
+async fn resume(
+    State(pipelines): State<PipelineService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Answer {
+    let applied = pipelines.resume(&ctx.principal, &id).await?;
     Ok(
         axum::Json(json!({ "message": "Job resumed successfully", "patches_applied": applied }))
             .into_response(),
     )
 }
 
-async fn artifacts(ctx: RequestContext, Path(id): Path<String>) -> Answer {
-    let artifacts = ctx.state.pipelines.artifacts(&ctx.principal, &id).await?;
+async fn artifacts(
+    State(pipelines): State<PipelineService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Answer {
+    let artifacts = pipelines.artifacts(&ctx.principal, &id).await?;
     Ok(axum::Json(artifacts.iter().map(artifact_json).collect::<Vec<_>>()).into_response())
 }
 
 /// The seed's gate status: each gate with, while it is open and required, its timer; the
 /// job's status; and the counts.
-async fn gates_status(ctx: RequestContext, Path(id): Path<String>) -> Answer {
-    let (row, gates) = ctx.state.pipelines.gates(&ctx.principal, &id).await?;
+async fn gates_status(
+    State(pipelines): State<PipelineService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Answer {
+    let (row, gates) = pipelines.gates(&ctx.principal, &id).await?;
     let now = chrono::Utc::now();
     let statuses: Vec<Value> = gates
         .iter()
@@ -527,8 +578,12 @@ async fn gates_status(ctx: RequestContext, Path(id): Path<String>) -> Answer {
 }
 
 /// The seed's decisions: a dict keyed by stage.
-async fn gate_decisions(ctx: RequestContext, Path(id): Path<String>) -> Answer {
-    let (_, gates) = ctx.state.pipelines.gates(&ctx.principal, &id).await?;
+async fn gate_decisions(
+    State(pipelines): State<PipelineService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Answer {
+    let (_, gates) = pipelines.gates(&ctx.principal, &id).await?;
     let decisions: serde_json::Map<String, Value> = gates
         .iter()
         .filter_map(|g| Some((g.stage.clone(), decision_json(g)?)))
@@ -539,8 +594,12 @@ async fn gate_decisions(ctx: RequestContext, Path(id): Path<String>) -> Answer {
     )
 }
 
-async fn gate_decision(ctx: RequestContext, Path((id, stage)): Path<(String, String)>) -> Answer {
-    let (_, gates) = ctx.state.pipelines.gates(&ctx.principal, &id).await?;
+async fn gate_decision(
+    State(pipelines): State<PipelineService>,
+    ctx: RequestContext,
+    Path((id, stage)): Path<(String, String)>,
+) -> Answer {
+    let (_, gates) = pipelines.gates(&ctx.principal, &id).await?;
     let decision = gates
         .iter()
         .filter(|g| g.stage == stage)
@@ -549,7 +608,7 @@ async fn gate_decision(ctx: RequestContext, Path((id, stage)): Path<(String, Str
     Ok(axum::Json(decision).into_response())
 }
 
-use app::pipelines::Since;
+use crate::pipelines::Since;
 
 fn since_of(value: Option<&String>) -> Result<Since, Box<Response>> {
     let Some(value) = value.map(|v| v.trim()).filter(|v| !v.is_empty()) else {
@@ -574,12 +633,13 @@ fn since_of(value: Option<&String>) -> Result<Since, Box<Response>> {
 }
 
 async fn events(
+    State(pipelines): State<PipelineService>,
     ctx: RequestContext,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Answer {
     // Who first: a caller who may not see the pipeline hears that before anything about the query.
-    ctx.state.pipelines.get(&ctx.principal, &id).await?;
+    pipelines.get(&ctx.principal, &id).await?;
     let since = match since_of(query.get("since")) {
         Ok(since) => since,
         Err(refused) => return Ok(*refused),
@@ -589,11 +649,7 @@ async fn events(
             .map_err(|_| AppError::invalid("limit", format!("{v:?} is not a number")))
     })?;
     let limit = limit.clamp(1, 1000);
-    let (rows, has_more) = ctx
-        .state
-        .pipelines
-        .events(&ctx.principal, &id, since, limit)
-        .await?;
+    let (rows, has_more) = pipelines.events(&ctx.principal, &id, since, limit).await?;
     let events: Vec<Value> = rows.iter().map(event_json).collect();
     Ok(axum::Json(json!({
         "job_id": id,
@@ -613,12 +669,14 @@ async fn events(
 /// from closing it. The seed's clients read `data:` only (so, by default, no `event:` field:
 /// `EventSource.onmessage` sees everything); `?events=typed` names each event.
 async fn stream_events(
+    State(identity): State<crate::identity::IdentityService>,
+    State(pipelines): State<PipelineService>,
     ctx: RequestContext,
     Path(id): Path<String>,
     headers: axum::http::HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, SeedError> {
-    ctx.state.pipelines.get(&ctx.principal, &id).await?;
+    pipelines.get(&ctx.principal, &id).await?;
     let typed = query.get("events").is_some_and(|v| v == "typed");
     let after = headers
         .get("last-event-id")
@@ -630,18 +688,18 @@ async fn stream_events(
                 .map_err(|_| AppError::invalid("since", format!("{v:?} is not an event id")))
         })?;
     // Subscribed now (before the table is read): nothing committed from here on is missed.
-    let events = ctx.state.pipelines.live_events(&id, after);
-    let bus_closed = ctx.state.pipelines.store().bus().closed();
+    let events = pipelines.live_events(&id, after);
+    let bus_closed = pipelines.store().bus().closed();
     // Ends with the server, or with the credential that opened it (signed out, revoked, no
     // longer allowed to see this pipeline).
-    let pipelines = ctx.state.pipelines.clone();
+    let owner = pipelines.clone();
     let watched = id.clone();
-    let ended = ctx.state.identity.credential_ended(
+    let ended = identity.credential_ended(
         headers.clone(),
         ctx.meta.clone(),
         ctx.principal.actor_id(),
-        move |p: app::identity::Principal| {
-            let (pipelines, id) = (pipelines.clone(), watched.clone());
+        move |p: crate::identity::Principal| {
+            let (pipelines, id) = (owner.clone(), watched.clone());
             async move { pipelines.get(&p, &id).await.is_ok() }
         },
     );
@@ -676,7 +734,7 @@ async fn stream_events(
         );
         Some((Ok(beat), ()))
     });
-    let open = super::metrics::Subscriber::new("pipeline_events");
+    let open = crate::rest::Subscriber::new("pipeline_events");
     let feed = stream::select(first.chain(rest), heartbeats)
         .take_until(closed)
         .map(move |event| {
@@ -697,9 +755,13 @@ impl EventIf for SseEvent {
     }
 }
 
-async fn claim(ctx: RequestContext, Path(id): Path<String>) -> Answer {
-    let row = ctx.state.pipelines.claim(&ctx.principal, &id).await?;
-    Ok(axum::Json(job(&ctx, &row).await?).into_response())
+async fn claim(
+    State(pipelines): State<PipelineService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Answer {
+    let row = pipelines.claim(&ctx.principal, &id).await?;
+    Ok(axum::Json(job(&pipelines, &row).await?).into_response())
 }
 
 #[derive(Deserialize)]
@@ -729,6 +791,7 @@ struct ArtifactIn {
 }
 
 async fn report(
+    State(pipelines): State<PipelineService>,
     ctx: RequestContext,
     Path((id, stage)): Path<(String, String)>,
     JsonBody(body): JsonBody<StageReport>,
@@ -745,9 +808,7 @@ async fn report(
             created_at: chrono::Utc::now(),
         })
         .collect();
-    let row = ctx
-        .state
-        .pipelines
+    let row = pipelines
         .report(
             &ctx.principal,
             &id,
@@ -756,5 +817,5 @@ async fn report(
             &artifacts,
         )
         .await?;
-    Ok(axum::Json(job(&ctx, &row).await?).into_response())
+    Ok(axum::Json(job(&pipelines, &row).await?).into_response())
 }

@@ -1,13 +1,13 @@
 //! The general per-client limit on the pipelines API, as a layer (the limit on creating
-//! pipelines is the service's own: `app::pipelines::limits`). A client is its credential when
+//! pipelines is the service's own: `crate::pipelines::limits`). A client is its credential when
 //! it sends one (a digest of the `Authorization` header or the session cookie: one user behind a
 //! shared address keeps their own budget), else its address. Refusals are 429 with
 //! `Retry-After`.
 
 use std::sync::Arc;
 
-use app::identity::secrets::hash_secret;
-use app::pipelines::{KeyedLimit, RateLimits};
+use crate::identity::secrets::hash_secret;
+use crate::pipelines::{KeyedLimit, RateLimits};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
@@ -35,7 +35,7 @@ fn client_key(headers: &HeaderMap, ip: &str) -> String {
 
 /// The general limit, as a layer on the pipelines routes.
 pub async fn general(State(limit): State<Arc<KeyedLimit>>, req: Request, next: Next) -> Response {
-    let meta = app::request::RequestMeta::from_parts(req.headers(), req.extensions());
+    let meta = crate::request::RequestMeta::from_parts(req.headers(), req.extensions());
     if let Err(refused) = limit.check(&client_key(req.headers(), &meta.ip)) {
         return refused.into_response();
     }

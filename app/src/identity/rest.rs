@@ -3,6 +3,7 @@
 //! Keycloak authorization-code flows (`/auth/{provider}/authorize|login|callback`).
 
 use axum::Router;
+use axum::extract::{FromRef, State};
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -11,16 +12,15 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 
-use app::audit::{AuditAction, AuditEvent};
-use app::error::{AppError, FieldError};
-use app::identity::oauth::OAUTH_BINDING_COOKIE;
-use app::identity::{IdentityError, LoginMethod, RequestContext, cookie_value};
-use app::request::RequestMeta;
-use app::state::AppState;
+use super::{IdentityError, IdentityService, LoginMethod, RequestContext, cookie_value};
+use crate::audit::{AuditAction, AuditEvent};
+use crate::error::{AppError, FieldError};
+use crate::identity::oauth::OAUTH_BINDING_COOKIE;
+use crate::request::RequestMeta;
 
-use super::extract::{FormBody, JsonBody};
+use crate::rest::extract::{FormBody, JsonBody};
 
-use super::api_doc::{Auth, Op, param};
+use crate::rest::doc::{Auth, Op, param};
 
 /// The OpenAPI entries of these routes (`api_doc.rs`).
 pub const DOC: &[Op] = &[
@@ -149,7 +149,11 @@ pub const DOC: &[Op] = &[
     ]),
 ];
 
-pub fn routes() -> Router<AppState> {
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    IdentityService: FromRef<S>,
+{
     Router::new()
         .route("/auth/jwt/login", post(jwt_login))
         .route("/auth/jwt/logout", post(logout))
@@ -186,8 +190,11 @@ fn seed_login_error(err: IdentityError) -> Response {
     }
 }
 
-async fn jwt_login(ctx: RequestContext, FormBody(form): FormBody<PasswordForm>) -> Response {
-    let auth = &ctx.state.identity;
+async fn jwt_login(
+    State(auth): State<IdentityService>,
+    ctx: RequestContext,
+    FormBody(form): FormBody<PasswordForm>,
+) -> Response {
     let result = async {
         let user = auth
             .password_login(&form.username, SecretString::from(form.password), &ctx.meta)
@@ -204,8 +211,11 @@ async fn jwt_login(ctx: RequestContext, FormBody(form): FormBody<PasswordForm>) 
     }
 }
 
-async fn cookie_login(ctx: RequestContext, FormBody(form): FormBody<PasswordForm>) -> Response {
-    let auth = &ctx.state.identity;
+async fn cookie_login(
+    State(auth): State<IdentityService>,
+    ctx: RequestContext,
+    FormBody(form): FormBody<PasswordForm>,
+) -> Response {
     let result = async {
         let user = auth
             .password_login(&form.username, SecretString::from(form.password), &ctx.meta)
@@ -227,8 +237,11 @@ struct IdpLogin {
 }
 
 /// The IDP portal's login: JSON in, `{token, role}` out.
-async fn idp_login(ctx: RequestContext, JsonBody(body): JsonBody<IdpLogin>) -> Result<Response, AppError> {
-    let auth = &ctx.state.identity;
+async fn idp_login(
+    State(auth): State<IdentityService>,
+    ctx: RequestContext,
+    JsonBody(body): JsonBody<IdpLogin>,
+) -> Result<Response, AppError> {
     let user = auth
         .password_login(&body.username, SecretString::from(body.password), &ctx.meta)
         .await?;
@@ -240,10 +253,10 @@ async fn idp_login(ctx: RequestContext, JsonBody(body): JsonBody<IdpLogin>) -> R
 }
 
 /// Ends the session behind the cookie or the bearer JWT, and clears the cookie.
-async fn logout(ctx: RequestContext) -> Result<Response, AppError> {
-    ctx.state.identity.end_session(&ctx.principal, &ctx.meta).await?;
+async fn logout(State(auth): State<IdentityService>, ctx: RequestContext) -> Result<Response, AppError> {
+    auth.end_session(&ctx.principal, &ctx.meta).await?;
     let response = StatusCode::NO_CONTENT.into_response();
-    Ok(with_cookie(response, &ctx.state.identity.clear_cookie_header()))
+    Ok(with_cookie(response, &auth.clear_cookie_header()))
 }
 
 #[derive(Deserialize)]
@@ -252,8 +265,11 @@ struct Registration {
     password: String,
 }
 
-async fn register(ctx: RequestContext, JsonBody(body): JsonBody<Registration>) -> Result<Response, AppError> {
-    let auth = &ctx.state.identity;
+async fn register(
+    State(auth): State<IdentityService>,
+    ctx: RequestContext,
+    JsonBody(body): JsonBody<Registration>,
+) -> Result<Response, AppError> {
     let user = auth
         .register(&body.email, SecretString::from(body.password), &ctx.meta)
         .await?;
@@ -277,12 +293,11 @@ struct StartQuery {
 }
 
 async fn start(
-    state: &AppState,
+    auth: &IdentityService,
     provider: &str,
     next: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<(String, String), AppError> {
-    let auth = &state.identity;
     let base = meta.base_url(auth.settings().public_url.as_deref());
     let started = auth
         .start_provider_login(provider_method(provider)?, next.unwrap_or("/"), &base)
@@ -293,7 +308,7 @@ async fn start(
 
 /// The cookie binding a pending provider sign-in to this browser. Scoped to /auth and
 /// short-lived: it only has to survive the trip to the provider.
-fn binding_cookie(auth: &app::identity::IdentityService, binding: &str) -> String {
+fn binding_cookie(auth: &crate::identity::IdentityService, binding: &str) -> String {
     let secure = if auth.settings().cookie_secure {
         "; Secure"
     } else {
@@ -304,11 +319,12 @@ fn binding_cookie(auth: &app::identity::IdentityService, binding: &str) -> Strin
 
 /// The seed's `/auth/google/authorize`: `{authorization_url}` for the client to open.
 async fn authorize(
+    State(identity): State<IdentityService>,
     ctx: RequestContext,
     Path(provider): Path<String>,
     Query(q): Query<StartQuery>,
 ) -> Result<Response, AppError> {
-    let (url, cookie) = start(&ctx.state, &provider, q.next.as_deref(), &ctx.meta).await?;
+    let (url, cookie) = start(&identity, &provider, q.next.as_deref(), &ctx.meta).await?;
     Ok(with_cookie(
         axum::Json(json!({"authorization_url": url})).into_response(),
         &cookie,
@@ -317,11 +333,12 @@ async fn authorize(
 
 /// The login page's provider buttons: straight to the provider.
 async fn login_redirect(
+    State(identity): State<IdentityService>,
     ctx: RequestContext,
     Path(provider): Path<String>,
     Query(q): Query<StartQuery>,
 ) -> Result<Response, AppError> {
-    let (url, cookie) = start(&ctx.state, &provider, q.next.as_deref(), &ctx.meta).await?;
+    let (url, cookie) = start(&identity, &provider, q.next.as_deref(), &ctx.meta).await?;
     let mut response = StatusCode::SEE_OTHER.into_response();
     response.headers_mut().insert(
         header::LOCATION,
@@ -332,8 +349,11 @@ async fn login_redirect(
 
 /// The account page's "Link Google / Keycloak": the signed-in browser goes to the provider; the
 /// callback links what comes back to this account.
-async fn link_redirect(ctx: RequestContext, Path(provider): Path<String>) -> Result<Response, AppError> {
-    let auth = &ctx.state.identity;
+async fn link_redirect(
+    State(auth): State<IdentityService>,
+    ctx: RequestContext,
+    Path(provider): Path<String>,
+) -> Result<Response, AppError> {
     let base = ctx.meta.base_url(auth.settings().public_url.as_deref());
     let started = auth
         .start_provider_link(&ctx.principal, provider_method(&provider)?, &base)
@@ -343,7 +363,7 @@ async fn link_redirect(ctx: RequestContext, Path(provider): Path<String>) -> Res
         header::LOCATION,
         HeaderValue::from_str(&started.authorization_url).map_err(AppError::internal)?,
     );
-    Ok(with_cookie(response, &binding_cookie(auth, &started.binding)))
+    Ok(with_cookie(response, &binding_cookie(&auth, &started.binding)))
 }
 
 #[derive(Deserialize)]
@@ -357,18 +377,24 @@ struct CallbackQuery {
 /// get a bearer JWT as well. Failures are 4xx with an audit entry: a page for browsers,
 /// JSON for the rest.
 /// The Python seed's legacy UI callback, `/auth/callback`: Google's.
-async fn legacy_callback(ctx: RequestContext, query: Query<CallbackQuery>, headers: HeaderMap) -> Response {
-    callback(ctx, Path("google".to_owned()), query, headers).await
+async fn legacy_callback(
+    identity: State<IdentityService>,
+    ctx: RequestContext,
+    query: Query<CallbackQuery>,
+    headers: HeaderMap,
+) -> Response {
+    callback(identity, ctx, Path("google".to_owned()), query, headers).await
 }
 
 async fn callback(
+    State(auth): State<IdentityService>,
     ctx: RequestContext,
     Path(provider): Path<String>,
     Query(q): Query<CallbackQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let wants_html = app::request::wants_html(&headers);
-    let (state, meta) = (&ctx.state, &ctx.meta);
+    let wants_html = crate::request::wants_html(&headers);
+    let meta = &ctx.meta;
     let result: Result<_, IdentityError> = async {
         let method = provider_method(&provider)?;
         if let Some(error) = q.error {
@@ -381,7 +407,6 @@ async fn callback(
         let (Some(code), Some(oauth_state)) = (q.code, q.state) else {
             return Err(FieldError::new("code", "the callback needs code and state parameters").into());
         };
-        let auth = &state.identity;
         let base = meta.base_url(auth.settings().public_url.as_deref());
         let binding = cookie_value(&headers, OAUTH_BINDING_COOKIE);
         let identity = auth
@@ -397,7 +422,6 @@ async fn callback(
         Ok((user, identity.return_to, Some(cookie), method))
     }
     .await;
-    let auth = &state.identity;
     let clear_binding = format!("{OAUTH_BINDING_COOKIE}=; Path=/auth; HttpOnly; SameSite=Lax; Max-Age=0");
     match result {
         Ok((user, return_to, cookie, method)) => {
@@ -433,8 +457,7 @@ async fn callback(
             };
             let err = AppError::from(err);
             if let Some(action) = action {
-                state
-                    .audit
+                auth.audit()
                     .record(
                         AuditEvent::denied(action)
                             .target(&provider)

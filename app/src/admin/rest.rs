@@ -3,20 +3,20 @@
 
 use axum::Router;
 use axum::extract::Path;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use app::admin::AdminUserPatch;
-use app::error::AppError;
-use app::identity::{CurrentUser, Permission, RequestContext, SelfPatch};
-use app::state::AppState;
+use crate::admin::AdminUserPatch;
+use crate::error::AppError;
+use crate::identity::{CurrentUser, Permission, RequestContext, SelfPatch};
 
-use super::extract::JsonBody;
+use crate::rest::extract::JsonBody;
 
-use super::api_doc::{Auth, Op};
+use crate::rest::doc::{Auth, Op};
 
 /// The OpenAPI entries of these routes (`api_doc.rs`).
 pub const DOC: &[Op] = &[
@@ -44,19 +44,27 @@ pub const DOC: &[Op] = &[
     ]),
 ];
 
-pub fn routes() -> Router<AppState> {
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    crate::identity::IdentityService: FromRef<S>,
+    super::AdminService: FromRef<S>,
+{
     Router::new()
         .route("/users/me", get(me).patch(patch_me))
         .route("/users/{id}", get(get_user).patch(patch_user).delete(delete_user))
         .route_layer(axum::middleware::from_fn_with_state(
-            super::fastapi::PYTHON_HEIMDALL,
-            super::fastapi::unauthorized,
+            crate::rest::fastapi::PYTHON_HEIMDALL,
+            crate::rest::fastapi::unauthorized,
         ))
 }
 
-async fn me(ctx: RequestContext) -> Result<axum::Json<CurrentUser>, AppError> {
+async fn me(
+    State(identity): State<crate::identity::IdentityService>,
+    ctx: RequestContext,
+) -> Result<axum::Json<CurrentUser>, AppError> {
     ctx.check(Permission::ViewOwnAccount).await?;
-    Ok(axum::Json(ctx.state.identity.my_account(&ctx.principal).await?))
+    Ok(axum::Json(identity.my_account(&ctx.principal).await?))
 }
 
 #[derive(Deserialize)]
@@ -69,13 +77,14 @@ struct MePatch {
 }
 
 async fn patch_me(
+    State(identity): State<crate::identity::IdentityService>,
     ctx: RequestContext,
     body: axum::extract::Request,
 ) -> Result<axum::Json<CurrentUser>, AppError> {
     // Who first: a signed-out caller hears 401 whatever the body says.
     ctx.check(Permission::OwnAccount).await?;
-    let body: MePatch = super::extract::json_after_check(body).await?;
-    let auth = &ctx.state.identity;
+    let body: MePatch = crate::rest::extract::json_after_check(body).await?;
+    let auth = &identity;
     let patch = SelfPatch {
         display_name: body.display_name,
         email: body.email,
@@ -91,30 +100,36 @@ fn user_id(raw: &str) -> Result<i64, AppError> {
         .map_err(|_| AppError::invalid("id", format!("{raw:?} is not a user id")))
 }
 
-async fn get_user(ctx: RequestContext, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn get_user(
+    State(admin): State<crate::admin::AdminService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     ctx.check(Permission::Administer).await?;
-    let user = ctx.state.admin.get_user(&ctx.principal, user_id(&id)?).await?;
+    let user = admin.get_user(&ctx.principal, user_id(&id)?).await?;
     Ok(axum::Json(user).into_response())
 }
 
 async fn patch_user(
+    State(admin): State<crate::admin::AdminService>,
     ctx: RequestContext,
     Path(id): Path<String>,
     JsonBody(patch): JsonBody<AdminUserPatch>,
 ) -> Result<Response, AppError> {
     ctx.check(Permission::Administer).await?;
-    let user = ctx
-        .state
-        .admin
+    let user = admin
         .update_user(&ctx.principal, user_id(&id)?, patch, &ctx.meta)
         .await?;
     Ok(axum::Json(user).into_response())
 }
 
-async fn delete_user(ctx: RequestContext, Path(id): Path<String>) -> Result<Response, AppError> {
+async fn delete_user(
+    State(admin): State<crate::admin::AdminService>,
+    ctx: RequestContext,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     ctx.check(Permission::Administer).await?;
-    ctx.state
-        .admin
+    admin
         .delete_user(&ctx.principal, user_id(&id)?, &ctx.meta)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
