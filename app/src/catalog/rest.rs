@@ -320,7 +320,7 @@ async fn events(
     use futures::{StreamExt, stream};
     let id = service_id(&id)?;
     // Subscribed before the check: a change in between is announced, not lost.
-    let changes = catalog.store().changes();
+    let changes = catalog.changes();
     if let Err(e) = catalog.get(&ctx.principal, id).await {
         return Ok(answer(e));
     }

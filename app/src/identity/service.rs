@@ -71,6 +71,24 @@ impl IdentityService {
         &self.0.store
     }
 
+    /// A tenant's id by its slug, for another domain's request that names one; `None` when
+    /// there is no such tenant.
+    pub async fn tenant_id(&self, slug: &str) -> Option<i64> {
+        self.0.store.find_tenant_by_slug(slug).await.ok().map(|t| t.id)
+    }
+
+    /// Every tenant's id and slug, for a page that names tenants.
+    pub async fn tenant_slugs(&self) -> crate::db::Result<Vec<(i64, String)>> {
+        Ok(self
+            .0
+            .store
+            .list_tenants()
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.slug))
+            .collect())
+    }
+
     /// The sign-in backoff, for the admin service.
     pub fn throttle(&self) -> Arc<LoginThrottle> {
         Arc::clone(&self.0.throttle)

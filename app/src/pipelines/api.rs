@@ -10,12 +10,8 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 async fn tenant_slugs() -> Result<Vec<(i64, String)>, AppError> {
     Ok(crate::request::service::<crate::identity::IdentityService>()?
-        .store()
-        .list_tenants()
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t.slug))
-        .collect())
+        .tenant_slugs()
+        .await?)
 }
 
 /// The pipelines the caller may see, filtered: `status` (`needs_approval`, …), `tenant` (a

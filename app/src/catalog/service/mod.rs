@@ -192,6 +192,11 @@ impl CatalogService {
         &self.store
     }
 
+    /// Each committed change's service id (`EVERYTHING` after a gap), for a live feed.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<i64> {
+        self.store.changes()
+    }
+
     fn view(&self, row: ServiceRow) -> Service {
         let dashboard = self
             .settings
