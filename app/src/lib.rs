@@ -22,6 +22,8 @@ pub mod request;
 #[cfg(feature = "ssr")]
 pub mod rest;
 #[cfg(feature = "ssr")]
+pub mod settings;
+#[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "test-support")]
 pub mod testing;

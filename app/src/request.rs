@@ -206,6 +206,40 @@ impl Cors {
     }
 }
 
+impl Cors {
+    /// What is wrong with this setting at `key` (`server.cors`, `pipelines.cors`), one line each.
+    pub fn problems(&self, key: &str) -> Vec<String> {
+        let cors = self;
+        let mut problems = Vec::new();
+        for origin in &cors.allow_origins {
+            let valid = origin == "*"
+                || url::Url::parse(origin).is_ok_and(|u| {
+                    matches!(u.scheme(), "http" | "https")
+                        && u.origin().ascii_serialization() == origin.trim_end_matches('/')
+                });
+            if !valid {
+                problems.push(format!(
+                    "{key}.allow_origins: {origin:?} is not an origin (scheme://host[:port], or *)"
+                ));
+            }
+        }
+        for method in &cors.allow_methods {
+            if axum::http::Method::from_bytes(method.as_bytes()).is_err() {
+                problems.push(format!("{key}.allow_methods: {method:?} is not a method"));
+            }
+        }
+        for header in &cors.allow_headers {
+            if axum::http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+                problems.push(format!("{key}.allow_headers: {header:?} is not a header name"));
+            }
+        }
+        if cors.enabled && cors.allow_origins.is_empty() {
+            problems.push(format!("{key}.enabled with no allow_origins: name the origins"));
+        }
+        problems
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

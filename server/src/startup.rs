@@ -112,7 +112,7 @@ impl Application {
             password_min_length,
             identity.throttle(),
         );
-        let mut pipeline_settings = config.pipelines.settings();
+        let mut pipeline_settings = config.pipelines.clone().in_force();
         // The operator console's `server` section, as its `/api/v1/config/operator` showed it.
         pipeline_settings.server_facts = serde_json::json!({
             "host": config.server.host.to_string(),
@@ -130,7 +130,7 @@ impl Application {
             CatalogStore::new(db.clone()),
             identity_store.clone(),
             audit.clone(),
-            config.catalog.settings(),
+            config.catalog.clone(),
             pipelines.clone(),
             // The Kubernetes executor: where a cluster is configured, unless turned off.
             cluster

@@ -259,7 +259,7 @@ impl CatalogService {
                     format!(
                         "The rollout in {} did not finish within {} s",
                         applied.namespace,
-                        kubernetes.settings().rollout_timeout.as_secs()
+                        kubernetes.settings().rollout_timeout_secs
                     ),
                 ),
             };

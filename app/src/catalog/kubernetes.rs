@@ -12,7 +12,8 @@
 //! The verbs these calls need are exactly those of `deploy/rbac/heimdall.yaml`'s catalog role.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+
+pub use super::settings::KubernetesSettings;
 
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
 use k8s_openapi::api::core::v1::{
@@ -34,24 +35,6 @@ pub const LABEL_ENVIRONMENT: &str = "heimdall.io/environment";
 const QUOTA_NAME: &str = "heimdall-quota";
 const ROLE_BINDING_NAME: &str = "heimdall-tenant";
 
-/// From the configuration (`catalog.kubernetes.*`).
-#[derive(Debug, Clone)]
-pub struct KubernetesSettings {
-    /// `{tenant}`, `{service}`, `{environment}`: the namespace of one environment.
-    pub namespace_template: String,
-    /// `{tenant}`: the group the RoleBinding names (as the cluster's authenticator sees it).
-    pub tenant_group_template: String,
-    /// The ClusterRole the tenant's group gets in its namespaces (`edit`).
-    pub cluster_role: String,
-    /// The ResourceQuota's `spec.hard`.
-    pub quota: BTreeMap<String, String>,
-    /// `{name}`, `{tenant}`, `{version}`: the image of a deploy that names none.
-    pub image_template: String,
-    pub replicas: i32,
-    /// How long a rollout may take before the action is `timed_out`.
-    pub rollout_timeout: Duration,
-}
-
 impl KubernetesSettings {
     /// The image of a deploy: the one asked for (tagged `version` when it carries no tag),
     /// else the template's; the version is `latest` when none is given.
@@ -69,28 +52,6 @@ impl KubernetesSettings {
                 .replace("{name}", service)
                 .replace("{tenant}", tenant)
                 .replace("{version}", version),
-        }
-    }
-}
-
-impl Default for KubernetesSettings {
-    fn default() -> Self {
-        Self {
-            namespace_template: "{tenant}-{service}-{environment}".into(),
-            tenant_group_template: "tenant:{tenant}".into(),
-            cluster_role: "edit".into(),
-            quota: [
-                ("pods", "20"),
-                ("requests.cpu", "2"),
-                ("requests.memory", "4Gi"),
-                ("limits.memory", "8Gi"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-            image_template: "{name}:{version}".into(),
-            replicas: 1,
-            rollout_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -428,7 +389,7 @@ impl KubernetesExecutor {
         let decided =
             move |d: Option<&Deployment>| d.is_none_or(|d| rollout(d, generation) != Rollout::Progressing);
         match tokio::time::timeout(
-            self.settings.rollout_timeout,
+            self.settings.rollout_timeout(),
             kube::runtime::wait::await_condition(api, &applied.name, decided),
         )
         .await

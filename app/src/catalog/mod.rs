@@ -29,6 +29,8 @@ pub mod rest;
 #[cfg(feature = "ssr")]
 mod service;
 #[cfg(feature = "ssr")]
+mod settings;
+#[cfg(feature = "ssr")]
 mod store;
 #[cfg(feature = "ssr")]
 mod views;
@@ -40,7 +42,9 @@ pub use pages::CatalogRoute;
 #[cfg(feature = "ssr")]
 pub use error::CatalogError;
 #[cfg(feature = "ssr")]
-pub use service::{ACTION_STATUSES, CatalogService, CatalogSettings, Handed, Report};
+pub use service::{ACTION_STATUSES, CatalogService, Handed, Report};
+#[cfg(feature = "ssr")]
+pub use settings::{CatalogSettings, KubernetesSettings};
 #[cfg(feature = "ssr")]
 pub use store::{CatalogStore, EVERYTHING, NewAction, ServiceFields, ServiceRow};
 #[cfg(feature = "ssr")]

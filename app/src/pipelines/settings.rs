@@ -1,10 +1,13 @@
-//! The pipelines' settings as the service holds them: the stages a pipeline has by default and
-//! the gates on them (the operator console's `conf/operator.yaml`), the per-client limits, and
-//! how long events are kept. `server/src/config/pipelines.rs` reads them from the configuration.
+//! `pipelines.*`, as read from the configuration and as the service holds it: the stages a
+//! pipeline has unless its creator says otherwise and the gates on them (the operator-console
+//! seed's `conf/operator.yaml`: `gates.<stage>: {required, auto_approve, auto_approve_after_s}`,
+//! plus who may decide, how many must, self-approval and the timeout action), the per-client
+//! limits, and how long events are kept.
 
 use std::collections::BTreeMap;
 
 use super::model::GateConfig;
+use crate::request::Cors;
 
 /// The seed's stages, in order (its `Stage` enum).
 pub const SEED_STAGES: [&str; 9] = [
@@ -19,16 +22,68 @@ pub const SEED_STAGES: [&str; 9] = [
     "acceptance",
 ];
 
-/// Defaults from the configuration: the stages a pipeline has and the gates on them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct PipelineSettings {
+    /// In order; the seed's nine stages by default.
     pub stages: Vec<String>,
+    /// By stage; every field may be left out (its default then applies).
     pub gates: BTreeMap<String, GateConfig>,
-    pub limits: RateLimits,
+    /// Per-client limits on the pipelines API.
+    pub rate_limit: RateLimits,
+    /// How long events are kept.
     pub retention: Retention,
+    /// The older name of `server.cors`, for the pipelines API alone: when set, it applies to
+    /// every REST route (with a start-up warning to move it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cors: Option<Cors>,
     /// What the operator console's `/api/v1/config/operator` shows of the server (its
     /// `server` section: host, port, log level…), set by the server at start-up.
+    #[serde(skip)]
     pub server_facts: serde_json::Value,
+}
+
+impl PipelineSettings {
+    /// The settings in force: the gates of the configured stages. (A file that sets its own
+    /// stages still carries the seed's default gates underneath; those of stages it does not
+    /// have fall away here.)
+    pub fn in_force(mut self) -> Self {
+        let stages = self.stages.clone();
+        self.gates.retain(|stage, _| stages.contains(stage));
+        self
+    }
+
+    /// One line per problem.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.stages.is_empty() {
+            problems.push("pipelines.stages is empty: a pipeline needs at least one stage".to_owned());
+        }
+        for (i, stage) in self.stages.iter().enumerate() {
+            if stage.trim().is_empty() || self.stages[..i].contains(stage) {
+                problems.push(format!("pipelines.stages has {stage:?} empty or twice"));
+            }
+        }
+        for (stage, gate) in &self.gates {
+            let a_seed_default = PipelineSettings::default().gates.contains_key(stage);
+            if !self.stages.contains(stage) && !a_seed_default {
+                problems.push(format!("pipelines.gates.{stage}: not one of pipelines.stages"));
+            }
+            if gate.approvals_needed == 0 {
+                problems.push(format!(
+                    "pipelines.gates.{stage}.approvals_needed = 0: at least 1"
+                ));
+            }
+        }
+        let limits = &self.rate_limit;
+        if limits.jobs_per_minute == 0 || limits.requests_per_minute == 0 || limits.burst == 0 {
+            problems.push("pipelines.rate_limit: every limit is at least 1".to_owned());
+        }
+        if let Some(cors) = &self.cors {
+            problems.extend(cors.problems("pipelines.cors"));
+        }
+        problems
+    }
 }
 
 /// How long events are kept (the seed's storage retention: 30 days, 1,000 a pipeline).
@@ -107,8 +162,9 @@ impl Default for PipelineSettings {
         Self {
             stages: SEED_STAGES.iter().map(|s| (*s).to_owned()).collect(),
             gates,
-            limits: RateLimits::default(),
+            rate_limit: RateLimits::default(),
             retention: Retention::default(),
+            cors: None,
             server_facts: serde_json::Value::Null,
         }
     }

@@ -7,9 +7,7 @@ mod load;
 mod validate;
 
 mod auth;
-mod catalog;
 mod forward_auth;
-mod pipelines;
 mod vault;
 
 use std::collections::BTreeMap;
@@ -20,9 +18,7 @@ use app::db::DatabaseUrl;
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, KeycloakConfig, LockoutConfig};
-pub use catalog::CatalogConfig;
 pub use forward_auth::{AccessRuleConfig, CartaConfig, ForwardAuthConfig};
-pub use pipelines::PipelinesConfig;
 pub use vault::VaultConfig;
 
 pub use load::ConfigError;
@@ -62,9 +58,9 @@ pub struct Config {
     /// The token vault's keyring (`vault.keys`, `vault.active_key`).
     pub vault: VaultConfig,
     /// Pipelines' default stages and gates.
-    pub pipelines: PipelinesConfig,
+    pub pipelines: app::pipelines::PipelineSettings,
     /// The service catalog: its dashboard link and executors' callback tokens.
-    pub catalog: CatalogConfig,
+    pub catalog: app::catalog::CatalogSettings,
     /// Prometheus `/metrics`.
     pub metrics: MetricsConfig,
 }
@@ -97,8 +93,8 @@ impl Default for Config {
             auth: AuthConfig::default(),
             forward_auth: ForwardAuthConfig::default(),
             vault: VaultConfig::default(),
-            pipelines: PipelinesConfig::default(),
-            catalog: CatalogConfig::default(),
+            pipelines: app::pipelines::PipelineSettings::default(),
+            catalog: app::catalog::CatalogSettings::default(),
             metrics: MetricsConfig::default(),
         }
     }

@@ -54,7 +54,7 @@ impl Config {
         self.validate_forward_auth(&mut problems);
         self.validate_vault(&mut problems);
         problems.extend(self.pipelines.problems());
-        problems.extend(super::pipelines::cors_problems("server.cors", &self.server.cors));
+        problems.extend(self.server.cors.problems("server.cors"));
         problems.extend(self.catalog.problems());
         if let Some(token) = &self.metrics.token
             && secrecy::ExposeSecret::expose_secret(token).len() < 16

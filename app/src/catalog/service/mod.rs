@@ -8,9 +8,10 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::error::{CatalogError, Result};
 use super::executors::title;
-use super::kubernetes::{KubernetesExecutor, KubernetesSettings};
+use super::kubernetes::KubernetesExecutor;
 use super::model::{ActionKind, ActionRecord, ActionRequest, Service, ServiceInput, ServiceLink};
 use super::store::{CatalogStore, NewAction, ServiceFields, ServiceRow};
+use super::{CatalogSettings, KubernetesSettings};
 use crate::audit::{Audit, AuditAction, AuditEvent};
 use crate::error::FieldError;
 use crate::identity::secrets::secrets_match;
@@ -26,37 +27,6 @@ mod fields;
 pub use callbacks::{Handed, callback_moves_from};
 pub use fields::slug_of;
 use fields::validate;
-
-/// From the configuration (`catalog.*`).
-#[derive(Debug, Clone, Default)]
-pub struct CatalogSettings {
-    /// `{name}`, `{tenant}` and `{id}` are filled in: the Grafana link of a service with
-    /// observability on.
-    pub dashboard_url_template: Option<String>,
-    /// The seed's `PROVISIONING_CALLBACK_TOKEN` / `DEPLOYMENT_CALLBACK_TOKEN`; without one, its
-    /// callback refuses everyone.
-    pub provisioning_callback_token: Option<SecretString>,
-    pub deployment_callback_token: Option<SecretString>,
-    /// The webhook executor (the seed's Step Functions shape): environment → URL the action is
-    /// POSTed to, `default` for the rest; its status then arrives through the callbacks. An
-    /// environment with none: the action waits for a callback from whatever runs it.
-    pub webhooks: std::collections::BTreeMap<String, String>,
-    /// Environments a deploy to which waits for a pipeline's approval gate.
-    pub protected_environments: Vec<String>,
-    /// The Kubernetes executor's names, quota and image template (used where a cluster is
-    /// configured; the image template also names a deploy's image when nobody runs it here).
-    pub kubernetes: KubernetesSettings,
-}
-
-impl CatalogSettings {
-    /// The webhook that runs actions in `environment` (or environment-less ones).
-    pub fn webhook_for(&self, environment: Option<&str>) -> Option<&str> {
-        environment
-            .and_then(|e| self.webhooks.get(e))
-            .or_else(|| self.webhooks.get("default"))
-            .map(String::as_str)
-    }
-}
 
 /// What an external executor reports (the seed's two callback bodies, in one).
 #[derive(Debug, Clone)]
@@ -200,8 +170,7 @@ impl CatalogService {
     fn view(&self, row: ServiceRow) -> Service {
         let dashboard = self
             .settings
-            .dashboard_url_template
-            .as_ref()
+            .dashboard_template()
             .filter(|_| row.observability_enabled)
             .map(|t| {
                 t.replace("{name}", &row.name)

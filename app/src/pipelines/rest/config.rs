@@ -14,7 +14,7 @@ pub(super) async fn operator_config(
 ) -> Answer {
     ctx.check(crate::identity::Permission::Read).await?;
     let settings = pipelines.settings();
-    let limits = settings.limits;
+    let limits = settings.rate_limit;
     Ok(axum::Json(json!({
         "server": settings.server_facts,
         "security": {

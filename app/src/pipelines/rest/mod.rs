@@ -51,7 +51,7 @@ where
     crate::db::Database: FromRef<S>,
     crate::request::Cors: FromRef<S>,
 {
-    let limits = pipelines.settings().limits;
+    let limits = pipelines.settings().rate_limit;
     let router = Router::new()
         .route("/api/v1/jobs", get(list_jobs).post(create_job))
         .route("/api/v1/jobs/{id}", get(get_job))

@@ -79,7 +79,7 @@ impl PipelineService {
         let creations = super::limits::SharedLimit::new(
             store.db().clone(),
             "pipelines.create",
-            settings.limits.jobs_per_minute,
+            settings.rate_limit.jobs_per_minute,
             "Job creation rate limit exceeded. Please wait before creating another job.",
         );
         Self {
@@ -159,7 +159,7 @@ impl PipelineService {
         }
         // Counted once the request is valid: a typo does not use up the caller's minute. A
         // user is counted by id, the admin token as one caller.
-        if self.settings.limits.enabled {
+        if self.settings.rate_limit.enabled {
             self.creations
                 .check(&principal.actor_id().map_or_else(
                     || format!("name:{}", principal.display_name()),
