@@ -17,18 +17,16 @@ use app::catalog::{CatalogService, CatalogStore};
 use app::cluster::Cluster;
 use app::db::{Database, PoolSettings, SqliteServeLock};
 use app::flink::{FlinkService, FlinkSettings, Patterns};
-use app::forward_auth::{
-    AccessRule, CartaSettings, ForwardAuthService, ForwardAuthSettings, ProxyKind, normalise_path,
-};
+use app::forward_auth::ForwardAuthService;
 use app::home::BuildInfo;
 use app::identity::store::{ADMIN_BOOTSTRAPPED_AT, IdentityStore, NewUser};
 use app::identity::{
-    AllowList, AuthSettings, HostPattern, IdentityService, JwtKey, ProviderSettings, ReturnHosts, Role,
-    ThrottlePolicy, generate_password, hash_password,
+    AllowList, AuthSettings, IdentityService, JwtKey, ProviderSettings, ReturnHosts, Role, ThrottlePolicy,
+    generate_password, hash_password,
 };
 use app::pipelines::{PipelineService, PipelineStore};
 use app::state::AppState;
-use app::vault::{Keyring, VaultService, VaultSettings, VaultStore};
+use app::vault::{VaultService, VaultSettings, VaultStore};
 
 use crate::config::Config;
 
@@ -102,7 +100,7 @@ impl Application {
         let identity = IdentityService::new(identity_store.clone(), audit.clone(), settings);
         let forward_auth = ForwardAuthService::start(
             cluster.client().cloned(),
-            forward_auth_settings(config),
+            config.forward_auth.settings(config.server.public_url.clone()),
             identity.clone(),
         );
         let vault = start_vault(config, &db, &identity, &audit).await?;
@@ -343,41 +341,6 @@ pub fn flink_settings(config: &Config) -> FlinkSettings {
     }
 }
 
-/// `forward_auth.*` in the shape the ForwardAuth service uses. Patterns were checked by
-/// `Config::validate`; should one not parse here, its rule applies to every host — a rule only
-/// ever adds requirements, so that errs on the closed side.
-pub fn forward_auth_settings(config: &Config) -> ForwardAuthSettings {
-    let fa = &config.forward_auth;
-    let carta = &fa.carta;
-    ForwardAuthSettings {
-        carta: carta.enabled.then(|| CartaSettings {
-            namespace: carta.target_namespace.clone(),
-            session_label: carta.session_label_key.clone(),
-            user_label: carta.user_label_key.clone(),
-            miss_ttl: Duration::from_millis(carta.miss_cache_ms),
-        }),
-        carta_path: carta.path.clone(),
-        rules: fa
-            .rules
-            .iter()
-            .map(|rule| AccessRule {
-                host: rule.host.as_deref().and_then(HostPattern::parse),
-                // Normalised once here, as each request's path is (not per request and rule).
-                path_prefix: normalise_path(&rule.path_prefix),
-                role: rule.role,
-                tenant: rule.tenant.clone(),
-            })
-            .collect(),
-        login_base: fa
-            .login_base_url
-            .clone()
-            .or_else(|| config.server.public_url.clone()),
-        cache_ttl: Duration::from_secs(fa.cache_secs),
-        // Checked by `Config::validate`.
-        proxy: ProxyKind::parse(&fa.session.proxy).unwrap_or_default(),
-    }
-}
-
 /// The token vault: on with a keyring and Keycloak (validation made sure both or neither), and
 /// refusing to start when stored rows are sealed with a key the keyring lacks — they could not
 /// be opened, and the operator should know now, not at the first mint.
@@ -438,25 +401,7 @@ pub async fn rotate_vault(config: &Config) -> anyhow::Result<u64> {
 
 /// `vault.*` and `auth.keycloak.*` in the shape the vault uses; `Err` says why it is off.
 pub fn vault_settings(config: &Config) -> Result<VaultSettings, String> {
-    let active = match config.vault.active() {
-        Some(active) if !config.vault.keys.is_empty() => active,
-        _ => return Err("no vault.keys configured".into()),
-    };
-    let keyring = Keyring::new(&config.vault.keys, active).map_err(|errors| {
-        errors
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ")
-    })?;
-    let keycloak = auth_settings(config)
-        .keycloak
-        .ok_or_else(|| "Keycloak is not configured (auth.keycloak.*)".to_owned())?;
-    Ok(VaultSettings {
-        keyring,
-        keycloak,
-        consent_redirect_url: config.vault.consent_redirect_url.clone(),
-    })
+    config.vault.settings(auth_settings(config).keycloak)
 }
 
 /// `auth.*` in the shape the authenticator uses.

@@ -25,6 +25,8 @@ pub mod rest;
 mod service;
 #[cfg(feature = "ssr")]
 pub mod session;
+#[cfg(feature = "ssr")]
+mod settings;
 
 pub use api::*;
 #[cfg(feature = "ssr")]
@@ -37,3 +39,5 @@ pub use service::{
 };
 #[cfg(feature = "ssr")]
 pub use session::{AccessRule, OriginalRequest, ProxyKind, normalise_path};
+#[cfg(feature = "ssr")]
+pub use settings::{AccessRuleConfig, CartaConfig, ForwardAuthConfig};

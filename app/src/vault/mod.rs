@@ -28,6 +28,8 @@ pub mod seed;
 #[cfg(feature = "ssr")]
 mod service;
 #[cfg(feature = "ssr")]
+mod settings;
+#[cfg(feature = "ssr")]
 mod store;
 
 pub use api::*;
@@ -40,5 +42,7 @@ pub use crypto::{CryptoError, Keyring, NONCE_LEN, RowBinding, Sealed};
 pub use error::{VaultCode, VaultError};
 #[cfg(feature = "ssr")]
 pub use service::{CALLBACK_PATH, ConsentCallback, VaultCaller, VaultService, VaultSettings};
+#[cfg(feature = "ssr")]
+pub use settings::VaultConfig;
 #[cfg(feature = "ssr")]
 pub use store::{NewToken, TokenKind, TokenRow, VaultStore};

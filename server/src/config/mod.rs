@@ -7,8 +7,6 @@ mod load;
 mod validate;
 
 mod auth;
-mod forward_auth;
-mod vault;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -17,9 +15,9 @@ use std::path::PathBuf;
 use app::db::DatabaseUrl;
 use serde::{Deserialize, Serialize};
 
+pub use app::forward_auth::{AccessRuleConfig, CartaConfig, ForwardAuthConfig};
+pub use app::vault::VaultConfig;
 pub use auth::{AuthConfig, KeycloakConfig, LockoutConfig};
-pub use forward_auth::{AccessRuleConfig, CartaConfig, ForwardAuthConfig};
-pub use vault::VaultConfig;
 
 pub use load::ConfigError;
 

@@ -51,8 +51,12 @@ impl Config {
             ));
         }
         self.validate_auth(&mut problems);
-        self.validate_forward_auth(&mut problems);
-        self.validate_vault(&mut problems);
+        self.validate_return_hosts(&mut problems);
+        problems.extend(self.forward_auth.problems(self.server.allow_external_bind));
+        problems.extend(
+            self.vault
+                .problems(self.auth.keycloak.issuer.is_some() && self.auth.keycloak.client_secret.is_some()),
+        );
         problems.extend(self.pipelines.problems());
         problems.extend(self.server.cors.problems("server.cors"));
         problems.extend(self.catalog.problems());
@@ -132,37 +136,8 @@ impl Config {
         }
     }
 
-    /// The keyring must build: every key 32 bytes, the active one present.
-    fn validate_vault(&self, problems: &mut Vec<String>) {
-        let vault = &self.vault;
-        if vault.keys.is_empty() {
-            if let Some(active) = &vault.active_key {
-                problems.push(format!("vault.active_key = {active:?} but vault.keys is empty"));
-            }
-            return;
-        }
-        let Some(active) = vault.active() else {
-            problems.push(format!(
-                "vault.keys has {} keys: set vault.active_key to the one new tokens are sealed with",
-                vault.keys.len()
-            ));
-            return;
-        };
-        if self.auth.keycloak.issuer.is_none() || self.auth.keycloak.client_secret.is_none() {
-            problems.push(
-                "vault.keys is set but Keycloak is not (auth.keycloak.issuer and client_secret): the vault keeps Keycloak tokens".into(),
-            );
-        }
-        if let Err(errors) = app::vault::Keyring::new(&vault.keys, active) {
-            problems.extend(errors.into_iter().map(|e| match e {
-                app::vault::CryptoError::BadKey { id, reason } => format!("vault.keys.{id}: {reason}"),
-                other => format!("vault.active_key: {other}"),
-            }));
-        }
-    }
-
-    fn validate_forward_auth(&self, problems: &mut Vec<String>) {
-        use app::identity::{HostPattern, ReturnHosts};
+    fn validate_return_hosts(&self, problems: &mut Vec<String>) {
+        use app::identity::ReturnHosts;
         if let Err(bad) = ReturnHosts::parse(&self.auth.allowed_return_hosts) {
             problems.push(format!(
                 "auth.allowed_return_hosts has {bad:?}: expected host names such as app.example.com, app.example.com:8443 or *.example.com"
@@ -177,69 +152,6 @@ impl Config {
             problems.push(format!(
                 "auth.cookie_domain = {domain:?}: expected a domain such as example.com"
             ));
-        }
-        let fa = &self.forward_auth;
-        if let Some(base) = &fa.login_base_url
-            && !matches!(url::Url::parse(base), Ok(u) if matches!(u.scheme(), "http" | "https"))
-        {
-            problems.push(format!(
-                "forward_auth.login_base_url = {base:?}: expected an http(s) URL"
-            ));
-        }
-        if app::forward_auth::ProxyKind::parse(&fa.session.proxy).is_none() {
-            problems.push(format!(
-                "forward_auth.session.proxy = {:?}: expected nginx or traefik (the proxy whose headers name the original request)",
-                fa.session.proxy
-            ));
-        }
-        for (i, rule) in fa.rules.iter().enumerate() {
-            if let Some(host) = &rule.host
-                && HostPattern::parse(host).is_none()
-            {
-                problems.push(format!(
-                    "forward_auth.rules[{i}].host = {host:?}: expected app.example.com, app.example.com:8443 or *.example.com"
-                ));
-            }
-            if !rule.path_prefix.starts_with('/') {
-                problems.push(format!(
-                    "forward_auth.rules[{i}].path_prefix = {:?}: expected a path starting with /",
-                    rule.path_prefix
-                ));
-            }
-        }
-        let carta = &fa.carta;
-        // Under `/forward-auth/`, so it can never collide with another route (a collision
-        // would stop the router from being built at all).
-        let suffix = carta.path.strip_prefix("/forward-auth/").unwrap_or_default();
-        if suffix.is_empty()
-            || suffix == "session"
-            || !suffix
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '.'))
-        {
-            problems.push(format!(
-                "forward_auth.carta.path = {:?}: expected a fixed path under /forward-auth/ other than /forward-auth/session, such as /forward-auth/carta",
-                carta.path
-            ));
-        }
-        if let Some(addr) = carta.listen
-            && !addr.ip().is_loopback()
-            && !self.server.allow_external_bind
-        {
-            problems.push(format!(
-                "forward_auth.carta.listen = {addr}: binding beyond loopback needs server.allow_external_bind = true"
-            ));
-        }
-        for (key, value) in [
-            ("forward_auth.carta.target_namespace", &carta.target_namespace),
-            ("forward_auth.carta.session_label_key", &carta.session_label_key),
-            ("forward_auth.carta.user_label_key", &carta.user_label_key),
-        ] {
-            if value.trim().is_empty() || value.contains([',', '=', '!', ' ']) {
-                problems.push(format!(
-                    "{key} = {value:?}: expected a Kubernetes name or label key"
-                ));
-            }
         }
     }
 

@@ -29,7 +29,7 @@ use crate::audit::{Audit, AuditAction, AuditEvent};
 use crate::db::Database;
 use crate::identity::oidc::verify_id_token;
 use crate::identity::secrets::{hash_secret, random_secret};
-use crate::identity::{IdentityService, Permission, Principal, ProviderSettings};
+use crate::identity::{IdentityService, Permission, Principal};
 use crate::request::RequestMeta;
 
 // One file per flow (each adds to `impl VaultService`): storing, minting, deleting,
@@ -40,18 +40,10 @@ mod minting;
 mod page;
 mod storing;
 
+pub use super::settings::VaultSettings;
+
 /// How long a mint waits for another mint of the same token before it gives up (`busy`).
 const MINT_WAIT: Duration = Duration::from_secs(30);
-
-/// What the vault needs when it is on.
-#[derive(Clone)]
-pub struct VaultSettings {
-    pub keyring: Keyring,
-    /// The realm and confidential client (Heimdall's Keycloak sign-in).
-    pub keycloak: ProviderSettings,
-    /// Overrides `<public url>/v1/offline-token/callback` as the consent's redirect URI.
-    pub consent_redirect_url: Option<String>,
-}
 
 /// Who is calling the vault.
 #[derive(Debug, Clone)]
