@@ -20,10 +20,7 @@ use app::flink::{FlinkService, FlinkSettings, Patterns};
 use app::forward_auth::ForwardAuthService;
 use app::home::BuildInfo;
 use app::identity::store::{ADMIN_BOOTSTRAPPED_AT, IdentityStore, NewUser};
-use app::identity::{
-    AllowList, AuthSettings, IdentityService, JwtKey, ProviderSettings, ReturnHosts, Role, ThrottlePolicy,
-    generate_password, hash_password,
-};
+use app::identity::{AuthSettings, IdentityService, Role, generate_password, hash_password};
 use app::pipelines::{PipelineService, PipelineStore};
 use app::state::AppState;
 use app::vault::{VaultService, VaultSettings, VaultStore};
@@ -406,75 +403,10 @@ pub fn vault_settings(config: &Config) -> Result<VaultSettings, String> {
 
 /// `auth.*` in the shape the authenticator uses.
 pub fn auth_settings(config: &Config) -> AuthSettings {
-    use secrecy::ExposeSecret;
-    let auth = &config.auth;
-    let mut settings = AuthSettings::with_random_key();
-    match &auth.session_secret_key {
-        Some(key) => settings.jwt_key = JwtKey(key.expose_secret().as_bytes().to_vec()),
-        None => tracing::warn!(
-            "auth.session_secret_key is not set: bearer JWTs are signed with a random key, end at restart, and are refused by any other replica (set it, the same on every replica)"
-        ),
-    }
-    // Secure cookies unless this is plain HTTP on loopback, where browsers would drop them.
-    let plain_local = match &config.server.public_url {
-        Some(url) => url::Url::parse(url).is_ok_and(|u| {
-            u.scheme() == "http" && matches!(u.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
-        }),
-        None => config.server.host.is_loopback(),
-    };
-    settings.enabled = auth.enabled;
-    settings.cookie_name = auth.cookie_name.clone();
-    settings.cookie_secure = auth.cookie_secure.unwrap_or(!plain_local);
-    settings.session_idle = chrono::Duration::seconds(secs(auth.session_idle_timeout_secs));
-    settings.session_max_age = chrono::Duration::seconds(secs(auth.session_max_age_secs));
-    settings.jwt_lifetime = chrono::Duration::seconds(secs(auth.jwt_lifetime_secs));
-    settings.idp_login_lifetime = chrono::Duration::seconds(secs(auth.idp_login_lifetime_secs));
-    settings.password_min_length = auth.password_min_length;
-    settings.api_token_max_days = auth.api_token_max_days;
-    settings.registration_enabled = auth.registration_enabled;
-    settings.allow_list = AllowList::new(&auth.allowed_emails, &auth.allowed_domains);
-    settings.admin_token = auth.admin_token.clone();
-    settings.lockout = ThrottlePolicy {
-        account_attempts: auth.lockout.account_attempts,
-        ip_attempts: auth.lockout.ip_attempts,
-        base_lock: Duration::from_secs(auth.lockout.base_lock_secs),
-        max_lock: Duration::from_secs(auth.lockout.max_lock_secs),
-        ip_max_lock: Duration::from_secs(auth.lockout.ip_max_lock_secs),
-        ..ThrottlePolicy::default()
-    };
-    settings.public_url = config.server.public_url.clone();
-    settings.return_hosts = ReturnHosts::parse(&auth.allowed_return_hosts).unwrap_or_default();
-    settings.cookie_domain = auth.cookie_domain.clone();
-    settings.google = match (&auth.google_client_id, &auth.google_client_secret) {
-        (Some(id), Some(secret)) => Some(ProviderSettings {
-            issuer: auth.google_issuer.clone(),
-            client_id: id.clone(),
-            client_secret: secret.clone(),
-            redirect_url: auth.redirect_url.clone(),
-            role_map: Vec::new(),
-            default_role: Some(auth.google_default_role),
-            sync_role: false,
-        }),
-        _ => None,
-    };
-    let kc = &auth.keycloak;
-    settings.keycloak = match (&kc.issuer, &kc.client_secret) {
-        (Some(issuer), Some(secret)) => Some(ProviderSettings {
-            issuer: issuer.clone(),
-            client_id: kc.client_id.clone(),
-            client_secret: secret.clone(),
-            redirect_url: kc.redirect_url.clone(),
-            role_map: kc.role_mapping.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-            default_role: kc.default_role,
-            sync_role: kc.sync_role,
-        }),
-        _ => None,
-    };
-    settings
-}
-
-fn secs(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX / 1000)
+    config.auth.settings(
+        config.server.public_url.as_deref(),
+        config.server.host.is_loopback(),
+    )
 }
 
 fn leptos_options(config: &Config, site_addr: SocketAddr) -> LeptosOptions {

@@ -69,7 +69,7 @@ pub use service::{IdentityService, cookie_value};
 #[cfg(feature = "ssr")]
 pub use sessions::IssuedJwt;
 #[cfg(feature = "ssr")]
-pub use settings::{AuthSettings, JwtKey, ProviderSettings};
+pub use settings::{AuthConfig, AuthSettings, JwtKey, KeycloakConfig, LockoutConfig, ProviderSettings};
 #[cfg(feature = "ssr")]
 pub use sign_in::login_action;
 #[cfg(feature = "ssr")]

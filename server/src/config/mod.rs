@@ -6,6 +6,7 @@
 mod load;
 mod validate;
 
+#[cfg(test)]
 mod auth;
 
 use std::collections::BTreeMap;
@@ -16,8 +17,8 @@ use app::db::DatabaseUrl;
 use serde::{Deserialize, Serialize};
 
 pub use app::forward_auth::{AccessRuleConfig, CartaConfig, ForwardAuthConfig};
+pub use app::identity::{AuthConfig, KeycloakConfig, LockoutConfig};
 pub use app::vault::VaultConfig;
-pub use auth::{AuthConfig, KeycloakConfig, LockoutConfig};
 
 pub use load::ConfigError;
 

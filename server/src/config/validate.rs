@@ -50,8 +50,8 @@ impl Config {
                 "bootstrap.admin_username = {admin:?}: expected 1 to 64 characters"
             ));
         }
-        self.validate_auth(&mut problems);
-        self.validate_return_hosts(&mut problems);
+        self.validate_server(&mut problems);
+        problems.extend(self.auth.problems());
         problems.extend(self.forward_auth.problems(self.server.allow_external_bind));
         problems.extend(
             self.vault
@@ -73,85 +73,17 @@ impl Config {
         }
     }
 
-    fn validate_auth(&self, problems: &mut Vec<String>) {
-        use secrecy::ExposeSecret;
-        let auth = &self.auth;
-        if let Some(key) = &auth.session_secret_key
-            && key.expose_secret().len() < 32
-        {
-            problems
-                .push("auth.session_secret_key is shorter than 32 bytes: use a long random value".to_owned());
-        }
-        if auth.password_min_length < 8 || auth.password_min_length > 128 {
-            problems.push(format!(
-                "auth.password_min_length = {}: expected 8 to 128",
-                auth.password_min_length
-            ));
-        }
-        if auth.jwt_lifetime_secs == 0
-            || auth.idp_login_lifetime_secs == 0
-            || auth.session_idle_timeout_secs == 0
-            || auth.session_max_age_secs == 0
-        {
-            problems.push("auth.jwt_lifetime_secs, idp_login_lifetime_secs, session_idle_timeout_secs and session_max_age_secs must be at least 1".to_owned());
-        }
-        let cookie_ok = !auth.cookie_name.is_empty()
-            && auth
-                .cookie_name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !cookie_ok {
-            problems.push(format!(
-                "auth.cookie_name = {:?}: expected letters, digits, '_' or '-'",
-                auth.cookie_name
-            ));
-        }
-        if auth.google_client_id.is_some() != auth.google_client_secret.is_some() {
-            problems
-                .push("auth.google_client_id and auth.google_client_secret must be set together".to_owned());
-        }
-        if auth.keycloak.issuer.is_some() && auth.keycloak.client_secret.is_none() {
-            problems.push("auth.keycloak.issuer is set but auth.keycloak.client_secret is not".to_owned());
-        }
+    /// The server section's own checks.
+    fn validate_server(&self, problems: &mut Vec<String>) {
         if let Err(entry) = app::request::TrustedProxies::parse(&self.server.trusted_proxies) {
             problems.push(format!(
                 "server.trusted_proxies: {entry:?} is not a network: expected an address or a CIDR such as 10.0.0.0/8"
             ));
         }
-        for (key, value) in [
-            ("server.public_url", self.server.public_url.as_deref()),
-            ("auth.google_issuer", Some(auth.google_issuer.as_str())),
-            ("auth.keycloak.issuer", auth.keycloak.issuer.as_deref()),
-            ("auth.redirect_url", auth.redirect_url.as_deref()),
-            (
-                "auth.keycloak.redirect_url",
-                auth.keycloak.redirect_url.as_deref(),
-            ),
-        ] {
-            if let Some(value) = value
-                && !matches!(url::Url::parse(value), Ok(u) if matches!(u.scheme(), "http" | "https"))
-            {
-                problems.push(format!("{key} = {value:?}: expected an http(s) URL"));
-            }
-        }
-    }
-
-    fn validate_return_hosts(&self, problems: &mut Vec<String>) {
-        use app::identity::ReturnHosts;
-        if let Err(bad) = ReturnHosts::parse(&self.auth.allowed_return_hosts) {
-            problems.push(format!(
-                "auth.allowed_return_hosts has {bad:?}: expected host names such as app.example.com, app.example.com:8443 or *.example.com"
-            ));
-        }
-        if let Some(domain) = &self.auth.cookie_domain
-            && (domain.is_empty()
-                || !domain
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-')))
+        if let Some(value) = self.server.public_url.as_deref()
+            && !matches!(url::Url::parse(value), Ok(u) if matches!(u.scheme(), "http" | "https"))
         {
-            problems.push(format!(
-                "auth.cookie_domain = {domain:?}: expected a domain such as example.com"
-            ));
+            problems.push(format!("server.public_url = {value:?}: expected an http(s) URL"));
         }
     }
 

@@ -1,11 +1,16 @@
-//! `AuthSettings`: the server's `auth.*` configuration in the shape the authenticator uses.
-//! The server binary builds it from `Config`; tests build it directly.
+//! `auth.*`: the section as read from the configuration (`section.rs`: defaults, problems, the
+//! conversion) and `AuthSettings`, what the authenticator holds — derived keys and parsed
+//! lists that the section only names. Tests build `AuthSettings` directly.
 
 use secrecy::SecretString;
 
-use super::allowlist::AllowList;
-use super::return_to::ReturnHosts;
-use super::throttle::ThrottlePolicy;
+mod section;
+
+pub use section::{AuthConfig, KeycloakConfig, LockoutConfig};
+
+pub(super) use super::allowlist::AllowList;
+pub(super) use super::return_to::ReturnHosts;
+pub(super) use super::throttle::ThrottlePolicy;
 use crate::identity::Role;
 
 /// The signing key of bearer JWTs. `Debug` never shows it.
