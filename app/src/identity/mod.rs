@@ -17,6 +17,8 @@ mod accounts;
 #[cfg(feature = "ssr")]
 mod context;
 #[cfg(feature = "ssr")]
+mod credentials;
+#[cfg(feature = "ssr")]
 mod error;
 #[cfg(feature = "ssr")]
 pub mod oauth;
