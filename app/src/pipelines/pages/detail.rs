@@ -55,7 +55,7 @@ pub fn PipelinePage() -> impl IntoView {
     });
     let live = RwSignal::new(None::<bool>);
     #[cfg(feature = "hydrate")]
-    live::connect(id, since, events, tick, live);
+    super::live::connect(id, since, events, tick, live);
     let notes = RwSignal::new(String::new());
     let asking = RwSignal::new(None::<(Ask, String)>);
     let open = RwSignal::new(false);

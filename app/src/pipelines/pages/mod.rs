@@ -20,6 +20,8 @@ use crate::ui::{
 mod detail;
 mod events;
 mod gate;
+#[cfg(feature = "hydrate")]
+mod live;
 
 pub use detail::*;
 use events::*;
