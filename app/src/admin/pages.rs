@@ -50,7 +50,7 @@ impl LazyRoute for AdminRoute {
                 "tenants" => view! { <AdminTenantsPage/> }.into_any(),
                 "audit" => view! { <AdminAuditPage/> }.into_any(),
                 "forward-auth" => view! { <crate::forward_auth::ForwardAuthPage/> }.into_any(),
-                _ => view! { <crate::NotFoundPage/> }.into_any(),
+                _ => view! { <crate::ui::NotFoundPage/> }.into_any(),
             }}
         }
         .into_any()

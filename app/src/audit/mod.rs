@@ -1,9 +1,11 @@
 //! The audit log: who did what to which object, when, from where. Any service holds an `Audit`
 //! handle and records typed `AuditEvent`s through it; the admin pages read the log.
 //!
-//! Knows no other domain: actors are plain ids and names, so identity, admin and the domains to
-//! come all depend on this module and never the other way round.
+//! Knows no other domain: actors are plain ids and names, so identity, admin and every other
+//! domain depend on this module and never the other way round.
 
+#[cfg(feature = "ssr")]
+mod event;
 mod model;
 #[cfg(feature = "ssr")]
 mod service;
@@ -12,4 +14,6 @@ mod store;
 
 pub use model::{AuditAction, AuditEntry, AuditFilter, Outcome};
 #[cfg(feature = "ssr")]
-pub use service::{Audit, AuditEvent};
+pub use event::AuditEvent;
+#[cfg(feature = "ssr")]
+pub use service::Audit;

@@ -3,7 +3,7 @@
 use chrono::Utc;
 
 use super::model::{AuditEntry, AuditFilter};
-use super::service::AuditEvent;
+use super::event::AuditEvent;
 use crate::db::{Database, Result, Tx, with_pool, with_tx};
 
 /// The newest entries the audit page shows at once.

@@ -6,7 +6,7 @@
 use super::error::Result;
 use super::kubernetes::{Applied, KubernetesExecutor, Rollout, Target};
 use super::model::{ActionKind, ActionRecord};
-use super::service::{CatalogService, Report};
+use super::service::{CatalogService, Report, seed_slug};
 use super::store::ServiceRow;
 use crate::audit::{AuditAction, AuditEvent};
 use crate::request::RequestMeta;
@@ -28,13 +28,6 @@ impl Executor<'_> {
     }
 }
 
-pub(super) fn title(action: ActionKind) -> &'static str {
-    match action {
-        ActionKind::Provision => "Provisioning",
-        ActionKind::Deprovision => "Deprovisioning",
-        ActionKind::Deploy => "Deployment",
-    }
-}
 
 impl CatalogService {
     pub(super) fn executor_for(&self, environment: Option<&str>) -> Executor<'_> {
@@ -111,7 +104,7 @@ impl CatalogService {
         row: &ServiceRow,
         record: ActionRecord,
     ) -> Result<ActionRecord> {
-        let title = title(record.action);
+        let title = record.action.title();
         let (callback, id_field) = if record.action == ActionKind::Deploy {
             ("/services/deployments/callback", "deployment_id")
         } else {
@@ -190,7 +183,7 @@ impl CatalogService {
             service: row.name.clone(),
             environment: environment.clone(),
         };
-        let title = title(record.action);
+        let title = record.action.title();
         let report = match record.action {
             ActionKind::Provision | ActionKind::Deprovision => {
                 let mut done = Vec::new();
@@ -316,36 +309,4 @@ fn tenant_resources(tenant: &str) -> serde_json::Value {
         "s3_bucket": format!("idp-tenant-{slug}"),
         "db_password_secret": { "namespace": format!("tenant-{slug}"), "name": format!("tenant-{slug}-db"), "key": "password" },
     })
-}
-
-/// The seed's `slugify`: lower-case, runs of anything but letters and digits become one `-`,
-/// none at the ends; `tenant` when nothing is left.
-pub(crate) fn seed_slug(value: &str) -> String {
-    let mut slug = String::new();
-    for c in value.to_lowercase().chars() {
-        if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            slug.push(c);
-        } else if !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    let slug = slug.trim_matches('-');
-    if slug.is_empty() {
-        "tenant".to_owned()
-    } else {
-        slug.to_owned()
-    }
-}
-
-#[cfg(test)]
-mod seed_slug_tests {
-    use super::seed_slug;
-
-    #[test]
-    fn names_become_the_seeds_slugs() {
-        assert_eq!(seed_slug("Payments API"), "payments-api");
-        assert_eq!(seed_slug("  --Team  42!! "), "team-42");
-        assert_eq!(seed_slug("Ünïcode"), "n-code");
-        assert_eq!(seed_slug("!!!"), "tenant");
-    }
 }

@@ -73,6 +73,15 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    /// The action's noun in messages: "Provisioning", "Deprovisioning", "Deployment".
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Provision => "Provisioning",
+            Self::Deprovision => "Deprovisioning",
+            Self::Deploy => "Deployment",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Provision => "provision",

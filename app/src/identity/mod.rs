@@ -29,6 +29,8 @@ mod password;
 #[cfg(feature = "ssr")]
 mod principal;
 #[cfg(feature = "ssr")]
+mod providers;
+#[cfg(feature = "ssr")]
 pub mod rest;
 #[cfg(feature = "ssr")]
 mod return_to;

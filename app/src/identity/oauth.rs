@@ -17,9 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{IdentityError, Result};
 use super::oidc::{OidcClient, ProviderMetadata, verify_id_token};
-use super::principal::{Permission, Principal, Via};
 use super::secrets::{hash_secret, random_secret, secrets_match};
-use super::service::IdentityService;
 use super::settings::ProviderSettings;
 use super::store::{IdentityStore, OAuthStateRow};
 use crate::identity::{LoginMethod, Role};
@@ -168,7 +166,7 @@ impl OAuthProvider {
 
     /// Starts a login: stores the state (hashed), the PKCE verifier and the nonce, and returns
     /// the provider URL plus the value of the browser-binding cookie.
-    async fn start(
+    pub(super) async fn start(
         &self,
         store: &IdentityStore,
         return_to: &str,
@@ -209,7 +207,7 @@ impl OAuthProvider {
 
     /// Finishes a login from the callback's `code` and `state`. The state is consumed first,
     /// so a replay fails even if something later does.
-    async fn finish(
+    pub(super) async fn finish(
         &self,
         store: &IdentityStore,
         code: &str,
@@ -285,60 +283,6 @@ impl OAuthProvider {
 
     pub fn settings(&self) -> &ProviderSettings {
         &self.settings
-    }
-}
-
-impl IdentityService {
-    /// Starts a sign-in with `method`: the provider URL to send the browser to and the value of
-    /// the cookie binding the pending login to this browser.
-    #[tracing::instrument(name = "identity.start_provider_login", skip_all, fields(provider = method.as_str()), err(level = "info"))]
-    pub async fn start_provider_login(
-        &self,
-        method: LoginMethod,
-        return_to: &str,
-        base_url: &str,
-    ) -> Result<StartedLogin> {
-        let return_to = self.0.settings.return_hosts.check(return_to);
-        self.provider(method)?
-            .start(self.store(), &return_to, base_url, None)
-            .await
-    }
-
-    /// Starts a sign-in with `method` that links the provider to the signed-in `principal`'s
-    /// account (the person proves they hold it by being signed in), back to the account page.
-    #[tracing::instrument(name = "identity.start_provider_link", skip_all, fields(provider = method.as_str()), err(level = "info"))]
-    pub async fn start_provider_link(
-        &self,
-        principal: &Principal,
-        method: LoginMethod,
-        base_url: &str,
-    ) -> Result<StartedLogin> {
-        principal.authorize(Permission::OwnAccount)?;
-        if !matches!(principal.via, Via::Cookie { .. }) {
-            return Err(IdentityError::Refused(
-                "link a provider from the account page, signed in with a browser session".into(),
-            ));
-        }
-        let user = principal.user_id()?;
-        self.provider(method)?
-            .start(self.store(), "/account", base_url, Some(user))
-            .await
-    }
-
-    /// Finishes a sign-in from the provider's callback: who the provider says signed in. The
-    /// one-time state is consumed first, so a replay fails even if something later does.
-    #[tracing::instrument(name = "identity.finish_provider_login", skip_all, fields(provider = method.as_str()), err(level = "info"))]
-    pub async fn finish_provider_login(
-        &self,
-        method: LoginMethod,
-        code: &str,
-        state: &str,
-        binding: Option<&str>,
-        base_url: &str,
-    ) -> Result<ProviderIdentity> {
-        self.provider(method)?
-            .finish(self.store(), code, state, binding, base_url)
-            .await
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::{broadcast, watch};
 
-use super::store::EventRow;
+use super::store::rows::EventRow;
 
 /// How many events a slow stream may fall behind before it re-reads from the table.
 const CAPACITY: usize = 1024;

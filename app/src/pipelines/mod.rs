@@ -16,6 +16,8 @@
 //! See `docs/pipelines.md`.
 
 mod api;
+#[cfg(feature = "ssr")]
+mod approval;
 mod pages;
 
 #[cfg(feature = "ssr")]

@@ -8,6 +8,7 @@ use super::error::Result;
 use super::model::{
     ArtifactView, EventView, GateView, PipelineDetail, PipelineList, PipelineSummary, StageState, StageView,
 };
+use super::approval::may_not_approve;
 use super::service::PipelineService;
 use super::state::PipelineStatus;
 use super::store::{GateRow, PipelineRow};
@@ -24,39 +25,6 @@ pub struct ListFilter {
     /// A tenant's slug.
     pub tenant: Option<String>,
     pub waiting_for_me: bool,
-}
-
-/// Why `principal` may not approve `gate` now, or `None` when they may. One rule for the
-/// "waiting for me" filter, the nav count and the gate cards; `decide` enforces the same.
-pub(super) fn may_not_approve(
-    principal: &Principal,
-    pipeline: &PipelineRow,
-    gate: &GateRow,
-    approvals: &[String],
-) -> Option<String> {
-    let config = gate.config();
-    if gate.decision.is_some() {
-        return Some("decided".into());
-    }
-    if pipeline.status() != Some(PipelineStatus::NeedsApproval) || pipeline.stage != gate.stage {
-        return Some("the pipeline is not waiting at this gate".into());
-    }
-    if let Err(e) = principal.authorize(Permission::Operate) {
-        return Some(e.to_string());
-    }
-    if !principal
-        .role()
-        .is_some_and(|r| config.allowed_roles.contains(&r))
-    {
-        return Some("your role may not decide this gate".into());
-    }
-    if !config.allow_self_approval && super::service::requested_it(principal, pipeline) {
-        return Some("you requested this pipeline: someone else approves it".into());
-    }
-    if approvals.contains(&principal.display_name()) {
-        return Some("you have approved; it waits for someone else".into());
-    }
-    None
 }
 
 /// A gate's rules in words.

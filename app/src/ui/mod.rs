@@ -5,6 +5,7 @@ mod button;
 mod card;
 mod dialog;
 mod field;
+mod not_found;
 #[cfg(feature = "hydrate")]
 pub mod live;
 mod states;
@@ -18,6 +19,7 @@ pub use button::{Button, ButtonKind};
 pub use card::Card;
 pub use dialog::ConfirmDialog;
 pub use field::{FormError, INPUT_CLASS, TextField};
+pub use not_found::NotFoundPage;
 pub use states::{EmptyState, ErrorNotice, Loading};
 pub use table::DataTable;
 pub use theme::{THEME_BOOT_SCRIPT, ThemeToggle};

@@ -28,7 +28,7 @@ impl CatalogService {
             (_, None) => None,
         };
         let image = image_of(&self.settings.kubernetes, &row, action, request)?;
-        let title = title(action);
+        let title = action.title();
         let protected = action == ActionKind::Deploy
             && environment
                 .as_deref()

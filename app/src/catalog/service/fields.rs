@@ -25,7 +25,7 @@ pub fn slug_of(name: &str) -> String {
     if is_label(name, 63) {
         return name.to_owned();
     }
-    let slug = crate::catalog::executors::seed_slug(name);
+    let slug = seed_slug(name);
     let cut: String = slug.chars().take(63).collect();
     cut.trim_end_matches('-').to_owned()
 }
@@ -95,4 +95,36 @@ pub(super) fn validate(input: &ServiceInput) -> Result<(), FieldError> {
         return Err(FieldError::new("tags", "at most 20, each 1 to 32 characters"));
     }
     Ok(())
+}
+
+/// The seed's `slugify`: lower-case, runs of anything but letters and digits become one `-`,
+/// none at the ends; `tenant` when nothing is left.
+pub(crate) fn seed_slug(value: &str) -> String {
+    let mut slug = String::new();
+    for c in value.to_lowercase().chars() {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_matches('-');
+    if slug.is_empty() {
+        "tenant".to_owned()
+    } else {
+        slug.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod seed_slug_tests {
+    use super::seed_slug;
+
+    #[test]
+    fn names_become_the_seeds_slugs() {
+        assert_eq!(seed_slug("Payments API"), "payments-api");
+        assert_eq!(seed_slug("  --Team  42!! "), "team-42");
+        assert_eq!(seed_slug("Ünïcode"), "n-code");
+        assert_eq!(seed_slug("!!!"), "tenant");
+    }
 }

@@ -7,7 +7,6 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::error::{CatalogError, Result};
-use super::executors::title;
 use super::kubernetes::KubernetesExecutor;
 use super::model::{ActionKind, ActionRecord, ActionRequest, Service, ServiceInput, ServiceLink};
 use super::store::{CatalogStore, NewAction, ServiceFields, ServiceRow};
@@ -26,6 +25,7 @@ mod fields;
 
 pub use callbacks::{Handed, callback_moves_from};
 pub use fields::slug_of;
+pub(crate) use fields::seed_slug;
 use fields::validate;
 
 /// What an external executor reports (the seed's two callback bodies, in one).
@@ -246,7 +246,7 @@ impl CatalogService {
         input: &ServiceInput,
     ) -> Result<i64> {
         let named = input.tenant.trim();
-        let slug = super::executors::seed_slug(named);
+        let slug = fields::seed_slug(named);
         for candidate in [named, slug.as_str()] {
             if let Ok(tenant) = self.tenants.find_tenant_by_slug(candidate).await {
                 return Ok(tenant.id);

@@ -2,6 +2,7 @@
 //! gate until the pipeline arrives), under the gate's rules — roles, self-approval, notes.
 
 use super::*;
+use crate::pipelines::approval::requested_it;
 
 impl PipelineService {
     /// Approves or rejects the gate at `action.stage`. The caller's role must be one the gate

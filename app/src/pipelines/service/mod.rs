@@ -295,7 +295,7 @@ impl PipelineService {
                 continue;
             };
             let approvals = self.store.approvals(&pipeline.id, &pipeline.stage).await?;
-            if super::views::may_not_approve(principal, &pipeline, &gate, &approvals).is_none() {
+            if super::approval::may_not_approve(principal, &pipeline, &gate, &approvals).is_none() {
                 waiting.push(pipeline);
             }
         }
@@ -369,16 +369,3 @@ impl PipelineService {
     }
 }
 
-/// Whether `principal` requested `pipeline`. A user is known by id; the static admin token is
-/// one actor too — what the token requested, the token does not approve where a gate forbids
-/// self-approval (every protected-environment deploy).
-pub(crate) fn requested_it(principal: &Principal, pipeline: &PipelineRow) -> bool {
-    match principal.actor_id() {
-        Some(id) => pipeline.requested_by_id == Some(id),
-        None => {
-            matches!(principal.via, crate::identity::Via::AdminToken)
-                && pipeline.requested_by_id.is_none()
-                && pipeline.requested_by == principal.display_name()
-        }
-    }
-}

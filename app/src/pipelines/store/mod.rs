@@ -18,7 +18,7 @@ use crate::db::{Database, DbError, Result, Tx, with_pool, with_tx};
 
 mod decisions;
 mod events;
-mod rows;
+pub(super) mod rows;
 
 pub use rows::*;
 use rows::{GATE_COLUMNS, OwnedArtifact, PIPELINE_COLUMNS};
