@@ -368,8 +368,9 @@ run_all_tests() {
 
   step "format"
   cargo fmt --all -- --check
-  step "layout (the database seam imports no domain)"
-  run_logged bash "$ROOT/scripts/lib/check-layout.sh"
+  step "layout (foundations import no domain, no arrow back up, no circles; and it catches a planted one of each)"
+  run_logged python3 "$ROOT/scripts/lib/check-layout.py"
+  run_logged python3 "$ROOT/scripts/lib/check-layout.py" --self-test
   step "clippy (server side)"
   cargo clippy -p app -p heimdall --all-targets --features app/test-support -- -D warnings
   step "clippy (browser side)"

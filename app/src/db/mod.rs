@@ -5,7 +5,7 @@
 //! This folder knows no domain. Each domain keeps its repository next to its model (for
 //! example `identity/store/`), writing its SQL once where both backends accept it; `with_pool!`
 //! and `with_tx!` expand one body per backend so each is type-checked against its own driver.
-//! `scripts/lib/check-layout.sh` fails the test command if a file here imports a domain.
+//! `scripts/lib/check-layout.py` fails the test command if a file here imports a domain.
 
 mod replicas;
 #[cfg(feature = "test-support")]
