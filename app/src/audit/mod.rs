@@ -12,8 +12,8 @@ mod service;
 #[cfg(feature = "ssr")]
 mod store;
 
-pub use model::{AuditAction, AuditEntry, AuditFilter, Outcome};
 #[cfg(feature = "ssr")]
 pub use event::AuditEvent;
+pub use model::{AuditAction, AuditEntry, AuditFilter, Outcome};
 #[cfg(feature = "ssr")]
 pub use service::Audit;

@@ -2,8 +2,8 @@
 
 use chrono::Utc;
 
-use super::model::{AuditEntry, AuditFilter};
 use super::event::AuditEvent;
+use super::model::{AuditEntry, AuditFilter};
 use crate::db::{Database, Result, Tx, with_pool, with_tx};
 
 /// The newest entries the audit page shows at once.

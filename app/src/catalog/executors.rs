@@ -28,7 +28,6 @@ impl Executor<'_> {
     }
 }
 
-
 impl CatalogService {
     pub(super) fn executor_for(&self, environment: Option<&str>) -> Executor<'_> {
         let settings = self.settings();

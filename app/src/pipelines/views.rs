@@ -4,11 +4,11 @@
 
 use chrono::Duration;
 
+use super::approval::may_not_approve;
 use super::error::Result;
 use super::model::{
     ArtifactView, EventView, GateView, PipelineDetail, PipelineList, PipelineSummary, StageState, StageView,
 };
-use super::approval::may_not_approve;
 use super::service::PipelineService;
 use super::state::PipelineStatus;
 use super::store::{GateRow, PipelineRow};

@@ -5,9 +5,9 @@ mod button;
 mod card;
 mod dialog;
 mod field;
-mod not_found;
 #[cfg(feature = "hydrate")]
 pub mod live;
+mod not_found;
 mod states;
 mod table;
 mod theme;

@@ -227,9 +227,7 @@ pub async fn test_config() -> (Config, TempDbFile) {
     config.server.port = 0;
     config.kubernetes.enabled = false;
     config.server.shutdown_timeout_secs = 5;
-    if let Ok(dir) = std::env::var("HEIMDALL_TEST_LOG_DIR") {
-        capture_logs(&dir);
-    }
+    install_tracing();
     (config, file)
 }
 
@@ -267,20 +265,31 @@ pub async fn spawn_app_with(config: Config, file: TempDbFile) -> TestApp {
     }
 }
 
-/// Sends this test process's logs (debug level) to a file the test command greps for secrets.
-fn capture_logs(dir: &str) {
+/// This test process's tracing, once: the statement counter (`statements.rs`) always, and —
+/// under the test command — the logs at debug level in a file it greps for secrets.
+fn install_tracing() {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let path = std::path::Path::new(dir).join(format!("rust-tests-{}.log", std::process::id()));
-        let Ok(file) = std::fs::File::create(&path) else {
-            panic!("cannot write {}", path.display());
-        };
-        let _ = tracing_subscriber::fmt()
-            // `cookie_store` is the test client's own cookie jar (Heimdall's HTTP client keeps
-            // none); it logs the cookies it stores, which are the tests' to hold, not the server's.
-            .with_env_filter("debug,hyper=info,h2=info,rustls=info,tower=info,cookie_store=off")
-            .with_writer(std::sync::Mutex::new(file))
-            .with_ansi(false)
+        let logs = std::env::var("HEIMDALL_TEST_LOG_DIR").ok().map(|dir| {
+            let path = std::path::Path::new(&dir).join(format!("rust-tests-{}.log", std::process::id()));
+            let Ok(file) = std::fs::File::create(&path) else {
+                panic!("cannot write {}", path.display());
+            };
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::sync::Mutex::new(file))
+                .with_ansi(false)
+                // `cookie_store` is the test client's own cookie jar (Heimdall's HTTP client keeps
+                // none); it logs the cookies it stores, which are the tests' to hold, not the server's.
+                .with_filter(tracing_subscriber::EnvFilter::new(
+                    "debug,hyper=info,h2=info,rustls=info,tower=info,cookie_store=off",
+                ))
+        });
+        let _ = tracing_subscriber::registry()
+            .with(logs)
+            .with(crate::statements::StatementCounter)
             .try_init();
     });
 }

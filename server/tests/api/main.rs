@@ -13,4 +13,5 @@ mod pipelines;
 mod platform;
 mod replicas;
 mod seeds;
+mod statements;
 mod vault;

@@ -24,8 +24,8 @@ mod callbacks;
 mod fields;
 
 pub use callbacks::{Handed, callback_moves_from};
-pub use fields::slug_of;
 pub(crate) use fields::seed_slug;
+pub use fields::slug_of;
 use fields::validate;
 
 /// What an external executor reports (the seed's two callback bodies, in one).

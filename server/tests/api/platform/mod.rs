@@ -8,3 +8,4 @@ mod metrics;
 mod openapi;
 mod pages;
 mod server_fns;
+mod statements;
