@@ -7,11 +7,13 @@
 //! and `with_tx!` expand one body per backend so each is type-checked against its own driver.
 //! `scripts/lib/check-layout.py` fails the test command if a file here imports a domain.
 
+mod listen;
 mod replicas;
 #[cfg(feature = "test-support")]
 pub mod testing;
 mod url;
 
+pub use self::listen::Notice;
 pub use self::replicas::{ServeLockError, SqliteServeLock};
 use std::time::Duration;
 

@@ -9,7 +9,7 @@ use tokio::sync::broadcast;
 
 use super::model::{ActionKind, ActionRecord, ServiceLink};
 use crate::audit::{Audit, AuditEvent};
-use crate::db::{Database, Result, with_pool, with_tx};
+use crate::db::{Database, Notice, Result, with_pool, with_tx};
 
 mod actions;
 
@@ -182,41 +182,28 @@ impl CatalogStore {
         }
     }
 
-    /// On PostgreSQL, brings the other replicas' changes into `changes` until dropped;
-    /// reconnects with backoff. After a reconnect every page re-reads (`-1`): what changed while
-    /// the connection was down is not known.
+    /// On PostgreSQL, brings the other replicas' changes into `changes` until dropped. After
+    /// a reconnect every page re-reads (`EVERYTHING`): what changed while the connection was
+    /// down is not known.
     pub async fn listen(&self) {
-        let Database::Postgres(pool) = &self.db else {
+        let Some(mut notices) = self.db.listen(NOTIFY_CHANNEL, "catalog") else {
             return;
         };
-        let mut backoff = std::time::Duration::from_millis(200);
-        let mut first = true;
-        loop {
-            match sqlx::postgres::PgListener::connect_with(pool).await {
-                Ok(mut listener) => match listener.listen(NOTIFY_CHANNEL).await {
-                    Ok(()) => {
-                        backoff = std::time::Duration::from_millis(200);
-                        if !std::mem::take(&mut first) {
-                            let _ = self.changes.send(EVERYTHING);
-                        }
-                        while let Ok(note) = listener.recv().await {
-                            let Some((from, id)) = note.payload().split_once(':') else {
-                                continue;
-                            };
-                            if from != &*self.replica
-                                && let Ok(id) = id.parse::<i64>()
-                            {
-                                let _ = self.changes.send(id);
-                            }
-                        }
-                        tracing::warn!("catalog: the LISTEN connection dropped; reconnecting");
+        while let Some(notice) = notices.recv().await {
+            match notice {
+                Notice::Listening { again: true } => {
+                    let _ = self.changes.send(EVERYTHING);
+                }
+                Notice::Listening { again: false } => {}
+                Notice::Payload(payload) => {
+                    if let Some((from, id)) = payload.split_once(':')
+                        && from != &*self.replica
+                        && let Ok(id) = id.parse::<i64>()
+                    {
+                        let _ = self.changes.send(id);
                     }
-                    Err(e) => tracing::warn!(error = %e, "catalog: LISTEN failed; retrying"),
-                },
-                Err(e) => tracing::warn!(error = %e, "catalog: cannot LISTEN; retrying"),
+                }
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(std::time::Duration::from_secs(10));
         }
     }
 

@@ -2,6 +2,7 @@
 //! newest), pruning it, and the `LISTEN` relay that feeds every replica's bus.
 
 use super::*;
+use crate::db::Notice;
 
 impl PipelineStore {
     /// One event by id.
@@ -30,63 +31,47 @@ impl PipelineStore {
     /// `LISTEN`; after a lost connection, the events it missed from the table. Returns at once
     /// on SQLite.
     pub async fn listen(&self) {
-        let Database::Postgres(pool) = &self.db else {
+        let Some(mut notices) = self.db.listen(NOTIFY_CHANNEL, "pipelines") else {
             return;
         };
-        let mut last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM pipeline_events")
-            .fetch_one(pool)
-            .await
-            .unwrap_or(0);
-        let mut backoff = std::time::Duration::from_millis(200);
+        let mut last: i64 = with_pool!(&self.db, pool => sqlx::query_scalar(
+            "SELECT COALESCE(MAX(id), 0) FROM pipeline_events"
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap_or(0));
         let mut recent = RecentIds::default();
-        loop {
-            match sqlx::postgres::PgListener::connect_with(pool).await {
-                Ok(mut listener) => match listener.listen(NOTIFY_CHANNEL).await {
-                    Ok(()) => {
-                        backoff = std::time::Duration::from_millis(200);
-                        // Whatever committed while not listening, reaching back a window for
-                        // transactions that committed after larger ids (streams skip repeats).
-                        let mut after = (last - CATCH_UP_WINDOW).max(0);
-                        while let Ok(missed) = self.events_after(after, 1000).await {
-                            let Some(newest) = missed.last().map(|e| e.id) else {
-                                break;
-                            };
-                            after = newest;
-                            last = last.max(newest);
-                            let fresh: Vec<EventRow> =
-                                missed.into_iter().filter(|e| recent.insert(e.id)).collect();
-                            self.bus.publish(fresh);
-                        }
-                        loop {
-                            match listener.recv().await {
-                                Ok(note) => {
-                                    let Ok(id) = note.payload().parse::<i64>() else {
-                                        continue;
-                                    };
-                                    // Ids commit out of order under concurrency: a smaller id
-                                    // may come after a larger one, so what was sent is
-                                    // remembered by id, not by the largest.
-                                    if !recent.insert(id) {
-                                        continue;
-                                    }
-                                    if let Ok(Some(event)) = self.event(id).await {
-                                        last = last.max(id);
-                                        self.bus.publish(vec![event]);
-                                    }
-                                }
-                                Err(e) => {
-                                    tracing::warn!(error = %e, "pipelines: the LISTEN connection dropped; reconnecting");
-                                    break;
-                                }
-                            }
-                        }
+        while let Some(notice) = notices.recv().await {
+            match notice {
+                Notice::Listening { .. } => {
+                    // Whatever committed while not listening, reaching back a window for
+                    // transactions that committed after larger ids (streams skip repeats).
+                    let mut after = (last - CATCH_UP_WINDOW).max(0);
+                    while let Ok(missed) = self.events_after(after, 1000).await {
+                        let Some(newest) = missed.last().map(|e| e.id) else {
+                            break;
+                        };
+                        after = newest;
+                        last = last.max(newest);
+                        let fresh: Vec<EventRow> =
+                            missed.into_iter().filter(|e| recent.insert(e.id)).collect();
+                        self.bus.publish(fresh);
                     }
-                    Err(e) => tracing::warn!(error = %e, "pipelines: LISTEN failed; retrying"),
-                },
-                Err(e) => tracing::warn!(error = %e, "pipelines: cannot LISTEN; retrying"),
+                }
+                Notice::Payload(payload) => {
+                    // Ids commit out of order under concurrency: a smaller id may come after a
+                    // larger one, so what was sent is remembered by id, not by the largest.
+                    let Ok(id) = payload.parse::<i64>() else {
+                        continue;
+                    };
+                    if recent.insert(id)
+                        && let Ok(Some(event)) = self.event(id).await
+                    {
+                        last = last.max(id);
+                        self.bus.publish(vec![event]);
+                    }
+                }
             }
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(std::time::Duration::from_secs(10));
         }
     }
 
