@@ -45,6 +45,8 @@ pub struct AppState {
     pub body_read_timeout: std::time::Duration,
     /// `server.cors`: which other sites' pages may call the REST routes with a bearer token.
     pub cors: crate::request::Cors,
+    /// Closed once at shutdown: ends every live feed.
+    pub feeds: crate::rest::live::Closing,
 }
 
 impl AppState {

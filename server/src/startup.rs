@@ -160,6 +160,7 @@ impl Application {
                 .unwrap_or_default(),
             body_read_timeout: Duration::from_secs(config.server.body_read_timeout_secs),
             cors: effective_cors(config),
+            feeds: app::rest::live::Closing::default(),
         };
         if !config.server.site_root.join("pkg").is_dir() {
             tracing::warn!(
@@ -230,7 +231,7 @@ impl Application {
             })
         });
         let db = state.db.clone();
-        let flink = state.flink.clone();
+        let feeds = state.feeds.clone();
         let pipeline_events = state.pipelines.store().bus().clone();
         let router = crate::http::router(state, metrics_token);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
@@ -239,8 +240,9 @@ impl Application {
         let serve = crate::serve::serve(listener, router, header_read_timeout, None, async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
-            // Live feeds never finish by themselves; end them so the stop is not held up.
-            flink.close_feeds();
+            // Live feeds never finish by themselves; end them so the stop is not held up (and
+            // the background tasks that follow the pipelines' events).
+            feeds.close();
             pipeline_events.close();
             let _ = stop_tx.send(true);
             let _ = stopping_tx.send(());

@@ -20,12 +20,14 @@ use super::CatalogService;
 use crate::rest::doc::{Auth, Op, param};
 use crate::rest::extract::JsonBody;
 use crate::rest::fastapi::SeedError;
+use crate::rest::live::{self, Closing};
 
 pub fn routes<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     crate::identity::IdentityService: FromRef<S>,
     CatalogService: FromRef<S>,
+    Closing: FromRef<S>,
 {
     Router::new()
         .route("/services", get(list).post(create))
@@ -312,11 +314,12 @@ async fn history(
 async fn events(
     State(identity): State<crate::identity::IdentityService>,
     State(catalog): State<CatalogService>,
+    State(closing): State<Closing>,
     ctx: RequestContext,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Answer {
-    use axum::response::sse::{Event, KeepAlive, Sse};
+    use axum::response::sse::Event;
     use futures::{StreamExt, stream};
     let id = service_id(&id)?;
     // Subscribed before the check: a change in between is announced, not lost.
@@ -324,26 +327,11 @@ async fn events(
     if let Err(e) = catalog.get(&ctx.principal, id).await {
         return Ok(answer(e));
     }
-    let rest = stream::unfold(changes, move |mut changes| async move {
-        loop {
-            match changes.recv().await {
-                Ok(changed) if changed == id || changed == crate::catalog::EVERYTHING => {
-                    return Some((
-                        Ok::<_, std::convert::Infallible>(Event::default().data("changed")),
-                        changes,
-                    ));
-                }
-                Ok(_) => {}
-                // Fell behind: whatever changed, the page re-reads it all.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    return Some((Ok(Event::default().data("changed")), changes));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    });
-    let first = stream::once(async { Ok(Event::default().data("connected")) });
-    let open = crate::rest::Subscriber::new("catalog_changes");
+    // Fallen behind: whatever changed, the page re-reads it all.
+    let ours = live::follow(changes, || Some(crate::catalog::EVERYTHING))
+        .filter(move |changed| std::future::ready(*changed == id || *changed == crate::catalog::EVERYTHING))
+        .map(|_| Event::default().data("changed"));
+    let events = stream::once(std::future::ready(Event::default().data("connected"))).chain(ours);
     // Ends with the server, or with the credential that opened it.
     let watching = catalog.clone();
     let ended = identity.credential_ended(
@@ -355,14 +343,7 @@ async fn events(
             async move { catalog.get(&p, id).await.is_ok() }
         },
     );
-    let closed = futures::future::select(Box::pin(catalog.closed()), Box::pin(ended));
-    let feed = first.chain(rest).take_until(closed).map(move |event| {
-        let _counted = &open;
-        event
-    });
-    Ok(Sse::new(feed)
-        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
-        .into_response())
+    Ok(live::serve("catalog_changes", events, &closing, ended).into_response())
 }
 
 fn callback_token(headers: &HeaderMap) -> Option<&str> {

@@ -11,16 +11,16 @@ use axum::body::Body;
 use axum::extract::{FromRef, State};
 use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use futures::{Stream, StreamExt, stream};
 use serde_json::json;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::{FeedMessage, FlinkJob, FlinkService};
 use crate::error::AppError;
 use crate::identity::RequestContext;
+use crate::rest::live::{self, Closing};
 
 use crate::rest::BODY_LIMIT;
 
@@ -78,6 +78,7 @@ where
     crate::identity::IdentityService: FromRef<S>,
     FlinkService: FromRef<S>,
     crate::home::BuildInfo: FromRef<S>,
+    Closing: FromRef<S>,
 {
     Router::new()
         .route("/jobs", get(jobs))
@@ -120,6 +121,7 @@ async fn config(
 async fn events(
     State(identity): State<crate::identity::IdentityService>,
     State(flink): State<FlinkService>,
+    State(closing): State<Closing>,
     ctx: RequestContext,
     headers: axum::http::HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
@@ -130,29 +132,16 @@ async fn events(
         ctx.principal.actor_id(),
         |p: crate::identity::Principal| async move { p.authorize(crate::identity::Permission::Read).is_ok() },
     );
-    let closed = futures::future::select(Box::pin(flink.feeds_closed()), Box::pin(ended));
     let principal = ctx.principal;
     // Subscribe before taking the snapshot: a change in between arrives twice, never not at all.
     let messages = flink.subscribe(&principal)?;
-    let first = event_of(&flink.snapshot(&principal)?);
-    let rest = stream::unfold(
-        (messages, flink, principal),
-        |(mut messages, flink, principal)| async move {
-            let message = match messages.recv().await {
-                Ok(message) => message,
-                Err(RecvError::Lagged(_)) => flink.snapshot(&principal).ok()?,
-                Err(RecvError::Closed) => return None,
-            };
-            Some((Ok(event_of(&message)), (messages, flink, principal)))
-        },
-    );
-    let first = stream::once(async move { Ok(first) });
-    let open = crate::rest::Subscriber::new("flink_jobs");
-    let feed = first.chain(rest).take_until(closed).map(move |event| {
-        let _counted = &open;
-        event
-    });
-    Ok(Sse::new(feed).keep_alive(KeepAlive::default()))
+    let first = flink.snapshot(&principal)?;
+    // Fallen behind: a fresh snapshot instead of what was missed.
+    let rest = live::follow(messages, move || flink.snapshot(&principal).ok());
+    let events = stream::once(std::future::ready(first))
+        .chain(rest)
+        .map(|m| event_of(&m));
+    Ok(live::serve("flink_jobs", events, &closing, ended))
 }
 
 fn event_of(message: &FeedMessage) -> Event {

@@ -18,19 +18,6 @@ impl FlinkService {
         Ok(self.snapshot_message())
     }
 
-    /// Ends every live feed (at shutdown: a browser reconnects to the next replica).
-    pub fn close_feeds(&self) {
-        self.inner.closing.send_replace(true);
-    }
-
-    /// Completes when `close_feeds` was called.
-    pub fn feeds_closed(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
-        let mut closing = self.inner.closing.subscribe();
-        async move {
-            let _ = closing.wait_for(|closed| *closed).await;
-        }
-    }
-
     /// Changes as they happen, for a live feed.
     pub fn subscribe(&self, principal: &Principal) -> Result<broadcast::Receiver<FeedMessage>> {
         principal.authorize(Permission::Read)?;

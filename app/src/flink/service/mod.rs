@@ -62,8 +62,6 @@ struct Inner {
     settings: FlinkSettings,
     /// What live feeds receive: the watches' changes, translated by one task.
     feed: broadcast::Sender<FeedMessage>,
-    /// Set at shutdown: live feeds end, so a graceful stop does not wait on them.
-    closing: tokio::sync::watch::Sender<bool>,
     audit: Audit,
 }
 
@@ -109,7 +107,6 @@ impl FlinkService {
                 resource,
                 settings,
                 feed,
-                closing: tokio::sync::watch::Sender::new(false),
                 audit,
             }),
         };

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::pipelines::Since;
+use crate::rest::live::{self, Closing};
 
 pub(super) fn since_of(value: Option<&String>) -> Result<Since, Box<Response>> {
     let Some(value) = value.map(|v| v.trim()).filter(|v| !v.is_empty()) else {
@@ -64,6 +65,7 @@ pub(super) async fn events(
 pub(super) async fn stream_events(
     State(identity): State<crate::identity::IdentityService>,
     State(pipelines): State<PipelineService>,
+    State(closing): State<Closing>,
     ctx: RequestContext,
     Path(id): Path<String>,
     headers: axum::http::HeaderMap,
@@ -82,7 +84,6 @@ pub(super) async fn stream_events(
         })?;
     // Subscribed now (before the table is read): nothing committed from here on is missed.
     let events = pipelines.live_events(&id, after);
-    let bus_closed = pipelines.feeds_closed();
     // Ends with the server, or with the credential that opened it (signed out, revoked, no
     // longer allowed to see this pipeline).
     let owner = pipelines.clone();
@@ -96,7 +97,6 @@ pub(super) async fn stream_events(
             async move { pipelines.get(&p, &id).await.is_ok() }
         },
     );
-    let closed = futures::future::select(Box::pin(bus_closed), Box::pin(ended));
     let connected = SseEvent::default().event_if(typed, "connected").data(
         stream_notice(
             "connected",
@@ -106,12 +106,12 @@ pub(super) async fn stream_events(
         .to_string(),
     );
     let rest = events.map(move |row| {
-        Ok(SseEvent::default()
+        SseEvent::default()
             .id(row.id.to_string())
             .event_if(typed, &row.kind)
-            .data(stream_json(&row).to_string()))
+            .data(stream_json(&row).to_string())
     });
-    let first = stream::once(async move { Ok(connected) });
+    let first = stream::once(std::future::ready(connected));
     // The seed's heartbeat: a data message every 5 s (no id: a reconnect's cursor is the last
     // real event), which also keeps proxies from closing an idle stream.
     let heartbeats = stream::unfold((), move |()| async move {
@@ -125,16 +125,10 @@ pub(super) async fn stream_events(
             )
             .to_string(),
         );
-        Some((Ok(beat), ()))
+        Some((beat, ()))
     });
-    let open = crate::rest::Subscriber::new("pipeline_events");
-    let feed = stream::select(first.chain(rest), heartbeats)
-        .take_until(closed)
-        .map(move |event| {
-            let _counted = &open;
-            event
-        });
-    Ok(Sse::new(feed))
+    let events = stream::select(first.chain(rest), heartbeats);
+    Ok(live::serve("pipeline_events", events, &closing, ended))
 }
 
 /// `event:` only when asked for.

@@ -50,6 +50,7 @@ where
     PipelineService: FromRef<S>,
     crate::db::Database: FromRef<S>,
     crate::request::Cors: FromRef<S>,
+    crate::rest::live::Closing: FromRef<S>,
 {
     let limits = pipelines.settings().rate_limit;
     let router = Router::new()

@@ -94,11 +94,6 @@ impl PipelineService {
         &self.store
     }
 
-    /// Resolves when the live feeds must end (the process is shutting down).
-    pub fn feeds_closed(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
-        self.store.bus().closed()
-    }
-
     pub(super) fn audit(&self) -> &Audit {
         &self.audit
     }
