@@ -1,6 +1,12 @@
 //! The Heimdall Leptos application: routes, pages, server functions and the types they share
 //! with the browser. Server-only code sits behind the `ssr` feature.
 
+/// Server-only items of a module: one gate instead of a `cfg` line on each (every domain's
+/// `mod.rs` keeps its service, store, routes and settings behind it).
+macro_rules! ssr {
+    ($($item:item)*) => { $( #[cfg(feature = "ssr")] $item )* };
+}
+
 pub mod admin;
 pub mod audit;
 pub mod catalog;

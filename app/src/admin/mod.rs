@@ -4,19 +4,19 @@
 //! seed's `/users/{id}` routes share one rule.
 
 mod api;
-#[cfg(feature = "ssr")]
-mod error;
 mod model;
 mod pages;
-#[cfg(feature = "ssr")]
-pub mod rest;
-#[cfg(feature = "ssr")]
-mod service;
 
 pub use api::*;
-#[cfg(feature = "ssr")]
-pub use error::AdminError;
 pub use model::*;
 pub use pages::{AdminAuditPage, AdminRoute, AdminTenantsPage, AdminUsersPage};
-#[cfg(feature = "ssr")]
-pub use service::AdminService;
+
+// Server-only: one gate for everything that runs on the server.
+ssr! {
+    mod error;
+    pub mod rest;
+    mod service;
+
+    pub use error::AdminError;
+    pub use service::AdminService;
+}

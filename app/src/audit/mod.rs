@@ -4,16 +4,16 @@
 //! Knows no other domain: actors are plain ids and names, so identity, admin and every other
 //! domain depend on this module and never the other way round.
 
-#[cfg(feature = "ssr")]
-mod event;
 mod model;
-#[cfg(feature = "ssr")]
-mod service;
-#[cfg(feature = "ssr")]
-mod store;
 
-#[cfg(feature = "ssr")]
-pub use event::AuditEvent;
 pub use model::{AuditAction, AuditEntry, AuditFilter, Outcome};
-#[cfg(feature = "ssr")]
-pub use service::Audit;
+
+// Server-only: one gate for everything that runs on the server.
+ssr! {
+    mod event;
+    mod service;
+    mod store;
+
+    pub use event::AuditEvent;
+    pub use service::Audit;
+}

@@ -16,36 +16,25 @@ mod api;
 mod model;
 mod pages;
 
-#[cfg(feature = "ssr")]
-mod approvals;
-#[cfg(feature = "ssr")]
-mod error;
-#[cfg(feature = "ssr")]
-mod executors;
-#[cfg(feature = "ssr")]
-pub mod kubernetes;
-#[cfg(feature = "ssr")]
-pub mod rest;
-#[cfg(feature = "ssr")]
-mod service;
-#[cfg(feature = "ssr")]
-mod settings;
-#[cfg(feature = "ssr")]
-mod store;
-#[cfg(feature = "ssr")]
-mod views;
-
 pub use api::*;
 pub use model::*;
 pub use pages::CatalogRoute;
 
-#[cfg(feature = "ssr")]
-pub use error::CatalogError;
-#[cfg(feature = "ssr")]
-pub use service::{ACTION_STATUSES, CatalogService, Handed, Report};
-#[cfg(feature = "ssr")]
-pub use settings::{CatalogSettings, KubernetesSettings};
-#[cfg(feature = "ssr")]
-pub use store::{CatalogStore, EVERYTHING, NewAction, ServiceFields, ServiceRow};
-#[cfg(feature = "ssr")]
-pub use views::CatalogFilter;
+// Server-only: one gate for everything that runs on the server.
+ssr! {
+    mod approvals;
+    mod error;
+    mod executors;
+    pub mod kubernetes;
+    pub mod rest;
+    mod service;
+    mod settings;
+    mod store;
+    mod views;
+
+    pub use error::CatalogError;
+    pub use service::{ACTION_STATUSES, CatalogService, Handed, Report};
+    pub use settings::{CatalogSettings, KubernetesSettings};
+    pub use store::{CatalogStore, EVERYTHING, NewAction, ServiceFields, ServiceRow};
+    pub use views::CatalogFilter;
+}

@@ -2,13 +2,14 @@
 //! and its reachability. Heimdall runs without a cluster and says so.
 
 mod model;
-#[cfg(feature = "ssr")]
-mod ssr;
-#[cfg(feature = "ssr")]
-mod watch;
 
 pub use model::ClusterStatus;
-#[cfg(feature = "ssr")]
-pub use ssr::{Cluster, ClusterError};
-#[cfg(feature = "ssr")]
-pub use watch::{WatchBackoff, WatchState, set_state};
+
+// Server-only: one gate for everything that runs on the server.
+ssr! {
+    mod ssr;
+    mod watch;
+
+    pub use ssr::{Cluster, ClusterError};
+    pub use watch::{WatchBackoff, WatchState, set_state};
+}

@@ -10,38 +10,30 @@
 //! - `api.rs` — the server functions; `pages/` — the `/flink` page (a lazy route: the page, its address state, settings, table and drawer).
 
 mod api;
-#[cfg(feature = "ssr")]
-mod crd;
-#[cfg(feature = "ssr")]
-mod error;
-#[cfg(feature = "ssr")]
-mod job;
 mod model;
 mod pages;
-#[cfg(feature = "ssr")]
-mod patterns;
-#[cfg(feature = "ssr")]
-mod reflector;
-#[cfg(feature = "ssr")]
-pub mod rest;
-#[cfg(feature = "ssr")]
-mod service;
 
 pub use api::*;
-#[cfg(feature = "ssr")]
-pub use crd::{
-    FlatResource, FlinkDeployment, FlinkDeploymentObject, FlinkDeploymentSpec, FlinkDeploymentStatus,
-    FlinkJobSpec, FlinkJobStatus, ProcessSpec,
-};
-#[cfg(feature = "ssr")]
-pub use error::FlinkError;
-#[cfg(feature = "ssr")]
-pub use job::to_flink_job;
 pub use model::*;
 pub use pages::FlinkJobsRoute;
-#[cfg(feature = "ssr")]
-pub use patterns::{Patterns, normalise_key};
-#[cfg(feature = "ssr")]
-pub use reflector::{FlinkWatch, JobChange, WatchedNamespaces, api_resource, pick_version};
-#[cfg(feature = "ssr")]
-pub use service::{FIELD_MANAGER, FeedMessage, FlinkService, FlinkSettings};
+
+// Server-only: one gate for everything that runs on the server.
+ssr! {
+    mod crd;
+    mod error;
+    mod job;
+    mod patterns;
+    mod reflector;
+    pub mod rest;
+    mod service;
+
+    pub use crd::{
+        FlatResource, FlinkDeployment, FlinkDeploymentObject, FlinkDeploymentSpec, FlinkDeploymentStatus,
+        FlinkJobSpec, FlinkJobStatus, ProcessSpec,
+    };
+    pub use error::FlinkError;
+    pub use job::to_flink_job;
+    pub use patterns::{Patterns, normalise_key};
+    pub use reflector::{FlinkWatch, JobChange, WatchedNamespaces, api_resource, pick_version};
+    pub use service::{FIELD_MANAGER, FeedMessage, FlinkService, FlinkSettings};
+}

@@ -13,31 +13,26 @@
 //! `server/src/http/forward_auth_routes.rs`. See `docs/forward-auth.md`.
 
 mod api;
-#[cfg(feature = "ssr")]
-pub mod carta;
-#[cfg(feature = "ssr")]
-mod directory;
 mod model;
 mod pages;
-#[cfg(feature = "ssr")]
-pub mod rest;
-#[cfg(feature = "ssr")]
-mod service;
-#[cfg(feature = "ssr")]
-pub mod session;
-#[cfg(feature = "ssr")]
-mod settings;
 
 pub use api::*;
-#[cfg(feature = "ssr")]
-pub use directory::{CartaSettings, Holder, LookupUnavailable, SessionDirectory, SessionOwner};
 pub use model::*;
 pub use pages::ForwardAuthPage;
-#[cfg(feature = "ssr")]
-pub use service::{
-    CartaDecision, ForwardAuthService, ForwardAuthSettings, SESSION_PATH, SessionDecision, Vouched,
-};
-#[cfg(feature = "ssr")]
-pub use session::{AccessRule, OriginalRequest, ProxyKind, normalise_path};
-#[cfg(feature = "ssr")]
-pub use settings::{AccessRuleConfig, CartaConfig, ForwardAuthConfig};
+
+// Server-only: one gate for everything that runs on the server.
+ssr! {
+    pub mod carta;
+    mod directory;
+    pub mod rest;
+    mod service;
+    pub mod session;
+    mod settings;
+
+    pub use directory::{CartaSettings, Holder, LookupUnavailable, SessionDirectory, SessionOwner};
+    pub use service::{
+        CartaDecision, ForwardAuthService, ForwardAuthSettings, SESSION_PATH, SessionDecision, Vouched,
+    };
+    pub use session::{AccessRule, OriginalRequest, ProxyKind, normalise_path};
+    pub use settings::{AccessRuleConfig, CartaConfig, ForwardAuthConfig};
+}

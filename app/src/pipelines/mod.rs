@@ -16,56 +16,41 @@
 //! See `docs/pipelines.md`.
 
 mod api;
-#[cfg(feature = "ssr")]
-mod approval;
-mod pages;
-
-#[cfg(feature = "ssr")]
-pub mod brief;
-#[cfg(feature = "ssr")]
-mod bus;
-#[cfg(feature = "ssr")]
-mod error;
-#[cfg(feature = "ssr")]
-mod feed;
-#[cfg(feature = "ssr")]
-mod limits;
 mod model;
-#[cfg(feature = "ssr")]
-pub mod rest;
-#[cfg(feature = "ssr")]
-pub mod seed;
-#[cfg(feature = "ssr")]
-mod service;
-#[cfg(feature = "ssr")]
-mod settings;
+mod pages;
 mod state;
-#[cfg(feature = "ssr")]
-mod store;
-#[cfg(feature = "ssr")]
-mod timers;
-#[cfg(feature = "ssr")]
-mod views;
 
 pub use api::*;
-#[cfg(feature = "ssr")]
-pub use bus::EventBus;
-#[cfg(feature = "ssr")]
-pub use error::PipelineError;
-#[cfg(feature = "ssr")]
-pub use limits::KeyedLimit;
 pub use model::*;
 pub use pages::{PipelinePage, PipelinesPage, PipelinesRoute};
-#[cfg(feature = "ssr")]
-pub use service::{
-    CreatePipeline, GateAction, PipelineService, PipelineSettings, RateLimits, Retention, SEED_STAGES, Since,
-    is_json_patch,
-};
 pub use state::{IllegalTransition, PipelineStatus, Transition, next};
-#[cfg(feature = "ssr")]
-pub use store::{
-    ArtifactRow, Decide, DecideError, Decided, EventRow, GateRow, Move, NewEvent, NewPipeline, PipelineRow,
-    PipelineStore, TimedGate,
-};
-#[cfg(feature = "ssr")]
-pub use views::ListFilter;
+
+// Server-only: one gate for everything that runs on the server.
+ssr! {
+    mod approval;
+    pub mod brief;
+    mod bus;
+    mod error;
+    mod feed;
+    mod limits;
+    pub mod rest;
+    pub mod seed;
+    mod service;
+    mod settings;
+    mod store;
+    mod timers;
+    mod views;
+
+    pub use bus::EventBus;
+    pub use error::PipelineError;
+    pub use limits::KeyedLimit;
+    pub use service::{
+        CreatePipeline, GateAction, PipelineService, PipelineSettings, RateLimits, Retention, SEED_STAGES, Since,
+        is_json_patch,
+    };
+    pub use store::{
+        ArtifactRow, Decide, DecideError, Decided, EventRow, GateRow, Move, NewEvent, NewPipeline, PipelineRow,
+        PipelineStore, TimedGate,
+    };
+    pub use views::ListFilter;
+}

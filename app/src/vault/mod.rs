@@ -13,36 +13,25 @@ mod api;
 mod model;
 mod pages;
 
-#[cfg(feature = "ssr")]
-mod consent;
-#[cfg(feature = "ssr")]
-mod crypto;
-#[cfg(feature = "ssr")]
-mod error;
-#[cfg(feature = "ssr")]
-mod keycloak;
-#[cfg(feature = "ssr")]
-pub mod rest;
-#[cfg(feature = "ssr")]
-pub mod seed;
-#[cfg(feature = "ssr")]
-mod service;
-#[cfg(feature = "ssr")]
-mod settings;
-#[cfg(feature = "ssr")]
-mod store;
-
 pub use api::*;
 pub use model::*;
 pub use pages::{VaultPage, VaultRoute};
 
-#[cfg(feature = "ssr")]
-pub use crypto::{CryptoError, Keyring, NONCE_LEN, RowBinding, Sealed};
-#[cfg(feature = "ssr")]
-pub use error::{VaultCode, VaultError};
-#[cfg(feature = "ssr")]
-pub use service::{CALLBACK_PATH, ConsentCallback, VaultCaller, VaultService, VaultSettings};
-#[cfg(feature = "ssr")]
-pub use settings::VaultConfig;
-#[cfg(feature = "ssr")]
-pub use store::{NewToken, TokenKind, TokenRow, VaultStore};
+// Server-only: one gate for everything that runs on the server.
+ssr! {
+    mod consent;
+    mod crypto;
+    mod error;
+    mod keycloak;
+    pub mod rest;
+    pub mod seed;
+    mod service;
+    mod settings;
+    mod store;
+
+    pub use crypto::{CryptoError, Keyring, NONCE_LEN, RowBinding, Sealed};
+    pub use error::{VaultCode, VaultError};
+    pub use service::{CALLBACK_PATH, ConsentCallback, VaultCaller, VaultService, VaultSettings};
+    pub use settings::VaultConfig;
+    pub use store::{NewToken, TokenKind, TokenRow, VaultStore};
+}
