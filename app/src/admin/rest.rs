@@ -18,7 +18,7 @@ use crate::rest::extract::JsonBody;
 
 use crate::rest::doc::{Auth, Op};
 
-/// The OpenAPI entries of these routes (`api_doc.rs`).
+/// The OpenAPI entries of these routes (the server's `api_doc.rs` combines them).
 pub const DOC: &[Op] = &[
     Op::new("GET", "/users/me", "The signed-in user", Auth::Heimdall),
     Op::new(

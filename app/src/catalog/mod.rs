@@ -8,7 +8,7 @@
 //! `approvals.rs` deploys to protected environments, settled by a pipeline's gate;
 //! `executors.rs` who runs an action in an environment (a webhook, Kubernetes, or a callback)
 //! and `kubernetes.rs` the Kubernetes executor (server-side apply, rollouts followed by watch);
-//! `error.rs` its refusals. The seed's REST routes are `server/src/http/catalog_routes.rs`.
+//! `error.rs` its refusals. The seed's REST routes are `rest.rs`.
 //! `views.rs` what the pages show, `api.rs` their server functions, `pages.rs` the pages (one
 //! lazy route). See `docs/catalog.md`.
 

@@ -49,7 +49,7 @@ where
 
 const SERVICE: &str = r#"{"name": "payments", "repo_url": "https://git.example.com/payments", "owner_team": "Payments", "runtime": "go", "tier": "tier-1", "environments": ["dev", "prod"], "tenant": "alpha", "observability_enabled": true}"#;
 
-/// The OpenAPI entries of these routes (`api_doc.rs`).
+/// The OpenAPI entries of these routes (the server's `api_doc.rs` combines them).
 pub const DOC: &[Op] = &[
     Op::new("GET", "/services", "The services the caller may see (their tenants'; admins all)", Auth::Heimdall),
     Op::new("POST", "/services", "Register a service (admins); a name is unique within its tenant", Auth::Heimdall)

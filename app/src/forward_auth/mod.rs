@@ -10,7 +10,7 @@
 //! session directory; `session.rs` original request, rules and login address (pure);
 //! `service.rs` both decisions and the admin status; `model.rs`, `api.rs`, `pages.rs` the
 //! admin page (`/admin/forward-auth`, in the admin section's chunk). No tables. The HTTP side is
-//! `server/src/http/forward_auth_routes.rs`. See `docs/forward-auth.md`.
+//! `rest.rs`. See `docs/forward-auth.md`.
 
 mod api;
 mod model;

@@ -23,7 +23,7 @@ use crate::forward_auth::SESSION_PATH;
 
 use crate::rest::doc::{Auth, Op};
 
-/// The OpenAPI entries of these routes (`api_doc.rs`). The CARTA path is
+/// The OpenAPI entries of these routes (the server's `api_doc.rs` combines them). The CARTA path is
 /// `forward_auth.carta.path` (shown at its default).
 pub const DOC: &[Op] = &[
     Op::new(

@@ -10,9 +10,9 @@
 //! the per-caller limits; `bus.rs` carries committed events to live streams (fed by `LISTEN` on
 //! PostgreSQL, so every replica's) and `feed.rs` makes one pipeline's stream of them (replay,
 //! then live, each once); `timers.rs` fires due gates from the database and prunes old events;
-//! `seed.rs` the operator console's JSON shapes and `brief.rs` its brief compiler. `api.rs` and
-//! `pages.rs` are the pages (`/pipelines`, `/pipelines/{id}`, lazy routes); the seed's REST API
-//! is `server/src/http/pipelines_routes.rs`.
+//! `seed.rs` the operator console's JSON shapes and `brief.rs` its brief compiler; `approval.rs`
+//! who may approve a gate. `api.rs` and `pages/` are the pages (`/pipelines`, `/pipelines/{id}`,
+//! lazy routes); the seed's REST API is `rest/` (with its request limit).
 //! See `docs/pipelines.md`.
 
 mod api;

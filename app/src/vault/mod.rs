@@ -6,7 +6,7 @@
 //! `keycloak.rs` the token endpoint, introspection and admin API; `consent.rs` the consent's
 //! signed state; `service/` every operation, each checking its caller (one file per flow); `seed.rs` the seed's
 //! response shapes; `error.rs` its codes; `model.rs`, `api.rs`, `pages.rs` the Vault page
-//! (`/vault`, its own chunk). The seed's REST routes are `server/src/http/vault_routes.rs`.
+//! (`/vault`, its own chunk). The seed's REST routes are `rest.rs`.
 //! See `docs/vault.md`.
 
 mod api;

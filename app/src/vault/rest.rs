@@ -31,7 +31,7 @@ const ENVELOPE_ERRORS: &[(u16, &str)] = &[
     (503, "vault_disabled"),
 ];
 
-/// The OpenAPI entries of these routes (`api_doc.rs`). Every answer is the seed's envelope:
+/// The OpenAPI entries of these routes (the server's `api_doc.rs` combines them). Every answer is the seed's envelope:
 /// `{"data": …}` or `{"error", "code", "reason", "details"}`.
 pub const DOC: &[Op] = &[
     Op::new(

@@ -1,5 +1,5 @@
 //! One OpenAPI 3.1 document for every REST route (`/openapi.json`) and a page that reads it
-//! (`/docs`), generated from the `DOC` table each `*_routes.rs` keeps beside its router. The
+//! (`/docs`), generated from the `DOC` table each domain's `rest.rs` keeps beside its router. The
 //! test `every_router_path_is_in_the_openapi_document` reads the routers' `.route(…)` calls
 //! and fails on any path the document lacks, so a route cannot land undocumented.
 //!

@@ -15,7 +15,7 @@ use app::state::AppState;
 
 use app::rest::doc::{Auth, Op};
 
-/// The OpenAPI entries of these routes (`api_doc.rs`).
+/// The OpenAPI entries of these routes (the server's `api_doc.rs` combines them).
 pub const DOC: &[Op] = &[
     Op::new("GET", "/livez", "Liveness: the process answers", Auth::Public),
     Op::new(

@@ -1,6 +1,8 @@
-//! The axum router: Leptos pages and server functions, health and version routes, the seeds'
-//! REST routes (auth, users, Flink jobs), ForwardAuth (outside the page guards), the guards (CSRF, sign-in redirect, server-function statuses), and
-//! the layers every request passes through (request id, tracing, compression, cache headers).
+//! The axum router, the composition of the process: Leptos pages and server functions, health
+//! and version routes, each domain's REST routes (`app::<domain>::rest::routes`, merged here
+//! under `server.cors`), ForwardAuth (outside the page guards), the guards (CSRF, sign-in
+//! redirect, server-function statuses), and the layers every request passes through (request
+//! id, tracing, compression, cache headers).
 
 mod api_doc;
 mod cors;

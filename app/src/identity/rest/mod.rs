@@ -26,7 +26,7 @@ mod providers;
 
 use providers::*;
 
-/// The OpenAPI entries of these routes (`api_doc.rs`).
+/// The OpenAPI entries of these routes (the server's `api_doc.rs` combines them).
 pub const DOC: &[Op] = &[
     Op::new(
         "POST",

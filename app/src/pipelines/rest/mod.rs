@@ -92,7 +92,7 @@ where
 const GATE_ACTION: &str =
     r#"{"decision": "approved", "stage": "deploy", "notes": "looks good", "operator": "ada", "patch": null}"#;
 
-/// The OpenAPI entries of these routes (`api_doc.rs`).
+/// The OpenAPI entries of these routes (the server's `api_doc.rs` combines them).
 pub const DOC: &[Op] = &[
     Op::new("GET", "/api/v1/config/operator", "The pipeline defaults in force: stages and gates (secrets removed)", Auth::Heimdall),
     Op::new("POST", "/api/v1/config/validate", "Check the configuration in force and the database (the seed's validate)", Auth::Heimdall)

@@ -1,5 +1,5 @@
 //! `VaultService`: every vault operation, each checking its caller itself, shared by the seed's
-//! REST routes (`server/src/http/vault_routes.rs`) and the Vault page's server functions.
+//! REST routes (`rest.rs`) and the Vault page's server functions.
 //!
 //! Who owns a token: the Keycloak user (`sub`) it was issued to. A caller proves to be that user
 //! with a Keycloak access token (introspected: active, with `sub`), or with a Heimdall session
