@@ -30,36 +30,21 @@ async fn counted(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, u
     (status, rows, statements_of(&request_id))
 }
 
-#[tokio::test]
-async fn the_operator_consoles_job_list_runs_as_many_statements_for_100_jobs_as_for_1() {
-    let (mut config, file) = test_config().await;
-    config.pipelines.rate_limit.enabled = false;
-    let app = spawn_app_with(config, file).await;
-    let ada = app.create_user("ada", Role::Developer, Some("alpha")).await;
-    let client = app.client_for(&ada).await;
-    let create = |n: usize| {
-        let (app, client) = (&app, &client);
-        async move {
-            let (status, body) = send(
-                client,
-                Method::POST,
-                app.url("/api/v1/jobs"),
-                Some(json!({
-                    "slug": format!("job-{n}"), "intent": "count", "tenant": "alpha",
-                    "stages": ["build", "deploy"], "gates": { "deploy": {} },
-                })),
-            )
-            .await;
-            assert_eq!(status, 201, "{body}");
-        }
-    };
-    create(0).await;
-    let (status, rows, one) = counted(&app, &client, "/api/v1/jobs").await;
+/// Adds one row with `add(0)`, counts `GET path` as `reader`, adds 99 more, counts again: the
+/// two counts are equal (and small), or the list reads per row.
+async fn same_statements_for_1_and_100(
+    app: &TestApp,
+    reader: &reqwest::Client,
+    path: &str,
+    add: impl AsyncFn(usize),
+) {
+    add(0).await;
+    let (status, rows, one) = counted(app, reader, path).await;
     assert_eq!((status, rows), (200, 1));
     for n in 1..100 {
-        create(n).await;
+        add(n).await;
     }
-    let (status, rows, hundred) = counted(&app, &client, "/api/v1/jobs").await;
+    let (status, rows, hundred) = counted(app, reader, path).await;
     assert_eq!((status, rows), (200, 100));
     assert!(
         one > 0,
@@ -67,9 +52,32 @@ async fn the_operator_consoles_job_list_runs_as_many_statements_for_100_jobs_as_
     );
     assert_eq!(
         hundred, one,
-        "100 jobs took {hundred} statements, 1 job took {one}"
+        "{path}: 100 rows took {hundred} statements, 1 row took {one}"
     );
-    assert!(hundred <= BOUND, "{hundred} statements for the list");
+    assert!(hundred <= BOUND, "{path}: {hundred} statements");
+}
+
+/// `body` sent as `POST path` by `client`, which must answer 201.
+async fn created(app: &TestApp, client: &reqwest::Client, path: &str, body: serde_json::Value) {
+    let (status, answer) = send(client, Method::POST, app.url(path), Some(body)).await;
+    assert_eq!(status, 201, "{answer}");
+}
+
+#[tokio::test]
+async fn the_operator_consoles_job_list_runs_as_many_statements_for_100_jobs_as_for_1() {
+    let (mut config, file) = test_config().await;
+    config.pipelines.rate_limit.enabled = false;
+    let app = spawn_app_with(config, file).await;
+    let ada = app.create_user("ada", Role::Developer, Some("alpha")).await;
+    let ada = app.client_for(&ada).await;
+    same_statements_for_1_and_100(&app, &ada, "/api/v1/jobs", async |n| {
+        let job = json!({
+            "slug": format!("job-{n}"), "intent": "count", "tenant": "alpha",
+            "stages": ["build", "deploy"], "gates": { "deploy": {} },
+        });
+        created(&app, &ada, "/api/v1/jobs", job).await;
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -78,38 +86,13 @@ async fn the_catalogs_service_list_runs_as_many_statements_for_100_services_as_f
     let alice = app.create_user("alice", Role::Admin, None).await;
     let dave = app.create_user("dave", Role::Developer, Some("alpha")).await;
     let (alice, dave) = (app.client_for(&alice).await, app.client_for(&dave).await);
-    let register = |n: usize| {
-        let (app, alice) = (&app, &alice);
-        async move {
-            let (status, body) = send(
-                alice,
-                Method::POST,
-                app.url("/services"),
-                Some(json!({
-                    "name": format!("service-{n}"), "repo_url": "https://git.example.com/s",
-                    "owner_team": "Payments", "runtime": "go", "tier": "tier-2",
-                    "environments": ["dev", "prod"], "tenant": "alpha",
-                })),
-            )
-            .await;
-            assert_eq!(status, 201, "{body}");
-        }
-    };
-    register(0).await;
-    let (status, rows, one) = counted(&app, &dave, "/services").await;
-    assert_eq!((status, rows), (200, 1));
-    for n in 1..100 {
-        register(n).await;
-    }
-    let (status, rows, hundred) = counted(&app, &dave, "/services").await;
-    assert_eq!((status, rows), (200, 100));
-    assert!(
-        one > 0,
-        "no statement was counted: the counter did not see the request"
-    );
-    assert_eq!(
-        hundred, one,
-        "100 services took {hundred} statements, 1 service took {one}"
-    );
-    assert!(hundred <= BOUND, "{hundred} statements for the list");
+    same_statements_for_1_and_100(&app, &dave, "/services", async |n| {
+        let service = json!({
+            "name": format!("service-{n}"), "repo_url": "https://git.example.com/s",
+            "owner_team": "Payments", "runtime": "go", "tier": "tier-2",
+            "environments": ["dev", "prod"], "tenant": "alpha",
+        });
+        created(&app, &alice, "/services", service).await;
+    })
+    .await;
 }
