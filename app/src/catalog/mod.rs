@@ -27,6 +27,7 @@ ssr! {
     mod executors;
     pub mod kubernetes;
     pub mod rest;
+    mod seed;
     mod service;
     mod settings;
     mod store;

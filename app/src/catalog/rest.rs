@@ -12,11 +12,12 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::catalog::{ActionKind, ActionRecord, ActionRequest, CatalogError, Report, ServiceInput};
+use crate::catalog::{ActionKind, ActionRecord, ActionRequest, CatalogError, ServiceInput};
 use crate::error::AppError;
 use crate::identity::RequestContext;
 
 use super::CatalogService;
+use super::seed::{ActionResponse, DeployCallbackIn, DeployResponse, ProvisionCallbackIn, StatusResponse};
 use crate::rest::doc::{Auth, Op, param};
 use crate::rest::extract::JsonBody;
 use crate::rest::fastapi::SeedError;
@@ -173,19 +174,6 @@ async fn remove(
     })
 }
 
-/// The seed's `ActionResponse` (provision, deprovision).
-fn action_response(a: &ActionRecord) -> Value {
-    json!({ "service_id": a.service_id, "action": a.action.as_str(), "status": a.status, "detail": a.detail,
-            "environment": a.environment, "action_id": a.id })
-}
-
-/// The seed's `DeployResponse` / `DeployStatusResponse`.
-fn deploy_response(a: &ActionRecord) -> Value {
-    json!({ "deployment_id": a.id, "service_id": a.service_id, "environment": a.environment.clone().unwrap_or_default(),
-            "action": "deploy", "status": a.status, "detail": a.detail, "execution_arn": a.execution_ref,
-            "pipeline_id": a.pipeline_id, "image": a.image })
-}
-
 /// The body is optional: empty is none; present, it is the seed's `DeployRequest`
 /// (`environment`), with Heimdall's `image` and `version`.
 fn request_of(body: &axum::body::Bytes) -> Result<ActionRequest, SeedError> {
@@ -211,8 +199,8 @@ async fn act(
             .request_action(&ctx.principal, &ctx.meta, id, kind, &request)
             .await
         {
-            Ok(a) if kind == ActionKind::Deploy => axum::Json(deploy_response(&a)).into_response(),
-            Ok(a) => axum::Json(action_response(&a)).into_response(),
+            Ok(a) if kind == ActionKind::Deploy => axum::Json(DeployResponse::from(&a)).into_response(),
+            Ok(a) => axum::Json(ActionResponse::from(&a)).into_response(),
             Err(e) => answer(e),
         },
     )
@@ -252,7 +240,7 @@ async fn deploy_status(
 ) -> Answer {
     let id = service_id(&id)?;
     Ok(match catalog.latest_deployment(&ctx.principal, id).await {
-        Ok(a) => axum::Json(deploy_response(&a)).into_response(),
+        Ok(a) => axum::Json(DeployResponse::from(&a)).into_response(),
         Err(e) => answer(e),
     })
 }
@@ -290,8 +278,13 @@ async fn status(
                 } else {
                     detail
                 };
-                axum::Json(json!({ "service_id": id, "environment": environment, "status": status, "detail": detail }))
-                    .into_response()
+                axum::Json(StatusResponse {
+                    service_id: id,
+                    environment,
+                    status,
+                    detail,
+                })
+                .into_response()
             }
             Err(e) => answer(e),
         },
@@ -348,50 +341,6 @@ async fn events(
 
 fn callback_token(headers: &HeaderMap) -> Option<&str> {
     headers.get("x-callback-token").and_then(|v| v.to_str().ok())
-}
-
-/// What both callbacks report (the seed's `status`, `detail`, `execution_arn`).
-#[derive(Deserialize)]
-struct ReportIn {
-    status: String,
-    #[serde(default)]
-    detail: String,
-    #[serde(default)]
-    execution_arn: Option<String>,
-}
-
-impl From<ReportIn> for Report {
-    fn from(r: ReportIn) -> Self {
-        Self {
-            status: r.status,
-            detail: r.detail,
-            execution_ref: r.execution_arn,
-        }
-    }
-}
-
-/// The seed's `ProvisionCallback` (`action` added later in the seed; provision by default).
-#[derive(Deserialize)]
-struct ProvisionCallbackIn {
-    service_id: i64,
-    tenant: String,
-    #[serde(default)]
-    action: Option<String>,
-    /// Heimdall's webhook body names the action; the seed's callback does not.
-    #[serde(default)]
-    action_id: Option<i64>,
-    #[serde(default)]
-    environment: Option<String>,
-    #[serde(flatten)]
-    report: ReportIn,
-}
-
-/// The seed's `DeployCallback`.
-#[derive(Deserialize)]
-struct DeployCallbackIn {
-    deployment_id: i64,
-    #[serde(flatten)]
-    report: ReportIn,
 }
 
 /// A callback's token first — without it nothing about the body, or what exists, is told —

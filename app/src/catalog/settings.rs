@@ -47,13 +47,6 @@ impl Default for CatalogSettings {
 }
 
 impl CatalogSettings {
-    /// The webhook that runs actions in `environment` (or environment-less ones).
-    pub fn webhook_for(&self, environment: Option<&str>) -> Option<&str> {
-        environment
-            .and_then(|e| self.webhooks.get(e))
-            .or_else(|| self.webhooks.get("default"))
-            .map(String::as_str)
-    }
 
     /// The dashboard link's template, when one is set.
     pub fn dashboard_template(&self) -> Option<&str> {

@@ -13,13 +13,6 @@ pub enum ClusterStatus {
     Unreachable { error: String, source: String },
 }
 
-impl ClusterStatus {
-    /// Ready means "nothing configured is broken": a missing cluster is not a failure.
-    pub fn is_ready(&self) -> bool {
-        !matches!(self, Self::Unreachable { .. })
-    }
-}
-
 #[derive(Deserialize)]
 struct ClusterStatusWire {
     state: String,

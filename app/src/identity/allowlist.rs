@@ -25,11 +25,6 @@ impl AllowList {
         }
     }
 
-    /// True when either list is set.
-    pub fn is_restricted(&self) -> bool {
-        !self.emails.is_empty() || !self.domains.is_empty()
-    }
-
     pub fn permits(&self, email: &str) -> bool {
         let email = email.trim().to_lowercase();
         if self.emails.contains(&email) {
