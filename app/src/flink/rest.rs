@@ -10,14 +10,14 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRef, State};
 use axum::extract::{Path, Request};
-use axum::http::{HeaderMap, HeaderName, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use futures::{Stream, StreamExt, stream};
 use serde_json::json;
 
-use super::{FeedMessage, FlinkJob, FlinkService};
+use super::{FeedMessage, FlinkService};
 use crate::error::AppError;
 use crate::identity::RequestContext;
 use crate::rest::live::{self, Closing};
@@ -26,6 +26,12 @@ use crate::rest::BODY_LIMIT;
 
 use crate::rest::doc::{Auth, Op};
 
+/// What the job list answers; its `ETag` changes with the list.
+const JOBS_RESPONSES: &[(u16, &str)] = &[
+    (200, "the jobs, with an ETag"),
+    (304, "unchanged since the ETag sent in If-None-Match"),
+];
+
 /// The OpenAPI entries of these routes (the server's `api_doc.rs` combines them).
 pub const DOC: &[Op] = &[
     Op::new(
@@ -33,13 +39,15 @@ pub const DOC: &[Op] = &[
         "/jobs",
         "Flink jobs (the Java Heimdall's FlinkJob array)",
         Auth::Heimdall,
-    ),
+    )
+    .responses(JOBS_RESPONSES),
     Op::new(
         "GET",
         "/api/jobs",
         "Flink jobs (the Python Heimdall's path)",
         Auth::Heimdall,
-    ),
+    )
+    .responses(JOBS_RESPONSES),
     Op::new(
         "GET",
         "/config",
@@ -93,12 +101,36 @@ where
         ))
 }
 
-/// Every job, as the Java Heimdall's JSON array (with Heimdall's extra fields after).
-async fn jobs(
-    State(flink): State<FlinkService>,
-    ctx: RequestContext,
-) -> Result<axum::Json<Vec<FlinkJob>>, AppError> {
-    Ok(axum::Json(flink.jobs(&ctx.principal)?))
+/// Every job, as the Java Heimdall's JSON array (with Heimdall's extra fields after), from the
+/// bytes built once per change; a client that sends back the `ETag` gets 304 until the list
+/// changes.
+async fn jobs(State(flink): State<FlinkService>, ctx: RequestContext, headers: HeaderMap) -> Result<Response, AppError> {
+    let list = flink.jobs_json(&ctx.principal).await?;
+    let etag = HeaderValue::from_str(&list.etag).map_err(AppError::internal)?;
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|wanted| etag_matches(wanted, &list.etag))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (header::ETAG, etag),
+        ],
+        list.json,
+    )
+        .into_response())
+}
+
+/// Whether an `If-None-Match` value names `etag`: `*`, or one of its comma-separated tags
+/// (weak ones compared weakly, as RFC 9110 asks for this header).
+fn etag_matches(wanted: &str, etag: &str) -> bool {
+    wanted
+        .split(',')
+        .map(|tag| tag.trim().trim_start_matches("W/"))
+        .any(|tag| tag == "*" || tag == etag)
 }
 
 /// `{appVersion, patterns, endpointPathPatterns}`, as both Heimdalls answer `/config`.
@@ -320,4 +352,21 @@ async fn proxy(
     response
         .body(Body::from_stream(upstream.bytes_stream()))
         .map_err(AppError::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::etag_matches;
+
+    #[test]
+    fn if_none_match_names_the_tag_in_any_of_its_forms() {
+        let etag = "\"ab12-7\"";
+        assert!(etag_matches("\"ab12-7\"", etag));
+        assert!(etag_matches("W/\"ab12-7\"", etag));
+        assert!(etag_matches("\"old-1\", \"ab12-7\"", etag));
+        assert!(etag_matches("*", etag));
+        assert!(!etag_matches("\"ab12-6\"", etag));
+        assert!(!etag_matches("ab12-7", etag), "a tag is quoted");
+        assert!(!etag_matches("", etag));
+    }
 }

@@ -74,6 +74,7 @@ pub(super) async fn translate_changes(mut raw: broadcast::Receiver<JobChange>, w
         };
         let Some(inner) = weak.upgrade() else { return };
         let service = FlinkService { inner };
+        service.inner.list.changed();
         // Nobody listening is fine: `send` only fails when no page follows the feed.
         if let Some(message) = service.message_for(&change) {
             let _ = service.inner.feed.send(message);

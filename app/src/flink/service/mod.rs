@@ -26,6 +26,7 @@ use crate::cluster::WatchState;
 use crate::identity::{AccessError, Permission, Principal};
 use crate::request::RequestMeta;
 pub use feed::FeedMessage;
+pub use list::JobListBytes;
 use feed::translate_changes;
 
 /// The field manager of every write Heimdall makes.
@@ -62,6 +63,8 @@ struct Inner {
     settings: FlinkSettings,
     /// What live feeds receive: the watches' changes, translated by one task.
     feed: broadcast::Sender<FeedMessage>,
+    /// The list `/jobs` answers, serialized once per change burst.
+    list: list::ListCache,
     audit: Audit,
 }
 
@@ -107,6 +110,7 @@ impl FlinkService {
                 resource,
                 settings,
                 feed,
+                list: list::ListCache::default(),
                 audit,
             }),
         };
@@ -164,12 +168,6 @@ impl FlinkService {
             .collect();
         jobs.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
         jobs
-    }
-
-    /// Every job, ordered by namespace and name.
-    pub fn jobs(&self, principal: &Principal) -> Result<Vec<FlinkJob>> {
-        principal.authorize(Permission::Read)?;
-        Ok(self.all_jobs())
     }
 
     /// Jobs by status, most common first.
@@ -411,5 +409,6 @@ fn from_kube(e: &kube::Error, namespace: &str, name: &str) -> FlinkError {
 }
 
 mod feed;
+mod list;
 #[cfg(test)]
 mod tests;

@@ -446,3 +446,74 @@ async fn config_shows_the_patterns_and_each_job_carries_its_links() {
     );
     delete_namespaces(&admin, &[&ns]).await;
 }
+
+#[tokio::test]
+async fn the_list_carries_an_etag_that_answers_304_until_the_list_changes() {
+    let admin = admin_client().await;
+    let ns = fresh_namespace(&admin).await;
+    let app = spawn_watching(service_account_kubeconfig(), &ns).await;
+    app.sign_in_as_admin().await;
+    create_deployment(&admin, &ns, "orders", json!({}), application_spec(2)).await;
+    eventually("the job is listed", || async {
+        find(&jobs_at(&app, "/api/jobs").await, &ns, "orders").map(|_| ())
+    })
+    .await;
+    let first = app.get("/api/jobs").await;
+    assert_eq!(first.status(), 200);
+    let etag = first.headers()["etag"].to_str().expect("ascii").to_owned();
+    let body: Vec<Value> = first.json().await.expect("JSON");
+    assert!(find(&body, &ns, "orders").is_some());
+
+    // Both paths answer the same list: the tag sent back is 304 on either, with no body.
+    for path in ["/api/jobs", "/jobs"] {
+        let again = app
+            .client
+            .get(app.url(path))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(again.status(), 304, "{path}");
+        assert_eq!(again.headers()["etag"], etag.as_str());
+        assert!(
+            again.bytes().await.expect("body").is_empty(),
+            "{path}: a 304 has no body"
+        );
+    }
+    // Another tag is not this list's.
+    let other = app
+        .client
+        .get(app.url("/api/jobs"))
+        .header("if-none-match", "\"another-1\"")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(other.status(), 200);
+
+    // A change to a job: the next answer is the new list, under a new tag.
+    deployments(&admin, &ns)
+        .patch(
+            "orders",
+            &PatchParams::default(),
+            &Patch::Merge(json!({ "metadata": { "labels": { "team": "payments" } } })),
+        )
+        .await
+        .expect("relabel");
+    let changed = eventually("the list changes", || async {
+        let response = app
+            .client
+            .get(app.url("/api/jobs"))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .expect("request");
+        (response.status() == 200).then_some(response)
+    })
+    .await;
+    assert_ne!(changed.headers()["etag"], etag.as_str());
+    let jobs: Vec<Value> = changed.json().await.expect("JSON");
+    assert_eq!(
+        find(&jobs, &ns, "orders").expect("orders")["metadata"],
+        json!({ "team": "payments" })
+    );
+}
