@@ -1,5 +1,7 @@
-//! `AppState`: everything a server function or handler needs, built once by the server
-//! binary and handed to both Leptos (as context) and axum (as state). One service per domain.
+//! `AppState`, the composition root: one service per domain, built once by the server binary.
+//! Handlers reach the service they need through `FromRef` (`State<PipelineService>`); server
+//! functions through the Leptos context that `provide` fills for each request. No domain
+//! imports this module (`scripts/lib/check-layout.py`).
 
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;

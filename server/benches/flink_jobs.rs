@@ -27,6 +27,9 @@ use support::{admin_client, bench_config, until_ready};
 
 const JOBS: usize = 10_000;
 const CALLS: usize = 200;
+/// Clients reading the list at once, and how many times each reads it.
+const CONCURRENT: usize = 100;
+const CALLS_EACH: usize = 5;
 const CHANGES: usize = 30;
 const NAMESPACE: &str = "heimdall-bench";
 
@@ -160,8 +163,60 @@ async fn main() {
         latencies.push(t.elapsed());
         bytes = body.len();
     }
-    let requests_after = flinkdeployment_requests(&admin).await;
     latencies.sort();
+
+    // 100 clients at once, each reading the whole list five times.
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..CONCURRENT {
+        let (client, url) = (client.clone(), format!("{base}/api/jobs"));
+        clients.spawn(async move {
+            let mut took = Vec::with_capacity(CALLS_EACH);
+            for _ in 0..CALLS_EACH {
+                let t = Instant::now();
+                let body = client
+                    .get(&url)
+                    .send()
+                    .await
+                    .expect("jobs")
+                    .bytes()
+                    .await
+                    .expect("body");
+                assert!(!body.is_empty());
+                took.push(t.elapsed());
+            }
+            took
+        });
+    }
+    let mut concurrent = Vec::with_capacity(CONCURRENT * CALLS_EACH);
+    while let Some(took) = clients.join_next().await {
+        concurrent.extend(took.expect("client"));
+    }
+    concurrent.sort();
+
+    // A client that already has the list: If-None-Match with its ETag.
+    let etag = client
+        .get(format!("{base}/api/jobs"))
+        .send()
+        .await
+        .expect("jobs")
+        .headers()
+        .get("etag")
+        .expect("an ETag")
+        .clone();
+    let mut revalidations = Vec::with_capacity(CALLS);
+    for _ in 0..CALLS {
+        let t = Instant::now();
+        let response = client
+            .get(format!("{base}/api/jobs"))
+            .header("if-none-match", etag.clone())
+            .send()
+            .await
+            .expect("jobs");
+        assert_eq!(response.status(), 304, "the list did not change");
+        revalidations.push(t.elapsed());
+    }
+    revalidations.sort();
+    let requests_after = flinkdeployment_requests(&admin).await;
 
     // Status change → SSE event, as a browser's EventSource sees it.
     let mut feed = client
@@ -227,7 +282,17 @@ async fn main() {
         ms(percentile(&latencies, 0.99))
     );
     println!(
-        "| API-server FlinkDeployment requests during those {CALLS} calls | {} |",
+        "| `/api/jobs` p50 / p99, {CONCURRENT} clients at once ({CALLS_EACH} calls each) | {} / {} |",
+        ms(percentile(&concurrent, 0.5)),
+        ms(percentile(&concurrent, 0.99))
+    );
+    println!(
+        "| `/api/jobs` with `If-None-Match` (304) p50 / p99 ({CALLS} calls) | {} / {} |",
+        ms(percentile(&revalidations, 0.5)),
+        ms(percentile(&revalidations, 0.99))
+    );
+    println!(
+        "| API-server FlinkDeployment requests during all those calls | {} |",
         requests_after - requests_before
     );
     println!(

@@ -6,6 +6,7 @@
 //!   (from just before the approve request to the event read by the stream). Five rounds.
 //! - **Creation**: pipelines created through `POST /api/v1/jobs` by 16 concurrent clients for
 //!   `HEIMDALL_BENCH_SECONDS` (5), on SQLite and on PostgreSQL.
+//! - **Listing**: then `GET /api/v1/jobs` 200 times over the thousands of pipelines creation left.
 //!
 //! Everything shares the machine's cores: the server, the 1,000 streams and the clients.
 
@@ -182,6 +183,29 @@ async fn creation(name: &str, base: &str, seconds: u64) {
     );
 }
 
+/// The operator console's list (`GET /api/v1/jobs`: the newest 100 with their gates and
+/// artifacts) with however many pipelines `creation` left, read 200 times one after another.
+async fn listing(name: &str, base: &str) {
+    let client = client();
+    let url = format!("{base}/api/v1/jobs");
+    let mut latencies = Vec::with_capacity(200);
+    let mut rows = 0;
+    for _ in 0..200 {
+        let t = Instant::now();
+        let response = client.get(&url).send().await.expect("list");
+        assert_eq!(response.status(), 200);
+        let body: Vec<Value> = response.json().await.expect("JSON");
+        latencies.push(t.elapsed());
+        rows = body.len();
+    }
+    latencies.sort();
+    println!(
+        "listing on {name}: GET /api/v1/jobs ({rows} rows of the pipelines created above) p50 {:.1} ms, p99 {:.1} ms (200 calls)",
+        percentile(&latencies, 0.5).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let dir = tempfile_dir();
@@ -191,12 +215,14 @@ async fn main() {
     fan_out(&base, subscribers).await;
     let seconds = setting("HEIMDALL_BENCH_SECONDS", 5);
     creation("SQLite", &base, seconds).await;
+    listing("SQLite", &base).await;
     let admin = std::env::var("HEIMDALL_TEST_POSTGRES_URL")
         .expect("HEIMDALL_TEST_POSTGRES_URL is not set: run `scripts/heimdall bench pipelines`");
     let postgres = fresh_postgres(&admin).await;
     let base = serve(&config(&postgres)).await;
     fan_out(&base, subscribers).await;
     creation("PostgreSQL", &base, seconds).await;
+    listing("PostgreSQL", &base).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -8,11 +8,9 @@ use leptos::prelude::use_context;
 
 use super::IdentityService;
 use super::principal::{AccessError, Permission, Principal};
-use crate::audit::Audit;
-use crate::audit::{AuditAction, AuditEvent};
+use crate::audit::{Audit, AuditAction, AuditEvent};
 use crate::error::AppError;
-use crate::request::RequestMeta;
-use crate::request::service;
+use crate::request::{RequestMeta, service};
 
 pub struct RequestContext {
     pub principal: Principal,
