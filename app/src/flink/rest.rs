@@ -167,9 +167,9 @@ async fn events(
     let principal = ctx.principal;
     // Subscribe before taking the snapshot: a change in between arrives twice, never not at all.
     let messages = flink.subscribe(&principal)?;
-    let first = flink.snapshot(&principal)?;
+    let first = flink.snapshot(&principal).await?;
     // Fallen behind: a fresh snapshot instead of what was missed.
-    let rest = live::follow(messages, move || flink.snapshot(&principal).ok());
+    let rest = live::follow(messages, move || flink.snapshot_now(&principal).ok());
     let events = stream::once(std::future::ready(first))
         .chain(rest)
         .map(|m| event_of(&m));

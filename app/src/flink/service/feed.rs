@@ -12,10 +12,17 @@ pub struct FeedMessage {
 }
 
 impl FlinkService {
-    /// The list and whether it is live, as a feed's first message.
-    pub fn snapshot(&self, principal: &Principal) -> Result<FeedMessage> {
+    /// The list and whether it is live, as a feed's first message: the list's bytes are the
+    /// ones `/jobs` sends, built once per change, not once per page that opens the feed.
+    pub async fn snapshot(&self, principal: &Principal) -> Result<FeedMessage> {
         principal.authorize(Permission::Read)?;
-        Ok(self.snapshot_message())
+        Ok(self.snapshot_of(&self.list_bytes().await?.json))
+    }
+
+    /// The same without waiting, for a feed that fell behind.
+    pub fn snapshot_now(&self, principal: &Principal) -> Result<FeedMessage> {
+        principal.authorize(Permission::Read)?;
+        Ok(self.snapshot_of(&self.list_bytes_now()?))
     }
 
     /// Changes as they happen, for a live feed.
@@ -31,7 +38,8 @@ impl FlinkService {
             JobChange::Applied(fd) => ("upsert", serde_json::to_string(&self.job_of(fd))),
             JobChange::Deleted(key) => ("delete", serde_json::to_string(&json!({ "key": key }))),
             JobChange::State => ("status", serde_json::to_string(&self.feed_status())),
-            JobChange::Resynced => return Some(self.snapshot_message()),
+            // Built by the caller from the shared bytes (`translate_changes`).
+            JobChange::Resynced => return None,
         };
         match data {
             Ok(data) => Some(FeedMessage {
@@ -45,20 +53,15 @@ impl FlinkService {
         }
     }
 
-    /// The whole list and its status as a `snapshot` message: a feed's first, and what every
-    /// feed gets after a relist. Callers have checked the principal.
-    fn snapshot_message(&self) -> FeedMessage {
-        let snapshot = JobsSnapshot {
-            jobs: self.all_jobs(),
-            status: self.feed_status(),
-        };
-        let data = serde_json::to_string(&snapshot).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "cannot encode a feed snapshot");
-            "{\"jobs\":[],\"status\":{\"live\":false,\"problem\":\"cannot encode the list\"}}".to_owned()
-        });
+    /// The whole list (already encoded) and its status as a `snapshot` message
+    /// (`JobsSnapshot`): a feed's first, and what every feed gets after a relist.
+    fn snapshot_of(&self, jobs: &[u8]) -> FeedMessage {
+        let status = serde_json::to_string(&self.feed_status())
+            .unwrap_or_else(|_| "{\"live\":false,\"problem\":\"cannot encode the status\"}".to_owned());
+        let jobs = std::str::from_utf8(jobs).unwrap_or("[]");
         FeedMessage {
             event: "snapshot",
-            data: data.into(),
+            data: format!("{{\"jobs\":{jobs},\"status\":{status}}}").into(),
         }
     }
 }
@@ -75,8 +78,12 @@ pub(super) async fn translate_changes(mut raw: broadcast::Receiver<JobChange>, w
         let Some(inner) = weak.upgrade() else { return };
         let service = FlinkService { inner };
         service.inner.list.changed();
+        let message = match change {
+            JobChange::Resynced => service.list_bytes().await.ok().map(|list| service.snapshot_of(&list.json)),
+            change => service.message_for(&change),
+        };
         // Nobody listening is fine: `send` only fails when no page follows the feed.
-        if let Some(message) = service.message_for(&change) {
+        if let Some(message) = message {
             let _ = service.inner.feed.send(message);
         }
     }

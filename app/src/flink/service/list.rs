@@ -46,9 +46,15 @@ impl ListCache {
 
 impl FlinkService {
     /// Every job, as the JSON array both Heimdall seeds answer, from the cache when nothing
-    /// changed since it was built. Readers only, like `jobs`.
+    /// changed since it was built. Readers only.
     pub async fn jobs_json(&self, principal: &Principal) -> Result<JobListBytes> {
         principal.authorize(Permission::Read)?;
+        self.list_bytes().await
+    }
+
+    /// The list's bytes for the current version: built here once, shared by `/jobs` and every
+    /// feed's snapshot until the next change. Callers have checked the principal.
+    pub(super) async fn list_bytes(&self) -> Result<JobListBytes> {
         let cache = &self.inner.list;
         // One build at a time: the others wait for it instead of building the same bytes.
         let mut built = cache.built.lock().await;
@@ -60,15 +66,32 @@ impl FlinkService {
         {
             return Ok(list.clone());
         }
-        let json = serde_json::to_vec(&self.all_jobs()).map_err(|e| {
-            tracing::error!(error = %e, "cannot encode the job list");
-            FlinkError::Unavailable("cannot encode the job list".into())
-        })?;
         let list = JobListBytes {
-            json: Bytes::from(json),
+            json: self.encoded_jobs()?,
             etag: format!("\"{:x}-{version}\"", cache.process),
         };
         *built = Some((version, list.clone()));
         Ok(list)
+    }
+
+    /// The current bytes without waiting, for a feed catching up after it fell behind; built
+    /// afresh (and not kept) when a build is under way or the list changed since.
+    pub(super) fn list_bytes_now(&self) -> Result<Bytes> {
+        let cache = &self.inner.list;
+        if let Ok(built) = cache.built.try_lock()
+            && let Some((at, list)) = built.as_ref()
+            && *at == cache.version.load(Ordering::Acquire)
+        {
+            return Ok(list.json.clone());
+        }
+        self.encoded_jobs()
+    }
+
+    fn encoded_jobs(&self) -> Result<Bytes> {
+        let json = serde_json::to_vec(&self.all_jobs()).map_err(|e| {
+            tracing::error!(error = %e, "cannot encode the job list");
+            FlinkError::Unavailable("cannot encode the job list".into())
+        })?;
+        Ok(Bytes::from(json))
     }
 }
