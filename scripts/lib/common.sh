@@ -79,16 +79,26 @@ wait_http_ok() {
   return 1
 }
 
-# Old build outputs of Heimdall's own crates pile up in the shared cache (each code change
-# leaves another test binary behind). Drop the ones untouched for two days; at worst cargo
-# relinks them.
+# Old build outputs of Heimdall's own crates pile up in the shared cache: each code change
+# leaves another ~0.4 GB test binary and library behind, and a day of work once filled the
+# disk (62 GB). Keep the newest few of each (the variants a run needs: the app library with
+# and without test support, each test binary) and the incremental state of the last three
+# hours; at worst cargo rebuilds one of them.
 prune_build_cache() {
-  local dir=$CARGO_TARGET_DIR/debug
-  [ -d "$dir/deps" ] || return 0
-  find "$dir/deps" -maxdepth 1 -type f \( -name 'api-*' -o -name 'heimdall-*' -o -name 'libheimdall-*' \
-    -o -name 'app-*' -o -name 'libapp-*' -o -name 'cli-*' -o -name 'postgres_outage-*' -o -name 'database-*' \
-    -o -name 'oidc-*' \) -mtime +1 -delete
-  if [ -d "$dir/incremental" ]; then
-    find "$dir/incremental" -mindepth 1 -maxdepth 1 -type d -mtime +1 -exec rm -rf {} +
-  fi
+  local profile dir stem keep=4
+  for profile in debug release; do
+    dir=$CARGO_TARGET_DIR/$profile
+    [ -d "$dir/deps" ] || continue
+    for stem in api heimdall libheimdall app libapp cli postgres_outage database oidc pipelines \
+      forward_auth flink_jobs pipeline_service; do
+      # Newest first; everything after the first $keep of one kind (by extension) goes.
+      for ext in '' .rlib .rmeta .d; do
+        find "$dir/deps" -maxdepth 1 -type f -name "$stem-????????????????$ext" -printf '%T@ %p\n' \
+          | sort -rn | tail -n +$((keep + 1)) | cut -d' ' -f2- | xargs -r rm -f
+      done
+    done
+    if [ -d "$dir/incremental" ]; then
+      find "$dir/incremental" -mindepth 1 -maxdepth 1 -type d -mmin +180 -exec rm -rf {} +
+    fi
+  done
 }
