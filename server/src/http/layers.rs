@@ -4,7 +4,7 @@
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tower::ServiceBuilder;
@@ -61,7 +61,12 @@ const FALLBACK_CSP: &str =
 
 async fn security_headers(req: Request, next: Next, hsts: bool) -> Response {
     let mut response = next.run(req).await;
-    let headers = response.headers_mut();
+    put_security_headers(response.headers_mut(), hsts);
+    response
+}
+
+/// The browser security headers every answer carries (a page's own CSP is kept).
+pub fn put_security_headers(headers: &mut HeaderMap, hsts: bool) {
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -84,7 +89,6 @@ async fn security_headers(req: Request, next: Next, hsts: bool) -> Response {
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    response
 }
 
 /// Static assets are served without content hashes in their names, so they are cached

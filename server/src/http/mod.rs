@@ -1,11 +1,12 @@
 //! The axum router, the composition of the process: Leptos pages and server functions, health
 //! and version routes, each domain's REST routes (`app::<domain>::rest::routes`, merged here
-//! under `server.cors`), ForwardAuth (outside the page guards), the guards (CSRF, sign-in
-//! redirect, server-function statuses), and the layers every request passes through (request
-//! id, tracing, compression, cache headers).
+//! under `server.cors`), the guards (CSRF, sign-in redirect, server-function statuses), and the
+//! layers every other request passes through (request id, tracing, compression, cache headers);
+//! in front of it all, ForwardAuth's decisions on their own short path (`forward_auth`).
 
 mod api_doc;
 mod cors;
+mod forward_auth;
 mod guards;
 mod health;
 mod layers;
@@ -21,11 +22,10 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use app::state::AppState;
 use app::{App, shell};
 
-/// The CARTA sidecar's own listener (`forward_auth.carta.listen`), with the same layers.
+/// The CARTA sidecar's own listener (`forward_auth.carta.listen`), all of it ForwardAuth's
+/// short path.
 pub fn carta_router(state: AppState) -> Router {
-    let (hsts, body_timeout) = (layers::hsts_wanted(&state), state.body_read_timeout);
-    let carta = app::forward_auth::rest::carta_router(state.forward_auth.clone(), state.cluster);
-    layers::apply(carta, hsts, body_timeout)
+    forward_auth::carta_listener(&state)
 }
 
 /// Builds the whole router over `state`; `/metrics` when `metrics_token` is set.
@@ -65,15 +65,16 @@ pub fn router(state: AppState, metrics_token: Option<secrecy::SecretString>) -> 
         .layer(middleware::from_fn(guards::body_limit))
         .layer(DefaultBodyLimit::max(guards::BODY_LIMIT))
         .with_state(state.clone())
-        // ForwardAuth answers sit outside the page guards (see `app::forward_auth::rest`).
-        .merge(app::forward_auth::rest::routes(&state.forward_auth).with_state(state.clone()))
         // The scrape proves itself with its own token, not a session.
         .merge(metrics::routes(metrics_token).with_state(state.clone()))
         // Outermost: every request counted under its route, whatever a guard answered.
         .layer(middleware::from_fn(metrics::record))
         // Before anything reads the client's address.
         .layer(middleware::from_fn_with_state(state.clone(), client_address));
-    layers::apply(app_router, layers::hsts_wanted(&state), state.body_read_timeout)
+    let app_router = layers::apply(app_router, layers::hsts_wanted(&state), state.body_read_timeout);
+    // ForwardAuth answers sit outside the page guards (see `app::forward_auth::rest`) and the
+    // layers above: they take their own short path.
+    forward_auth::in_front_of(app_router, &state)
 }
 
 /// Works out the client's address once per request (`server.trusted_proxies`) and leaves it in
