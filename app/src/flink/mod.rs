@@ -35,5 +35,5 @@ ssr! {
     pub use job::to_flink_job;
     pub use patterns::{Patterns, normalise_key};
     pub use reflector::{FlinkWatch, JobChange, WatchedNamespaces, api_resource, pick_version};
-    pub use service::{FIELD_MANAGER, FeedMessage, FlinkService, FlinkSettings, JobListBytes};
+    pub use service::{FIELD_MANAGER, FeedMessage, FlinkService, FlinkSettings, JobListBytes, gzip_etag};
 }

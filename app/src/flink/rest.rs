@@ -102,26 +102,59 @@ where
 }
 
 /// Every job, as the Java Heimdall's JSON array (with Heimdall's extra fields after), from the
-/// bytes built once per change; a client that sends back the `ETag` gets 304 until the list
-/// changes.
+/// bytes built once per change — gzip-compressed, from the copy kept beside them, for a client
+/// that accepts it; a client that sends back the `ETag` gets 304 until the list changes.
 async fn jobs(State(flink): State<FlinkService>, ctx: RequestContext, headers: HeaderMap) -> Result<Response, AppError> {
     let list = flink.jobs_json(&ctx.principal).await?;
-    let etag = HeaderValue::from_str(&list.etag).map_err(AppError::internal)?;
-    if headers
+    // Either coding's tag names the same list: a client that switched codings need not
+    // fetch it again.
+    let (plain_tag, gzip_tag) = (list.etag.clone(), crate::flink::gzip_etag(&list.etag));
+    let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|wanted| etag_matches(wanted, &list.etag))
-    {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+        .is_some_and(|wanted| etag_matches(wanted, &plain_tag) || etag_matches(wanted, &gzip_tag));
+    let gzip = accepts_gzip(&headers);
+    let etag = if gzip { gzip_tag } else { plain_tag };
+    let tag = HeaderValue::from_str(&etag).map_err(AppError::internal)?;
+    let vary = (header::VARY, HeaderValue::from_static("accept-encoding"));
+    if not_modified {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, tag), vary]).into_response());
     }
-    Ok((
+    let mut response = (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
-            (header::ETAG, etag),
+            (header::ETAG, tag),
+            vary,
         ],
-        list.json,
+        if gzip { list.gzip().await?.0 } else { list.json },
     )
-        .into_response())
+        .into_response();
+    if gzip {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(response)
+}
+
+/// Whether `Accept-Encoding` takes gzip: named (or `*`) without `q=0`.
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
 }
 
 /// Whether an `If-None-Match` value names `etag`: `*`, or one of its comma-separated tags
@@ -356,7 +389,7 @@ async fn proxy(
 
 #[cfg(test)]
 mod tests {
-    use super::etag_matches;
+    use super::{accepts_gzip, etag_matches};
 
     #[test]
     fn if_none_match_names_the_tag_in_any_of_its_forms() {
@@ -368,5 +401,22 @@ mod tests {
         assert!(!etag_matches("\"ab12-6\"", etag));
         assert!(!etag_matches("ab12-7", etag), "a tag is quoted");
         assert!(!etag_matches("", etag));
+    }
+
+    #[test]
+    fn gzip_is_taken_unless_refused() {
+        let with = |value: &str| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(axum::http::header::ACCEPT_ENCODING, value.parse().expect("a header value"));
+            accepts_gzip(&headers)
+        };
+        assert!(with("gzip"));
+        assert!(with("br, GZIP;q=0.5"));
+        assert!(with("*"));
+        assert!(!with("gzip;q=0"));
+        assert!(!with("gzip; q=0.0, br"));
+        assert!(!with("br, deflate"));
+        assert!(!with("identity"));
+        assert!(!accepts_gzip(&axum::http::HeaderMap::new()));
     }
 }

@@ -26,7 +26,7 @@ use crate::cluster::WatchState;
 use crate::identity::{AccessError, Permission, Principal};
 use crate::request::RequestMeta;
 pub use feed::FeedMessage;
-pub use list::JobListBytes;
+pub use list::{JobListBytes, gzip_etag};
 use feed::translate_changes;
 
 /// The field manager of every write Heimdall makes.

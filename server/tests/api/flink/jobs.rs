@@ -461,8 +461,41 @@ async fn the_list_carries_an_etag_that_answers_304_until_the_list_changes() {
     let first = app.get("/api/jobs").await;
     assert_eq!(first.status(), 200);
     let etag = first.headers()["etag"].to_str().expect("ascii").to_owned();
-    let body: Vec<Value> = first.json().await.expect("JSON");
+    assert_eq!(first.headers()["vary"], "accept-encoding");
+    assert!(first.headers().get("content-encoding").is_none(), "asked for no coding");
+    let plain = first.bytes().await.expect("body");
+    let body: Vec<Value> = serde_json::from_slice(&plain).expect("JSON");
     assert!(find(&body, &ns, "orders").is_some());
+
+    // A client that takes gzip gets the same list compressed, under the gzip copy's own tag;
+    // either tag is the same list to `If-None-Match`.
+    let gzipped = app
+        .client
+        .get(app.url("/api/jobs"))
+        .header("accept-encoding", "br;q=1, gzip;q=0.8")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(gzipped.status(), 200);
+    assert_eq!(gzipped.headers()["content-encoding"], "gzip");
+    let gzip_etag = gzipped.headers()["etag"].to_str().expect("ascii").to_owned();
+    assert_ne!(gzip_etag, etag, "a strong tag names one coding");
+    let compressed = gzipped.bytes().await.expect("body");
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&compressed[..]), &mut unpacked)
+        .expect("gzip");
+    assert_eq!(unpacked, plain, "the same bytes, compressed");
+    let refused = app
+        .client
+        .get(app.url("/api/jobs"))
+        .header("accept-encoding", "gzip;q=0")
+        .header("if-none-match", &gzip_etag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused.status(), 304, "the gzip tag names the list the plain answer would send");
+    assert_eq!(refused.headers()["etag"], etag.as_str());
+    assert!(refused.headers().get("content-encoding").is_none());
 
     // Both paths answer the same list: the tag sent back is 304 on either, with no body.
     for path in ["/api/jobs", "/jobs"] {
