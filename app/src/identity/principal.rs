@@ -92,6 +92,17 @@ impl Principal {
         self.actor.as_ref().map(|a| a.role)
     }
 
+    /// The tenants whose objects this caller may read, for a query to filter by (as
+    /// `authorize(Permission::Tenant(_))` decides one at a time): `None` for every tenant (an
+    /// admin), else the caller's memberships (none when signed out).
+    pub fn readable_tenants(&self) -> Option<&[i64]> {
+        match &self.actor {
+            Some(actor) if actor.role == Role::Admin => None,
+            Some(_) => Some(&self.tenant_ids),
+            None => Some(&[]),
+        }
+    }
+
     /// The user id of the actor, when there is a user row (not for the admin token).
     pub fn actor_id(&self) -> Option<i64> {
         self.actor.as_ref().and_then(|a| a.id)
@@ -172,6 +183,27 @@ mod tests {
     }
 
     const COOKIE: Via = Via::Cookie { session_id: 1 };
+
+    /// The list filter agrees with the one-at-a-time check for every kind of caller.
+    #[test]
+    fn readable_tenants_is_the_tenant_check_as_a_filter() {
+        let callers = [
+            Principal::anonymous(true),
+            Principal::anonymous(false),
+            user(Role::Viewer, &[], COOKIE),
+            user(Role::Developer, &[1, 3], COOKIE),
+            user(Role::Admin, &[], COOKIE),
+        ];
+        for caller in &callers {
+            for tenant in 0..5 {
+                let by_check = caller.authorize(Permission::Tenant(tenant)).is_ok();
+                let by_filter = caller.readable_tenants().is_none_or(|ids| ids.contains(&tenant));
+                assert_eq!(by_check, by_filter, "{caller:?}, tenant {tenant}");
+            }
+        }
+        assert_eq!(user(Role::Developer, &[1, 3], COOKIE).readable_tenants(), Some(&[1, 3][..]));
+        assert_eq!(user(Role::Admin, &[], COOKIE).readable_tenants(), None);
+    }
 
     /// One row per caller: the status each permission answers with (0 = allowed).
     #[test]

@@ -89,7 +89,7 @@ impl PipelineService {
         let rows = if filter.waiting_for_me {
             waiting_rows
         } else {
-            self.list(principal, filter.status).await?
+            self.list(principal, filter.status, 1000).await?
         };
         let tenant_id = match &filter.tenant {
             Some(slug) => Some(

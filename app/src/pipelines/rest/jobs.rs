@@ -103,7 +103,7 @@ pub(super) async fn list_jobs(
             ),
             None => None,
         };
-        pipelines.list(&ctx.principal, status).await?
+        pipelines.list(&ctx.principal, status, 100).await?
     };
     // The seed's limit of 100, with their gates and artifacts in two queries.
     let rows: Vec<PipelineRow> = rows.into_iter().take(100).collect();

@@ -363,9 +363,26 @@ impl PipelineStore {
     /// Pipelines, newest first.
     /// The newest `limit` pipelines, of one status when given (in SQL: the overview's count
     /// reads only those waiting, on every navigation).
-    pub async fn list(&self, status: Option<PipelineStatus>, limit: i64) -> Result<Vec<PipelineRow>> {
+    /// The newest `limit` pipelines, of `status` when given, of no tenant or one of `tenants`
+    /// (`None`: of any tenant).
+    pub async fn list(
+        &self,
+        status: Option<PipelineStatus>,
+        tenants: Option<&[i64]>,
+        limit: i64,
+    ) -> Result<Vec<PipelineRow>> {
+        // Tenant ids are integers, written into the statement as numbers: nothing to escape,
+        // and one statement whatever the number of memberships on either database.
+        let tenant_filter = match tenants {
+            None => String::new(),
+            Some([]) => " AND tenant_id IS NULL".to_owned(),
+            Some(ids) => format!(
+                " AND (tenant_id IS NULL OR tenant_id IN ({}))",
+                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+            ),
+        };
         let sql = format!(
-            "SELECT {PIPELINE_COLUMNS} FROM pipelines WHERE ($1 IS NULL OR status = $1) \
+            "SELECT {PIPELINE_COLUMNS} FROM pipelines WHERE ($1 IS NULL OR status = $1){tenant_filter} \
              ORDER BY created_at DESC, id LIMIT $2"
         );
         let status = status.map(PipelineStatus::as_str);
