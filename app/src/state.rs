@@ -3,6 +3,8 @@
 //! functions through the Leptos context that `provide` fills for each request. No domain
 //! imports this module (`scripts/lib/check-layout.py`).
 
+use std::sync::Arc;
+
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 
@@ -18,8 +20,58 @@ use crate::identity::IdentityService;
 use crate::pipelines::PipelineService;
 use crate::vault::VaultService;
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// The services and settings every request may reach, behind one reference count: axum clones
+/// the state for every request a handler or a `from_fn_with_state` middleware answers, and a
+/// field-by-field clone (settings maps included) was 43 % of a ForwardAuth decision in the
+/// flame graph (`docs/forward-auth.md`). Fields read through `Deref`: `state.identity`.
+#[derive(Clone)]
+pub struct AppState(Arc<AppStateInner>);
+
+impl AppState {
+    pub fn new(inner: AppStateInner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+/// Each part of the state as a handler's `State<…>` (what `#[derive(FromRef)]` would give a
+/// struct of these fields).
+macro_rules! parts_from_ref {
+    ($($field:ident: $type:ty),* $(,)?) => {
+        $(impl FromRef<AppState> for $type {
+            fn from_ref(state: &AppState) -> Self {
+                state.0.$field.clone()
+            }
+        })*
+    };
+}
+
+parts_from_ref!(
+    leptos_options: LeptosOptions,
+    db: Database,
+    cluster: Cluster,
+    flink: FlinkService,
+    forward_auth: ForwardAuthService,
+    build: BuildInfo,
+    audit: Audit,
+    identity: IdentityService,
+    admin: AdminService,
+    vault: VaultService,
+    pipelines: PipelineService,
+    catalog: CatalogService,
+    trusted_proxies: crate::request::TrustedProxies,
+    cors: crate::request::Cors,
+    feeds: crate::rest::live::Closing,
+);
+
+pub struct AppStateInner {
     pub leptos_options: LeptosOptions,
     /// The seam itself: health, version and the overview's database facts.
     pub db: Database,

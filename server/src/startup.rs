@@ -22,7 +22,7 @@ use app::home::BuildInfo;
 use app::identity::store::{ADMIN_BOOTSTRAPPED_AT, IdentityStore, NewUser};
 use app::identity::{AuthSettings, IdentityService, Role, generate_password, hash_password};
 use app::pipelines::{PipelineService, PipelineStore};
-use app::state::AppState;
+use app::state::{AppState, AppStateInner};
 use app::vault::{VaultService, VaultSettings, VaultStore};
 
 use crate::config::Config;
@@ -136,7 +136,7 @@ impl Application {
         // Deploys waiting for approval: settled as their gates are decided (and at start, those
         // decided while no server ran).
         catalog.start();
-        let state = AppState {
+        let state = AppState::new(AppStateInner {
             leptos_options: leptos_options(config, site_addr),
             db,
             cluster,
@@ -161,7 +161,7 @@ impl Application {
             body_read_timeout: Duration::from_secs(config.server.body_read_timeout_secs),
             cors: effective_cors(config),
             feeds: app::rest::live::Closing::default(),
-        };
+        });
         if !config.server.site_root.join("pkg").is_dir() {
             tracing::warn!(
                 site_root = %config.server.site_root.display(),

@@ -172,12 +172,16 @@ fn dns_label(what: &str, value: &str) -> Result<String> {
 #[derive(Clone)]
 pub struct KubernetesExecutor {
     client: Client,
-    settings: KubernetesSettings,
+    /// Shared: the catalog's service, and this with it, is cloned for every request.
+    settings: std::sync::Arc<KubernetesSettings>,
 }
 
 impl KubernetesExecutor {
     pub fn new(client: Client, settings: KubernetesSettings) -> Self {
-        Self { client, settings }
+        Self {
+            client,
+            settings: std::sync::Arc::new(settings),
+        }
     }
 
     pub fn settings(&self) -> &KubernetesSettings {

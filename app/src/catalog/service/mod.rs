@@ -46,7 +46,8 @@ pub struct CatalogService {
     store: CatalogStore,
     tenants: IdentityStore,
     audit: Audit,
-    settings: CatalogSettings,
+    /// Shared: the service is cloned for every request that reaches it.
+    settings: std::sync::Arc<CatalogSettings>,
     http: reqwest::Client,
     /// Approval gates for protected environments.
     pipelines: PipelineService,
@@ -115,7 +116,7 @@ impl CatalogService {
             store,
             tenants,
             audit,
-            settings,
+            settings: std::sync::Arc::new(settings),
             // An executor that does not answer in 10 s has not taken the action. A redirect is
             // not an answer: following one would let the executor's address send Heimdall's
             // request (and its body) somewhere internal.

@@ -69,7 +69,8 @@ pub struct GateAction {
 pub struct PipelineService {
     store: PipelineStore,
     audit: Audit,
-    settings: PipelineSettings,
+    /// Shared: the service is cloned for every request that reaches it.
+    settings: std::sync::Arc<PipelineSettings>,
     /// Creations per caller, whether through REST or the pages, on any replica.
     creations: super::limits::SharedLimit,
 }
@@ -85,7 +86,7 @@ impl PipelineService {
         Self {
             store,
             audit,
-            settings,
+            settings: std::sync::Arc::new(settings),
             creations,
         }
     }
