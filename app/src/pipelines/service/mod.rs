@@ -285,17 +285,23 @@ impl PipelineService {
         if principal.role().is_none() {
             return Ok(Vec::new());
         }
-        let mut waiting = Vec::new();
-        for pipeline in self.list(principal, Some(PipelineStatus::NeedsApproval), 1000).await? {
-            let Some(gate) = self.store.gate(&pipeline.id, &pipeline.stage).await? else {
-                continue;
-            };
-            let approvals = self.store.approvals(&pipeline.id, &pipeline.stage).await?;
-            if super::approval::may_not_approve(principal, &pipeline, &gate, &approvals).is_none() {
-                waiting.push(pipeline);
-            }
-        }
-        Ok(waiting)
+        let at_gates = self
+            .list(principal, Some(PipelineStatus::NeedsApproval), 1000)
+            .await?;
+        let at: Vec<(&str, &str)> = at_gates
+            .iter()
+            .map(|p| (p.id.as_str(), p.stage.as_str()))
+            .collect();
+        let gates = self.store.gates_at(&at).await?;
+        Ok(at_gates
+            .iter()
+            .filter(|pipeline| {
+                gates.get(&pipeline.id).is_some_and(|(gate, approvals)| {
+                    super::approval::may_not_approve(principal, pipeline, gate, approvals).is_none()
+                })
+            })
+            .cloned()
+            .collect())
     }
 
     /// Cancels a pipeline that has not ended (developers and admins of its tenant).

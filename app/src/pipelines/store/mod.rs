@@ -8,6 +8,8 @@
 //! same transaction, guarded by the status the decision was computed from, with its event and
 //! audit entry: all of it lands, or none.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::bus::EventBus;
@@ -179,6 +181,55 @@ impl PipelineStore {
             }
         }
         Ok(by_id)
+    }
+
+    /// For each `(pipeline, stage)`, the gate at that stage and who has approved it so far, in
+    /// two queries whatever their number (the overview's and the nav's "waiting for you"
+    /// count asks for every pipeline at a gate). A pipeline with no gate there is left out.
+    pub async fn gates_at(
+        &self,
+        at: &[(&str, &str)],
+    ) -> Result<HashMap<String, (GateRow, Vec<String>)>> {
+        if at.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let stage_of: HashMap<&str, &str> = at.iter().copied().collect();
+        let list = (1..=at.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT {GATE_COLUMNS} FROM pipeline_gates WHERE pipeline_id IN ({list})");
+        let gates: Vec<GateRow> = with_pool!(&self.db, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for (id, _) in at {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await?
+        });
+        let sql = format!(
+            "SELECT pipeline_id, stage, username FROM gate_approvals WHERE pipeline_id IN ({list}) \
+             ORDER BY approved_at, username"
+        );
+        let approvals: Vec<(String, String, String)> = with_pool!(&self.db, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for (id, _) in at {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await?
+        });
+        let mut found: HashMap<String, (GateRow, Vec<String>)> = gates
+            .into_iter()
+            .filter(|g| stage_of.get(g.pipeline_id.as_str()) == Some(&g.stage.as_str()))
+            .map(|g| (g.pipeline_id.clone(), (g, Vec::new())))
+            .collect();
+        for (pipeline_id, stage, username) in approvals {
+            if let Some((gate, by)) = found.get_mut(&pipeline_id)
+                && gate.stage == stage
+            {
+                by.push(username);
+            }
+        }
+        Ok(found)
     }
 
     pub async fn gate(&self, pipeline_id: &str, stage: &str) -> Result<Option<GateRow>> {

@@ -2,6 +2,8 @@
 //! what happens. The recorder is one per process, shared by every test here: assertions are
 //! on increases, never on absolute values.
 
+use app::identity::Role;
+
 use crate::helpers::{TestApp, new_client, spawn_app_with, test_config};
 
 const TOKEN: &str = "metrics-token-for-the-tests";
@@ -93,6 +95,53 @@ async fn a_scrape_needs_the_token_and_sees_requests_counted_by_route() {
     let text = scrape(&app).await;
     assert!(!text.contains("BREW"), "a made-up method is not a label");
     assert!(text.contains(r#"method="other""#), "it is counted as other");
+}
+
+/// ForwardAuth's decisions take their own short path (`server/src/http/forward_auth.rs`): still
+/// counted under their route, still carrying the security headers, the caller's request id
+/// echoed (and none made up), and `no-store` on a pass.
+#[tokio::test]
+async fn forward_auth_decisions_keep_their_headers_and_metrics_on_the_short_path() {
+    let (mut config, file) = test_config().await;
+    config.metrics.token = Some(TOKEN.to_owned().into());
+    let app = spawn_app_with(config, file).await;
+    let series = r#"heimdall_http_requests_total{method="GET",route="/forward-auth/session",status="401"}"#;
+    let before = value(&scrape(&app).await, series);
+    let asked = new_client()
+        .get(app.url("/forward-auth/session"))
+        .header("x-request-id", "proxy-req-42")
+        .header("x-forwarded-host", "app.example.com")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(asked.status(), 401, "signed out");
+    assert_eq!(asked.headers()["x-request-id"], "proxy-req-42");
+    assert_eq!(asked.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(asked.headers()["x-frame-options"], "DENY");
+    assert!(asked.headers().contains_key("content-security-policy"));
+    let unnamed = new_client()
+        .get(app.url("/forward-auth/session"))
+        .send()
+        .await
+        .expect("request");
+    assert!(unnamed.headers().get("x-request-id").is_none(), "none made up on the short path");
+    assert!(
+        value(&scrape(&app).await, series) >= before + 2.0,
+        "decisions are counted under their route"
+    );
+    // A pass is not cached by anyone on the way.
+    let dev = app.create_user("fa-short-path", Role::Developer, None).await;
+    let passed = app
+        .client_for(&dev)
+        .await
+        .get(app.url("/forward-auth/session"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(passed.status(), 200);
+    assert_eq!(passed.headers()["cache-control"], "no-store");
+    // Every other route keeps its generated request id.
+    assert!(new_client().get(app.url("/livez")).send().await.expect("request").headers().contains_key("x-request-id"));
 }
 
 #[tokio::test]

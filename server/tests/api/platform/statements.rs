@@ -1,5 +1,6 @@
 //! Lists load in a fixed number of statements, however many rows they show: `GET /api/v1/jobs`
-//! (each job with its gates and artifacts) and `GET /services`, counted with 1 row and with 100
+//! (each job with its gates and artifacts), the jobs waiting for the caller's approval and
+//! `GET /services`, counted with 1 row and with 100
 //! on the database under test (`crate::statements` counts what sqlx executes per request).
 
 use reqwest::Method;
@@ -76,6 +77,39 @@ async fn the_operator_consoles_job_list_runs_as_many_statements_for_100_jobs_as_
             "stages": ["build", "deploy"], "gates": { "deploy": {} },
         });
         created(&app, &ada, "/api/v1/jobs", job).await;
+    })
+    .await;
+}
+
+/// "Waiting for your approval" (the nav's and the overview's count, `?waiting_for=me`): each
+/// pipeline at a gate is checked against its gate and who approved it so far, read for all of
+/// them at once.
+#[tokio::test]
+async fn waiting_for_me_runs_as_many_statements_for_100_gated_jobs_as_for_1() {
+    let (mut config, file) = test_config().await;
+    config.pipelines.rate_limit.enabled = false;
+    let app = spawn_app_with(config, file).await;
+    let rita = app.create_user("rita", Role::Developer, Some("alpha")).await;
+    let arno = app.create_user("arno", Role::Developer, Some("alpha")).await;
+    let (rita, arno) = (app.client_for(&rita).await, app.client_for(&arno).await);
+    same_statements_for_1_and_100(&app, &arno, "/api/v1/jobs?waiting_for=me", async |n| {
+        let job = json!({
+            "slug": format!("gated-{n}"), "intent": "count", "tenant": "alpha",
+            "stages": ["build", "deploy"], "gates": { "deploy": { "required": true } },
+        });
+        let (status, created) = send(&rita, Method::POST, app.url("/api/v1/jobs"), Some(job)).await;
+        assert_eq!(status, 201, "{created}");
+        let id = created["id"].as_str().expect("id");
+        let (status, _) = send(&rita, Method::POST, app.url(&format!("/api/v1/jobs/{id}/claim")), None).await;
+        assert_eq!(status, 200);
+        let (status, at_gate) = send(
+            &rita,
+            Method::POST,
+            app.url(&format!("/api/v1/jobs/{id}/stages/build/report")),
+            Some(json!({ "outcome": "succeeded" })),
+        )
+        .await;
+        assert_eq!((status, at_gate["status"].as_str()), (200, Some("needs_approval")), "{at_gate}");
     })
     .await;
 }
