@@ -84,6 +84,13 @@ wait_http_ok() {
 # disk (62 GB). Keep the newest few of each (the variants a run needs: the app library with
 # and without test support, each test binary) and the incremental state of the last three
 # hours; at worst cargo rebuilds one of them.
+# The release build with the WASM split into lazy chunks, then a brotli and a gzip copy of each
+# asset at their highest levels, which the server sends as they are (server/src/http/assets.rs).
+build_site() {
+  cargo leptos build --release --split
+  node "$ROOT/scripts/lib/precompress.mjs" "$ROOT/target/site/pkg"
+}
+
 prune_build_cache() {
   local profile dir stem keep=4
   for profile in debug release; do

@@ -1,6 +1,7 @@
 //! What every installation has: health and version routes, pages, the overview's server
 //! functions, the first-start admin.
 
+mod assets;
 mod bootstrap;
 mod hardening;
 mod health;
