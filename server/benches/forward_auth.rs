@@ -1,18 +1,22 @@
 //! ForwardAuth decisions under load on loopback, side by side with a bare hyper "hello" server
 //! as the ceiling, in one run: `scripts/heimdall bench` starts the API server and runs this.
-//! Not a test: it prints requests/s, p50 and p99 per target (the README's table).
+//! Not a test: it prints requests/s, p50 and p99 per target (the README's table), then #27's
+//! goals with their medians over `HEIMDALL_BENCH_RUNS` rounds (3), and exits non-zero when a
+//! goal is missed by more than the spread between rounds.
 //!
 //! - `hello`: hyper answering "hello" — what this machine's loopback and this load generator
 //!   allow at all.
 //! - `carta`: `GET /forward-auth/carta` with a live session in `X-Forwarded-Uri` (a hit in the
-//!   watched session index).
+//!   watched session index); `carta ×1,000`: each request names the next of 1,000 sessions.
 //! - `session`: `GET /forward-auth/session` with a signed-in session cookie (a hit in the
-//!   session-mode cache).
+//!   session-mode cache); `session ×1,000`: the next of 1,000 signed-in sessions each time.
 //!
-//! The load generator is in this file: `HEIMDALL_BENCH_CONNECTIONS` keep-alive HTTP/1.1
-//! connections (16 by default), each sending its next request when the last answer is read,
-//! for `HEIMDALL_BENCH_SECONDS` (10) after a 2 s warm-up. The servers, the generator and the
-//! API server share the machine's cores.
+//! The load generator is in this file: 16 and then 64 keep-alive HTTP/1.1 connections
+//! (`HEIMDALL_BENCH_CONNECTIONS` names one count instead), each sending its next request when
+//! the last answer is read, for `HEIMDALL_BENCH_SECONDS` (5) after a 1 s warm-up; a round runs
+//! every target once, so the ceiling each figure is compared with comes from the same minutes.
+//! `HEIMDALL_BENCH_ONLY` (a target's first word: hello, carta, session) runs one target, for a
+//! profiler. The servers, the generator and the API server share the machine's cores.
 
 // Printing the figures is what a bench binary is for.
 #![allow(clippy::print_stdout)]
@@ -20,6 +24,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -34,16 +39,18 @@ use kube::{Api, Client};
 use serde::Deserialize;
 use serde_json::json;
 
-use app::identity::Role;
+use app::identity::{LoginMethod, Role};
+use app::request::RequestMeta;
 use app::identity::store::NewUser;
 use heimdall::startup::Application;
 
 mod support;
-use support::{admin_client, bench_config, until_ready};
+use support::{Goal, Runs, Want, admin_client, bench_config, until_ready};
 
 const NAMESPACE: &str = "heimdall-bench-carta";
-const SESSION: &str = "benchsession1";
-const WARM_UP: Duration = Duration::from_secs(2);
+/// How many distinct sessions the "×1,000" targets go through.
+const DISTINCT: usize = 1_000;
+const WARM_UP: Duration = Duration::from_secs(1);
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -66,12 +73,12 @@ impl Figures {
     }
 }
 
-/// One request as the generator sends it.
+/// One request as the generator sends it: the headers of request `n` are `headers[n % len]`.
 #[derive(Clone)]
 struct Target {
     addr: SocketAddr,
     path: &'static str,
-    headers: Vec<(&'static str, String)>,
+    headers: std::sync::Arc<Vec<Vec<(&'static str, String)>>>,
 }
 
 /// `connections` connections, each request after the last answer, for `duration`.
@@ -91,9 +98,12 @@ async fn load(target: &Target, connections: usize, duration: Duration) -> Figure
                 .expect("handshake");
             tokio::spawn(connection);
             let mut latencies = Vec::with_capacity(100_000);
+            // Connections start at different sessions of the list.
+            let mut n = rand_start(target.headers.len());
             while Instant::now() < deadline {
                 let mut request = hyper::Request::get(target.path).header("host", target.addr.to_string());
-                for (name, value) in &target.headers {
+                n += 1;
+                for (name, value) in &target.headers[n % target.headers.len()] {
                     request = request.header(*name, value);
                 }
                 let request = request.body(Empty::<Bytes>::new()).expect("request");
@@ -125,6 +135,12 @@ async fn load(target: &Target, connections: usize, duration: Duration) -> Figure
         p50: at(0.50),
         p99: at(0.99),
     }
+}
+
+/// Where in a list of `len` a connection starts.
+fn rand_start(len: usize) -> usize {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(Instant::now()) as usize % len.max(1)
 }
 
 /// The ceiling: hyper answering "hello", nothing else.
@@ -176,21 +192,27 @@ async fn carta_namespace(admin: &Client) {
         .create(&PostParams::default(), &binding)
         .await
         .expect("bind");
-    let service: Service = serde_json::from_value(json!({
-        "metadata": { "name": "carta-bench", "labels": { "canfar-net-sessionID": SESSION, "canfar-net-userid": "bench-user" } },
-        "spec": { "clusterIP": "None", "ports": [{ "port": 6901 }] },
-    }))
-    .expect("service");
-    Api::<Service>::namespaced(admin.clone(), NAMESPACE)
-        .create(&PostParams::default(), &service)
-        .await
+    // One Service per session, as the CARTA sidecar's cluster has one per desktop session.
+    let services = Api::<Service>::namespaced(admin.clone(), NAMESPACE);
+    for i in 1..=DISTINCT {
+        let service: Service = serde_json::from_value(json!({
+            "metadata": {
+                "name": format!("carta-bench-{i}"),
+                "labels": { "canfar-net-sessionID": format!("benchsession{i}"), "canfar-net-userid": format!("bench-user-{i}") },
+            },
+            "spec": { "clusterIP": "None", "ports": [{ "port": 6901 }] },
+        }))
         .expect("service");
+        services
+            .create(&PostParams::default(), &service)
+            .await
+            .expect("service");
+    }
 }
 
 #[tokio::main]
 async fn main() {
-    let connections = setting("HEIMDALL_BENCH_CONNECTIONS", 16) as usize;
-    let duration = Duration::from_secs(setting("HEIMDALL_BENCH_SECONDS", 10));
+    let duration = Duration::from_secs(setting("HEIMDALL_BENCH_SECONDS", 5));
     let admin = admin_client().await;
     carta_namespace(&admin).await;
 
@@ -210,14 +232,15 @@ async fn main() {
     let base = format!("http://{addr}");
     until_ready(&client, &base).await;
 
-    // A user with a browser session: its cookie is what session mode is asked about.
+    // A user with browser sessions: their cookies are what session mode is asked about. The
+    // first through the login form, the rest opened directly (a login hashes a password: a
+    // thousand of them would be this bench's longest part).
     let password = "bench-user-password-123";
     let hash = app::identity::hash_password(secrecy::SecretString::from(password.to_owned()))
         .await
         .expect("hash");
-    state
-        .identity
-        .store()
+    let store = state.identity.store();
+    store
         .insert_user(&NewUser {
             username: "bench-user".into(),
             email: Some("bench-user@example.test".into()),
@@ -234,72 +257,167 @@ async fn main() {
         .await
         .expect("sign in");
     assert_eq!(signed_in.status(), 204, "sign-in");
-    let cookie = signed_in.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .split(';')
-        .next()
-        .expect("name=value")
-        .to_owned();
-
+    let name_value = |set_cookie: &str| set_cookie.split(';').next().expect("name=value").to_owned();
+    let cookie = name_value(signed_in.headers()["set-cookie"].to_str().expect("cookie"));
+    let user = store.find_user_by_username("bench-user").await.expect("the user");
+    let meta = RequestMeta {
+        ip: "127.0.0.1".into(),
+        user_agent: "bench".into(),
+        host: None,
+    };
+    let mut cookies = Vec::with_capacity(DISTINCT);
+    for _ in 0..DISTINCT {
+        let set_cookie = state
+            .identity
+            .open_cookie_session(&user, LoginMethod::Password, &meta)
+            .await
+            .expect("a session");
+        cookies.push(name_value(&set_cookie));
+    }
+    let session_headers = |cookie: String| {
+        vec![
+            ("cookie", cookie),
+            ("x-forwarded-host", "app.example.com".into()),
+            ("x-forwarded-uri", "/dashboards".into()),
+        ]
+    };
+    let carta_headers = |i: usize| vec![("x-forwarded-uri", format!("/session/carta/benchsession{i}/"))];
+    let target = |addr, path, headers: Vec<Vec<(&'static str, String)>>| Target {
+        addr,
+        path,
+        headers: Arc::new(headers),
+    };
+    let hello = hello_server().await;
     let targets = [
+        ("hello", "hello (bare hyper)", target(hello, "/", vec![Vec::new()])),
         (
-            "hello (bare hyper)",
-            Target {
-                addr: hello_server().await,
-                path: "/",
-                headers: Vec::new(),
-            },
-        ),
-        (
+            "carta",
             "CARTA mode (session index hit)",
-            Target {
-                addr,
-                path: "/forward-auth/carta",
-                headers: vec![("x-forwarded-uri", format!("/session/carta/{SESSION}/"))],
-            },
+            target(addr, "/forward-auth/carta", vec![carta_headers(1)]),
         ),
         (
+            "carta",
+            "CARTA mode, 1,000 distinct sessions",
+            target(addr, "/forward-auth/carta", (1..=DISTINCT).map(carta_headers).collect()),
+        ),
+        (
+            "session",
             "session mode (cookie, cache hit)",
-            Target {
-                addr,
-                path: "/forward-auth/session",
-                headers: vec![
-                    ("cookie", cookie),
-                    ("x-forwarded-host", "app.example.com".into()),
-                    ("x-forwarded-uri", "/dashboards".into()),
-                ],
-            },
+            target(addr, "/forward-auth/session", vec![session_headers(cookie)]),
+        ),
+        (
+            "session",
+            "session mode, 1,000 distinct sessions",
+            target(addr, "/forward-auth/session", cookies.into_iter().map(session_headers).collect()),
         ),
     ];
+    let only = std::env::var("HEIMDALL_BENCH_ONLY").ok();
+    let targets: Vec<_> = targets
+        .into_iter()
+        .filter(|(kind, ..)| only.as_deref().is_none_or(|only| only == *kind))
+        .collect();
+    let counts = match std::env::var("HEIMDALL_BENCH_CONNECTIONS") {
+        Ok(count) => vec![count.parse().expect("HEIMDALL_BENCH_CONNECTIONS: a count")],
+        Err(_) => vec![16, 64],
+    };
+    let rounds = support::runs();
     println!(
-        "{connections} connections, {} s per target after a {} s warm-up, {} cores\n",
+        "{} s per target after a {} s warm-up, {rounds} rounds, {} cores\n",
         duration.as_secs(),
         WARM_UP.as_secs(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!("| target | requests/s | p50 | p99 | of the ceiling |");
-    println!("|---|---:|---:|---:|---:|");
-    let mut ceiling = None;
-    for (name, target) in &targets {
-        load(target, connections, WARM_UP).await;
-        let figures = load(target, connections, duration).await;
-        let rps = figures.per_second();
-        let ceiling = *ceiling.get_or_insert(rps);
-        println!(
-            "| {name} | {:.0} | {:.3} ms | {:.3} ms | {:.0} % |",
-            rps,
-            figures.p50.as_secs_f64() * 1000.0,
-            figures.p99.as_secs_f64() * 1000.0,
-            rps / ceiling * 100.0
-        );
-        eprintln!(
-            "{name}: {} requests in {:.1} s",
-            figures.requests,
-            figures.elapsed.as_secs_f64()
-        );
+    println!("| target | connections | round | requests/s | p50 | p99 | of the round's ceiling |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    // (connections, target) → each round's figures.
+    let mut measured: Vec<Vec<Vec<Figures>>> = Vec::new();
+    for &connections in &counts {
+        let mut per_target: Vec<Vec<Figures>> = targets.iter().map(|_| Vec::new()).collect();
+        for round in 1..=rounds {
+            let mut ceiling = None;
+            for ((_, name, target), figures) in targets.iter().zip(&mut per_target) {
+                load(target, connections, WARM_UP).await;
+                let got = load(target, connections, duration).await;
+                let rps = got.per_second();
+                let ceiling = *ceiling.get_or_insert(rps);
+                println!(
+                    "| {name} | {connections} | {round} | {rps:.0} | {:.3} ms | {:.3} ms | {:.0} % |",
+                    got.p50.as_secs_f64() * 1000.0,
+                    got.p99.as_secs_f64() * 1000.0,
+                    rps / ceiling * 100.0
+                );
+                figures.push(got);
+            }
+        }
+        measured.push(per_target);
     }
     let _ = Api::<Namespace>::all(admin)
         .delete(NAMESPACE, &DeleteParams::default())
         .await;
+    if only.is_some() {
+        return;
+    }
+    let mut goals = Vec::new();
+    for (&connections, per_target) in counts.iter().zip(&measured) {
+        let ceiling = &per_target[0];
+        let rate = |figures: &[Figures]| Runs::new(figures.iter().map(Figures::per_second).collect());
+        for ((_, name, _), figures) in targets.iter().zip(per_target).skip(1) {
+            let share = Runs::new(
+                figures
+                    .iter()
+                    .zip(ceiling)
+                    .map(|(f, c)| f.per_second() / c.per_second() * 100.0)
+                    .collect(),
+            );
+            goals.push(Goal {
+                name: format!("{name}, {connections} connections: share of the bare server's requests/s"),
+                runs: share,
+                want: Want::AtLeast,
+                limit: 85.0,
+                beside: format!(
+                    "{} /s vs bare {} /s",
+                    support::figure(rate(figures).median()),
+                    support::figure(rate(ceiling).median())
+                ),
+                unit: "%",
+            });
+            goals.push(Goal {
+                name: format!("{name}, {connections} connections: p99"),
+                runs: Runs::new(figures.iter().map(|f| f.p99.as_secs_f64() * 1000.0).collect()),
+                want: Want::AtMost,
+                limit: 1.0,
+                beside: format!(
+                    "bare {} ms",
+                    support::figure(Runs::new(ceiling.iter().map(|f| f.p99.as_secs_f64() * 1000.0).collect()).median())
+                ),
+                unit: "ms",
+            });
+        }
+        // 1,000 distinct sessions at the rate of one: targets 1/2 (CARTA) and 3/4 (session).
+        for (one, many, mode) in [(1, 2, "CARTA"), (3, 4, "session")] {
+            let ratio = Runs::new(
+                per_target[many]
+                    .iter()
+                    .zip(&per_target[one])
+                    .map(|(m, o)| m.per_second() / o.per_second() * 100.0)
+                    .collect(),
+            );
+            goals.push(Goal {
+                name: format!("{mode} mode, {connections} connections: 1,000 distinct sessions' requests/s, as a share of one's"),
+                runs: ratio,
+                want: Want::AtLeast,
+                limit: 100.0,
+                beside: format!(
+                    "{} /s vs {} /s",
+                    support::figure(rate(&per_target[many]).median()),
+                    support::figure(rate(&per_target[one]).median())
+                ),
+                unit: "%",
+            });
+        }
+    }
+    if !support::report(&goals) {
+        eprintln!("a ForwardAuth goal was missed by more than this machine's run-to-run spread");
+        std::process::exit(1);
+    }
 }
