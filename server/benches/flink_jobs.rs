@@ -162,7 +162,10 @@ async fn main() {
     let rounds = support::runs();
     let mut figures: std::collections::BTreeMap<&str, Vec<Duration>> = Default::default();
     let mut record = |name: &'static str, sorted: &[Duration]| {
-        figures.entry(name).or_default().extend([percentile(sorted, 0.5), percentile(sorted, 0.99)]);
+        figures
+            .entry(name)
+            .or_default()
+            .extend([percentile(sorted, 0.5), percentile(sorted, 0.99)]);
     };
     for round in 1..=rounds {
         eprintln!("round {round} of {rounds}");
@@ -173,7 +176,10 @@ async fn main() {
         record("concurrent plain", &concurrent(&client, &url, None).await);
         record("bare concurrent plain", &concurrent(&client, &bare, None).await);
         record("concurrent gzip", &concurrent(&client, &url, Some("gzip")).await);
-        record("bare concurrent gzip", &concurrent(&client, &bare, Some("gzip")).await);
+        record(
+            "bare concurrent gzip",
+            &concurrent(&client, &bare, Some("gzip")).await,
+        );
     }
 
     // A client that already has the list: If-None-Match with its ETag.
@@ -280,7 +286,10 @@ async fn main() {
             support::figure(runs(&format!("bare {name}"), 1).median()),
         )
     };
-    println!("| `/api/jobs` p50 / p99 ({CALLS} calls, median of {rounds} rounds) | {} |", shown("plain"));
+    println!(
+        "| `/api/jobs` p50 / p99 ({CALLS} calls, median of {rounds} rounds) | {} |",
+        shown("plain")
+    );
     println!(
         "| `/api/jobs` gzip p50 / p99 ({CALLS} calls, median of {rounds} rounds) | {} |",
         shown("gzip")
@@ -318,7 +327,10 @@ async fn main() {
         runs: runs(name, p),
         want: Want::AtMost,
         limit,
-        beside: format!("bare server {} ms", support::figure(runs(&format!("bare {name}"), p).median())),
+        beside: format!(
+            "bare server {} ms",
+            support::figure(runs(&format!("bare {name}"), p).median())
+        ),
         unit: "ms",
     };
     let goals = [
@@ -326,7 +338,12 @@ async fn main() {
         goal("plain", 1, 15.0, "p99"),
         goal("gzip", 0, 5.0, "gzip, p50"),
         goal("gzip", 1, 15.0, "gzip, p99"),
-        goal("concurrent gzip", 1, 50.0, &format!("gzip, {CONCURRENT} clients at once, p99")),
+        goal(
+            "concurrent gzip",
+            1,
+            50.0,
+            &format!("gzip, {CONCURRENT} clients at once, p99"),
+        ),
     ];
     if !support::report(&goals) {
         eprintln!("a Flink list goal was missed by more than this machine's run-to-run spread");
@@ -344,7 +361,10 @@ async fn get(client: &reqwest::Client, url: &str, encoding: Option<&str>) -> byt
     let response = request.send().await.expect("jobs");
     assert_eq!(response.status(), 200, "{url}");
     assert_eq!(
-        response.headers().get("content-encoding").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok()),
         encoding,
         "{url}: the coding asked for"
     );
@@ -400,20 +420,21 @@ async fn bare_server(plain: bytes::Bytes, gzip: bytes::Bytes) -> std::net::Socke
             };
             let (plain, gzip) = (plain.clone(), gzip.clone());
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                    let wants_gzip = request
-                        .headers()
-                        .get("accept-encoding")
-                        .is_some_and(|v| v.as_bytes().starts_with(b"gzip"));
-                    let response = if wants_gzip {
-                        hyper::Response::builder()
-                            .header("content-encoding", "gzip")
-                            .body(Full::new(gzip.clone()))
-                    } else {
-                        hyper::Response::builder().body(Full::new(plain.clone()))
-                    };
-                    async move { response }
-                });
+                let service =
+                    hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                        let wants_gzip = request
+                            .headers()
+                            .get("accept-encoding")
+                            .is_some_and(|v| v.as_bytes().starts_with(b"gzip"));
+                        let response = if wants_gzip {
+                            hyper::Response::builder()
+                                .header("content-encoding", "gzip")
+                                .body(Full::new(gzip.clone()))
+                        } else {
+                            hyper::Response::builder().body(Full::new(plain.clone()))
+                        };
+                        async move { response }
+                    });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
                     .await;

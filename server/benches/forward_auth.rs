@@ -39,9 +39,9 @@ use kube::{Api, Client};
 use serde::Deserialize;
 use serde_json::json;
 
+use app::identity::store::NewUser;
 use app::identity::{LoginMethod, Role};
 use app::request::RequestMeta;
-use app::identity::store::NewUser;
 use heimdall::startup::Application;
 
 mod support;
@@ -289,7 +289,11 @@ async fn main() {
     };
     let hello = hello_server().await;
     let targets = [
-        ("hello", "hello (bare hyper)", target(hello, "/", vec![Vec::new()])),
+        (
+            "hello",
+            "hello (bare hyper)",
+            target(hello, "/", vec![Vec::new()]),
+        ),
         (
             "carta",
             "CARTA mode (session index hit)",
@@ -298,7 +302,11 @@ async fn main() {
         (
             "carta",
             "CARTA mode, 1,000 distinct sessions",
-            target(addr, "/forward-auth/carta", (1..=DISTINCT).map(carta_headers).collect()),
+            target(
+                addr,
+                "/forward-auth/carta",
+                (1..=DISTINCT).map(carta_headers).collect(),
+            ),
         ),
         (
             "session",
@@ -308,7 +316,11 @@ async fn main() {
         (
             "session",
             "session mode, 1,000 distinct sessions",
-            target(addr, "/forward-auth/session", cookies.into_iter().map(session_headers).collect()),
+            target(
+                addr,
+                "/forward-auth/session",
+                cookies.into_iter().map(session_headers).collect(),
+            ),
         ),
     ];
     let only = std::env::var("HEIMDALL_BENCH_ONLY").ok();
@@ -388,7 +400,9 @@ async fn main() {
                 limit: 1.0,
                 beside: format!(
                     "bare {} ms",
-                    support::figure(Runs::new(ceiling.iter().map(|f| f.p99.as_secs_f64() * 1000.0).collect()).median())
+                    support::figure(
+                        Runs::new(ceiling.iter().map(|f| f.p99.as_secs_f64() * 1000.0).collect()).median()
+                    )
                 ),
                 unit: "ms",
             });

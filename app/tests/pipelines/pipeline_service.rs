@@ -407,7 +407,11 @@ async fn a_worker_runs_the_stages_through_the_gate_to_completion() {
         .collect();
     assert_eq!(listed.len(), 2);
     assert!(
-        w.service.list(&w.outsider, None, 100).await.expect("list").is_empty(),
+        w.service
+            .list(&w.outsider, None, 100)
+            .await
+            .expect("list")
+            .is_empty(),
         "another tenant sees none"
     );
 }

@@ -52,7 +52,9 @@ fn short_path(router: Router, state: &AppState, counted: bool) -> Router {
     let short = Arc::new(Short {
         trusted_proxies: state.trusted_proxies.clone(),
         hsts: layers::hsts_wanted(state),
-        carta_path: SharedString::from(Arc::<str>::from(state.forward_auth.settings().carta_path.as_str())),
+        carta_path: SharedString::from(Arc::<str>::from(
+            state.forward_auth.settings().carta_path.as_str(),
+        )),
         counted,
     });
     router.layer(middleware::from_fn_with_state(short, decision))
@@ -124,7 +126,10 @@ mod tests {
     #[test]
     fn labels_match_the_full_paths() {
         assert_eq!(method_label(&Method::GET), "GET");
-        assert_eq!(method_label(&Method::from_bytes(b"PROPFIND").expect("a method")), "other");
+        assert_eq!(
+            method_label(&Method::from_bytes(b"PROPFIND").expect("a method")),
+            "other"
+        );
         for code in [200, 401, 403, 404, 500, 503] {
             let status = StatusCode::from_u16(code).expect("a status");
             assert_eq!(status_label(status).as_ref(), code.to_string());

@@ -462,7 +462,10 @@ async fn the_list_carries_an_etag_that_answers_304_until_the_list_changes() {
     assert_eq!(first.status(), 200);
     let etag = first.headers()["etag"].to_str().expect("ascii").to_owned();
     assert_eq!(first.headers()["vary"], "accept-encoding");
-    assert!(first.headers().get("content-encoding").is_none(), "asked for no coding");
+    assert!(
+        first.headers().get("content-encoding").is_none(),
+        "asked for no coding"
+    );
     let plain = first.bytes().await.expect("body");
     let body: Vec<Value> = serde_json::from_slice(&plain).expect("JSON");
     assert!(find(&body, &ns, "orders").is_some());
@@ -493,7 +496,11 @@ async fn the_list_carries_an_etag_that_answers_304_until_the_list_changes() {
         .send()
         .await
         .expect("request");
-    assert_eq!(refused.status(), 304, "the gzip tag names the list the plain answer would send");
+    assert_eq!(
+        refused.status(),
+        304,
+        "the gzip tag names the list the plain answer would send"
+    );
     assert_eq!(refused.headers()["etag"], etag.as_str());
     assert!(refused.headers().get("content-encoding").is_none());
 

@@ -30,17 +30,32 @@ async fn assets_are_sent_from_their_precompressed_copies() {
             .expect("request");
         assert_eq!(response.status(), 200, "{accept}");
         assert_eq!(
-            response.headers().get("content-encoding").and_then(|v| v.to_str().ok()),
+            response
+                .headers()
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok()),
             encoding,
             "{accept}"
         );
         assert!(
-            response.headers()["content-type"].to_str().expect("ascii").contains("javascript"),
+            response.headers()["content-type"]
+                .to_str()
+                .expect("ascii")
+                .contains("javascript"),
             "the file's own type, not the copy's"
         );
-        assert!(response.headers()["cache-control"].to_str().expect("ascii").contains("max-age=300"));
+        assert!(
+            response.headers()["cache-control"]
+                .to_str()
+                .expect("ascii")
+                .contains("max-age=300")
+        );
         assert_eq!(response.text().await.expect("body"), body, "{accept}");
     }
-    let missing = new_client().get(app.url("/pkg/nothing.wasm")).send().await.expect("request");
+    let missing = new_client()
+        .get(app.url("/pkg/nothing.wasm"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(missing.status(), 404);
 }

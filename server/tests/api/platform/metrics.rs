@@ -124,7 +124,10 @@ async fn forward_auth_decisions_keep_their_headers_and_metrics_on_the_short_path
         .send()
         .await
         .expect("request");
-    assert!(unnamed.headers().get("x-request-id").is_none(), "none made up on the short path");
+    assert!(
+        unnamed.headers().get("x-request-id").is_none(),
+        "none made up on the short path"
+    );
     assert!(
         value(&scrape(&app).await, series) >= before + 2.0,
         "decisions are counted under their route"
@@ -141,7 +144,15 @@ async fn forward_auth_decisions_keep_their_headers_and_metrics_on_the_short_path
     assert_eq!(passed.status(), 200);
     assert_eq!(passed.headers()["cache-control"], "no-store");
     // Every other route keeps its generated request id.
-    assert!(new_client().get(app.url("/livez")).send().await.expect("request").headers().contains_key("x-request-id"));
+    assert!(
+        new_client()
+            .get(app.url("/livez"))
+            .send()
+            .await
+            .expect("request")
+            .headers()
+            .contains_key("x-request-id")
+    );
 }
 
 #[tokio::test]

@@ -100,7 +100,13 @@ async fn waiting_for_me_runs_as_many_statements_for_100_gated_jobs_as_for_1() {
         let (status, created) = send(&rita, Method::POST, app.url("/api/v1/jobs"), Some(job)).await;
         assert_eq!(status, 201, "{created}");
         let id = created["id"].as_str().expect("id");
-        let (status, _) = send(&rita, Method::POST, app.url(&format!("/api/v1/jobs/{id}/claim")), None).await;
+        let (status, _) = send(
+            &rita,
+            Method::POST,
+            app.url(&format!("/api/v1/jobs/{id}/claim")),
+            None,
+        )
+        .await;
         assert_eq!(status, 200);
         let (status, at_gate) = send(
             &rita,
@@ -109,7 +115,11 @@ async fn waiting_for_me_runs_as_many_statements_for_100_gated_jobs_as_for_1() {
             Some(json!({ "outcome": "succeeded" })),
         )
         .await;
-        assert_eq!((status, at_gate["status"].as_str()), (200, Some("needs_approval")), "{at_gate}");
+        assert_eq!(
+            (status, at_gate["status"].as_str()),
+            (200, Some("needs_approval")),
+            "{at_gate}"
+        );
     })
     .await;
 }
