@@ -410,36 +410,21 @@ async fn concurrent(client: &reqwest::Client, url: &str, encoding: Option<&'stat
 /// server could do with the bytes already made.
 async fn bare_server(plain: bytes::Bytes, gzip: bytes::Bytes) -> std::net::SocketAddr {
     use http_body_util::Full;
-    use hyper_util::rt::TokioIo;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let (plain, gzip) = (plain.clone(), gzip.clone());
-            tokio::spawn(async move {
-                let service =
-                    hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-                        let wants_gzip = request
-                            .headers()
-                            .get("accept-encoding")
-                            .is_some_and(|v| v.as_bytes().starts_with(b"gzip"));
-                        let response = if wants_gzip {
-                            hyper::Response::builder()
-                                .header("content-encoding", "gzip")
-                                .body(Full::new(gzip.clone()))
-                        } else {
-                            hyper::Response::builder().body(Full::new(plain.clone()))
-                        };
-                        async move { response }
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
+    support::bare_server(move |request| {
+        let wants_gzip = request
+            .headers()
+            .get("accept-encoding")
+            .is_some_and(|v| v.as_bytes().starts_with(b"gzip"));
+        if wants_gzip {
+            let mut response = hyper::Response::new(Full::new(gzip.clone()));
+            response.headers_mut().insert(
+                "content-encoding",
+                hyper::header::HeaderValue::from_static("gzip"),
+            );
+            response
+        } else {
+            hyper::Response::new(Full::new(plain.clone()))
         }
-    });
-    addr
+    })
+    .await
 }

@@ -21,7 +21,6 @@
 // Printing the figures is what a bench binary is for.
 #![allow(clippy::print_stdout)]
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -29,8 +28,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Full};
-use hyper::server::conn::http1 as server_http1;
-use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use k8s_openapi::api::core::v1::{Namespace, Service};
 use k8s_openapi::api::rbac::v1::RoleBinding;
@@ -145,25 +142,7 @@ fn rand_start(len: usize) -> usize {
 
 /// The ceiling: hyper answering "hello", nothing else.
 async fn hello_server() -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(async move {
-                let service = service_fn(|_request| async {
-                    Ok::<_, Infallible>(hyper::Response::new(Full::new(Bytes::from_static(b"hello"))))
-                });
-                let _ = server_http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
+    support::bare_server(|_| hyper::Response::new(Full::new(Bytes::from_static(b"hello")))).await
 }
 
 /// A namespace with one CARTA session and the shipped RoleBinding moved into it.

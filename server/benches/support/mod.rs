@@ -185,3 +185,37 @@ pub fn runs() -> usize {
         .filter(|&n| n > 0)
         .unwrap_or(3)
 }
+
+/// A bare hyper HTTP/1.1 server on a free loopback port answering every request with
+/// `answer(request)`: the ceiling a bench compares Heimdall with (nothing to route, decide or
+/// log). Its connections set no-delay, as Heimdall's do.
+pub async fn bare_server<F>(answer: F) -> std::net::SocketAddr
+where
+    F: Fn(&hyper::Request<hyper::body::Incoming>) -> hyper::Response<http_body_util::Full<bytes::Bytes>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let response = answer(&request);
+                    async move { Ok::<_, std::convert::Infallible>(response) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
