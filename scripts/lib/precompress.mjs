@@ -4,7 +4,7 @@
 // level: the initial bundle went over the wire as 300 KB of brotli where quality 11 gives
 // about 225 KB. A copy newer than its file is kept (the command runs after every build).
 // Node's own zlib: nothing to install.
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, gzipSync, constants } from 'node:zlib';
 
@@ -14,6 +14,12 @@ if (!dir) {
   process.exit(2);
 }
 let written = 0;
+// A copy whose file a later build no longer makes (chunk names change) would still be sent for
+// its name: it goes.
+for (const name of readdirSync(dir)) {
+  const source = name.replace(/\.(br|gz)$/, '');
+  if (source !== name && !existsSync(join(dir, source))) rmSync(join(dir, name));
+}
 for (const name of readdirSync(dir)) {
   if (!/\.(wasm|js|css)$/.test(name)) continue;
   const path = join(dir, name);
