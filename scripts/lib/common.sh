@@ -85,7 +85,7 @@ wait_http_ok() {
 # and without test support, each test binary) and the incremental state of the last three
 # hours; at worst cargo rebuilds one of them.
 # The release build with the WASM split into lazy chunks, then a brotli and a gzip copy of each
-# asset at their highest levels, which the server sends as they are (server/src/http/assets.rs).
+# asset at their highest levels, which the server's file handler (leptos_axum's) sends as they are.
 build_site() {
   cargo leptos build --release --split
   node "$ROOT/scripts/lib/precompress.mjs" "$ROOT/target/site/pkg"

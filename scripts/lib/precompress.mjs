@@ -1,8 +1,8 @@
 // Writes `FILE.br` (brotli, quality 11) and `FILE.gz` (gzip, level 9) beside every WASM, JS and
-// CSS file of the built site's `pkg/`, for the server to send as they are
-// (`server/src/http/assets.rs`). Compressing per request, the server can afford only a fast
-// level: the initial bundle went over the wire as 300 KB of brotli where quality 11 gives
-// about 225 KB. A copy newer than its file is kept (the command runs after every build).
+// CSS file of the built site's `pkg/`, which leptos_axum's file handler sends as they are to a
+// browser that takes them (its `ServeDir` looks for these copies). Compressing per request,
+// the server can afford only a fast level: the initial bundle went over the wire as 300 KB of
+// brotli where quality 11 gives 253 KB. A copy newer than its file is kept (the command runs after every build).
 // Node's own zlib: nothing to install.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

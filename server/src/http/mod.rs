@@ -5,7 +5,6 @@
 //! in front of it all, ForwardAuth's decisions on their own short path (`forward_auth`).
 
 mod api_doc;
-mod assets;
 mod cors;
 mod forward_auth;
 mod guards;
@@ -50,7 +49,6 @@ pub fn router(state: AppState, metrics_token: Option<secrecy::SecretString>) -> 
         .merge(health::routes())
         .merge(rest)
         .merge(api_doc::routes())
-        .merge(assets::routes(&state.leptos_options))
         .route("/_srv/{*name}", any(guards::unknown_server_fn))
         .leptos_routes_with_context(&state, routes, move || leptos_state.provide(), {
             let options = state.leptos_options.clone();

@@ -1,5 +1,6 @@
 //! The site's `pkg/` is sent as the build compressed it: the brotli or gzip copy beside a file
-//! (`scripts/lib/precompress.mjs`) to a browser that takes it, the file itself otherwise.
+//! (`scripts/lib/precompress.mjs`) to a browser that takes it, the file itself otherwise
+//! (leptos_axum's file handler does the choosing).
 
 use crate::helpers::{new_client, spawn_app_with, test_config};
 
