@@ -1,11 +1,14 @@
 //! The accept loop: each connection is hyper's HTTP/1 server with read timeouts — the
 //! headers must arrive within `server.header_read_timeout_secs` (a client that never finishes them is cut
 //! off instead of holding a connection forever), a body must keep moving (`layers.rs`'s body
-//! timeout) — then the router, with the peer's address as `ConnectInfo`. Stopping: no new
+//! timeout) — then ForwardAuth's short path for the requests it answers, the router for the
+//! rest, with the peer's address as `ConnectInfo`. Stopping: no new
 //! connections, idle ones closed, in-flight requests finished (the caller bounds how long).
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -15,17 +18,21 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+use crate::http::forward_auth::ShortPath;
+
 /// Header lines a request may carry on the CARTA sidecar's listener (Heimdall's own keeps
 /// hyper's 100, parsed on the stack): its seed's server counted none (only the header
 /// block's size, which hyper's buffer limit still bounds here), and proxies in front of it
 /// forward whatever the browser sent.
 pub const CARTA_MAX_HEADERS: usize = 1000;
 
-/// Serves `router` on `listener` until `shutdown` resolves, then drains. A client has
-/// `header_read_timeout` to send each request's headers (`server.header_read_timeout_secs`),
-/// and at most `max_headers` header lines (hyper's 100 when `None`; 431 beyond).
+/// Serves `short`'s questions and `router` on `listener` until `shutdown` resolves, then
+/// drains. A client has `header_read_timeout` to send each request's headers
+/// (`server.header_read_timeout_secs`), and at most `max_headers` header lines (hyper's 100
+/// when `None`; 431 beyond).
 pub async fn serve(
     listener: TcpListener,
+    short: Arc<ShortPath>,
     router: Router,
     header_read_timeout: Duration,
     max_headers: Option<usize>,
@@ -47,10 +54,18 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let router = router.clone();
+        let short = short.clone();
         let service =
             hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                router.clone().oneshot(request.map(axum::body::Body::new))
+                let router = router.clone();
+                let short = short.clone();
+                async move {
+                    if let Some(question) = short.question(request.method(), request.uri().path()) {
+                        return Ok::<_, Infallible>(short.answer(question, request, peer).await);
+                    }
+                    request.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                    router.oneshot(request.map(axum::body::Body::new)).await
+                }
             });
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder

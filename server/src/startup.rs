@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -26,6 +27,7 @@ use app::state::{AppState, AppStateInner};
 use app::vault::{VaultService, VaultSettings, VaultStore};
 
 use crate::config::Config;
+use crate::http::forward_auth::ShortPath;
 
 /// Length of the generated first-start admin password.
 const BOOTSTRAP_PASSWORD_LEN: usize = 24;
@@ -214,7 +216,8 @@ impl Application {
         // The CARTA listener stops with the main one: a watch channel both shutdowns wait on.
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let carta = carta_listener.map(|carta_listener| {
-            let router = crate::http::carta_router(state.clone());
+            let router = crate::http::carta_router(&state);
+            let short = Arc::new(ShortPath::carta(&state));
             let mut stop_rx = stop_rx.clone();
             tokio::spawn(async move {
                 let stopped = async move {
@@ -222,6 +225,7 @@ impl Application {
                 };
                 crate::serve::serve(
                     carta_listener,
+                    short,
                     router,
                     header_read_timeout,
                     Some(crate::serve::CARTA_MAX_HEADERS),
@@ -233,11 +237,12 @@ impl Application {
         let db = state.db.clone();
         let feeds = state.feeds.clone();
         let pipeline_events = state.pipelines.store().bus().clone();
+        let short = Arc::new(ShortPath::heimdall(&state));
         let router = crate::http::router(state, metrics_token);
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         // The peer address (`ConnectInfo`) feeds sessions, the audit log and the per-address
         // login backoff.
-        let serve = crate::serve::serve(listener, router, header_read_timeout, None, async move {
+        let serve = crate::serve::serve(listener, short, router, header_read_timeout, None, async move {
             shutdown.await;
             tracing::info!("shutting down: finishing in-flight requests");
             // Live feeds never finish by themselves; end them so the stop is not held up (and

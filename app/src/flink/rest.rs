@@ -137,24 +137,32 @@ async fn jobs(State(flink): State<FlinkService>, ctx: RequestContext, headers: H
     Ok(response)
 }
 
-/// Whether `Accept-Encoding` takes gzip: named (or `*`) without `q=0`.
+/// Whether `Accept-Encoding` takes gzip: named without `q=0`, or, when not named, `*` without
+/// `q=0` (RFC 9110 §12.5.3: `*` stands for the codings the field does not list).
 fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
+    let mut gzip = None;
+    let mut any = None;
+    let codings = headers
         .get_all(header::ACCEPT_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';');
-            let name = parts.next().unwrap_or("").trim();
-            let refused = parts.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .is_some_and(|q| q <= 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
+        .flat_map(|v| v.split(','));
+    for coding in codings {
+        let mut parts = coding.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let refused = parts.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        if name.eq_ignore_ascii_case("gzip") {
+            gzip = Some(!refused);
+        } else if name == "*" {
+            any = Some(!refused);
+        }
+    }
+    gzip.or(any).unwrap_or(false)
 }
 
 /// Whether an `If-None-Match` value names `etag`: `*`, or one of its comma-separated tags
@@ -415,6 +423,9 @@ mod tests {
         assert!(with("*"));
         assert!(!with("gzip;q=0"));
         assert!(!with("gzip; q=0.0, br"));
+        assert!(!with("gzip;q=0, *"), "named and refused: `*` does not bring it back");
+        assert!(!with("*;q=0"));
+        assert!(with("br;q=0, *"));
         assert!(!with("br, deflate"));
         assert!(!with("identity"));
         assert!(!accepts_gzip(&axum::http::HeaderMap::new()));

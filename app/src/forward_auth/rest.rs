@@ -2,25 +2,24 @@
 //! `forward_auth.carta.path` and, when `forward_auth.carta.listen` is set, on a listener of its
 //! own that answers every path and method (the seed's catch-all) after `/livez` and `/readyz`
 //! (which the seed's catch-all shadowed). Every method is accepted: proxies forward the
-//! original one.
+//! original one. The answers are functions, not axum handlers: the server calls them on its
+//! short path, straight from hyper (`server/src/http/forward_auth.rs`).
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRef, State};
+use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+use serde::Serialize;
+use serde_json::json;
 
 use super::ForwardAuthService;
 use crate::cluster::Cluster;
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{any, get};
-use serde_json::json;
-
 use crate::error::AppError;
 use crate::forward_auth::{CartaDecision, SessionDecision, Vouched};
 use crate::request::RequestMeta;
-
-use crate::forward_auth::SESSION_PATH;
-
 use crate::rest::doc::{Auth, Op};
 
 /// The OpenAPI entries of these routes (the server's `api_doc.rs` combines them). The CARTA path is
@@ -52,33 +51,14 @@ pub const DOC: &[Op] = &[
     ]),
 ];
 
-/// The routes on Heimdall's own listener. They sit outside the page guards: they change
-/// nothing (no cross-site question to ask) and a signed-out browser's answer is theirs to give.
-pub fn routes<S>(forward_auth: &ForwardAuthService) -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-    ForwardAuthService: FromRef<S>,
-{
-    let router = Router::new().route(SESSION_PATH, any(session));
-    if forward_auth.carta_enabled() {
-        router.route(&forward_auth.settings().carta_path, any(carta))
-    } else {
-        router
-    }
-}
-
-/// The dedicated CARTA listener: health first, then every other path and method is a CARTA
-/// question.
-pub fn carta_router(forward_auth: ForwardAuthService, cluster: Cluster) -> Router {
+/// The dedicated CARTA listener's own routes: `GET /livez` and `GET /readyz`. Every other path
+/// and method there is a CARTA question, answered on the server's short path before this
+/// router (`server/src/http/forward_auth.rs`), as the seed's catch-all answered every method on
+/// every path.
+pub fn carta_health(forward_auth: ForwardAuthService, cluster: Cluster) -> Router {
     Router::new()
-        // GET only: any other method on these paths is a CARTA check, as the seed's
-        // catch-all answered every method on every path.
-        .route(
-            "/livez",
-            get(|| async { axum::Json(json!({ "status": "ok" })) }).fallback(carta),
-        )
-        .route("/readyz", get(carta_readyz).fallback(carta))
-        .fallback(carta)
+        .route("/livez", get(|| async { axum::Json(json!({ "status": "ok" })) }))
+        .route("/readyz", get(carta_readyz))
         .with_state(CartaState {
             forward_auth,
             cluster,
@@ -92,18 +72,17 @@ struct CartaState {
     cluster: Cluster,
 }
 
+/// A decision's response and the word `heimdall_forward_auth_decisions_total{decision}` counts
+/// it under (the caller counts: it keeps the counters' handles).
+pub struct Answer {
+    pub response: Response,
+    pub said: &'static str,
+}
+
 /// The seed's answers: 200 with `carta-auth-token` and `{ok, session, userid}`; 403 with
 /// "missing session id" or "userid not found" as plain text.
-async fn carta(State(forward_auth): State<ForwardAuthService>, headers: HeaderMap) -> Response {
-    let decision = forward_auth.carta(&headers).await;
-    let said = match &decision {
-        CartaDecision::Allow { .. } => "allowed",
-        CartaDecision::MissingSession | CartaDecision::UnknownUser { .. } => "refused",
-        CartaDecision::Unavailable(_) => "unavailable",
-    };
-    metrics::counter!("heimdall_forward_auth_decisions_total", "mode" => "carta", "decision" => said)
-        .increment(1);
-    match decision {
+pub async fn carta(forward_auth: &ForwardAuthService, headers: &HeaderMap) -> Answer {
+    match forward_auth.carta(headers).await {
         CartaDecision::Allow {
             session,
             user,
@@ -112,32 +91,72 @@ async fn carta(State(forward_auth): State<ForwardAuthService>, headers: HeaderMa
         } => {
             // The session id is not logged: whoever knows it passes.
             tracing::debug!(%user, source = source.as_str(), holder = holder.as_str(), "CARTA session allowed");
-            let mut response =
-                axum::Json(json!({ "ok": true, "session": session, "userid": user })).into_response();
+            #[derive(Serialize)]
+            struct Pass<'a> {
+                ok: bool,
+                session: &'a str,
+                userid: &'a str,
+            }
+            let body = serde_json::to_vec(&Pass {
+                ok: true,
+                session: &session,
+                userid: &user,
+            })
+            .unwrap_or_default();
+            let mut response = json_response(StatusCode::OK, Bytes::from(body));
             // Label values are `[A-Za-z0-9._-]`: always a valid header value.
             if let Ok(value) = HeaderValue::from_str(&user) {
                 response
                     .headers_mut()
                     .insert(HeaderName::from_static("carta-auth-token"), value);
             }
-            response
+            Answer {
+                response,
+                said: "allowed",
+            }
         }
-        CartaDecision::MissingSession => plain(StatusCode::FORBIDDEN, "missing session id"),
-        CartaDecision::UnknownUser { .. } => plain(StatusCode::FORBIDDEN, "userid not found"),
+        CartaDecision::MissingSession => Answer {
+            response: plain(StatusCode::FORBIDDEN, "missing session id"),
+            said: "refused",
+        },
+        CartaDecision::UnknownUser { .. } => Answer {
+            response: plain(StatusCode::FORBIDDEN, "userid not found"),
+            said: "refused",
+        },
         CartaDecision::Unavailable(reason) => {
             tracing::warn!(%reason, "CARTA decision unavailable");
-            plain(StatusCode::SERVICE_UNAVAILABLE, &reason)
+            Answer {
+                response: plain(StatusCode::SERVICE_UNAVAILABLE, &reason),
+                said: "unavailable",
+            }
         }
     }
 }
 
+/// Header lines a decision's response carries at most (its own, the security headers,
+/// `Cache-Control`, `X-Request-Id`): reserved once instead of grown on the way.
+const ANSWER_HEADERS: usize = 16;
+
+/// A JSON response whose header map has room for everything the short path adds.
+fn json_response(status: StatusCode, body: Bytes) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.reserve(ANSWER_HEADERS);
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
 fn plain(status: StatusCode, text: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text.to_owned(),
-    )
-        .into_response()
+    let mut response = Response::new(Body::from(text.to_owned()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.reserve(ANSWER_HEADERS);
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }
 
 /// The seed's readiness: the API server answers and, here, both session watches are synced.
@@ -167,51 +186,91 @@ async fn carta_readyz(
 
 /// Session mode: 200 with the user headers; 401 with the login address (a browser also gets a
 /// page that goes there); 403 when an access rule wants a role or tenant the user lacks.
-async fn session(State(forward_auth): State<ForwardAuthService>, parts: Parts) -> Response {
-    let meta = RequestMeta::from_parts(&parts.headers, &parts.extensions);
-    let decision = match forward_auth.session(&parts.headers, &meta).await {
+/// `extensions` carry the client's address (`ClientAddr`).
+pub async fn session(
+    forward_auth: &ForwardAuthService,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+) -> Answer {
+    let meta = RequestMeta::from_parts(headers, extensions);
+    let decision = match forward_auth.session(headers, &meta).await {
         Ok(decision) => decision,
-        Err(e) => return e.into_response(),
+        Err(e) => {
+            return Answer {
+                response: e.into_response(),
+                said: "error",
+            };
+        }
     };
-    let said = match &decision {
-        SessionDecision::Allow(_) => "allowed",
-        SessionDecision::SignIn { .. } => "sign_in",
-        SessionDecision::Forbidden { .. } => "forbidden",
-    };
-    metrics::counter!("heimdall_forward_auth_decisions_total", "mode" => "session", "decision" => said)
-        .increment(1);
     match decision {
-        SessionDecision::Allow(vouched) => allowed(&vouched),
-        SessionDecision::SignIn { login_url, reason } => sign_in(&parts.headers, &login_url, &reason),
-        SessionDecision::Forbidden { reason, .. } => AppError::forbidden(reason).into_response(),
+        SessionDecision::Allow(vouched) => Answer {
+            response: allowed(&vouched),
+            said: "allowed",
+        },
+        SessionDecision::SignIn { login_url, reason } => Answer {
+            response: sign_in(headers, &login_url, &reason),
+            said: "sign_in",
+        },
+        SessionDecision::Forbidden { reason, .. } => Answer {
+            response: AppError::forbidden(reason).into_response(),
+            said: "forbidden",
+        },
+    }
+}
+
+/// A pass's body and headers, made once per vouching (kept with it in the session-mode cache):
+/// a hit costs reference counts, not serialising and validating the same values again.
+#[derive(Debug, Clone)]
+pub struct Wire {
+    body: Bytes,
+    user: Option<HeaderValue>,
+    email: Option<HeaderValue>,
+    groups: Option<HeaderValue>,
+}
+
+impl Wire {
+    pub(super) fn of(vouched: &Vouched) -> Self {
+        #[derive(Serialize)]
+        struct Pass<'a> {
+            email: Option<&'a str>,
+            groups: &'a [String],
+            ok: bool,
+            user: &'a str,
+        }
+        let groups = vouched.groups();
+        let body = serde_json::to_vec(&Pass {
+            email: vouched.email.as_deref(),
+            groups: &groups,
+            ok: true,
+            user: &vouched.user,
+        })
+        .unwrap_or_default();
+        // Usernames and emails are checked when accounts are made; a value a header cannot
+        // carry is left out rather than mangled.
+        Self {
+            body: Bytes::from(body),
+            user: HeaderValue::from_str(&vouched.user).ok(),
+            email: vouched.email.as_deref().and_then(|e| HeaderValue::from_str(e).ok()),
+            groups: HeaderValue::from_str(&groups.join(",")).ok(),
+        }
     }
 }
 
 fn allowed(vouched: &Vouched) -> Response {
-    let groups = vouched.groups();
-    let mut response = axum::Json(json!({
-        "ok": true,
-        "user": vouched.user,
-        "email": vouched.email,
-        "groups": groups,
-    }))
-    .into_response();
+    let wire = vouched.wire();
+    let mut response = json_response(StatusCode::OK, wire.body.clone());
     let headers = response.headers_mut();
-    let joined = groups.join(",");
-    let mut put = |names: [&'static str; 2], value: &str| {
-        // Usernames and emails are checked when accounts are made; a value a header cannot
-        // carry is left out rather than mangled.
-        if let Ok(value) = HeaderValue::from_str(value) {
+    for (names, value) in [
+        (["x-auth-request-user", "remote-user"], &wire.user),
+        (["x-auth-request-email", "remote-email"], &wire.email),
+        (["x-auth-request-groups", "remote-groups"], &wire.groups),
+    ] {
+        if let Some(value) = value {
             for name in names {
                 headers.insert(HeaderName::from_static(name), value.clone());
             }
         }
-    };
-    put(["x-auth-request-user", "remote-user"], &vouched.user);
-    if let Some(email) = &vouched.email {
-        put(["x-auth-request-email", "remote-email"], email);
     }
-    put(["x-auth-request-groups", "remote-groups"], &joined);
     response
 }
 

@@ -6,7 +6,7 @@
 //! role or membership change).
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, header};
@@ -83,17 +83,43 @@ pub enum CartaDecision {
     Unavailable(String),
 }
 
-/// Who session mode vouches for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Who session mode vouches for. Equal when the same person with the same role and tenants is vouched for (how the answer
+/// was written out is not part of it).
+#[derive(Debug, Clone)]
 pub struct Vouched {
     pub user: String,
     pub email: Option<String>,
     pub role: Role,
     /// Tenant slugs.
     pub tenants: Vec<String>,
+    /// The pass's body and headers, made on first use and kept with this vouching.
+    wire: OnceLock<super::rest::Wire>,
 }
 
+impl PartialEq for Vouched {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.user, &self.email, self.role, &self.tenants)
+            == (&other.user, &other.email, other.role, &other.tenants)
+    }
+}
+
+impl Eq for Vouched {}
+
 impl Vouched {
+    pub fn new(user: String, email: Option<String>, role: Role, tenants: Vec<String>) -> Self {
+        Self {
+            user,
+            email,
+            role,
+            tenants,
+            wire: OnceLock::new(),
+        }
+    }
+
+    pub(super) fn wire(&self) -> &super::rest::Wire {
+        self.wire.get_or_init(|| super::rest::Wire::of(self))
+    }
+
     /// `role:<role>` then `tenant:<slug>` for each tenant, comma-separated.
     pub fn groups(&self) -> Vec<String> {
         std::iter::once(format!("role:{}", self.role.as_str()))
@@ -442,12 +468,7 @@ impl ForwardAuthService {
             // The static admin token: no user row.
             None => (None, Vec::new()),
         };
-        let vouched = Arc::new(Vouched {
-            user: actor.username,
-            email,
-            role: actor.role,
-            tenants,
-        });
+        let vouched = Arc::new(Vouched::new(actor.username, email, actor.role, tenants));
         if !ttl.is_zero() {
             let mut cache = self.0.cache.write().unwrap_or_else(PoisonError::into_inner);
             if cache.len() >= MAX_CACHED {

@@ -2,11 +2,12 @@
 //! and version routes, each domain's REST routes (`app::<domain>::rest::routes`, merged here
 //! under `server.cors`), the guards (CSRF, sign-in redirect, server-function statuses), and the
 //! layers every other request passes through (request id, tracing, compression, cache headers);
-//! in front of it all, ForwardAuth's decisions on their own short path (`forward_auth`).
+//! in front of it all, in the accept loop, ForwardAuth's decisions on their own short path
+//! (`forward_auth`).
 
 mod api_doc;
 mod cors;
-mod forward_auth;
+pub mod forward_auth;
 mod guards;
 mod health;
 mod layers;
@@ -22,10 +23,10 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use app::state::AppState;
 use app::{App, shell};
 
-/// The CARTA sidecar's own listener (`forward_auth.carta.listen`), all of it ForwardAuth's
-/// short path.
-pub fn carta_router(state: AppState) -> Router {
-    forward_auth::carta_listener(&state)
+/// The CARTA sidecar's own listener (`forward_auth.carta.listen`): its health routes; every
+/// other request there is ForwardAuth's short path (`forward_auth::ShortPath::carta`).
+pub fn carta_router(state: &AppState) -> Router {
+    forward_auth::carta_health(state)
 }
 
 /// Builds the whole router over `state`; `/metrics` when `metrics_token` is set.
@@ -71,10 +72,10 @@ pub fn router(state: AppState, metrics_token: Option<secrecy::SecretString>) -> 
         .layer(middleware::from_fn(metrics::record))
         // Before anything reads the client's address.
         .layer(middleware::from_fn_with_state(state.clone(), client_address));
-    let app_router = layers::apply(app_router, layers::hsts_wanted(&state), state.body_read_timeout);
-    // ForwardAuth answers sit outside the page guards (see `app::forward_auth::rest`) and the
-    // layers above: they take their own short path.
-    forward_auth::in_front_of(app_router, &state)
+    // ForwardAuth's answers are not here: they sit outside the page guards (see
+    // `app::forward_auth::rest`) and these layers, on the short path the accept loop takes
+    // before this router (`forward_auth::ShortPath`).
+    layers::apply(app_router, layers::hsts_wanted(&state), state.body_read_timeout)
 }
 
 /// Works out the client's address once per request (`server.trusted_proxies`) and leaves it in

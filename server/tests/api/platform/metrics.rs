@@ -106,7 +106,9 @@ async fn forward_auth_decisions_keep_their_headers_and_metrics_on_the_short_path
     config.metrics.token = Some(TOKEN.to_owned().into());
     let app = spawn_app_with(config, file).await;
     let series = r#"heimdall_http_requests_total{method="GET",route="/forward-auth/session",status="401"}"#;
-    let before = value(&scrape(&app).await, series);
+    let decisions = r#"heimdall_forward_auth_decisions_total{mode="session",decision="sign_in"}"#;
+    let scraped = scrape(&app).await;
+    let (before, decided_before) = (value(&scraped, series), value(&scraped, decisions));
     let asked = new_client()
         .get(app.url("/forward-auth/session"))
         .header("x-request-id", "proxy-req-42")
@@ -128,9 +130,14 @@ async fn forward_auth_decisions_keep_their_headers_and_metrics_on_the_short_path
         unnamed.headers().get("x-request-id").is_none(),
         "none made up on the short path"
     );
+    let scraped = scrape(&app).await;
     assert!(
-        value(&scrape(&app).await, series) >= before + 2.0,
+        value(&scraped, series) >= before + 2.0,
         "decisions are counted under their route"
+    );
+    assert!(
+        value(&scraped, decisions) >= decided_before + 2.0,
+        "and as decisions"
     );
     // A pass is not cached by anyone on the way.
     let dev = app.create_user("fa-short-path", Role::Developer, None).await;
