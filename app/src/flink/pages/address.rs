@@ -1,69 +1,8 @@
 //! The page's state in its address — filters, sort, view, page and the open job (replacing
-//! the history entry, so the back button leaves the page) — and how jobs sort.
+//! the history entry, so the back button leaves the page). How jobs filter, sort and page is
+//! the server's (`JobQuery::view`).
 
 use super::*;
-
-/// Sortable columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum SortKey {
-    Name,
-    Namespace,
-    Status,
-    Resources,
-    Started,
-}
-
-impl SortKey {
-    pub(super) fn parse(s: &str) -> Self {
-        match s {
-            "namespace" => Self::Namespace,
-            "status" => Self::Status,
-            "resources" => Self::Resources,
-            "started" => Self::Started,
-            _ => Self::Name,
-        }
-    }
-
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Self::Name => "name",
-            Self::Namespace => "namespace",
-            Self::Status => "status",
-            Self::Resources => "resources",
-            Self::Started => "started",
-        }
-    }
-}
-
-/// Orders two jobs by `key`, ascending; a missing start time sorts last either way (the seed's
-/// numeric sort was inverted and put missing values first on descending).
-pub(super) fn compare(a: &FlinkJob, b: &FlinkJob, key: SortKey, descending: bool) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
-    let flip = |o: Ordering| if descending { o.reverse() } else { o };
-    let tie = || (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name));
-    match key {
-        SortKey::Name => flip(
-            a.display_name
-                .to_lowercase()
-                .cmp(&b.display_name.to_lowercase())
-                .then_with(tie),
-        ),
-        SortKey::Namespace => flip(a.namespace.cmp(&b.namespace).then_with(tie)),
-        SortKey::Status => flip(a.status.cmp(&b.status).then_with(tie)),
-        SortKey::Resources => flip(
-            a.resources
-                .total_replicas()
-                .cmp(&b.resources.total_replicas())
-                .then_with(tie),
-        ),
-        SortKey::Started => match (a.start_time, b.start_time) {
-            (Some(x), Some(y)) => flip(x.cmp(&y).then_with(tie)),
-            (Some(_), None) => Ordering::Less,
-            (None, Some(_)) => Ordering::Greater,
-            (None, None) => tie(),
-        },
-    }
-}
 
 /// Reads and writes the page's URL query: every change replaces the history entry, so the
 /// back button leaves the page instead of stepping through keystrokes.

@@ -1,8 +1,10 @@
 //! The Flink jobs page (`/flink`, a lazy route: its own WASM chunk) and the overview's counts.
 //!
-//! The list arrives over Server-Sent Events (`/api/jobs/events`): a snapshot, then one message
-//! per change. No timer refreshes anything. Filters, sort, view, page and the open job live in
-//! the URL; display settings in the browser's local storage.
+//! The list arrives over Server-Sent Events (`/api/jobs/events?size=…`): the page the address
+//! asks for (filters, sort, page, the open job) cut on the server from its in-memory list, with
+//! the counts around it, and again after every change that alters it. No timer refreshes
+//! anything, and at 10,000 jobs the browser holds the rows it shows. Filters, sort, view, page
+//! and the open job live in the URL; display settings in the browser's local storage.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,7 +12,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::{LazyRoute, NavigateOptions, lazy_route};
 
 use super::api::{FlinkJobAction, flink_job_yaml};
-use super::model::{FlinkJob, JobAction, JobType, status_tone};
+use super::model::{FlinkJob, JobAction, JobQuery, JobType, JobsView, PAGE_SIZES, SortKey, status_tone};
 use crate::identity::{Role, use_viewer};
 use crate::ui::{
     Badge, Button, ButtonKind, ConfirmDialog, EmptyState, INPUT_CLASS, Loading, Tone, use_toasts,
@@ -53,10 +55,8 @@ use table::*;
 
 #[component]
 fn FlinkJobsPage() -> impl IntoView {
-    let jobs: RwSignal<Option<Vec<FlinkJob>>> = RwSignal::new(None);
+    let jobs: RwSignal<Option<JobsView>> = RwSignal::new(None);
     let feed = RwSignal::new(Feed::Connecting);
-    #[cfg(feature = "hydrate")]
-    live::connect(jobs, feed);
 
     let url = UrlState {
         query: use_query_map(),
@@ -86,32 +86,7 @@ fn FlinkJobsPage() -> impl IntoView {
     let name_filter = move || url.get("q");
     let status_filter = move || url.get("status");
     let ns_filter = move || url.get("ns");
-    let sort = move || SortKey::parse(&url.get("sort"));
-    let descending = move || url.get("dir") == "desc";
     let cards = move || url.get("view") == "cards";
-
-    let visible = Memo::new(move |_| {
-        let q = name_filter().to_lowercase();
-        let (status, ns, key, desc) = (status_filter(), ns_filter(), sort(), descending());
-        jobs.with(|list| {
-            let mut shown: Vec<FlinkJob> = list
-                .iter()
-                .flatten()
-                .filter(|j| {
-                    (q.is_empty()
-                        || j.display_name.to_lowercase().contains(&q)
-                        || j.name.to_lowercase().contains(&q))
-                        && (status.is_empty() || j.status == status)
-                        && (ns.is_empty() || j.namespace == ns)
-                })
-                .cloned()
-                .collect();
-            shown.sort_by(|a, b| compare(a, b, key, desc));
-            shown
-        })
-    });
-    let statuses = Memo::new(move |_| distinct(jobs, |j| j.status.clone()));
-    let namespaces = Memo::new(move |_| distinct(jobs, |j| j.namespace.clone()));
     let page_size = move || {
         url.get("size")
             .parse::<usize>()
@@ -119,26 +94,39 @@ fn FlinkJobsPage() -> impl IntoView {
             .filter(|s| PAGE_SIZES.contains(s))
             .unwrap_or_else(|| settings.get().page_size)
     };
-    let pages = move || {
-        let size = page_size();
-        if size == 0 {
-            1
-        } else {
-            visible.with(Vec::len).div_ceil(size).max(1)
-        }
-    };
-    let page = move || url.get("page").parse::<usize>().unwrap_or(1).clamp(1, pages());
-    let page_rows = Memo::new(move |_| {
-        let size = page_size();
-        let page = page();
-        visible.with(|v| {
-            if size == 0 {
-                v.clone()
-            } else {
-                v.iter().skip((page - 1) * size).take(size).cloned().collect()
-            }
+    // What the feed is asked for: a new question opens a new feed (the last one closes).
+    let query = Memo::new(move |_| JobQuery {
+        q: name_filter(),
+        status: status_filter(),
+        ns: ns_filter(),
+        sort: url.get("sort"),
+        dir: url.get("dir"),
+        page: url.get("page"),
+        size: page_size().to_string(),
+        job: url.get("job"),
+    });
+    #[cfg(feature = "hydrate")]
+    live::connect(jobs, feed, query);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = query;
+
+    let field = move |f: fn(&JobsView) -> usize| move || jobs.with(|v| v.as_ref().map_or(1, f));
+    let page = field(|v| v.page);
+    let pages = field(|v| v.pages);
+    let page_rows = Memo::new(move |_| jobs.with(|v| v.as_ref().map(|v| v.jobs.clone()).unwrap_or_default()));
+    let statuses = Memo::new(move |_| {
+        jobs.with(|v| {
+            v.iter()
+                .flat_map(|v| v.statuses.iter().map(|(s, _)| s.clone()))
+                .collect()
         })
     });
+    let namespaces =
+        Memo::new(move |_| jobs.with(|v| v.as_ref().map(|v| v.namespaces.clone()).unwrap_or_default()));
+    let counts =
+        Signal::derive(move || jobs.with(|v| v.as_ref().map(|v| v.statuses.clone()).unwrap_or_default()));
+    let total = Signal::derive(move || jobs.with(|v| v.as_ref().map(|v| v.total)));
+    let matched = Signal::derive(move || jobs.with(|v| v.as_ref().map_or(0, |v| v.matched)));
     let filtering =
         move || !name_filter().is_empty() || !status_filter().is_empty() || !ns_filter().is_empty();
 
@@ -148,7 +136,11 @@ fn FlinkJobsPage() -> impl IntoView {
         if key.is_empty() {
             return None;
         }
-        jobs.with(|list| list.iter().flatten().find(|j| j.key() == key).cloned())
+        jobs.with(|v| {
+            v.as_ref()
+                .and_then(|v| v.selected.clone())
+                .filter(|j| j.key() == key)
+        })
     });
 
     // Built apart and type-erased: one nested view type this deep overflows the compiler's
@@ -209,14 +201,14 @@ fn FlinkJobsPage() -> impl IntoView {
                         "Every FlinkDeployment the operator runs, followed live."
                     </p>
                 </div>
-                <FeedIndicator feed jobs/>
+                <FeedIndicator feed total/>
             </header>
 
-            <StatusChips jobs url/>
+            <StatusChips counts url/>
 
             {toolbar}
 
-            {move || match jobs.with(|j| j.as_ref().map(Vec::len)) {
+            {move || match total.get() {
                 None => match feed.get() {
                     Feed::Stale(reason) => view! {
                         <div role="alert" data-testid="jobs-error" class="rounded-md border border-rose-300 bg-rose-50 p-3 text-sm text-rose-800 dark:border-rose-800 dark:bg-rose-950 dark:text-rose-200">
@@ -231,7 +223,7 @@ fn FlinkJobsPage() -> impl IntoView {
                         hint="No FlinkDeployment in the watched namespaces (joblocator_k8s_operator.namespace_to_watch) matches the label selector."
                     />
                 }.into_any(),
-                Some(_) if visible.with(Vec::is_empty) => view! {
+                Some(_) if matched.get() == 0 => view! {
                     <EmptyState title="No job matches these filters" hint="Change or clear the filters above."/>
                 }.into_any(),
                 Some(_) => if cards() {
@@ -241,11 +233,11 @@ fn FlinkJobsPage() -> impl IntoView {
                 },
             }}
 
-            {view! { <Pager url page pages shown=Signal::derive(move || visible.with(Vec::len)) page_size=Signal::derive(page_size)/> }.into_any()}
+            {view! { <Pager url page pages shown=matched page_size=Signal::derive(page_size)/> }.into_any()}
         </div>
         {view! { <SettingsDialog open=settings_open settings/> }.into_any()}
         {move || selected.get().map(|job| view! { <JobDrawer job url state=drawer/> })}
-        {move || (!url.get("job").is_empty() && selected.with(Option::is_none) && jobs.with(Option::is_some)).then(|| view! {
+        {move || (!url.get("job").is_empty() && selected.with(Option::is_none) && jobs.with(|v| v.as_ref().is_some_and(|v| v.query.job == url.get("job")))).then(|| view! {
             <div role="status" class="fixed bottom-4 right-4 rounded-md bg-slate-900 px-3 py-2 text-sm text-white">
                 "That job is no longer in the list."
             </div>
@@ -255,103 +247,91 @@ fn FlinkJobsPage() -> impl IntoView {
 
 #[cfg(feature = "hydrate")]
 mod live {
-    //! The browser end of the live feed: one `EventSource`, closed when the page goes.
+    //! The browser end of the live feed: one `EventSource` for the view the address asks for,
+    //! replaced when the address changes, closed when the page goes.
 
     use leptos::prelude::*;
     use leptos::serde_json;
     use leptos::wasm_bindgen::JsCast;
     use leptos::wasm_bindgen::closure::Closure;
 
-    use super::Feed;
-    use crate::flink::model::{FeedStatus, FlinkJob, JobsSnapshot};
-
-    #[derive(serde::Deserialize)]
-    struct Deleted {
-        key: String,
-    }
-
-    fn apply_status(feed: RwSignal<Feed>, status: FeedStatus) {
-        feed.set(if status.live {
-            Feed::Live
-        } else {
-            Feed::Stale(
-                status
-                    .problem
-                    .unwrap_or_else(|| "not in sync with Kubernetes".to_owned()),
-            )
-        });
-    }
+    use super::{Feed, address::url_encode};
+    use crate::flink::model::{JobQuery, JobsView};
 
     fn data(ev: &web_sys::Event) -> Option<String> {
         ev.dyn_ref::<web_sys::MessageEvent>()?.data().as_string()
     }
 
-    pub(super) fn connect(jobs: RwSignal<Option<Vec<FlinkJob>>>, feed: RwSignal<Feed>) {
+    fn address(query: &JobQuery) -> String {
+        let pairs = [
+            ("q", &query.q),
+            ("status", &query.status),
+            ("ns", &query.ns),
+            ("sort", &query.sort),
+            ("dir", &query.dir),
+            ("page", &query.page),
+            ("size", &query.size),
+            ("job", &query.job),
+        ];
+        let pairs: Vec<(String, String)> = pairs
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.to_owned(), v.clone()))
+            .collect();
+        format!("/api/jobs/events?{}", url_encode(&pairs))
+    }
+
+    pub(super) fn connect(jobs: RwSignal<Option<JobsView>>, feed: RwSignal<Feed>, query: Memo<JobQuery>) {
+        let current: StoredValue<Option<web_sys::EventSource>, LocalStorage> = StoredValue::new_local(None);
+        let close = move || {
+            current.update_value(|source| {
+                if let Some(source) = source.take() {
+                    source.close();
+                }
+            });
+        };
         Effect::new(move |_| {
-            let Ok(source) = web_sys::EventSource::new("/api/jobs/events") else {
+            let asked = query.get();
+            close();
+            let Ok(source) = web_sys::EventSource::new(&address(&asked)) else {
                 feed.set(Feed::Stale("this browser cannot open a live feed".into()));
                 return;
             };
             let listen = |name: &str, handler: Box<dyn FnMut(web_sys::Event)>| {
                 let closure = Closure::wrap(handler);
                 let _ = source.add_event_listener_with_callback(name, closure.as_ref().unchecked_ref());
-                // Lives as long as the page: the source is closed on cleanup, then both go.
+                // Lives as long as its source: closed when the view changes or the page goes.
                 closure.forget();
             };
             listen(
-                "snapshot",
+                "view",
                 Box::new(move |ev| {
-                    if let Some(s) = data(&ev).and_then(|d| serde_json::from_str::<JobsSnapshot>(&d).ok()) {
-                        jobs.set(Some(s.jobs));
-                        apply_status(feed, s.status);
-                    }
-                }),
-            );
-            listen(
-                "upsert",
-                Box::new(move |ev| {
-                    if let Some(job) = data(&ev).and_then(|d| serde_json::from_str::<FlinkJob>(&d).ok()) {
-                        jobs.update(|list| {
-                            let list = list.get_or_insert_with(Vec::new);
-                            match list.iter_mut().find(|j| j.key() == job.key()) {
-                                Some(slot) => *slot = job,
-                                None => list.push(job),
-                            }
+                    if let Some(view) = data(&ev).and_then(|d| serde_json::from_str::<JobsView>(&d).ok()) {
+                        feed.set(if view.status.live {
+                            Feed::Live
+                        } else {
+                            Feed::Stale(
+                                view.status
+                                    .problem
+                                    .clone()
+                                    .unwrap_or_else(|| "not in sync with Kubernetes".to_owned()),
+                            )
                         });
-                    }
-                }),
-            );
-            listen(
-                "delete",
-                Box::new(move |ev| {
-                    if let Some(gone) = data(&ev).and_then(|d| serde_json::from_str::<Deleted>(&d).ok()) {
-                        jobs.update(|list| {
-                            if let Some(list) = list {
-                                list.retain(|j| j.key() != gone.key);
-                            }
-                        });
-                    }
-                }),
-            );
-            listen(
-                "status",
-                Box::new(move |ev| {
-                    if let Some(s) = data(&ev).and_then(|d| serde_json::from_str::<FeedStatus>(&d).ok()) {
-                        apply_status(feed, s);
+                        jobs.set(Some(view));
                     }
                 }),
             );
             listen(
                 "error",
                 Box::new(move |_| {
-                    // The browser reconnects by itself; the server then sends a fresh snapshot.
+                    // The browser reconnects by itself; the server then sends the view afresh.
                     feed.set(Feed::Stale(
                         "lost the connection to Heimdall; reconnecting".into(),
                     ));
                 }),
             );
-            let source = StoredValue::new_local(source);
-            on_cleanup(move || source.with_value(web_sys::EventSource::close));
+            current.set_value(Some(source));
         });
+        on_cleanup(close);
     }
 }

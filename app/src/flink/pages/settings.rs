@@ -24,7 +24,6 @@ impl Default for Settings {
 }
 
 pub(super) const SETTINGS_KEY: &str = "heimdall.flink.settings";
-pub(super) const PAGE_SIZES: [usize; 5] = [10, 20, 50, 100, 0];
 
 impl Settings {
     /// `p,v,i,size`: four fields, no JSON parser needed.

@@ -53,20 +53,8 @@ pub(super) fn FilterSelect(
     }
 }
 
-pub(super) fn distinct(
-    jobs: RwSignal<Option<Vec<FlinkJob>>>,
-    field: impl Fn(&FlinkJob) -> String,
-) -> Vec<String> {
-    jobs.with(|list| {
-        let mut values: Vec<String> = list.iter().flatten().map(&field).collect();
-        values.sort();
-        values.dedup();
-        values
-    })
-}
-
 #[component]
-pub(super) fn FeedIndicator(feed: RwSignal<Feed>, jobs: RwSignal<Option<Vec<FlinkJob>>>) -> impl IntoView {
+pub(super) fn FeedIndicator(feed: RwSignal<Feed>, total: Signal<Option<usize>>) -> impl IntoView {
     view! {
         <div data-testid="feed-status" class="flex items-center gap-2 text-sm" aria-live="polite">
             {move || match feed.get() {
@@ -77,7 +65,7 @@ pub(super) fn FeedIndicator(feed: RwSignal<Feed>, jobs: RwSignal<Option<Vec<Flin
                     </span>
                     <span data-state="live">"Live"</span>
                     <span class="text-slate-500 dark:text-slate-400">
-                        {move || jobs.with(|j| j.as_ref().map(|j| format!("· {} jobs", j.len())).unwrap_or_default())}
+                        {move || total.get().map(|n| format!("· {n} jobs")).unwrap_or_default()}
                     </span>
                 }.into_any(),
                 Feed::Connecting => view! {
@@ -99,22 +87,9 @@ pub(super) fn FeedIndicator(feed: RwSignal<Feed>, jobs: RwSignal<Option<Vec<Flin
     }
 }
 
-/// Counts by status; a click filters by it.
+/// Counts by status (over every job, whatever the filters); a click filters by it.
 #[component]
-pub(super) fn StatusChips(jobs: RwSignal<Option<Vec<FlinkJob>>>, url: UrlState) -> impl IntoView {
-    let counts = Memo::new(move |_| {
-        jobs.with(|list| {
-            let mut counts: Vec<(String, usize)> = Vec::new();
-            for job in list.iter().flatten() {
-                match counts.iter_mut().find(|(s, _)| *s == job.status) {
-                    Some((_, n)) => *n += 1,
-                    None => counts.push((job.status.clone(), 1)),
-                }
-            }
-            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            counts
-        })
-    });
+pub(super) fn StatusChips(counts: Signal<Vec<(String, usize)>>, url: UrlState) -> impl IntoView {
     view! {
         <div class="flex flex-wrap gap-2" data-testid="status-chips">
             {move || counts.get().into_iter().map(|(status, n)| {

@@ -25,6 +25,8 @@ pub struct JobListBytes {
     pub etag: String,
     /// The gzip copy of `json`, made once on first demand (`gzip()`).
     gzip: Arc<tokio::sync::OnceCell<Bytes>>,
+    /// The jobs `json` holds, converted once: the jobs page's views are cut from them.
+    pub(super) jobs: Arc<Vec<FlinkJob>>,
 }
 
 impl JobListBytes {
@@ -107,10 +109,12 @@ impl FlinkService {
         {
             return Ok(list.clone());
         }
+        let jobs = self.all_jobs();
         let list = JobListBytes {
-            json: self.encoded_jobs()?,
+            json: encode(&jobs)?,
             etag: format!("\"{:x}-{version}\"", cache.process),
             gzip: Arc::default(),
+            jobs: Arc::new(jobs),
         };
         *built = Some((version, list.clone()));
         Ok(list)
@@ -126,14 +130,14 @@ impl FlinkService {
         {
             return Ok(list.json.clone());
         }
-        self.encoded_jobs()
+        encode(&self.all_jobs())
     }
+}
 
-    fn encoded_jobs(&self) -> Result<Bytes> {
-        let json = serde_json::to_vec(&self.all_jobs()).map_err(|e| {
-            tracing::error!(error = %e, "cannot encode the job list");
-            FlinkError::Unavailable("cannot encode the job list".into())
-        })?;
-        Ok(Bytes::from(json))
-    }
+fn encode(jobs: &[FlinkJob]) -> Result<Bytes> {
+    let json = serde_json::to_vec(jobs).map_err(|e| {
+        tracing::error!(error = %e, "cannot encode the job list");
+        FlinkError::Unavailable("cannot encode the job list".into())
+    })?;
+    Ok(Bytes::from(json))
 }

@@ -186,6 +186,99 @@ async fn the_live_feed_sends_a_snapshot_then_each_change() {
     delete_namespaces(&admin, &[&ns]).await;
 }
 
+/// The jobs page's feed (`?size=`): the page it asks for, filtered and sorted on the server,
+/// with the counts over every job, and a new view when a change alters it.
+#[tokio::test]
+async fn the_pages_feed_sends_its_page_and_the_counts_then_a_new_view_per_change() {
+    let admin = admin_client().await;
+    let ns = fresh_namespace(&admin).await;
+    let app = spawn_watching(service_account_kubeconfig(), &ns).await;
+    app.sign_in_as_admin().await;
+    assert_eq!(readyz_becomes(&app, 200).await.0, 200);
+    for (name, parallelism) in [
+        ("alpha", 1),
+        ("bravo", 2),
+        ("charlie", 3),
+        ("delta", 4),
+        ("echo", 5),
+    ] {
+        create_deployment(&admin, &ns, name, json!({}), application_spec(parallelism)).await;
+    }
+    set_status(
+        &admin,
+        &ns,
+        "delta",
+        json!({ "jobStatus": { "state": "FAILED" } }),
+    )
+    .await;
+    eventually("all five listed, delta failed", || async {
+        let jobs = jobs_at(&app, "/api/jobs").await;
+        (find(&jobs, &ns, "delta")?["status"] == "FAILED"
+            && ["alpha", "bravo", "charlie", "echo"]
+                .iter()
+                .all(|n| find(&jobs, &ns, n).is_some()))
+        .then_some(())
+    })
+    .await;
+
+    // The jobs with an "a" in their names, name descending, with one open in the drawer.
+    let url = app.url(&format!(
+        "/api/jobs/events?ns={ns}&q=A&sort=name&dir=desc&size=10&page=1&job={ns}/bravo"
+    ));
+    let mut feed = SseReader::open(&app.client, &url).await;
+    let view = feed.next().await;
+    assert_eq!(
+        view.event, "view",
+        "the page's feed answers with views, not the whole list"
+    );
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .map(|j| j["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    // "a" in alpha, bravo, charlie, delta (any case), not in echo; name descending.
+    assert_eq!(names(&view.data), ["delta", "charlie", "bravo", "alpha"]);
+    assert_eq!(view.data["matched"], 4);
+    assert_eq!(view.data["selected"]["name"], "bravo", "the open job comes along");
+    assert_eq!(view.data["status"]["live"], true);
+    let statuses = view.data["statuses"].as_array().expect("counts");
+    assert!(
+        statuses.contains(&json!(["FAILED", 1])),
+        "counts are over every job, whatever the filters: {statuses:?}"
+    );
+    assert!(
+        view.data["namespaces"]
+            .as_array()
+            .expect("namespaces")
+            .contains(&json!(ns))
+    );
+
+    // Past the last page.
+    let url = app.url(&format!("/api/jobs/events?ns={ns}&q=a&sort=name&size=10&page=9"));
+    let mut paged = SseReader::open(&app.client, &url).await;
+    let last = paged.next().await;
+    assert_eq!(last.data["page"], 1, "past the last page is the last page");
+    assert_eq!(last.data["pages"], 1);
+    assert_eq!(names(&last.data), ["alpha", "bravo", "charlie", "delta"]);
+
+    // A change that alters the page: a new view, pushed.
+    create_deployment(&admin, &ns, "aardvark", json!({}), application_spec(1)).await;
+    let changed = feed.until(|e| e.event == "view" && e.data["matched"] == 5).await;
+    assert_eq!(names(&changed.data).last().map(String::as_str), Some("aardvark"));
+    deployments(&admin, &ns)
+        .delete("bravo", &Default::default())
+        .await
+        .expect("delete");
+    let gone = feed
+        .until(|e| e.event == "view" && e.data["selected"].is_null())
+        .await;
+    assert_eq!(gone.data["matched"], 4, "{:?}", gone.data);
+    delete_namespaces(&admin, &[&ns]).await;
+}
+
 #[tokio::test]
 async fn the_label_selector_and_the_namespace_list_filter_as_configured() {
     let admin = admin_client().await;
