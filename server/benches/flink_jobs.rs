@@ -34,6 +34,8 @@ const CALLS: usize = 200;
 const CONCURRENT: usize = 100;
 const CALLS_EACH: usize = 5;
 const CHANGES: usize = 30;
+/// New connections to the page's feed, each timed to its first view.
+const CONNECTS: usize = 30;
 const NAMESPACE: &str = "heimdall-bench";
 
 fn rss_kib() -> u64 {
@@ -208,28 +210,17 @@ async fn main() {
     let requests_after = flinkdeployment_requests(&admin).await;
 
     // Status change → SSE event, as a browser's EventSource sees it.
-    let mut feed = client
-        .get(format!("{base}/api/jobs/events"))
-        .send()
-        .await
-        .expect("feed")
-        .bytes_stream();
-    let mut buffer = String::new();
-    let mut next_event = async || -> String {
-        loop {
-            if let Some(end) = buffer.find("\n\n") {
-                return buffer.drain(..end + 2).collect();
-            }
-            let chunk = feed.next().await.expect("feed open").expect("chunk");
-            buffer.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    };
-    let snapshot = next_event().await;
-    assert!(
-        snapshot.starts_with("event: snapshot")
-            || snapshot.contains("event:snapshot")
-            || snapshot.contains("event: snapshot")
+    let mut feed = Box::pin(
+        client
+            .get(format!("{base}/api/jobs/events"))
+            .send()
+            .await
+            .expect("feed")
+            .bytes_stream(),
     );
+    let mut buffer = String::new();
+    let snapshot = next_sse(&mut feed, &mut buffer).await;
+    assert!(snapshot.contains("event: snapshot") || snapshot.contains("event:snapshot"));
     let mut delays = Vec::with_capacity(CHANGES);
     for n in 0..CHANGES {
         let marker = format!("bench-{n}");
@@ -242,7 +233,7 @@ async fn main() {
         .await
         .expect("status change");
         loop {
-            let event = next_event().await;
+            let event = next_sse(&mut feed, &mut buffer).await;
             if event.contains("upsert") && event.contains(&format!("\"{marker}\"")) {
                 break;
             }
@@ -250,6 +241,47 @@ async fn main() {
         delays.push(t.elapsed());
     }
     delays.sort();
+    drop(feed);
+
+    // The jobs page's feed (`?size=20`): the first view's size and how soon it arrives on a
+    // new connection, then a change on the page → the new view.
+    let page_feed = format!("{base}/api/jobs/events?size=20");
+    let mut first_views = Vec::with_capacity(CONNECTS);
+    let mut view_bytes = 0;
+    for _ in 0..CONNECTS {
+        let t = Instant::now();
+        let mut feed = Box::pin(client.get(&page_feed).send().await.expect("feed").bytes_stream());
+        let mut buffer = String::new();
+        let view = next_sse(&mut feed, &mut buffer).await;
+        first_views.push(t.elapsed());
+        assert!(
+            view.contains("event: view") || view.contains("event:view"),
+            "{view:.200}"
+        );
+        view_bytes = view.len();
+    }
+    first_views.sort();
+    let mut feed = Box::pin(client.get(&page_feed).send().await.expect("feed").bytes_stream());
+    let mut buffer = String::new();
+    next_sse(&mut feed, &mut buffer).await;
+    let mut view_delays = Vec::with_capacity(CHANGES);
+    for n in 0..CHANGES {
+        let marker = format!("bench-view-{n}");
+        let t = Instant::now();
+        api.patch_status(
+            "job-00005",
+            &PatchParams::default(),
+            &Patch::Merge(json!({ "status": { "error": marker } })),
+        )
+        .await
+        .expect("status change");
+        while !next_sse(&mut feed, &mut buffer)
+            .await
+            .contains(&format!("\"{marker}\""))
+        {}
+        view_delays.push(t.elapsed());
+    }
+    view_delays.sort();
 
     println!("| Measure ({JOBS} FlinkDeployments, one namespace) | Value |");
     println!("|---|---|");
@@ -317,6 +349,19 @@ async fn main() {
         ms(percentile(&delays, 0.99))
     );
 
+    println!(
+        "| The page's feed (`?size=20`): first `view` size; new connection → first view p50 / p99 ({CONNECTS}) | {:.1} KiB (the whole-list `snapshot`: {:.1} MiB); {} / {} |",
+        view_bytes as f64 / 1024.0,
+        plain_bytes.len() as f64 / 1024.0 / 1024.0,
+        ms(percentile(&first_views, 0.5)),
+        ms(percentile(&first_views, 0.99))
+    );
+    println!(
+        "| Status change on the page → new `view` p50 / p99 ({CHANGES} changes) | {} / {} |",
+        ms(percentile(&view_delays, 0.5)),
+        ms(percentile(&view_delays, 0.99))
+    );
+
     let _ = namespaces.delete(NAMESPACE, &DeleteParams::default()).await;
     assert_eq!(
         requests_after, requests_before,
@@ -348,6 +393,20 @@ async fn main() {
     if !support::report(&goals) {
         eprintln!("a Flink list goal was missed by more than this machine's run-to-run spread");
         std::process::exit(1);
+    }
+}
+
+/// The next SSE block of `feed` (keep-alive comments included), `buffer` keeping the rest.
+async fn next_sse(
+    feed: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    buffer: &mut String,
+) -> String {
+    loop {
+        if let Some(end) = buffer.find("\n\n") {
+            return buffer.drain(..end + 2).collect();
+        }
+        let chunk = feed.next().await.expect("feed open").expect("chunk");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
     }
 }
 

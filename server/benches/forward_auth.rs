@@ -145,6 +145,25 @@ async fn hello_server() -> SocketAddr {
     support::bare_server(|_| hyper::Response::new(Full::new(Bytes::from_static(b"hello")))).await
 }
 
+/// A bare hyper server answering every request with what `request` got from Heimdall: its
+/// status, its headers (but `date` and `content-length`, which hyper writes) and its body.
+async fn replay_server(request: reqwest::RequestBuilder) -> SocketAddr {
+    let answer = request.send().await.expect("an answer to copy");
+    assert_eq!(answer.status(), 200, "the answer to copy is a pass");
+    let status = answer.status().as_u16();
+    let mut headers = answer.headers().clone();
+    headers.remove("date");
+    headers.remove("content-length");
+    let body = answer.bytes().await.expect("the body to copy");
+    support::bare_server(move |_| {
+        let mut response = hyper::Response::new(Full::new(body.clone()));
+        *response.status_mut() = hyper::StatusCode::from_u16(status).expect("status");
+        *response.headers_mut() = headers.clone();
+        response
+    })
+    .await
+}
+
 /// A namespace with one CARTA session and the shipped RoleBinding moved into it.
 async fn carta_namespace(admin: &Client) {
     let namespaces = Api::<Namespace>::all(admin.clone());
@@ -267,6 +286,24 @@ async fn main() {
         headers: Arc::new(headers),
     };
     let hello = hello_server().await;
+    // The same ceiling sending what a decision sends (its status, headers and body, copied
+    // from one real answer): the part of the distance that is the answer's bytes — the
+    // security headers, the JSON — on both sides of this machine's loopback, not the work.
+    let carta_replay = replay_server(
+        client
+            .get(format!("{base}/forward-auth/carta"))
+            .header("x-forwarded-uri", "/session/carta/benchsession1/"),
+    )
+    .await;
+    let session_replay = replay_server(
+        client.get(format!("{base}/forward-auth/session")).headers(
+            session_headers(cookie.clone())
+                .into_iter()
+                .map(|(n, v)| (n.parse().expect("name"), v.parse().expect("value")))
+                .collect(),
+        ),
+    )
+    .await;
     let targets = [
         (
             "hello",
@@ -300,6 +337,16 @@ async fn main() {
                 "/forward-auth/session",
                 cookies.into_iter().map(session_headers).collect(),
             ),
+        ),
+        (
+            "carta",
+            "bare hyper sending CARTA's answer",
+            target(carta_replay, "/", vec![Vec::new()]),
+        ),
+        (
+            "session",
+            "bare hyper sending session mode's answer",
+            target(session_replay, "/", vec![Vec::new()]),
         ),
     ];
     let only = std::env::var("HEIMDALL_BENCH_ONLY").ok();
@@ -352,7 +399,8 @@ async fn main() {
     for (&connections, per_target) in counts.iter().zip(&measured) {
         let ceiling = &per_target[0];
         let rate = |figures: &[Figures]| Runs::new(figures.iter().map(Figures::per_second).collect());
-        for ((_, name, _), figures) in targets.iter().zip(per_target).skip(1) {
+        // Targets 1–4 are Heimdall's; 5 and 6 the ceilings sending their answers.
+        for ((_, name, _), figures) in targets.iter().zip(per_target).skip(1).take(4) {
             let share = Runs::new(
                 figures
                     .iter()
@@ -409,6 +457,44 @@ async fn main() {
             });
         }
     }
+    // Not goals (#27 measures against "hello"): how far each mode is from a server that does
+    // nothing but send the same answer, and what sending that answer costs the bare server.
+    println!(
+        "\n| beside the goals, {} connections | median (spread) |",
+        counts
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" / ")
+    );
+    println!("|---|---:|");
+    for (&connections, per_target) in counts.iter().zip(&measured) {
+        let share = |of: usize, to: usize| {
+            let runs = Runs::new(
+                per_target[of]
+                    .iter()
+                    .zip(&per_target[to])
+                    .map(|(f, c)| f.per_second() / c.per_second() * 100.0)
+                    .collect(),
+            );
+            format!(
+                "{} % (± {})",
+                support::figure(runs.median()),
+                support::figure(runs.spread())
+            )
+        };
+        for (mode, heimdall, replay) in [("CARTA", 1, 5), ("session", 3, 6)] {
+            println!(
+                "| {connections} connections: bare hyper sending {mode}'s answer, share of hello | {} |",
+                share(replay, 0)
+            );
+            println!(
+                "| {connections} connections: {mode} mode, share of the bare hyper sending its answer | {} |",
+                share(heimdall, replay)
+            );
+        }
+    }
+    println!();
     if !support::report(&goals) {
         eprintln!("a ForwardAuth goal was missed by more than this machine's run-to-run spread");
         std::process::exit(1);

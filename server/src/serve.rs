@@ -53,6 +53,11 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Answers go out whole in one write; Nagle would only hold back the next small one
+        // (a live feed's event) until the last is acknowledged.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, error = %e, "cannot set TCP_NODELAY");
+        }
         let router = router.clone();
         let short = short.clone();
         let service =

@@ -487,7 +487,7 @@ mod tests {
         let descending = query("2", "desc").view(&all, live());
         assert_eq!(names(&descending)[0], "job-14");
         // The same rows as sorting everything and cutting the page.
-        let mut sorted = all.clone();
+        let mut sorted = all;
         sorted.sort_by(|a, b| compare(a, b, SortKey::Name, true));
         assert_eq!(descending.jobs, sorted[10..20]);
     }

@@ -102,6 +102,8 @@ struct Kind {
     holder: Holder,
     index: RwLock<Index>,
     state: watch::Sender<WatchState>,
+    /// `state` is `Ready`: what every decision asks, without the channel's lock.
+    ready: std::sync::atomic::AtomicBool,
 }
 
 impl Kind {
@@ -110,13 +112,12 @@ impl Kind {
             holder,
             index: RwLock::new(Index::default()),
             state: watch::Sender::new(WatchState::Syncing),
+            ready: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
-    /// The users this kind's objects give `session` (empty labels are no user).
-    fn users(&self, session: &str) -> Vec<String> {
-        let index = self.index.read().unwrap_or_else(PoisonError::into_inner);
-        index.users(session)
+    fn index(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn set_state(&self, next: WatchState, namespace: &str) {
@@ -125,7 +126,12 @@ impl Kind {
             WatchState::Failed(e) => e.clone(),
             _ => String::new(),
         };
-        if self.state.send_if_modified(|state| set_state(state, next)) && failed {
+        let modified = self.state.send_if_modified(|state| set_state(state, next));
+        self.ready.store(
+            *self.state.borrow() == WatchState::Ready,
+            std::sync::atomic::Ordering::Release,
+        );
+        if modified && failed {
             tracing::warn!(kind = self.holder.as_str(), namespace, error = %message, "CARTA session watch failed");
         }
     }
@@ -169,20 +175,19 @@ impl Index {
     }
 
     /// The users of the objects carrying `session`, by object name; empty labels left out.
-    fn users(&self, session: &str) -> Vec<String> {
+    /// The users this kind's objects give `session` (empty labels are no user).
+    fn users<'a>(&'a self, session: &str) -> impl Iterator<Item = &'a str> + 'a {
         self.sessions
             .get(session)
             .into_iter()
             .flatten()
             .filter_map(|name| self.objects.get(name)?.user.as_deref())
             .filter_map(usable_user)
-            .map(str::to_owned)
-            .collect()
     }
 
     #[cfg(test)]
     fn user(&self, session: &str) -> Option<String> {
-        one_owner(&self.users(session), &[]).map(|owner| owner.user)
+        one_owner(self.users(session), std::iter::empty()).map(|owner| owner.user)
     }
 }
 
@@ -251,7 +256,7 @@ impl SessionDirectory {
     fn synced(&self) -> bool {
         [&self.inner.services, &self.inner.pods]
             .iter()
-            .all(|kind| *kind.state.borrow() == WatchState::Ready)
+            .all(|kind| kind.ready.load(std::sync::atomic::Ordering::Acquire))
     }
 
     /// The user of `session`: a Service's label first, then a Pod's (the seed's order).
@@ -292,10 +297,8 @@ impl SessionDirectory {
 
     /// From memory only (what the watches have seen).
     pub fn indexed(&self, session: &str) -> Option<SessionOwner> {
-        one_owner(
-            &self.inner.services.users(session),
-            &self.inner.pods.users(session),
-        )
+        let (services, pods) = (self.inner.services.index(), self.inner.pods.index());
+        one_owner(services.users(session), pods.users(session))
     }
 
     /// Whether this second's budget of direct reads has room; takes one if so.
@@ -348,7 +351,10 @@ impl SessionDirectory {
         let pods: Api<Pod> = Api::namespaced(self.inner.client.clone(), &settings.namespace);
         let found = pods.list_metadata(&params).await.map_err(|e| e.to_string())?;
         let from_pods = users_of(found.items.iter().map(|o| &o.metadata), &settings.user_label);
-        Ok(one_owner(&from_services, &from_pods))
+        Ok(one_owner(
+            from_services.iter().map(String::as_str),
+            from_pods.iter().map(String::as_str),
+        ))
     }
 
     fn kind(&self, holder: Holder) -> &Kind {
@@ -392,8 +398,17 @@ fn users_of<'a>(objects: impl Iterator<Item = &'a ObjectMeta>, user_label: &str)
 /// The session's one user: every object that names a user names the same one (a Service then
 /// says so, else a Pod). Objects that disagree are refused — the seed would have answered with
 /// whichever it met first, and a session is never someone the labels do not agree on.
-fn one_owner(from_services: &[String], from_pods: &[String]) -> Option<SessionOwner> {
-    let mut all = from_services.iter().chain(from_pods);
+fn one_owner<'a>(
+    from_services: impl Iterator<Item = &'a str>,
+    from_pods: impl Iterator<Item = &'a str>,
+) -> Option<SessionOwner> {
+    let mut from_services = from_services.peekable();
+    let holder = if from_services.peek().is_some() {
+        Holder::Service
+    } else {
+        Holder::Pod
+    };
+    let mut all = from_services.chain(from_pods);
     let first = all.next()?;
     if let Some(other) = all.find(|user| *user != first) {
         tracing::warn!(
@@ -403,13 +418,8 @@ fn one_owner(from_services: &[String], from_pods: &[String]) -> Option<SessionOw
         );
         return None;
     }
-    let holder = if from_services.is_empty() {
-        Holder::Pod
-    } else {
-        Holder::Service
-    };
     Some(SessionOwner {
-        user: first.clone(),
+        user: first.to_owned(),
         holder,
     })
 }

@@ -17,7 +17,6 @@ use super::model::{CartaSessionView, CartaStatus, ForwardAuthStatus, RuleView, W
 use super::session::{AccessRule, OriginalRequest, ProxyKind, login_address, rules_for};
 use crate::cluster::WatchState;
 use crate::error::AppError;
-use crate::identity::secrets::hash_secret;
 use crate::identity::{
     AccessError, IdentityError, IdentityService, Permission, Principal, Role, cookie_value,
 };
@@ -31,6 +30,18 @@ pub const SESSION_PATH: &str = "/forward-auth/session";
 fn hint(session: &str) -> String {
     let shown: String = session.chars().take(4).collect();
     format!("{shown}…")
+}
+
+/// A SHA-256 digest: what the session-mode cache is keyed by, so it holds no secret.
+type Digest = [u8; 32];
+
+fn digest(kind: &[u8], secret: &[u8]) -> Digest {
+    use sha2::Digest as _;
+    sha2::Sha256::new()
+        .chain_update(kind)
+        .chain_update(secret)
+        .finalize()
+        .into()
 }
 
 /// Entries the session-mode cache holds at most; beyond, the expired go, then all.
@@ -175,7 +186,7 @@ struct Inner {
     directory: Option<SessionDirectory>,
     identity: IdentityService,
     /// Credential digest → when, identity's access generation then, and the answer.
-    cache: RwLock<HashMap<String, Cached>>,
+    cache: RwLock<HashMap<Digest, Cached>>,
 }
 
 struct Cached {
@@ -321,7 +332,8 @@ impl ForwardAuthService {
     /// CARTA mode: the session id from `Referer`, else `X-Forwarded-Uri`; its user from the
     /// labels. Anyone who knows a live session URL passes — the seed's model, kept for its
     /// clients; session mode is the one that checks who is asking.
-    #[tracing::instrument(name = "forward_auth.carta", skip_all)]
+    // At debug: a span per decision is a proxy's every request (the short path's reason).
+    #[tracing::instrument(name = "forward_auth.carta", level = "debug", skip_all)]
     pub async fn carta(&self, headers: &HeaderMap) -> CartaDecision {
         // A header sent twice: the last one, as the seed's dict of headers kept it.
         let referer = headers
@@ -363,15 +375,16 @@ impl ForwardAuthService {
     /// Session mode: the caller's Heimdall session (cookie) or bearer token, then the first
     /// access rule for where the request was going. Where the request was going is read only
     /// when it matters: for a rule, or for the login's return address.
-    #[tracing::instrument(name = "forward_auth.session", skip_all)]
+    /// `meta` makes the request's metadata, which only a cache miss or a sign-in reads.
+    #[tracing::instrument(name = "forward_auth.session", level = "debug", skip_all)]
     pub async fn session(
         &self,
         headers: &HeaderMap,
-        meta: &RequestMeta,
+        meta: &(dyn Fn() -> RequestMeta + Sync),
     ) -> Result<SessionDecision, AppError> {
         let sign_in = |reason: &str| {
             // No configured base: the address the proxy reached Heimdall at.
-            let base = meta.base_url(self.0.settings.login_base.as_deref());
+            let base = meta().base_url(self.0.settings.login_base.as_deref());
             let target = OriginalRequest::from_headers(headers, self.0.settings.proxy);
             SessionDecision::SignIn {
                 login_url: login_address(&base, target.as_ref(), &self.0.identity.settings().return_hosts),
@@ -421,7 +434,7 @@ impl ForwardAuthService {
     async fn vouch(
         &self,
         headers: &HeaderMap,
-        meta: &RequestMeta,
+        meta: &(dyn Fn() -> RequestMeta + Sync),
     ) -> Result<Option<Arc<Vouched>>, IdentityError> {
         let Some((key, credential)) = self.credential(headers) else {
             return Ok(None);
@@ -446,9 +459,9 @@ impl ForwardAuthService {
             Credential::Cookie => {
                 let mut without_authorization = headers.clone();
                 without_authorization.remove(header::AUTHORIZATION);
-                self.0.identity.resolve(&without_authorization, meta).await?
+                self.0.identity.resolve(&without_authorization, &meta()).await?
             }
-            Credential::Bearer => self.0.identity.resolve(headers, meta).await?,
+            Credential::Bearer => self.0.identity.resolve(headers, &meta()).await?,
         };
         let Some(actor) = principal.actor else {
             return Ok(None);
@@ -491,15 +504,12 @@ impl ForwardAuthService {
 
     /// The credential to vouch for — the session cookie when there is one (a browser), else
     /// the bearer token — and a digest of it to key the cache by (not the secret itself).
-    fn credential(&self, headers: &HeaderMap) -> Option<(String, Credential)> {
+    fn credential(&self, headers: &HeaderMap) -> Option<(Digest, Credential)> {
         if let Some(cookie) = cookie_value(headers, &self.0.identity.settings().cookie_name) {
-            return Some((hash_secret(&format!("cookie:{cookie}")), Credential::Cookie));
+            return Some((digest(b"cookie:", cookie.as_bytes()), Credential::Cookie));
         }
-        headers.get(header::AUTHORIZATION).map(|value| {
-            (
-                hash_secret(&format!("bearer:{}", String::from_utf8_lossy(value.as_bytes()))),
-                Credential::Bearer,
-            )
-        })
+        headers
+            .get(header::AUTHORIZATION)
+            .map(|value| (digest(b"bearer:", value.as_bytes()), Credential::Bearer))
     }
 }

@@ -74,15 +74,15 @@ fn objects_that_disagree_on_the_user_give_none_and_empty_labels_are_no_user() {
 
 #[test]
 fn a_service_and_a_pod_must_agree() {
-    let s = |v: &[&str]| v.iter().map(|u| (*u).to_owned()).collect::<Vec<_>>();
+    let owner = |services: &[&'static str], pods: &[&'static str]| {
+        one_owner(services.iter().copied(), pods.iter().copied())
+    };
     assert_eq!(
-        one_owner(&s(&["alice"]), &s(&["alice"])).map(|o| o.holder),
+        owner(&["alice"], &["alice"]).map(|o| o.holder),
         Some(Holder::Service)
     );
-    assert_eq!(
-        one_owner(&s(&[]), &s(&["alice"])).map(|o| o.holder),
-        Some(Holder::Pod)
-    );
-    assert_eq!(one_owner(&s(&["alice"]), &s(&["mallory"])), None);
-    assert_eq!(one_owner(&s(&[]), &s(&[])), None);
+    assert_eq!(owner(&[], &["alice"]).map(|o| o.holder), Some(Holder::Pod));
+    assert_eq!(owner(&["alice"], &["mallory"]), None);
+    assert_eq!(owner(&["alice", "mallory"], &[]), None);
+    assert_eq!(owner(&[], &[]), None);
 }
