@@ -1,11 +1,20 @@
 //! Server functions of the Flink jobs section. Thin: the caller and one service call. The job
-//! list itself arrives over the live feed (`/api/jobs/events`), not through a server function;
-//! the overview's counts ride on `get_overview`.
+//! list arrives over the live feed (`/api/jobs/events`); its first view is also rendered into
+//! the page's HTML (`flink_jobs_view`); the overview's counts ride on `get_overview`.
 
 use leptos::prelude::*;
 
-use super::model::JobAction;
+use super::model::{JobAction, JobQuery, JobsView};
 use crate::error::AppError;
+
+/// The page of jobs `query` asks for, with the counts: the jobs page renders it on the server,
+/// so the first HTML has the rows; in the browser the live feed takes over.
+#[server(prefix = "/_srv", endpoint = "flink_jobs_view")]
+pub async fn flink_jobs_view(query: JobQuery) -> Result<JobsView, AppError> {
+    use crate::identity::RequestContext;
+    let ctx = RequestContext::load().await?;
+    Ok(service()?.view_of(&ctx.principal, &query).await?)
+}
 
 /// One job's `FlinkDeployment` as the API server has it now, as YAML.
 #[server(prefix = "/_srv", endpoint = "flink_job_yaml")]

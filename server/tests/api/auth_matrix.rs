@@ -131,6 +131,7 @@ const MATRIX: &[Case] = &[
         [401, 404, 404, 404, 404],
     ),
     // Flink jobs (no cluster here: there is no job to find)
+    sf("/_srv/flink_jobs_view", "query[size]=20", SIGNED_IN),
     sf(
         "/_srv/flink_job_yaml",
         "namespace=flink&name=orders",

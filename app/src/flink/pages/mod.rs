@@ -11,7 +11,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::{LazyRoute, NavigateOptions, lazy_route};
 
-use super::api::{FlinkJobAction, flink_job_yaml};
+use super::api::{FlinkJobAction, flink_job_yaml, flink_jobs_view};
 use super::model::{FlinkJob, JobAction, JobQuery, JobType, JobsView, PAGE_SIZES, SortKey, status_tone};
 use crate::identity::{Role, use_viewer};
 use crate::ui::{
@@ -86,14 +86,7 @@ fn FlinkJobsPage() -> impl IntoView {
     let name_filter = move || url.get("q");
     let status_filter = move || url.get("status");
     let ns_filter = move || url.get("ns");
-    let cards = move || url.get("view") == "cards";
-    let page_size = move || {
-        url.get("size")
-            .parse::<usize>()
-            .ok()
-            .filter(|s| PAGE_SIZES.contains(s))
-            .unwrap_or_else(|| settings.get().page_size)
-    };
+    let page_size = move || page_size(url, settings);
     // What the feed is asked for: a new question opens a new feed (the last one closes).
     let query = Memo::new(move |_| JobQuery {
         q: name_filter(),
@@ -105,11 +98,68 @@ fn FlinkJobsPage() -> impl IntoView {
         size: page_size().to_string(),
         job: url.get("job"),
     });
+    // The first view, rendered on the server (the first HTML has the rows) and handed to the
+    // browser with the page; from then on the live feed's views replace it.
+    let first = OnceResource::new(flink_jobs_view(query.get_untracked()));
     #[cfg(feature = "hydrate")]
     live::connect(jobs, feed, query);
-    #[cfg(not(feature = "hydrate"))]
-    let _ = query;
+    let list = List {
+        feed,
+        url,
+        settings,
+        settings_open,
+        filter_ref,
+    };
+    view! {
+        <Title text="Flink jobs"/>
+        // Rendered once the first view is there: on the server that is before the HTML goes
+        // out, in the browser (hydrating) at once, with the view that came with the page.
+        <Suspense fallback=|| view! { <Loading label="Loading Flink jobs"/> }>
+            {move || Suspend::new(async move {
+                let initial = first.await.ok();
+                // The feed's latest view, else the one the page came with.
+                let jobs = Signal::derive(move || jobs.get().or_else(|| initial.clone()));
+                // Built untracked: only the list's own closures follow its signals, so a new view
+                // or filter never rebuilds (and unfocuses) the whole list.
+                untrack(|| jobs_list(list, jobs))
+            })}
+        </Suspense>
+    }
+}
 
+/// The rows per page the address asks for, else the display settings'.
+fn page_size(url: UrlState, settings: RwSignal<Settings>) -> usize {
+    url.get("size")
+        .parse::<usize>()
+        .ok()
+        .filter(|s| PAGE_SIZES.contains(s))
+        .unwrap_or_else(|| settings.get().page_size)
+}
+
+/// What the list needs of the page around it.
+#[derive(Clone, Copy)]
+struct List {
+    feed: RwSignal<Feed>,
+    url: UrlState,
+    settings: RwSignal<Settings>,
+    settings_open: RwSignal<bool>,
+    filter_ref: NodeRef<leptos::html::Input>,
+}
+
+/// The list, its filters, counts and pager, and the open job: everything drawn from a view.
+fn jobs_list(list: List, jobs: Signal<Option<JobsView>>) -> AnyView {
+    let List {
+        feed,
+        url,
+        settings,
+        settings_open,
+        filter_ref,
+    } = list;
+    let name_filter = move || url.get("q");
+    let status_filter = move || url.get("status");
+    let ns_filter = move || url.get("ns");
+    let cards = move || url.get("view") == "cards";
+    let page_size = move || page_size(url, settings);
     let field = move |f: fn(&JobsView) -> usize| move || jobs.with(|v| v.as_ref().map_or(1, f));
     let page = field(|v| v.page);
     let pages = field(|v| v.pages);
@@ -192,7 +242,6 @@ fn FlinkJobsPage() -> impl IntoView {
     }
     .into_any();
     view! {
-        <Title text="Flink jobs"/>
         <div class="space-y-4">
             <header class="flex flex-wrap items-end justify-between gap-3">
                 <div>
@@ -243,6 +292,7 @@ fn FlinkJobsPage() -> impl IntoView {
             </div>
         })}
     }
+    .into_any()
 }
 
 #[cfg(feature = "hydrate")]

@@ -30,9 +30,7 @@ impl FlinkService {
     /// burst, so a page never holds more jobs than it shows. Cut from the converted list kept
     /// with the list's bytes: filtering and sorting 10,000 jobs in memory, no conversion.
     pub async fn view(&self, principal: &Principal, query: &JobQuery) -> Result<FeedMessage> {
-        principal.authorize(Permission::Read)?;
-        let list = self.list_bytes().await?;
-        let view = query.view(&list.jobs, self.feed_status());
+        let view = self.view_of(principal, query).await?;
         let data = serde_json::to_string(&view).map_err(|e| {
             tracing::error!(error = %e, "cannot encode a job view");
             FlinkError::Unavailable("cannot encode the job list".into())
@@ -41,6 +39,13 @@ impl FlinkService {
             event: "view",
             data: data.into(),
         })
+    }
+
+    /// The view itself: what the jobs page renders on the server before its feed opens.
+    pub async fn view_of(&self, principal: &Principal, query: &JobQuery) -> Result<JobsView> {
+        principal.authorize(Permission::Read)?;
+        let list = self.list_bytes().await?;
+        Ok(query.view(&list.jobs, self.feed_status()))
     }
 
     /// Changes as they happen, for a live feed.

@@ -17,7 +17,7 @@ use tokio::sync::broadcast;
 use super::crd::FlinkDeploymentObject;
 use super::error::{FlinkError, Result};
 use super::job::{status_of, to_flink_job};
-use super::model::{FeedStatus, FlinkJob, JobAction, JobCounts, JobQuery};
+use super::model::{FeedStatus, FlinkJob, JobAction, JobCounts, JobQuery, JobsView};
 use super::patterns::Patterns;
 use super::reflector::{self, FlinkWatch, JobChange, WatchedNamespaces};
 

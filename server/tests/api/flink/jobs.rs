@@ -279,6 +279,50 @@ async fn the_pages_feed_sends_its_page_and_the_counts_then_a_new_view_per_change
     delete_namespaces(&admin, &[&ns]).await;
 }
 
+/// The jobs page's first HTML has the first page of rows (rendered on the server from the
+/// in-memory list), not a spinner waiting for the browser and the feed.
+#[tokio::test]
+async fn the_jobs_pages_html_has_its_first_page_of_rows() {
+    let admin = admin_client().await;
+    let ns = fresh_namespace(&admin).await;
+    let app = spawn_watching(service_account_kubeconfig(), &ns).await;
+    app.sign_in_as_admin().await;
+    assert_eq!(readyz_becomes(&app, 200).await.0, 200);
+    for name in ["ingest-orders", "ingest-payments", "score-fraud"] {
+        create_deployment(&admin, &ns, name, json!({}), application_spec(1)).await;
+    }
+    eventually("listed", || async {
+        let jobs = jobs_at(&app, "/api/jobs").await;
+        ["ingest-orders", "ingest-payments", "score-fraud"]
+            .iter()
+            .all(|n| find(&jobs, &ns, n).is_some())
+            .then_some(())
+    })
+    .await;
+    let html = |path: String| {
+        let app = &app;
+        async move {
+            let response = app.client.get(app.url(&path)).send().await.expect("page");
+            assert_eq!(response.status(), 200);
+            response.text().await.expect("HTML")
+        }
+    };
+    let page = html(format!("/flink?ns={ns}")).await;
+    assert_eq!(
+        page.matches(r#"data-testid="job-row""#).count(),
+        3,
+        "every row in the HTML"
+    );
+    for name in ["ingest-orders", "ingest-payments", "score-fraud"] {
+        assert!(page.contains(name), "{name} is in the first HTML");
+    }
+    // The address's filter applies on the server too.
+    let filtered = html(format!("/flink?ns={ns}&q=ingest")).await;
+    assert_eq!(filtered.matches(r#"data-testid="job-row""#).count(), 2);
+    assert!(!filtered.contains("score-fraud"));
+    delete_namespaces(&admin, &[&ns]).await;
+}
+
 #[tokio::test]
 async fn the_label_selector_and_the_namespace_list_filter_as_configured() {
     let admin = admin_client().await;
