@@ -109,6 +109,7 @@ fn FlinkJobsPage() -> impl IntoView {
         settings,
         settings_open,
         filter_ref,
+        query,
     };
     view! {
         <Title text="Flink jobs"/>
@@ -144,6 +145,8 @@ struct List {
     settings: RwSignal<Settings>,
     settings_open: RwSignal<bool>,
     filter_ref: NodeRef<leptos::html::Input>,
+    /// What the address asks for now; the view shown may still answer the last question.
+    query: Memo<JobQuery>,
 }
 
 /// The list, its filters, counts and pager, and the open job: everything drawn from a view.
@@ -154,7 +157,10 @@ fn jobs_list(list: List, jobs: Signal<Option<JobsView>>) -> AnyView {
         settings,
         settings_open,
         filter_ref,
+        query,
     } = list;
+    // The rows shown answer an earlier question until the feed's view for this one arrives.
+    let busy = move || jobs.with(|v| v.as_ref().is_some_and(|v| v.query != query.get()));
     let name_filter = move || url.get("q");
     let status_filter = move || url.get("status");
     let ns_filter = move || url.get("ns");
@@ -257,6 +263,11 @@ fn jobs_list(list: List, jobs: Signal<Option<JobsView>>) -> AnyView {
 
             {toolbar}
 
+            <div
+                data-testid="jobs-list"
+                aria-busy=move || busy().to_string()
+                class=move || if busy() { "space-y-4 opacity-60 transition-opacity" } else { "space-y-4" }
+            >
             {move || match total.get() {
                 None => match feed.get() {
                     Feed::Stale(reason) => view! {
@@ -283,6 +294,7 @@ fn jobs_list(list: List, jobs: Signal<Option<JobsView>>) -> AnyView {
             }}
 
             {view! { <Pager url page pages shown=matched page_size=Signal::derive(page_size)/> }.into_any()}
+            </div>
         </div>
         {view! { <SettingsDialog open=settings_open settings/> }.into_any()}
         {move || selected.get().map(|job| view! { <JobDrawer job url state=drawer/> })}
