@@ -235,40 +235,12 @@ impl Metrics {
                 series.duration.record(seconds);
             }
             _ => {
-                let method = method_label(method);
+                let method = super::metrics::method_label(method);
                 metrics::counter!("heimdall_http_requests_total", "method" => method, "route" => series.route.clone(), "status" => status.as_u16().to_string())
                     .increment(1);
                 metrics::histogram!("heimdall_http_request_duration_seconds", "method" => method, "route" => series.route.clone())
                     .record(seconds);
             }
         }
-    }
-}
-
-/// The method label of the full path's metrics (`metrics::record`), without allocating.
-fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labels_match_the_full_paths() {
-        assert_eq!(method_label(&Method::GET), "GET");
-        assert_eq!(
-            method_label(&Method::from_bytes(b"PROPFIND").expect("a method")),
-            "other"
-        );
     }
 }

@@ -49,6 +49,21 @@ pub fn install() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// The `method` label: the known methods by name, any other token as `other` (one series
+/// each would let a client grow the registry without bound). Static: no allocation.
+pub(crate) fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 /// Counts and times each request under its route's pattern (never the raw path: ids would make
 /// one series each); requests no route matched count as `unmatched`.
 pub async fn record(req: Request, next: Next) -> Response {
@@ -58,20 +73,11 @@ pub async fn record(req: Request, next: Next) -> Response {
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     // Known methods only: any other token is a valid HTTP method, and one series each would let
     // a client grow the registry without bound.
-    let method = match *req.method() {
-        Method::GET
-        | Method::POST
-        | Method::PUT
-        | Method::PATCH
-        | Method::DELETE
-        | Method::HEAD
-        | Method::OPTIONS => req.method().as_str().to_owned(),
-        _ => "other".to_owned(),
-    };
+    let method = method_label(req.method());
     let started = Instant::now();
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("heimdall_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+    metrics::counter!("heimdall_http_requests_total", "method" => method, "route" => route.clone(), "status" => status)
         .increment(1);
     metrics::histogram!("heimdall_http_request_duration_seconds", "method" => method, "route" => route)
         .record(started.elapsed().as_secs_f64());
@@ -142,5 +148,19 @@ fn watch_gauges(state: &AppState) {
         let ready = state.forward_auth.readiness().is_ok();
         metrics::gauge!("heimdall_watch_ready", "watch" => "forward_auth carta")
             .set(f64::from(u8::from(ready)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_labels_are_the_known_methods_or_other() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(
+            method_label(&Method::from_bytes(b"PROPFIND").expect("a method")),
+            "other"
+        );
     }
 }
