@@ -19,19 +19,29 @@ const BOUND: u64 = 10;
 /// statements it ran. The same request goes first uncounted: a session seen a minute ago or
 /// more is touched (one `UPDATE`, `identity::service`), and on a busy machine a minute can
 /// pass between two counts; the counted request then follows the touch by milliseconds.
+/// The fewer of two counted requests: a statement that lands in one request now and then (a
+/// once-a-while refresh) is not the list's, while a statement per row is in every one.
 async fn counted(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, usize, u64) {
     client.get(app.url(path)).send().await.expect("warm-up request");
-    let request_id = format!("statements-{}", uuid::Uuid::new_v4());
-    let response = client
-        .get(app.url(path))
-        .header("x-request-id", &request_id)
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    let rows = response.json::<serde_json::Value>().await.expect("JSON");
-    let rows = rows.as_array().map_or(0, Vec::len);
-    (status, rows, statements_of(&request_id))
+    let mut fewest = None;
+    for _ in 0..2 {
+        let request_id = format!("statements-{}", uuid::Uuid::new_v4());
+        let response = client
+            .get(app.url(path))
+            .header("x-request-id", &request_id)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let rows = response.json::<serde_json::Value>().await.expect("JSON");
+        let rows = rows.as_array().map_or(0, Vec::len);
+        let count = (status, rows, statements_of(&request_id));
+        fewest = Some(match fewest {
+            Some(seen @ (_, _, n)) if n <= count.2 => seen,
+            _ => count,
+        });
+    }
+    fewest.expect("two requests counted")
 }
 
 /// Adds one row with `add(0)`, counts `GET path` as `reader`, adds 99 more, counts again: the
