@@ -52,8 +52,23 @@ export async function openHydrated(context, path = '/') {
     const from = m.location()?.url ?? page.url();
     if (/Content Security Policy/i.test(m.text()) && from.startsWith(BASE_URL)) errors.push(`CSP: ${m.text()}`);
   });
+  // What the page said and what it could not fetch: a page that never hydrates says why in the
+  // test's failure, not only "timeout".
+  const said = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') said.push(`console ${m.type()}: ${m.text()}`); });
+  page.on('requestfailed', (r) => said.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
+  const pending = new Set();
+  const asked = [];
+  page.on('request', (r) => { pending.add(r); if (!r.url().includes('/pkg/')) asked.push(`${r.method()} ${r.url().replace(BASE_URL, '')}`); });
+  page.on('requestfinished', (r) => pending.delete(r));
+  page.on('requestfailed', (r) => pending.delete(r));
   await page.goto(BASE_URL + path);
-  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  try {
+    await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  } catch (e) {
+    const state = await page.evaluate(() => `readyState ${document.readyState}`).catch((x) => String(x));
+    throw new Error(`${e.message}\n${path} did not hydrate (${state}); page errors: ${JSON.stringify(errors)}; ${JSON.stringify(said)}; unanswered: ${JSON.stringify([...pending].map((r) => r.url()))}; asked: ${JSON.stringify(asked)}`);
+  }
   errors.push(...(await cspViolations(page)).map((v) => `CSP: ${v}`));
   return { page, errors };
 }

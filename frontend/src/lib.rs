@@ -15,6 +15,8 @@ pub fn hydrate() {
         };
         let owner = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
         owner.forget();
+        // Live streams open now, not while the page's HTML is still being claimed.
+        app::ui::hydrated::mark_page_hydrated();
         // Browser tests wait for this marker before using controls that only work hydrated.
         let _ = body.set_attribute("data-hydrated", "true");
     });

@@ -411,7 +411,7 @@ part_filters() {
 part_browser_files() {
   case $1 in
     identity) echo "end2end/tests/auth.test.mjs" ;;
-    platform) echo "end2end/tests/shell.test.mjs end2end/tests/lazy.test.mjs end2end/tests/metrics.test.mjs" ;;
+    platform) echo "end2end/tests/shell.test.mjs end2end/tests/lazy.test.mjs end2end/tests/metrics.test.mjs end2end/tests/hydration.test.mjs" ;;
     flink) echo "end2end/tests/flink.test.mjs" ;;
     forward-auth) echo "end2end/tests/forward-auth.test.mjs" ;;
     vault) echo "end2end/tests/vault.test.mjs" ;;

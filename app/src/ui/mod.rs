@@ -5,6 +5,7 @@ mod button;
 mod card;
 mod dialog;
 mod field;
+pub mod hydrated;
 #[cfg(feature = "hydrate")]
 pub mod live;
 mod not_found;

@@ -310,6 +310,9 @@ mod live {
 
     pub(super) fn connect(id: i64, tick: RwSignal<u32>, live: RwSignal<Option<bool>>) {
         Effect::new(move |_| {
+            if !crate::ui::hydrated::page_hydrated() {
+                return;
+            }
             let opened = crate::ui::live::listen(
                 &format!("/services/{id}/events"),
                 // The first message says the stream is open; every other one is a change.

@@ -297,7 +297,10 @@ fn jobs_list(list: List, jobs: Signal<Option<JobsView>>) -> AnyView {
             </div>
         </div>
         {view! { <SettingsDialog open=settings_open settings/> }.into_any()}
-        {move || selected.get().map(|job| view! { <JobDrawer job url state=drawer/> })}
+        // An overlay, drawn once the page is hydrated and never part of the server's HTML: drawn
+        // there, the release build's hydration panicked on it every time (a mismatch the debug
+        // build does not show) and the page never became interactive (#26, item 11).
+        {move || selected.get().filter(|_| crate::ui::hydrated::page_hydrated()).map(|job| view! { <JobDrawer job url state=drawer/> })}
         {move || (!url.get("job").is_empty() && selected.with(Option::is_none) && jobs.with(|v| v.as_ref().is_some_and(|v| v.query.job == url.get("job")))).then(|| view! {
             <div role="status" class="fixed bottom-4 right-4 rounded-md bg-slate-900 px-3 py-2 text-sm text-white">
                 "That job is no longer in the list."
@@ -353,6 +356,9 @@ mod live {
             });
         };
         Effect::new(move |_| {
+            if !crate::ui::hydrated::page_hydrated() {
+                return;
+            }
             let asked = query.get();
             close();
             let Ok(source) = web_sys::EventSource::new(&address(&asked)) else {

@@ -14,6 +14,9 @@ pub(super) fn connect(
     live: RwSignal<Option<bool>>,
 ) {
     Effect::new(move |_| {
+        if !crate::ui::hydrated::page_hydrated() {
+            return;
+        }
         let Some(after) = since.get() else { return };
         let url = format!("/api/v1/jobs/{}/events/stream?since={after}", id());
         let opened = crate::ui::live::listen(
