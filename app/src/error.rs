@@ -121,6 +121,28 @@ impl AppError {
         }
     }
 
+    /// The sentence a person reads (a toast, a form, a notice): the message without the kind
+    /// in front ("conflict: …" is for logs and API clients), starting with a capital.
+    pub fn for_people(&self) -> String {
+        let text = match self {
+            Self::Unauthenticated { message }
+            | Self::Forbidden { message }
+            | Self::NotFound { message }
+            | Self::Conflict { message }
+            | Self::Invalid { message, .. }
+            | Self::TooLarge { message, .. }
+            | Self::RateLimited { message, .. }
+            | Self::Unavailable { message } => message.clone(),
+            Self::Internal => "Something went wrong on the server; its log has the details.".to_owned(),
+            Self::Transport { message } => format!("Couldn't reach Heimdall: {message}"),
+        };
+        let mut chars = text.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => text,
+        }
+    }
+
     /// The HTTP status this error answers with.
     pub fn status_code(&self) -> u16 {
         match self {
@@ -269,6 +291,37 @@ impl From<crate::db::DbError> for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_person_reads_the_sentence_without_the_kind() {
+        let own_role = AppError::conflict("you cannot change your own role or deactivate yourself");
+        assert_eq!(
+            own_role.to_string(),
+            "conflict: you cannot change your own role or deactivate yourself"
+        );
+        assert_eq!(
+            own_role.for_people(),
+            "You cannot change your own role or deactivate yourself"
+        );
+        assert_eq!(AppError::not_found("no such user").for_people(), "No such user");
+        assert_eq!(
+            AppError::invalid("username", "must not be empty").for_people(),
+            "Must not be empty"
+        );
+        assert_eq!(
+            AppError::unavailable("the cluster is not configured").for_people(),
+            "The cluster is not configured"
+        );
+        assert!(!AppError::Internal.for_people().contains("internal error"));
+        assert_eq!(
+            AppError::Transport {
+                message: "offline".into()
+            }
+            .for_people(),
+            "Couldn't reach Heimdall: offline"
+        );
+        assert_eq!(AppError::forbidden("").for_people(), "");
+    }
 
     #[test]
     fn serializes_with_a_kind_tag_and_fields() {

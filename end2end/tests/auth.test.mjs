@@ -19,6 +19,33 @@ test('a signed-out visitor goes to the login page, signs in with a password, and
   assert.match(nav, /Audit log/);
   await page.getByTestId('user-row').first().waitFor();
   await page.screenshot({ path: `${RESULTS_DIR}admin-users.png`, fullPage: true });
+
+  // The admin's own role and Deactivate are disabled, with the reason beside them.
+  const me = page.getByTestId('user-row').filter({ has: page.getByTestId('self-note') });
+  assert.equal(await me.count(), 1);
+  assert.match(await me.textContent(), new RegExp(ADMIN.username));
+  assert.equal(await me.getByTestId('user-role-select').isDisabled(), true);
+  assert.equal(await me.getByTestId('user-active').isDisabled(), true);
+
+  // Another user's role is a draft until saved: nothing is sent on the change itself.
+  const name = `dora-${Date.now().toString(36)}`;
+  await page.getByTestId('new-username').fill(name);
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await page.getByTestId('shown-password').waitFor();
+  const dora = page.getByTestId('user-row').filter({ hasText: name });
+  await dora.waitFor();
+  assert.equal(await dora.getByTestId('user-active').isDisabled(), false);
+  await dora.getByTestId('user-role-select').selectOption('developer');
+  await dora.getByTestId('user-save').waitFor();
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  assert.equal(await dora.getByTestId('user-role-select').inputValue(), 'viewer', 'an unsaved change is not kept');
+  await dora.getByTestId('user-role-select').selectOption('developer');
+  await dora.getByTestId('user-save').click();
+  await dora.getByTestId('user-save').waitFor({ state: 'detached' });
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  assert.equal(await dora.getByTestId('user-role-select').inputValue(), 'developer', 'a saved one is');
   assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
   await context.close();
 });
@@ -31,7 +58,7 @@ test('a wrong password says so and keeps the visitor on the login page', async (
   await page.getByTestId('login-submit').click();
   const error = page.getByTestId('form-error');
   await error.waitFor();
-  assert.equal(await error.textContent(), 'wrong username or password');
+  assert.equal(await error.textContent(), 'Wrong username or password');
   assert.equal(new URL(page.url()).pathname, '/login');
   await page.screenshot({ path: `${RESULTS_DIR}login-error.png` });
   await context.close();
@@ -100,7 +127,7 @@ test('a viewer sees no admin navigation and the admin server functions refuse th
   // Typing the address gets the page shell, and the data behind it stays refused.
   await page.goto(`${BASE_URL}/admin/users`);
   await page.waitForSelector('[role="alert"]');
-  assert.match(await page.textContent('[role="alert"]'), /this needs the admin role/);
+  assert.match(await page.textContent('[role="alert"]'), /This needs the admin role/);
   await page.screenshot({ path: `${RESULTS_DIR}viewer-refused.png` });
   await context.close();
 });

@@ -89,7 +89,7 @@ pub fn AdminUsersPage() -> impl IntoView {
         unlock.value(),
     ] {
         Effect::new(move |_| match value.get() {
-            Some(Err(e)) => toasts.error(e.to_string()),
+            Some(Err(e)) => toasts.error(e.for_people()),
             Some(Ok(u)) => toasts.success(format!("Saved {}", u.username)),
             None => {}
         });
@@ -135,7 +135,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                     </label>
                     <Button kind=ButtonKind::Primary submit=true disabled=create.pending()>"Create user"</Button>
                 </form>
-                <FormError message=Signal::derive(move || create.value().get().and_then(Result::err).map(|e| e.to_string()))/>
+                <FormError message=Signal::derive(move || create.value().get().and_then(Result::err).map(|e| e.for_people()))/>
             </Card>
             {move || shown_password().map(|(user, password)| view! {
                 <div role="status" class="rounded-md bg-emerald-50 p-3 text-sm dark:bg-emerald-950">
@@ -161,6 +161,9 @@ pub fn AdminUsersPage() -> impl IntoView {
     }
 }
 
+/// One user: role and tenants are edited as a draft and saved together (nothing changes on a
+/// stray click); the admin's own role and Deactivate are disabled with the reason, not offered
+/// and then refused.
 #[component]
 fn UserRow(
     user: UserSummary,
@@ -173,9 +176,41 @@ fn UserRow(
 ) -> impl IntoView {
     let id = user.id;
     let active = user.active;
+    let viewer = crate::identity::use_viewer();
+    let is_self = move || {
+        viewer.with(|v| {
+            v.as_ref()
+                .and_then(|v| v.user.as_ref())
+                .is_some_and(|u| u.id == id)
+        })
+    };
     let confirm_active = RwSignal::new(false);
     let confirm_reset = RwSignal::new(false);
-    let member_of: Vec<i64> = user.tenants.iter().map(|t| t.id).collect();
+    let mut member_of: Vec<i64> = user.tenants.iter().map(|t| t.id).collect();
+    member_of.sort_unstable();
+    let saved = StoredValue::new((user.role, member_of.clone()));
+    let role = RwSignal::new(user.role);
+    let chosen = RwSignal::new(member_of);
+    let changed = Memo::new(move |_| saved.with_value(|(r, t)| role.get() != *r || chosen.with(|c| c != t)));
+    let save = move |_| {
+        let (saved_role, saved_tenants) = saved.get_value();
+        if role.get_untracked() != saved_role {
+            set_role.dispatch(SetUserRole {
+                id,
+                role: role.get_untracked(),
+            });
+        }
+        let tenant_ids = chosen.get_untracked();
+        if tenant_ids != saved_tenants {
+            set_tenants.dispatch(SetUserTenants { id, tenant_ids });
+        }
+    };
+    let undo = move |_| {
+        let (saved_role, saved_tenants) = saved.get_value();
+        role.set(saved_role);
+        chosen.set(saved_tenants);
+    };
+    let self_note = StoredValue::new(format!("self-note-{id}"));
     let sign_in = {
         let mut ways = user.providers.clone();
         if user.has_password {
@@ -188,39 +223,47 @@ fn UserRow(
         <tr data-testid="user-row" class=if active { "" } else { "opacity-60" }>
             <td class="px-3 py-2">
                 <div class="font-medium">{user.username.clone()}</div>
-                <div class="text-xs text-slate-500">{user.email.clone().unwrap_or_default()}</div>
+                <div class="text-xs text-slate-500 dark:text-slate-400">{user.email.clone().unwrap_or_default()}</div>
                 {(!active).then(|| view! { <Badge tone=Tone::Warning>"deactivated"</Badge> })}
                 {user.locked_for_secs.map(|secs| view! {
                     <span data-testid="user-locked" title="Too many failed sign-ins; it lifts by itself, or unlock it now">
                         <Badge tone=Tone::Danger>{format!("locked · {secs} s")}</Badge>
                     </span>
                 })}
+                <Show when=is_self>
+                    <p id=self_note.get_value() data-testid="self-note" class="mt-1 text-xs text-slate-500 dark:text-slate-400">
+                        "You: another admin can change your role or deactivate you."
+                    </p>
+                </Show>
             </td>
             <td class="px-3 py-2">
-                <select class=INPUT_CLASS aria-label=format!("Role of {}", user.username)
+                <select class=INPUT_CLASS aria-label=format!("Role of {}", user.username) data-testid="user-role-select"
+                    disabled=is_self
+                    aria-describedby=move || is_self().then(|| self_note.get_value())
                     on:change=move |ev| {
-                        if let Ok(role) = event_target_value(&ev).parse::<Role>() {
-                            set_role.dispatch(SetUserRole { id, role });
+                        if let Ok(r) = event_target_value(&ev).parse::<Role>() {
+                            role.set(r);
                         }
-                    }>
+                    }
+                    prop:value=move || role.get().as_str()>
                     {Role::ALL.into_iter().rev().map(|r| view! { <option value=r.as_str() selected=r == user.role>{r.as_str()}</option> }).collect_view()}
                 </select>
                 <span class="sr-only"><Badge tone=role_tone(user.role)>{user.role.as_str()}</Badge></span>
             </td>
             <td class="px-3 py-2">
                 {if all_tenants.is_empty() {
-                    view! { <span class="text-xs text-slate-500">"no tenants yet"</span> }.into_any()
+                    view! { <span class="text-xs text-slate-500 dark:text-slate-400">"no tenants yet"</span> }.into_any()
                 } else {
                     all_tenants.into_iter().map(|t| {
                         let tid = t.id;
-                        let checked = member_of.contains(&tid);
-                        let member_of = member_of.clone();
                         view! {
                             <label class="mr-2 inline-flex items-center gap-1 text-xs">
-                                <input type="checkbox" checked=checked on:change=move |ev| {
-                                    let mut ids: Vec<i64> = member_of.iter().copied().filter(|x| *x != tid).collect();
-                                    if event_target_checked(&ev) { ids.push(tid); }
-                                    set_tenants.dispatch(SetUserTenants { id, tenant_ids: ids });
+                                <input type="checkbox" data-testid="user-tenant" prop:checked=move || chosen.with(|c| c.contains(&tid)) on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    chosen.update(|c| {
+                                        c.retain(|x| *x != tid);
+                                        if on { c.push(tid); c.sort_unstable(); }
+                                    });
                                 }/>
                                 {t.slug}
                             </label>
@@ -231,7 +274,11 @@ fn UserRow(
             <td class="px-3 py-2 text-xs">{sign_in}</td>
             <td class="px-3 py-2 text-xs">{when(user.last_login_at)}</td>
             <td class="px-3 py-2 whitespace-nowrap">
-                <Button kind=ButtonKind::Ghost on_click=move |_| confirm_active.set(true)>{if active { "Deactivate" } else { "Activate" }}</Button>
+                <Show when=move || changed.get()>
+                    <Button kind=ButtonKind::Primary test_id="user-save" disabled=Signal::derive(move || set_role.pending().get() || set_tenants.pending().get()) on_click=save>"Save"</Button>
+                    <Button kind=ButtonKind::Ghost on_click=undo>"Undo"</Button>
+                </Show>
+                <Button kind=ButtonKind::Ghost test_id="user-active" disabled=Signal::derive(is_self) attr:title=move || is_self().then_some("You cannot deactivate yourself; another admin can.") on_click=move |_| confirm_active.set(true)>{if active { "Deactivate" } else { "Activate" }}</Button>
                 <Button kind=ButtonKind::Ghost on_click=move |_| confirm_reset.set(true)>"Reset password"</Button>
                 {user.locked_for_secs.is_some().then(|| view! {
                     <Button kind=ButtonKind::Ghost on_click=move |_| { unlock.dispatch(UnlockUser { id }); }>"Unlock"</Button>
@@ -265,7 +312,7 @@ pub fn AdminTenantsPage() -> impl IntoView {
                     <TextField label="Name" name="name" placeholder="Payments team" required=true/>
                     <Button kind=ButtonKind::Primary submit=true disabled=create.pending()>"Create tenant"</Button>
                 </ActionForm>
-                <FormError message=Signal::derive(move || create.value().get().and_then(Result::err).map(|e| e.to_string()))/>
+                <FormError message=Signal::derive(move || create.value().get().and_then(Result::err).map(|e| e.for_people()))/>
             </Card>
             <Transition fallback=|| view! { <Loading label="Loading tenants"/> }>
                 {move || tenants.get().map(|r| match r {

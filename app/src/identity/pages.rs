@@ -28,15 +28,7 @@ pub fn use_viewer() -> Signal<Option<Viewer>> {
 }
 
 fn error_text<T>(value: Option<Result<T, AppError>>) -> Option<String> {
-    value.and_then(Result::err).map(|e| match e {
-        AppError::Invalid { message, .. }
-        | AppError::Forbidden { message }
-        | AppError::Unauthenticated { message }
-        | AppError::Conflict { message }
-        | AppError::NotFound { message }
-        | AppError::RateLimited { message, .. } => message,
-        other => other.to_string(),
-    })
+    value.and_then(Result::err).map(|e| e.for_people())
 }
 
 /// `/login`, loaded on demand: signed-in people, who make most visits, never fetch it.
@@ -211,7 +203,7 @@ fn ProfileCard() -> impl IntoView {
                                     {move || links.get().map(|r| match r {
                                         Ok(l) if l.is_empty() => "none".to_owned(),
                                         Ok(l) => l.into_iter().map(|l| format!("{} ({})", l.provider, l.email.unwrap_or_default())).collect::<Vec<_>>().join(", "),
-                                        Err(e) => e.to_string(),
+                                        Err(e) => e.for_people(),
                                     })}
                                     // Linking proves you hold both: you are signed in here, and
                                     // you sign in at the provider now (docs/identity.md).

@@ -29,7 +29,7 @@ pub fn EmptyState(#[prop(into)] title: String, #[prop(into)] hint: String) -> im
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     view! {
         <div role="alert" class="rounded-md border border-rose-300 bg-rose-50 p-3 text-sm text-rose-800 dark:border-rose-800 dark:bg-rose-950 dark:text-rose-200">
-            {error.to_string()}
+            {error.for_people()}
         </div>
     }
 }

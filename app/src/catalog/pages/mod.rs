@@ -38,7 +38,7 @@ fn status_label(status: &str) -> String {
 }
 
 fn error_text<T>(result: Option<Result<T, AppError>>) -> Option<String> {
-    result.and_then(Result::err).map(|e| e.to_string())
+    result.and_then(Result::err).map(|e| e.for_people())
 }
 
 /// The message for `field` when the last save was refused because of it.

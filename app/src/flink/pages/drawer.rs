@@ -36,7 +36,7 @@ impl DrawerState {
         let toasts = use_toasts();
         Effect::new(move |_| match state.action.value().get() {
             Some(Ok(())) => toasts.success("Done: the operator picks the change up from the spec."),
-            Some(Err(e)) => toasts.error(e.to_string()),
+            Some(Err(e)) => toasts.error(e.for_people()),
             None => {}
         });
         state
@@ -66,7 +66,7 @@ pub(super) fn JobDrawer(job: FlinkJob, url: UrlState, state: DrawerState) -> imp
             let (namespace, name) = (namespace.clone(), name.clone());
             leptos::task::spawn_local(async move {
                 let key = format!("{namespace}/{name}");
-                let result = flink_job_yaml(namespace, name).await.map_err(|e| e.to_string());
+                let result = flink_job_yaml(namespace, name).await.map_err(|e| e.for_people());
                 yaml.set(Some((key, result)));
             });
         }
@@ -173,7 +173,7 @@ pub(super) fn JobDrawer(job: FlinkJob, url: UrlState, state: DrawerState) -> imp
                     <Button kind=ButtonKind::Ghost test_id="load-yaml" on_click=load_yaml>"Show the live object"</Button>
                 </div>
                 {move || yaml.get().filter(|(k, _)| *k == yaml_key).map(|(_, r)| match r {
-                    Ok(text) => view! { <pre class="max-h-96 overflow-auto rounded bg-slate-950 p-3 text-xs text-slate-100" data-testid="job-yaml">{text}</pre> }.into_any(),
+                    Ok(text) => view! { <pre tabindex="0" aria-label="The live object as YAML" class="max-h-96 overflow-auto rounded bg-slate-950 p-3 text-xs text-slate-100 focus:outline-2 focus:outline-indigo-400" data-testid="job-yaml">{text}</pre> }.into_any(),
                     Err(e) => view! { <p role="alert" class="text-sm text-rose-600">{e}</p> }.into_any(),
                 })}
             </section>

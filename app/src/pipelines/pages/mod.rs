@@ -44,7 +44,7 @@ fn status_label(status: PipelineStatus) -> &'static str {
 }
 
 fn error_text(result: Option<Result<impl Sized, AppError>>) -> Option<String> {
-    result.and_then(Result::err).map(|e| e.to_string())
+    result.and_then(Result::err).map(|e| e.for_people())
 }
 
 /// Both pipeline pages, as one lazy route (one chunk; the initial bundle carries one lazy-route
