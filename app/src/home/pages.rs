@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use super::model::Overview;
 use crate::cluster::ClusterStatus;
@@ -13,6 +14,7 @@ pub struct OverviewResource(pub Resource<Result<Overview, AppError>>);
 pub fn HomePage() -> impl IntoView {
     let OverviewResource(overview) = expect_context();
     view! {
+        <Title text="Overview"/>
         <div class="space-y-6">
             <header>
                 <h1 class="text-2xl font-semibold tracking-tight">"Overview"</h1>

@@ -37,6 +37,10 @@ pub fn AppLayout(children: Children) -> impl IntoView {
     provide_context(OverviewResource(overview));
     view! {
         <div class="min-h-screen bg-slate-50 text-slate-900 dark:bg-slate-950 dark:text-slate-100">
+            // The first Tab stop: past the navigation straight to the page.
+            <a href="#main" data-testid="skip-link" class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded-md focus:bg-white focus:px-3 focus:py-2 focus:text-sm focus:font-medium focus:text-indigo-700 focus:shadow dark:focus:bg-slate-900 dark:focus:text-indigo-300">
+                "Skip to content"
+            </a>
             <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
                 <nav class="mx-auto flex max-w-7xl items-center gap-6 px-4 py-2" aria-label="Main">
                     <a href="/" class="flex items-center gap-2 font-semibold tracking-tight">
@@ -75,7 +79,7 @@ pub fn AppLayout(children: Children) -> impl IntoView {
             </header>
             <Transition fallback=|| ()><AuthOffBanner/></Transition>
             <NotConfiguredBanner overview/>
-            <main class="mx-auto max-w-7xl px-4 py-6">{children()}</main>
+            <main id="main" tabindex="-1" class="mx-auto max-w-7xl px-4 py-6 outline-none">{children()}</main>
             <ToastHost/>
         </div>
     }

@@ -4,7 +4,8 @@ use super::{Button, ButtonKind};
 
 /// Asks before a destructive action. Escape or "Cancel" closes it; the confirm button is the
 /// only way to run `on_confirm`. The dialog takes the keyboard focus when it opens, so Escape
-/// reaches it (the button that opened it sits behind the overlay).
+/// reaches it (the button that opened it sits behind the overlay), and gives it back to that
+/// button when it closes, so a keyboard user goes on from where they were.
 #[component]
 pub fn ConfirmDialog(
     open: RwSignal<bool>,
@@ -19,9 +20,27 @@ pub fn ConfirmDialog(
         StoredValue::new(confirm_label),
     );
     let dialog = NodeRef::<leptos::html::Div>::new();
+    // What had the focus when the dialog opened. Browser-only: a DOM node is thread-bound, and
+    // a server render is cleaned up on whichever worker thread finishes it.
+    #[cfg(feature = "hydrate")]
+    let opener = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        if let Some(el) = dialog.get() {
-            let _ = el.focus();
+        if open.get() {
+            if let Some(el) = dialog.get() {
+                if opener.with_value(Option::is_none) {
+                    let active = document()
+                        .active_element()
+                        .and_then(|a| leptos::wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(a).ok());
+                    opener.set_value(active);
+                }
+                let _ = el.focus();
+            }
+        } else if let Some(back) = opener.try_update_value(Option::take).flatten() {
+            // A live update may have redrawn the opener since; a detached one cannot take focus.
+            if back.is_connected() {
+                let _ = back.focus();
+            }
         }
     });
     view! {
