@@ -79,3 +79,31 @@ test('the app runs under its Content Security Policy, which blocks what it must'
   assert.equal(await page.evaluate(() => window.__injected), undefined);
   assert.match((await cspViolations(page))[0], /script-src/);
 });
+
+test('the first Tab stop skips to the content, every section has its own title, dialogs give the focus back', async () => {
+  const titles = { '/': 'Overview', '/flink': 'Flink jobs', '/pipelines': 'Pipelines', '/catalog': 'Service catalog',
+    '/vault': 'Vault', '/account': 'Account', '/admin/users': 'Users', '/admin/tenants': 'Tenants', '/admin/audit': 'Audit log' };
+  for (const [path, title] of Object.entries(titles)) {
+    const { page, errors } = await openHydrated(context, path);
+    assert.equal(await page.title(), `${title} · Heimdall`, path);
+    assert.equal(await page.locator('h2:empty, h1:empty').count(), 0, `${path} has an empty heading`);
+    if (path === '/') {
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'skip-link');
+      await page.keyboard.press('Enter');
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+    }
+    if (path === '/account') {
+      // Any confirmation: the one for signing out everywhere (cancelled).
+      const opener = page.getByTestId('logout-everywhere');
+      await opener.focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('alertdialog').waitFor();
+      await page.keyboard.press('Escape');
+      await page.getByRole('alertdialog').waitFor({ state: 'detached' });
+      assert.equal(await opener.evaluate((el) => el === document.activeElement), true, 'the focus is back on the button');
+    }
+    assert.deepEqual(errors, [], `${path}: ${errors.join('; ')}`);
+    await page.close();
+  }
+});
