@@ -181,6 +181,10 @@ pub struct FeedStatus {
     pub live: bool,
     /// Why not, in the API server's words.
     pub problem: Option<String>,
+    /// Discovery is off for as long as this process runs (no cluster, or switched off): the
+    /// page says so once instead of offering filters over a list that cannot fill.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub off: bool,
 }
 
 /// The first message of the live feed, and what it sends again after a resync.
@@ -430,6 +434,7 @@ mod tests {
         FeedStatus {
             live: true,
             problem: None,
+            off: false,
         }
     }
 

@@ -152,7 +152,6 @@ fn VaultBody(
     };
     let navigate = use_navigate();
     let own = subject.get_untracked().is_none();
-    let off = v.off_reason.clone();
     let picker = v.is_admin.then(|| {
         let users = v.users.clone();
         let current = subject.get_untracked().unwrap_or_default();
@@ -177,9 +176,12 @@ fn VaultBody(
             </label>
         }
     });
+    // Off: the one cause, not a picker or a "sign in with Keycloak" that cannot help.
+    if let Some(reason) = v.off_reason.clone() {
+        return view! { <OffNotice reason=reason/> }.into_any();
+    }
     let Some(who) = v.subject.clone() else {
         return view! {
-            {off.map(|reason| view! { <OffNotice reason=reason/> })}
             {picker}
             <EmptyState
                 title="No Keycloak identity"
@@ -192,12 +194,11 @@ fn VaultBody(
         .username
         .clone()
         .unwrap_or_else(|| format!("Keycloak user {who}"));
-    let can_add = own && off.is_none();
+    let can_add = own;
     let tokens = v.tokens.clone();
     let sessions = v.sessions.clone();
     let sessions_error = v.sessions_error.clone();
     view! {
-        {off.map(|reason| view! { <OffNotice reason=reason/> })}
         {picker}
         <Card title=format!("Stored tokens of {name}")>
             <div class="mb-3 flex items-center justify-between gap-3">
@@ -270,8 +271,12 @@ fn VaultBody(
 #[component]
 fn OffNotice(reason: String) -> impl IntoView {
     view! {
-        <div role="status" data-testid="vault-off" class="rounded-md bg-amber-50 p-3 text-sm dark:bg-amber-950">
-            {format!("The token vault is off: {reason}")}
+        <div role="status" data-testid="vault-off" class="rounded-md border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
+            <p class="font-medium">{format!("The token vault is off: {reason}.")}</p>
+            <p class="mt-1">
+                "It keeps Keycloak tokens, so it needs Keycloak ("<code>"auth.keycloak.*"</code>") and a key to seal them with ("
+                <code>"vault.keys"</code>"). See docs/vault.md."
+            </p>
         </div>
     }
 }

@@ -118,6 +118,10 @@ fn FlinkJobsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <Loading label="Loading Flink jobs"/> }>
             {move || Suspend::new(async move {
                 let initial = first.await.ok();
+                // Off for this process's life: one notice naming the cause, nothing to filter.
+                if let Some(reason) = initial.as_ref().filter(|v| v.status.off).map(|v| v.status.problem.clone().unwrap_or_default()) {
+                    return view! { <FlinkOff reason/> }.into_any();
+                }
                 // The feed's latest view, else the one the page came with.
                 let jobs = Signal::derive(move || jobs.get().or_else(|| initial.clone()));
                 // Built untracked: only the list's own closures follow its signals, so a new view
@@ -125,6 +129,26 @@ fn FlinkJobsPage() -> impl IntoView {
                 untrack(|| jobs_list(list, jobs))
             })}
         </Suspense>
+    }
+}
+
+/// Why the page has no jobs to show at all, with the way to turn discovery on.
+#[component]
+fn FlinkOff(reason: String) -> impl IntoView {
+    view! {
+        <div class="space-y-4">
+            <h1 class="text-2xl font-semibold tracking-tight">"Flink jobs"</h1>
+            <div role="status" data-testid="flink-off" class="rounded-md border border-amber-300 bg-amber-50 p-4 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
+                <p class="font-medium">{format!("Flink job discovery is off: {reason}.")}</p>
+                <p class="mt-1">
+                    "Heimdall lists the FlinkDeployments of the namespaces in "
+                    <code>"joblocator_k8s_operator.namespace_to_watch"</code>
+                    " once it reaches a cluster: running in one, or through "
+                    <code>"kubernetes.kubeconfig"</code>
+                    ". See docs/flink.md."
+                </p>
+            </div>
+        </div>
     }
 }
 
@@ -277,12 +301,20 @@ fn jobs_list(list: List, jobs: Signal<Option<JobsView>>) -> AnyView {
                     }.into_any(),
                     _ => view! { <Loading label="Loading Flink jobs"/> }.into_any(),
                 },
-                Some(0) => view! {
-                    <EmptyState
-                        title="No Flink jobs found"
-                        hint="No FlinkDeployment in the watched namespaces (joblocator_k8s_operator.namespace_to_watch) matches the label selector."
-                    />
-                }.into_any(),
+                // An empty list because a watch fails is that failure, not a label selector.
+                Some(0) => match jobs.with(|v| v.as_ref().and_then(|v| v.status.problem.clone())) {
+                    Some(problem) => view! {
+                        <div role="status" data-testid="jobs-not-in-sync" class="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
+                            "No jobs to show: the list is not in sync with Kubernetes (" {problem} ")."
+                        </div>
+                    }.into_any(),
+                    None => view! {
+                        <EmptyState
+                            title="No Flink jobs found"
+                            hint="No FlinkDeployment in the watched namespaces (joblocator_k8s_operator.namespace_to_watch) matches the label selector."
+                        />
+                    }.into_any(),
+                },
                 Some(_) if matched.get() == 0 => view! {
                     <EmptyState title="No job matches these filters" hint="Change or clear the filters above."/>
                 }.into_any(),

@@ -135,6 +135,7 @@ impl FlinkService {
             return FeedStatus {
                 live: false,
                 problem: Some(reason.clone()),
+                off: true,
             };
         }
         let problems: Vec<String> = self
@@ -150,6 +151,7 @@ impl FlinkService {
         FeedStatus {
             live: problems.is_empty(),
             problem: (!problems.is_empty()).then(|| problems.join("; ")),
+            off: false,
         }
     }
 

@@ -180,3 +180,44 @@ async fn renders_under_load() {
         failures.len()
     );
 }
+
+/// A section that cannot work here says why once, naming the settings, and offers nothing that
+/// cannot work (#26, item 3): no cluster, no vault keys (the default test start has neither).
+#[tokio::test]
+async fn sections_that_are_off_say_why_and_offer_nothing_else() {
+    let app = spawn_app().await;
+    app.sign_in_as_admin().await;
+
+    let flink = app.get("/flink").await.text().await.expect("body");
+    assert!(
+        flink.contains(r#"data-testid="flink-off""#),
+        "no off notice on /flink"
+    );
+    assert!(
+        flink.contains("Kubernetes is not configured"),
+        "the cause is not named"
+    );
+    assert!(
+        flink.contains("kubernetes.kubeconfig"),
+        "the setting is not named"
+    );
+    for gone in [
+        "job-filter",
+        "status-filter",
+        "namespace-filter",
+        "label selector",
+        "Stale",
+    ] {
+        assert!(!flink.contains(gone), "/flink still offers {gone}");
+    }
+
+    let vault = app.get("/vault").await.text().await.expect("body");
+    assert!(
+        vault.contains(r#"data-testid="vault-off""#),
+        "no off notice on /vault"
+    );
+    assert!(vault.contains("vault.keys"), "the setting is not named");
+    for gone in ["Sign in with Keycloak once", "vault-user", "No Keycloak identity"] {
+        assert!(!vault.contains(gone), "/vault still offers {gone}");
+    }
+}
