@@ -86,6 +86,8 @@ test('filters, sort and page are in the URL and survive a reload', async () => {
   setStatus(NS_B, 'fraud', { jobStatus: { state: 'FAILED' }, error: 'java.lang.OutOfMemoryError' });
   const { page } = await openHydrated(context, '/flink');
   await page.locator(`[data-key="${NS_B}/fraud"]`).getByTestId('job-status').filter({ hasText: 'FAILED' }).waitFor();
+  // A failed job says why under its name, without opening it.
+  assert.equal(await page.locator(`[data-key="${NS_B}/fraud"]`).getByTestId('job-error-line').textContent(), 'java.lang.OutOfMemoryError');
 
   await page.getByTestId('namespace-filter').selectOption(NS_A);
   await page.waitForURL(new RegExp(`ns=${NS_A}`));

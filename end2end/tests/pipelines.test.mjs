@@ -101,6 +101,10 @@ test('a gate is approved in one browser and seen live in another; a rejection pa
   assert.equal(await arnoPage.getByTestId('pipeline-row').count(), 1);
   await arnoPage.getByTestId('pipeline-link').click();
   await arnoPage.waitForURL(new RegExp(`/pipelines/${id}$`));
+  // The gated stage's mark is drawn (an SVG with a name), not an emoji a font may lack.
+  const mark = arnoPage.getByTestId('gate-mark').first();
+  assert.equal(await mark.evaluate((el) => el.tagName.toLowerCase()), 'svg');
+  assert.equal(await mark.getAttribute('aria-label'), 'approval gate');
   await gateCard(arnoPage, 'script').getByTestId('gate-approve').click();
   const dialog = arnoPage.getByRole('alertdialog');
   await dialog.waitFor();

@@ -259,6 +259,7 @@ pub(super) fn JobTable(
                                         <div class="min-w-0">
                                             <p class="font-medium" data-testid="job-name">{job.display_name.clone()}</p>
                                             <JobFacts job=job.clone() settings/>
+                                            <ErrorLine error=job.error.clone()/>
                                         </div>
                                     </div>
                                 </td>
@@ -279,6 +280,23 @@ pub(super) fn JobTable(
             </table>
         </div>
     }
+}
+
+/// A failing job's reason under its name: the first line, cut to fit (all of it on hover and in
+/// the drawer), so the list says why without opening each job.
+#[component]
+fn ErrorLine(error: Option<String>) -> impl IntoView {
+    error.filter(|e| !e.trim().is_empty()).map(|e| {
+        let first = e.lines().next().unwrap_or_default().trim();
+        let short = if first.chars().count() > 140 {
+            format!("{}…", first.chars().take(139).collect::<String>())
+        } else {
+            first.to_owned()
+        };
+        view! {
+            <p data-testid="job-error-line" title=e.clone() class="mt-1 max-w-md text-xs break-words text-rose-700 dark:text-rose-300">{short}</p>
+        }
+    })
 }
 
 #[component]
@@ -309,6 +327,7 @@ pub(super) fn JobCards(
                             <TypeBadge job_type=job.job_type/>
                         </div>
                         <StatusDot status=job.status.clone()/>
+                        <ErrorLine error=job.error.clone()/>
                         <JobFacts job=job.clone() settings/>
                         <p class="text-xs text-slate-500 dark:text-slate-400">"Started " {when(job.start_time)}</p>
                         <div class="text-xs"><Links job/></div>

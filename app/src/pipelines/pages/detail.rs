@@ -189,7 +189,7 @@ pub(super) fn PipelineBody(
                     let (dot, text) = match st.state {
                         StageState::Done => ("bg-emerald-500", "text-slate-700 dark:text-slate-300"),
                         StageState::Current => ("bg-indigo-600 ring-4 ring-indigo-200 dark:ring-indigo-900", "font-semibold"),
-                        StageState::Upcoming => ("bg-slate-300 dark:bg-slate-700", "text-slate-400"),
+                        StageState::Upcoming => ("bg-slate-300 dark:bg-slate-700", "text-slate-500 dark:text-slate-400"),
                     };
                     let state = match st.state { StageState::Done => "done", StageState::Current => "current", StageState::Upcoming => "upcoming" };
                     view! {
@@ -197,7 +197,14 @@ pub(super) fn PipelineBody(
                             data-testid="stage" data-state=state>
                             <span class=format!("inline-block h-2.5 w-2.5 rounded-full {dot}")></span>
                             {st.name.clone()}
-                            {st.gate.is_some().then(|| view! { <span title="gate" aria-label="gate">"⛩"</span> })}
+                            {st.gate.is_some().then(|| view! {
+                                // An SVG, not an emoji: without an emoji font the mark was an empty box.
+                                <svg data-testid="gate-mark" role="img" aria-label="approval gate" viewBox="0 0 16 16" class="h-3.5 w-3.5 fill-none stroke-current stroke-[1.5]">
+                                    <title>"approval gate"</title>
+                                    <path d="M8 1.5 2.5 3.5v4c0 3.2 2.3 5.9 5.5 7 3.2-1.1 5.5-3.8 5.5-7v-4L8 1.5Z"/>
+                                    <path d="m5.5 8 1.8 1.8L10.8 6.3"/>
+                                </svg>
+                            })}
                         </li>
                     }
                 }).collect_view()}
