@@ -83,6 +83,24 @@ impl Config {
                     key.into()
                 }
             });
+        // Leptos's own names, which cargo-leptos sets and a binary run elsewhere may carry: the
+        // built site's folder and the address to serve on. Heimdall's names win over them.
+        figment = figment.merge(
+            Env::raw()
+                .only(&["leptos_site_root"])
+                .map(|_| "server.site_root".into()),
+        );
+        if let Ok(addr) = std::env::var("LEPTOS_SITE_ADDR") {
+            let addr: std::net::SocketAddr = addr.trim().parse().map_err(|_| {
+                ConfigError::Invalid(vec![format!(
+                    "LEPTOS_SITE_ADDR = {addr:?} is not an address and port such as 127.0.0.1:3000 \
+                     (or set HEIMDALL_SERVER__HOST and HEIMDALL_SERVER__PORT instead)"
+                )])
+            })?;
+            figment = figment
+                .merge(Serialized::default("server.host", addr.ip()))
+                .merge(Serialized::default("server.port", addr.port()));
+        }
         let config: Config = figment
             .merge(seed_alias)
             .merge(admin_token_alias)
@@ -160,3 +178,44 @@ pub(super) fn lenient_map<'de, D: Deserializer<'de>>(
 }
 
 pub(super) use app::settings::{lenient_list, lenient_string, secret};
+
+#[cfg(test)]
+#[allow(
+    clippy::result_large_err,
+    reason = "figment::Jail's closures return figment::Error"
+)]
+mod tests {
+    use std::path::Path;
+
+    use figment::Jail;
+
+    use crate::config::Config;
+
+    #[test]
+    fn leptos_own_site_variables_are_honoured_and_heimdalls_win() {
+        Jail::expect_with(|jail| {
+            jail.set_env("LEPTOS_SITE_ROOT", "/srv/heimdall/site");
+            jail.set_env("LEPTOS_SITE_ADDR", "127.0.0.1:8080");
+            let config = Config::load(None).expect("loads");
+            assert_eq!(config.server.site_root, Path::new("/srv/heimdall/site"));
+            assert_eq!(config.server.port, 8080);
+            jail.set_env("HEIMDALL_SERVER__SITE_ROOT", "/opt/site");
+            jail.set_env("HEIMDALL_SERVER__PORT", "9090");
+            let config = Config::load(None).expect("loads");
+            assert_eq!(config.server.site_root, Path::new("/opt/site"));
+            assert_eq!(config.server.port, 9090);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_malformed_leptos_site_addr_is_refused_with_a_clear_line() {
+        Jail::expect_with(|jail| {
+            jail.set_env("LEPTOS_SITE_ADDR", "localhost");
+            let error = Config::load(None).expect_err("refused").to_string();
+            assert!(error.contains("LEPTOS_SITE_ADDR"), "{error}");
+            assert!(error.contains("HEIMDALL_SERVER__PORT"), "{error}");
+            Ok(())
+        });
+    }
+}
