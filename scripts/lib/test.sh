@@ -170,6 +170,10 @@ RUST_FILTERS=()
 BROWSER_FILES=()
 # Cargo's arguments for every Rust test run.
 CARGO_TEST=(cargo test -p app -p heimdall --features app/test-support)
+# A debug build renders pages (the authorization matrix renders every one) on the test's own
+# thread, with debug-sized frames over deeply nested view types: libtest's 2 MiB thread stack
+# overflowed once the pages grew. Release builds (what is served) use a fraction of it.
+export RUST_MIN_STACK=${RUST_MIN_STACK:-16777216}
 # One test at a time within each test binary. Run in parallel, each test on its own tokio
 # runtime in one process, a Leptos page render intermittently never completes (measured: 3 of
 # 8 runs of the matrix + identity + platform tests hung, 0 of 8 sequentially; the same on the
