@@ -288,6 +288,11 @@ impl From<crate::db::DbError> for AppError {
     }
 }
 
+/// What a form or notice shows for the last result of an action: its error, said for people.
+pub fn error_text<T>(result: Option<Result<T, AppError>>) -> Option<String> {
+    result.and_then(Result::err).map(|e| e.for_people())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,9 +27,7 @@ pub fn use_viewer() -> Signal<Option<Viewer>> {
     Signal::derive(move || viewer.get().and_then(Result::ok))
 }
 
-fn error_text<T>(value: Option<Result<T, AppError>>) -> Option<String> {
-    value.and_then(Result::err).map(|e| e.for_people())
-}
+use crate::error::error_text;
 
 /// `/login`, loaded on demand: signed-in people, who make most visits, never fetch it.
 pub struct LoginRoute;

@@ -37,9 +37,7 @@ fn status_label(status: &str) -> String {
     status.replace('_', " ")
 }
 
-fn error_text<T>(result: Option<Result<T, AppError>>) -> Option<String> {
-    result.and_then(Result::err).map(|e| e.for_people())
-}
+use crate::error::error_text;
 
 /// The message for `field` when the last save was refused because of it.
 fn field_error(save: ServerAction<SaveService>, field: &'static str) -> Signal<Option<String>> {

@@ -11,7 +11,6 @@ use leptos_router::{LazyRoute, NavigateOptions, lazy_route};
 use super::api::{CancelPipeline, CreatePipeline, DecideGate, ResumePipeline, get_pipeline, list_pipelines};
 use super::model::{EventView, GateView, PipelineDetail, PipelineList, StageState, StageView};
 use super::state::PipelineStatus;
-use crate::error::AppError;
 use crate::ui::{
     Badge, Button, ButtonKind, Card, ConfirmDialog, DataTable, EmptyState, ErrorNotice, FormError,
     INPUT_CLASS, Loading, Tone, use_toasts,
@@ -43,9 +42,7 @@ fn status_label(status: PipelineStatus) -> &'static str {
     }
 }
 
-fn error_text(result: Option<Result<impl Sized, AppError>>) -> Option<String> {
-    result.and_then(Result::err).map(|e| e.for_people())
-}
+use crate::error::error_text;
 
 /// Both pipeline pages, as one lazy route (one chunk; the initial bundle carries one lazy-route
 /// instantiation for them, not two): the list at `/pipelines`, one at `/pipelines/{id}`.
