@@ -43,7 +43,7 @@ use crate::admin::AdminRoute;
 use crate::catalog::CatalogRoute;
 use crate::error::AppError;
 use crate::flink::FlinkJobsRoute;
-use crate::home::HomePage;
+use crate::home::HomeRoute;
 use crate::identity::{AccountRoute, LoginRoute, RegisterRoute};
 use crate::layout::AppLayout;
 use crate::pipelines::PipelinesRoute;
@@ -113,7 +113,7 @@ pub fn App() -> impl IntoView {
                     // The shell and the overview are in the initial bundle; every
                     // other section is a lazy route, fetched (as its own WASM chunk) on first use.
                     <Routes fallback=ui::NotFoundPage>
-                        <Route path=StaticSegment("") view=HomePage/>
+                        <Route path=StaticSegment("") view={Lazy::<HomeRoute>::new()}/>
                         <Route path=StaticSegment("login") view={Lazy::<LoginRoute>::new()}/>
                         <Route path=StaticSegment("register") view={Lazy::<RegisterRoute>::new()}/>
                         <Route path=StaticSegment("account") view={Lazy::<AccountRoute>::new()}/>

@@ -95,7 +95,8 @@ export async function signInWithPassword(context, username, password, path = '/'
   await page.fill('input[name="username"]', username);
   await page.fill('input[name="password"]', password);
   await page.getByTestId('login-submit').click();
-  await page.getByTestId('user-name').waitFor({ timeout: 15_000 });
+  // Attached, not visible: on a phone the user menu sits in the folded menu.
+  await page.getByTestId('user-name').waitFor({ state: 'attached', timeout: 15_000 });
   return { page, errors };
 }
 
@@ -109,7 +110,7 @@ export async function signInWithKeycloak(context, username, password) {
   await page.click('#kc-login');
   await page.waitForURL((url) => url.href.startsWith(BASE_URL) && !url.pathname.startsWith('/auth/'), { timeout: 30_000 });
   await page.waitForSelector('body[data-hydrated="true"]');
-  await page.getByTestId('user-name').waitFor({ timeout: 15_000 });
+  await page.getByTestId('user-name').waitFor({ state: 'attached', timeout: 15_000 });
   return { page, errors };
 }
 

@@ -36,7 +36,8 @@ let browser;
 let context;
 before(async () => {
   assert.ok(KUBECONFIG && NS_A && NS_B, 'the test command provides the cluster and namespaces');
-  for (const ns of [NS_A, NS_B]) kubectl(['create', 'namespace', ns]);
+  // Applied, not created: the accessibility test (which runs first) may have made one.
+  for (const ns of [NS_A, NS_B]) kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
   browser = await launchBrowser();
   context = await browser.newContext();
   const { page } = await signInWithPassword(context, ADMIN.username, ADMIN.password);
@@ -148,11 +149,23 @@ test('the drawer shows a job and a suspend needs a confirmation', async () => {
   assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
 });
 
-test('the overview counts jobs by state', async () => {
-  const { page } = await openHydrated(context, '/');
-  const counts = page.getByTestId('job-counts');
-  await counts.waitFor();
-  assert.match(await counts.textContent(), /^\d+ jobs · .*FAILED 1/);
+test('the overview counts the failed job, says why, opens the filtered list and follows a change live', async () => {
+  const { page, errors } = await openHydrated(context, '/');
+  const tile = page.getByTestId('tile-flink-failed');
+  await page.waitForFunction(() => document.querySelector('[data-testid="tile-flink-failed"]')?.dataset.count === '1');
+  assert.match(await tile.getByTestId('tile-detail').textContent(), /^fraud: java\.lang\.OutOfMemoryError$/);
+  await page.waitForFunction(() => document.querySelector('[data-testid="home-feed"]')?.textContent === 'Live');
+  // Another job fails in the cluster: the count follows without a reload.
+  setStatus(NS_A, 'orders', { jobStatus: { state: 'FAILED' }, error: 'org.apache.flink.runtime.JobException: Recovery is suppressed' });
+  await page.waitForFunction(() => document.querySelector('[data-testid="tile-flink-failed"]')?.dataset.count === '2', null, { timeout: 15_000 });
+  await tile.click();
+  await page.waitForURL(/\/flink\?status=FAILED$/);
+  assert.deepEqual((await rowNames(page)).sort(), ['fraud', 'orders']);
+  // The System page keeps the counts by state.
+  const { page: system } = await openHydrated(context, '/admin/system');
+  assert.match(await system.getByTestId('job-counts').textContent(), /^\d+ jobs · .*FAILED 2/);
+  setStatus(NS_A, 'orders', { jobStatus: { state: 'RUNNING' }, error: null });
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
 });
 
 test('a few dozen jobs in mixed states, in light and dark (the README screenshots)', async () => {

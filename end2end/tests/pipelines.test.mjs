@@ -90,12 +90,21 @@ test('a gate is approved in one browser and seen live in another; a rejection pa
   await statusIs(ritaPage, 'needs approval');
   assert.match(await gateCard(ritaPage, 'script').getByTestId('gate-why-not').textContent(), /you requested this pipeline/);
   assert.equal(await ritaPage.locator('[data-testid="main-nav"] a[href="/pipelines"]').getAttribute('data-count'), null, 'nothing waits for Rita');
+  // Rita's overview counts it among hers and opens her list.
+  const { page: ritaHome } = await openHydrated(ritaContext, '/');
+  await ritaHome.getByTestId('tile-my-pipelines').waitFor();
+  assert.equal(await ritaHome.getByTestId('tile-my-pipelines').getAttribute('data-count'), '1');
+  await ritaHome.getByTestId('tile-my-pipelines').click();
+  await ritaHome.waitForURL(/\/pipelines\?mine=1$/);
+  await ritaHome.getByTestId('pipeline-row').first().waitFor();
+  assert.equal(await ritaHome.getByTestId('pipeline-row').count(), 1);
+  await ritaHome.close();
   const arnoContext = await browser.newContext();
   const { page: arnoPage, errors: arnoErrors } = await signInWithPassword(arnoContext, arno.name, arno.password, '/');
-  await arnoPage.getByTestId('approvals-waiting').waitFor();
-  assert.equal((await arnoPage.getByTestId('approvals-waiting').textContent()).trim(), '1 waiting');
+  await arnoPage.getByTestId('tile-approvals').waitFor();
+  assert.equal(await arnoPage.getByTestId('tile-approvals').getAttribute('data-count'), '1');
   assert.equal(await arnoPage.locator('[data-testid="main-nav"] a[href="/pipelines"]').getAttribute('data-count'), '1');
-  await arnoPage.getByTestId('approvals-waiting').click();
+  await arnoPage.getByTestId('tile-approvals').click();
   await arnoPage.waitForURL(/\/pipelines\?waiting=1/);
   await arnoPage.getByTestId('pipeline-row').first().waitFor();
   assert.equal(await arnoPage.getByTestId('pipeline-row').count(), 1);

@@ -12,7 +12,7 @@ before(async () => {
 after(async () => { await context?.close(); });
 
 test('the page hydrates and a server function round-trips to the database', async () => {
-  const { page, errors } = await openHydrated(context, '/');
+  const { page, errors } = await openHydrated(context, '/admin/system');
   const result = page.getByTestId('database-check-result');
   assert.equal(await result.textContent(), 'Not checked yet.');
   // This button has no form behind it: it only works once the WASM app is hydrated.
@@ -29,8 +29,8 @@ test('the page hydrates and a server function round-trips to the database', asyn
   assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
 });
 
-test('the overview shows the connected cluster and no banner for it', async () => {
-  const { page } = await openHydrated(context, '/');
+test('the System page shows the connected cluster, and no page has a banner for it', async () => {
+  const { page } = await openHydrated(context, '/admin/system');
   assert.match(await page.getByTestId('cluster-detail').textContent(), /^v1\.\d+/);
   assert.equal(await page.getByTestId('banner-kubernetes').count(), 0);
   assert.match(await page.getByTestId('db-backend').textContent(), /^(sqlite|postgresql)$/);
@@ -56,7 +56,7 @@ test('an unknown address shows the 404 page with status 404', async () => {
 });
 
 test('the app runs under its Content Security Policy, which blocks what it must', async () => {
-  const { page, errors } = await openHydrated(context, '/');
+  const { page, errors } = await openHydrated(context, '/admin/system');
   const response = await page.reload();
   await page.waitForSelector('body[data-hydrated="true"]');
   const csp = response.headers()['content-security-policy'];
@@ -82,7 +82,8 @@ test('the app runs under its Content Security Policy, which blocks what it must'
 
 test('the first Tab stop skips to the content, every section has its own title, dialogs give the focus back', async () => {
   const titles = { '/': 'Overview', '/flink': 'Flink jobs', '/pipelines': 'Pipelines', '/catalog': 'Service catalog',
-    '/vault': 'Vault', '/account': 'Account', '/admin/users': 'Users', '/admin/tenants': 'Tenants', '/admin/audit': 'Audit log' };
+    '/vault': 'Vault', '/account': 'Account', '/admin/users': 'Users', '/admin/tenants': 'Tenants', '/admin/audit': 'Audit log',
+    '/admin/system': 'System' };
   for (const [path, title] of Object.entries(titles)) {
     const { page, errors } = await openHydrated(context, path);
     assert.equal(await page.title(), `${title} · Heimdall`, path);
@@ -106,4 +107,25 @@ test('the first Tab stop skips to the content, every section has its own title, 
     assert.deepEqual(errors, [], `${path}: ${errors.join('; ')}`);
     await page.close();
   }
+});
+
+test('on a phone the sections and the user menu fold behind Menu, which a navigation closes', async () => {
+  const { page, errors } = await openHydrated(context, '/');
+  await page.setViewportSize({ width: 390, height: 844 });
+  const toggle = page.getByTestId('menu-toggle');
+  const nav = page.getByTestId('main-nav');
+  assert.equal(await nav.isVisible(), false, 'folded at first');
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+  await toggle.click();
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+  await page.getByTestId('logout').waitFor();
+  await nav.getByText('Pipelines').click();
+  await page.waitForURL(/\/pipelines$/);
+  await nav.waitFor({ state: 'hidden' });
+  assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+  // From `md` up the same links are in the header, and there is no Menu button.
+  await page.setViewportSize({ width: 1024, height: 800 });
+  await nav.waitFor();
+  assert.equal(await toggle.isVisible(), false);
+  assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
 });

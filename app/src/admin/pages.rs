@@ -1,4 +1,4 @@
-//! The admin pages: users, tenants, audit log.
+//! The admin pages: users, tenants, audit log (and, from their domains, ForwardAuth and System).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -29,7 +29,7 @@ fn when(d: Option<chrono::DateTime<chrono::Utc>>) -> String {
     crate::ui::time::minutes_or(d, "never")
 }
 
-/// The admin section (`/admin/{users,tenants,audit,forward-auth}`): one lazily loaded route, so the whole
+/// The admin section (`/admin/{users,tenants,audit,forward-auth,system}`): one lazily loaded route, so the whole
 /// section is one WASM chunk fetched on first use and the initial bundle carries one lazy-route
 /// instantiation for it, not three.
 pub struct AdminRoute;
@@ -50,6 +50,7 @@ impl LazyRoute for AdminRoute {
                 "tenants" => view! { <AdminTenantsPage/> }.into_any(),
                 "audit" => view! { <AdminAuditPage/> }.into_any(),
                 "forward-auth" => view! { <crate::forward_auth::ForwardAuthPage/> }.into_any(),
+                "system" => view! { <crate::home::SystemPage/> }.into_any(),
                 _ => view! { <crate::ui::NotFoundPage/> }.into_any(),
             }}
         }
@@ -113,7 +114,7 @@ pub fn AdminUsersPage() -> impl IntoView {
             <header class="flex flex-wrap items-end justify-between gap-4">
                 <div>
                     <h1 class="text-2xl font-semibold tracking-tight">"Users"</h1>
-                    <p class="text-sm text-slate-500">"Roles, tenants and access. Every change is in the audit log."</p>
+                    <p class="text-sm text-slate-500 dark:text-slate-400">"Roles, tenants and access. Every change is in the audit log."</p>
                 </div>
                 <input type="search" placeholder="Search users…" aria-label="Search users" class=INPUT_CLASS.to_owned() + " max-w-xs"
                     data-testid="user-search" on:input=move |ev| query.set(event_target_value(&ev))/>
@@ -221,7 +222,7 @@ fn UserRow(
     let username = user.username.clone();
     view! {
         <tr data-testid="user-row" class=if active { "" } else { "opacity-60" }>
-            <td class="px-3 py-2">
+            <td data-label="User" class="px-3 py-2">
                 <div class="font-medium">{user.username.clone()}</div>
                 <div class="text-xs text-slate-500 dark:text-slate-400">{user.email.clone().unwrap_or_default()}</div>
                 {(!active).then(|| view! { <Badge tone=Tone::Warning>"deactivated"</Badge> })}
@@ -236,7 +237,7 @@ fn UserRow(
                     </p>
                 </Show>
             </td>
-            <td class="px-3 py-2">
+            <td data-label="Role" class="px-3 py-2">
                 <select class=INPUT_CLASS aria-label=format!("Role of {}", user.username) data-testid="user-role-select"
                     disabled=is_self
                     aria-describedby=move || is_self().then(|| self_note.get_value())
@@ -250,7 +251,7 @@ fn UserRow(
                 </select>
                 <span class="sr-only"><Badge tone=role_tone(user.role)>{user.role.as_str()}</Badge></span>
             </td>
-            <td class="px-3 py-2">
+            <td data-label="Tenants" class="px-3 py-2">
                 {if all_tenants.is_empty() {
                     view! { <span class="text-xs text-slate-500 dark:text-slate-400">"no tenants yet"</span> }.into_any()
                 } else {
@@ -271,9 +272,9 @@ fn UserRow(
                     }).collect_view().into_any()
                 }}
             </td>
-            <td class="px-3 py-2 text-xs">{sign_in}</td>
-            <td class="px-3 py-2 text-xs">{when(user.last_login_at)}</td>
-            <td class="px-3 py-2 whitespace-nowrap">
+            <td data-label="Sign-in" class="px-3 py-2 text-xs">{sign_in}</td>
+            <td data-label="Last login" class="px-3 py-2 text-xs">{when(user.last_login_at)}</td>
+            <td data-label="Actions" class="px-3 py-2 md:whitespace-nowrap">
                 <Show when=move || changed.get()>
                     <Button kind=ButtonKind::Primary test_id="user-save" disabled=Signal::derive(move || set_role.pending().get() || set_tenants.pending().get()) on_click=save>"Save"</Button>
                     <Button kind=ButtonKind::Ghost on_click=undo>"Undo"</Button>
@@ -322,10 +323,10 @@ pub fn AdminTenantsPage() -> impl IntoView {
                         <DataTable headers=vec!["Slug", "Name", "Members", "Created"]>
                             {list.into_iter().map(|t| view! {
                                 <tr data-testid="tenant-row">
-                                    <td class="px-3 py-2 font-mono">{t.slug}</td>
-                                    <td class="px-3 py-2">{t.name}</td>
-                                    <td class="px-3 py-2">{t.members}</td>
-                                    <td class="px-3 py-2">{when(Some(t.created_at))}</td>
+                                    <td data-label="Slug" class="px-3 py-2 font-mono">{t.slug}</td>
+                                    <td data-label="Name" class="px-3 py-2">{t.name}</td>
+                                    <td data-label="Members" class="px-3 py-2">{t.members}</td>
+                                    <td data-label="Created" class="px-3 py-2">{when(Some(t.created_at))}</td>
                                 </tr>
                             }).collect_view()}
                         </DataTable>
@@ -355,7 +356,7 @@ pub fn AdminAuditPage() -> impl IntoView {
             <header class="flex flex-wrap items-end justify-between gap-4">
                 <div>
                     <h1 class="text-2xl font-semibold tracking-tight">"Audit log"</h1>
-                    <p class="text-sm text-slate-500">"Sign-ins, failures, role changes, tokens — newest first."</p>
+                    <p class="text-sm text-slate-500 dark:text-slate-400">"Sign-ins, failures, role changes, tokens — newest first."</p>
                 </div>
                 <div class="flex flex-wrap gap-2">
                     <input class=INPUT_CLASS placeholder="Action, e.g. login" aria-label="Filter by action" on:input=move |ev| action.set(event_target_value(&ev))/>
@@ -376,13 +377,13 @@ pub fn AdminAuditPage() -> impl IntoView {
                                 let tone = match e.outcome { Outcome::Success => Tone::Success, Outcome::Failure => Tone::Warning, Outcome::Denied => Tone::Danger };
                                 view! {
                                     <tr data-testid="audit-row">
-                                        <td class="px-3 py-2 whitespace-nowrap text-xs">{crate::ui::time::seconds(e.created_at)}</td>
-                                        <td class="px-3 py-2">{e.actor}</td>
-                                        <td class="px-3 py-2 font-mono text-xs">{e.action}</td>
-                                        <td class="px-3 py-2">{e.target}</td>
-                                        <td class="px-3 py-2"><Badge tone>{e.outcome.as_str()}</Badge></td>
-                                        <td class="px-3 py-2 text-xs">{e.ip}</td>
-                                        <td class="px-3 py-2 text-xs text-slate-500">{e.detail}</td>
+                                        <td data-label="When" class="px-3 py-2 whitespace-nowrap text-xs">{crate::ui::time::seconds(e.created_at)}</td>
+                                        <td data-label="Actor" class="px-3 py-2">{e.actor}</td>
+                                        <td data-label="Action" class="px-3 py-2 font-mono text-xs">{e.action}</td>
+                                        <td data-label="Target" class="px-3 py-2">{e.target}</td>
+                                        <td data-label="Outcome" class="px-3 py-2"><Badge tone>{e.outcome.as_str()}</Badge></td>
+                                        <td data-label="From" class="px-3 py-2 text-xs">{e.ip}</td>
+                                        <td data-label="Detail" class="px-3 py-2 text-xs text-slate-500 dark:text-slate-400">{e.detail}</td>
                                     </tr>
                                 }
                             }).collect_view()}

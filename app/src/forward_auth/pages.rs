@@ -19,7 +19,7 @@ pub fn ForwardAuthPage() -> impl IntoView {
             <header class="flex flex-wrap items-end justify-between gap-4">
                 <div>
                     <h1 class="text-2xl font-semibold tracking-tight">"ForwardAuth"</h1>
-                    <p class="text-sm text-slate-500">
+                    <p class="text-sm text-slate-500 dark:text-slate-400">
                         "What Heimdall answers a reverse proxy (nginx auth_request, Traefik forwardAuth) asking who may pass."
                     </p>
                 </div>
@@ -57,10 +57,10 @@ fn SessionModeCard(status: ForwardAuthStatus) -> impl IntoView {
     view! {
         <Card title="Session mode">
             <dl class="grid grid-cols-1 gap-x-6 gap-y-1 text-sm sm:grid-cols-[max-content_1fr]">
-                <dt class="text-slate-500">"Endpoint"</dt><dd class="font-mono">{status.session_path}</dd>
-                <dt class="text-slate-500">"Signed-out browsers go to"</dt><dd>{login}</dd>
-                <dt class="text-slate-500">"They may return to"</dt><dd data-testid="forward-auth-return-hosts">{hosts}</dd>
-                <dt class="text-slate-500">"Answers reused for"</dt><dd>{format!("{} s", status.cache_secs)}</dd>
+                <dt class="text-slate-500 dark:text-slate-400">"Endpoint"</dt><dd class="font-mono">{status.session_path}</dd>
+                <dt class="text-slate-500 dark:text-slate-400">"Signed-out browsers go to"</dt><dd>{login}</dd>
+                <dt class="text-slate-500 dark:text-slate-400">"They may return to"</dt><dd data-testid="forward-auth-return-hosts">{hosts}</dd>
+                <dt class="text-slate-500 dark:text-slate-400">"Answers reused for"</dt><dd>{format!("{} s", status.cache_secs)}</dd>
             </dl>
             <h3 class="mb-2 mt-4 text-sm font-medium">"Access rules (first match wins)"</h3>
             {if rules.is_empty() {
@@ -70,10 +70,10 @@ fn SessionModeCard(status: ForwardAuthStatus) -> impl IntoView {
                     <DataTable headers=vec!["Host", "Path", "Least role", "Tenant"]>
                         {rules.into_iter().map(|rule| view! {
                             <tr data-testid="forward-auth-rule">
-                                <td class="px-3 py-2 font-mono text-xs">{rule.host.unwrap_or_else(|| "every host".into())}</td>
-                                <td class="px-3 py-2 font-mono text-xs">{rule.path_prefix}</td>
-                                <td class="px-3 py-2">{rule.role.map_or("signed in", |r| r.as_str())}</td>
-                                <td class="px-3 py-2">{rule.tenant.unwrap_or_else(|| "any".into())}</td>
+                                <td data-label="Host" class="px-3 py-2 font-mono text-xs">{rule.host.unwrap_or_else(|| "every host".into())}</td>
+                                <td data-label="Path" class="px-3 py-2 font-mono text-xs">{rule.path_prefix}</td>
+                                <td data-label="Least role" class="px-3 py-2">{rule.role.map_or("signed in", |r| r.as_str())}</td>
+                                <td data-label="Tenant" class="px-3 py-2">{rule.tenant.unwrap_or_else(|| "any".into())}</td>
                             </tr>
                         }).collect_view()}
                     </DataTable>
@@ -123,11 +123,11 @@ fn CartaCard(carta: Option<CartaStatus>) -> impl IntoView {
     view! {
         <Card title="CARTA mode">
             <dl class="grid grid-cols-1 gap-x-6 gap-y-1 text-sm sm:grid-cols-[max-content_1fr]">
-                <dt class="text-slate-500">"Endpoint"</dt><dd class="font-mono">{carta.path}</dd>
-                <dt class="text-slate-500">"Namespace"</dt><dd class="font-mono">{carta.namespace}</dd>
-                <dt class="text-slate-500">"Labels"</dt>
+                <dt class="text-slate-500 dark:text-slate-400">"Endpoint"</dt><dd class="font-mono">{carta.path}</dd>
+                <dt class="text-slate-500 dark:text-slate-400">"Namespace"</dt><dd class="font-mono">{carta.namespace}</dd>
+                <dt class="text-slate-500 dark:text-slate-400">"Labels"</dt>
                 <dd class="font-mono text-xs">{format!("{} → {}", carta.session_label, carta.user_label)}</dd>
-                <dt class="text-slate-500">"Watches"</dt><dd>{watches}</dd>
+                <dt class="text-slate-500 dark:text-slate-400">"Watches"</dt><dd>{watches}</dd>
             </dl>
             <h3 class="mb-2 mt-4 text-sm font-medium">"Live sessions"</h3>
             {if sessions.is_empty() {
@@ -144,14 +144,14 @@ fn CartaCard(carta: Option<CartaStatus>) -> impl IntoView {
                             let user = s.user.clone();
                             view! {
                                 <tr data-testid="carta-session">
-                                    <td class="px-3 py-2 font-mono text-xs">{s.session_hint}</td>
-                                    <td class="px-3 py-2">
+                                    <td data-label="Session" class="px-3 py-2 font-mono text-xs">{s.session_hint}</td>
+                                    <td data-label="User" class="px-3 py-2">
                                         {match user {
                                             Some(user) => view! { <span>{user}</span> }.into_any(),
                                             None => view! { <Badge tone=Tone::Warning>"no user label: refused"</Badge> }.into_any(),
                                         }}
                                     </td>
-                                    <td class="px-3 py-2 text-xs">{format!("{} {}", s.holder, s.object)}</td>
+                                    <td data-label="Held by" class="px-3 py-2 text-xs">{format!("{} {}", s.holder, s.object)}</td>
                                 </tr>
                             }
                         }).collect_view()}

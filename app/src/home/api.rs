@@ -1,9 +1,9 @@
-//! Server functions of the home page. Both are read-only facts about the installation, open to
-//! anyone who may read (anonymous callers too when auth is disabled).
+//! Server functions of the home page and the System page: read-only, open to anyone who may
+//! read (anonymous callers too when auth is disabled); each domain filters what the caller sees.
 
 use leptos::prelude::*;
 
-use super::model::{DatabaseCheck, Overview};
+use super::model::{DatabaseCheck, Home, Overview};
 use crate::error::AppError;
 
 /// The installation's version, database and cluster state.
@@ -34,6 +34,26 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         },
         cluster,
     })
+}
+
+/// The caller's home page: what needs them, what is broken, what moved lately.
+#[server(prefix = "/_srv", endpoint = "get_home")]
+pub async fn get_home() -> Result<Home, AppError> {
+    use crate::identity::{Permission, RequestContext};
+    use crate::request::service;
+    let ctx = RequestContext::require(Permission::Read).await?;
+    let (pipelines, catalog, flink) = (
+        service::<crate::pipelines::PipelineService>()?,
+        service::<crate::catalog::CatalogService>()?,
+        service::<crate::flink::FlinkService>()?,
+    );
+    super::Sources {
+        pipelines: &pipelines,
+        catalog: &catalog,
+        flink: &flink,
+    }
+    .home(&ctx.principal)
+    .await
 }
 
 /// A real round trip to the database: its version and the number of users, timed.

@@ -42,3 +42,45 @@ pub struct DatabaseCheck {
     /// Microseconds, as an integer: the browser then needs no float parsing at all.
     pub round_trip_us: u64,
 }
+
+/// How a count looks: red when something is wrong, amber when it needs a look, blue when it
+/// is under way, quiet when it is zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HomeTone {
+    Danger,
+    Warning,
+    Info,
+    Quiet,
+}
+
+/// One count on the home page: what it counts, how many, and the filtered list it opens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tile {
+    /// Stable, for tests and styling (`data-testid="tile-{key}"`).
+    pub key: String,
+    pub label: String,
+    pub count: u32,
+    pub tone: HomeTone,
+    /// The list this count is: the same filter, one click away.
+    pub href: String,
+    /// The first of them in words (a failed job's reason, the newest action).
+    pub detail: Option<String>,
+}
+
+/// A pipeline that moved lately.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentItem {
+    pub label: String,
+    pub status: String,
+    pub href: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The home page for one person: what needs them, what is broken, what moved lately.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Home {
+    pub needs_you: Vec<Tile>,
+    pub broken: Vec<Tile>,
+    pub recent: Vec<RecentItem>,
+}

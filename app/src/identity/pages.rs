@@ -58,8 +58,8 @@ pub fn LoginPage() -> impl IntoView {
             <div class="text-center">
                 <h1 class="text-2xl font-semibold tracking-tight">"Sign in to Heimdall"</h1>
                 <Transition fallback=|| ()>{move || viewer.get().and_then(|v| v.user).map(|u| view! {
-                    <p class="mt-2 text-sm text-slate-500" data-testid="already-signed-in">
-                        "You are signed in as " <strong>{u.username}</strong> ". " <a class="text-indigo-600 hover:underline" href="/">"Go to the overview"</a>
+                    <p class="mt-2 text-sm text-slate-500 dark:text-slate-400" data-testid="already-signed-in">
+                        "You are signed in as " <strong>{u.username}</strong> ". " <a class="text-indigo-600 dark:text-indigo-400 hover:underline" href="/">"Go to the overview"</a>
                     </p>
                 })}</Transition>
             </div>
@@ -90,7 +90,7 @@ pub fn LoginPage() -> impl IntoView {
                             </a>
                         </Show>
                         <Show when=move || m.registration>
-                            <p class="text-center text-sm">"No account? " <a href="/register" class="text-indigo-600 hover:underline">"Register"</a></p>
+                            <p class="text-center text-sm">"No account? " <a href="/register" class="text-indigo-600 dark:text-indigo-400 hover:underline">"Register"</a></p>
                         </Show>
                     </div>
                 }
@@ -156,7 +156,7 @@ pub fn RegisterPage() -> impl IntoView {
                     <Button kind=ButtonKind::Primary submit=true disabled=register.pending()>"Register"</Button>
                 </ActionForm>
             </Card>
-            <p class="text-center text-sm"><a href="/login" class="text-indigo-600 hover:underline">"Back to sign in"</a></p>
+            <p class="text-center text-sm"><a href="/login" class="text-indigo-600 dark:text-indigo-400 hover:underline">"Back to sign in"</a></p>
         </div>
     }
 }
@@ -190,12 +190,12 @@ fn ProfileCard() -> impl IntoView {
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                     Ok(u) => view! {
                         <dl class="grid grid-cols-3 gap-2 text-sm">
-                            <dt class="text-slate-500">"Username"</dt><dd class="col-span-2" data-testid="account-username">{u.username.clone()}</dd>
-                            <dt class="text-slate-500">"Email"</dt><dd class="col-span-2">{u.email.clone().unwrap_or_else(|| "—".into())}</dd>
-                            <dt class="text-slate-500">"Role"</dt><dd class="col-span-2" data-testid="account-role">{u.role.to_string()}</dd>
-                            <dt class="text-slate-500">"Tenants"</dt>
+                            <dt class="text-slate-500 dark:text-slate-400">"Username"</dt><dd class="col-span-2" data-testid="account-username">{u.username.clone()}</dd>
+                            <dt class="text-slate-500 dark:text-slate-400">"Email"</dt><dd class="col-span-2">{u.email.clone().unwrap_or_else(|| "—".into())}</dd>
+                            <dt class="text-slate-500 dark:text-slate-400">"Role"</dt><dd class="col-span-2" data-testid="account-role">{u.role.to_string()}</dd>
+                            <dt class="text-slate-500 dark:text-slate-400">"Tenants"</dt>
                             <dd class="col-span-2">{if u.tenants.is_empty() { "none".to_owned() } else { u.tenants.iter().map(|t| t.slug.clone()).collect::<Vec<_>>().join(", ") }}</dd>
-                            <dt class="text-slate-500">"Linked providers"</dt>
+                            <dt class="text-slate-500 dark:text-slate-400">"Linked providers"</dt>
                             <dd class="col-span-2">
                                 <Transition fallback=|| "…">
                                     {move || links.get().map(|r| match r {
@@ -212,7 +212,7 @@ fn ProfileCard() -> impl IntoView {
                                             .into_iter()
                                             .filter(|(id, _, on)| *on && !linked.iter().any(|l| l == id))
                                             .map(|(id, label, _)| view! {
-                                                <a class="ml-3 text-indigo-600 underline" rel="external" data-testid=format!("link-{id}") href=format!("/auth/{id}/link")>{format!("Link {label}")}</a>
+                                                <a class="ml-3 text-indigo-600 dark:text-indigo-400 underline" rel="external" data-testid=format!("link-{id}") href=format!("/auth/{id}/link")>{format!("Link {label}")}</a>
                                             })
                                             .collect_view()
                                     }}
@@ -274,11 +274,11 @@ fn SessionsCard() -> impl IntoView {
                                 let id = s.id;
                                 view! {
                                     <tr data-testid="session-row">
-                                        <td class="px-3 py-2">{s.kind} {s.current.then(|| view! { " " <Badge tone=Tone::Info>"this one"</Badge> })}</td>
-                                        <td class="px-3 py-2">{s.method}</td>
-                                        <td class="px-3 py-2 text-xs">{s.ip} <span class="block truncate text-slate-500 max-w-xs">{s.user_agent}</span></td>
-                                        <td class="px-3 py-2">{crate::ui::time::minutes(s.last_seen_at)}</td>
-                                        <td class="px-3 py-2">{crate::ui::time::minutes(s.expires_at)}</td>
+                                        <td data-label="Kind" class="px-3 py-2">{s.kind} {s.current.then(|| view! { " " <Badge tone=Tone::Info>"this one"</Badge> })}</td>
+                                        <td data-label="Method" class="px-3 py-2">{s.method}</td>
+                                        <td data-label="From" class="px-3 py-2 text-xs">{s.ip} <span class="block truncate text-slate-500 dark:text-slate-400 max-w-xs">{s.user_agent}</span></td>
+                                        <td data-label="Last seen" class="px-3 py-2">{crate::ui::time::minutes(s.last_seen_at)}</td>
+                                        <td data-label="Expires" class="px-3 py-2">{crate::ui::time::minutes(s.expires_at)}</td>
                                         <td class="px-3 py-2 text-right">
                                             <Button kind=ButtonKind::Ghost on_click=move |_| { revoke.dispatch(RevokeMySession { id }); }>"Revoke"</Button>
                                         </td>
@@ -317,7 +317,7 @@ fn TokensCard() -> impl IntoView {
     let created = move || create.value().get().and_then(Result::ok);
     view! {
         <Card title="API tokens">
-            <p class="mb-3 text-sm text-slate-500">"Use a token as " <code>"Authorization: Bearer <token>"</code> " on any REST endpoint. It is shown once."</p>
+            <p class="mb-3 text-sm text-slate-500 dark:text-slate-400">"Use a token as " <code>"Authorization: Bearer <token>"</code> " on any REST endpoint. It is shown once."</p>
             <form class="flex flex-wrap items-end gap-2" on:submit=move |ev| {
                 ev.prevent_default();
                 let scope = if scope.get() == "write" { TokenScope::Write } else { TokenScope::Read };
@@ -362,11 +362,11 @@ fn TokensCard() -> impl IntoView {
                                     let revoked = t.revoked_at.is_some();
                                     view! {
                                         <tr data-testid="token-row">
-                                            <td class="px-3 py-2">{t.name}</td>
-                                            <td class="px-3 py-2 font-mono text-xs">{t.hint} "…"</td>
-                                            <td class="px-3 py-2">{t.scope.as_str()}</td>
-                                            <td class="px-3 py-2">{fmt(t.expires_at, "never")}</td>
-                                            <td class="px-3 py-2">{fmt(t.last_used_at, "never")}</td>
+                                            <td data-label="Name" class="px-3 py-2">{t.name}</td>
+                                            <td data-label="Token" class="px-3 py-2 font-mono text-xs">{t.hint} "…"</td>
+                                            <td data-label="Scope" class="px-3 py-2">{t.scope.as_str()}</td>
+                                            <td data-label="Expires" class="px-3 py-2">{fmt(t.expires_at, "never")}</td>
+                                            <td data-label="Last used" class="px-3 py-2">{fmt(t.last_used_at, "never")}</td>
                                             <td class="px-3 py-2 text-right">
                                                 {if revoked {
                                                     view! { <Badge tone=Tone::Neutral>"revoked"</Badge> }.into_any()

@@ -22,6 +22,7 @@ const NAV_SECTIONS: &[(&str, &str, Option<Role>)] = &[
     ("Tenants", "/admin/tenants", Some(Role::Admin)),
     ("Audit log", "/admin/audit", Some(Role::Admin)),
     ("ForwardAuth", "/admin/forward-auth", Some(Role::Admin)),
+    ("System", "/admin/system", Some(Role::Admin)),
 ];
 
 /// The skip link's target, focused by hand: the router takes over same-page links, so the
@@ -46,6 +47,12 @@ pub fn AppLayout(children: Children) -> impl IntoView {
     let role = move || viewer.get().and_then(|v| v.user).map(|u| u.role);
     let overview = Resource::new(move || location.pathname.get(), |_| get_overview());
     provide_context(OverviewResource(overview));
+    // The phone's menu, closed by every navigation (a link in it was followed).
+    let menu_open = RwSignal::new(false);
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu_open.set(false);
+    });
     view! {
         <div class="min-h-screen bg-slate-50 text-slate-900 dark:bg-slate-950 dark:text-slate-100">
             // The first Tab stop: past the navigation straight to the page.
@@ -53,12 +60,35 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                 "Skip to content"
             </a>
             <header class="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-                <nav class="mx-auto flex max-w-7xl items-center gap-6 px-4 py-2" aria-label="Main">
+                // Below `md` the sections and the user menu fold behind a Menu button; from `md`
+                // up they sit in one row. One list either way: the phone's menu is the same links.
+                <nav class="mx-auto flex max-w-7xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-2" aria-label="Main">
                     <a href="/" class="flex items-center gap-2 font-semibold tracking-tight">
                         <span class="inline-block h-5 w-5 rounded bg-indigo-600"></span>
                         "Heimdall"
                     </a>
-                    <ul class="flex gap-1 text-sm" data-testid="main-nav">
+                    <div class="ml-auto flex items-center gap-2 md:order-last md:ml-0">
+                        <ThemeToggle/>
+                        <button
+                            type="button"
+                            data-testid="menu-toggle"
+                            aria-controls="main-menu"
+                            aria-expanded=move || if menu_open.get() { "true" } else { "false" }
+                            class="rounded-md px-2 py-1 text-sm font-medium text-slate-700 ring-1 ring-slate-300 hover:bg-slate-100 md:hidden dark:text-slate-200 dark:ring-slate-600 dark:hover:bg-slate-800"
+                            on:click=move |_| menu_open.update(|open| *open = !*open)
+                        >
+                            "Menu"
+                        </button>
+                    </div>
+                    <div
+                        id="main-menu"
+                        class=move || if menu_open.get() {
+                            "flex w-full flex-col gap-3 pb-2 md:w-auto md:flex-1 md:flex-row md:items-center md:pb-0"
+                        } else {
+                            "hidden md:flex md:flex-1 md:flex-row md:items-center md:gap-3"
+                        }
+                    >
+                    <ul class="flex flex-col gap-1 text-sm md:flex-row md:flex-wrap" data-testid="main-nav">
                         <Transition fallback=|| ()>
                         {move || {
                             let waiting = overview.get().and_then(Result::ok).map(|o| o.approvals_waiting).unwrap_or_default();
@@ -75,7 +105,7 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                                     <A
                                         href=*href
                                         attr:data-count=count
-                                        attr:class="rounded-md px-2 py-1 text-slate-600 hover:bg-slate-100 aria-[current=page]:bg-slate-100 aria-[current=page]:text-slate-900 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-[current=page]:bg-slate-800 dark:aria-[current=page]:text-white data-[count]:after:ml-1 data-[count]:after:rounded-full data-[count]:after:bg-rose-600 data-[count]:after:px-1.5 data-[count]:after:text-xs data-[count]:after:font-semibold data-[count]:after:text-white data-[count]:after:content-[attr(data-count)]"
+                                        attr:class="block rounded-md px-2 py-1 text-slate-600 hover:bg-slate-100 aria-[current=page]:bg-slate-100 aria-[current=page]:text-slate-900 dark:text-slate-300 dark:hover:bg-slate-800 dark:aria-[current=page]:bg-slate-800 dark:aria-[current=page]:text-white data-[count]:after:ml-1 data-[count]:after:rounded-full data-[count]:after:bg-rose-600 data-[count]:after:px-1.5 data-[count]:after:text-xs data-[count]:after:font-semibold data-[count]:after:text-white data-[count]:after:content-[attr(data-count)]"
                                     >
                                         {*label}
                                     </A>
@@ -85,7 +115,10 @@ pub fn AppLayout(children: Children) -> impl IntoView {
                         }}
                         </Transition>
                     </ul>
-                    <div class="ml-auto flex items-center gap-3"><Transition fallback=|| ()><UserMenu/></Transition><ThemeToggle/></div>
+                    <div class="flex items-center gap-3 border-t border-slate-200 pt-3 md:ml-auto md:border-0 md:pt-0 dark:border-slate-800">
+                        <Transition fallback=|| ()><UserMenu/></Transition>
+                    </div>
+                    </div>
                 </nav>
             </header>
             <Transition fallback=|| ()><AuthOffBanner/></Transition>
@@ -115,7 +148,7 @@ fn UserMenu() -> impl IntoView {
                 </div>
             }.into_any(),
             None => view! {
-                <a href="/login" class="text-sm font-medium text-indigo-600 hover:underline" data-testid="sign-in-link">"Sign in"</a>
+                <a href="/login" class="text-sm font-medium text-indigo-600 dark:text-indigo-400 hover:underline" data-testid="sign-in-link">"Sign in"</a>
             }.into_any(),
         })}
     }

@@ -15,12 +15,13 @@ async fn tenant_slugs() -> Result<Vec<(i64, String)>, AppError> {
 }
 
 /// The pipelines the caller may see, filtered: `status` (`needs_approval`, …), `tenant` (a
-/// slug), and only those waiting for the caller's approval.
+/// slug), only those waiting for the caller's approval, only those the caller asked for.
 #[server(prefix = "/_srv", endpoint = "list_pipelines")]
 pub async fn list_pipelines(
     status: Option<String>,
     tenant: Option<String>,
     waiting: bool,
+    mine: Option<bool>,
 ) -> Result<PipelineList, AppError> {
     use crate::identity::{Permission, RequestContext};
     use crate::pipelines::{ListFilter, PipelineStatus};
@@ -36,6 +37,7 @@ pub async fn list_pipelines(
         status,
         tenant: tenant.filter(|t| !t.is_empty()),
         waiting_for_me: waiting,
+        mine: mine.unwrap_or(false),
     };
     let tenants = tenant_slugs().await?;
     Ok(service()?.page_list(&ctx.principal, &filter, &tenants).await?)

@@ -25,6 +25,8 @@ pub struct ListFilter {
     /// A tenant's slug.
     pub tenant: Option<String>,
     pub waiting_for_me: bool,
+    /// Only the caller's own (those they asked for).
+    pub mine: bool,
 }
 
 /// A gate's rules in words.
@@ -104,6 +106,7 @@ impl PipelineService {
         let kept: Vec<&PipelineRow> = rows
             .iter()
             .filter(|p| tenant_id.is_none() || p.tenant_id == tenant_id)
+            .filter(|p| !filter.mine || (principal.actor_id().is_some() && p.requested_by_id == principal.actor_id()))
             .filter(|p| filter.status.is_none_or(|s| p.status() == Some(s)))
             .collect();
         Ok(PipelineList {

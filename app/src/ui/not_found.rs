@@ -13,10 +13,10 @@ pub fn NotFoundPage() -> impl IntoView {
     view! {
         <Title text="Not found"/>
         <div class="py-16 text-center">
-            <p class="text-sm font-semibold text-indigo-600">"404"</p>
+            <p class="text-sm font-semibold text-indigo-600 dark:text-indigo-400">"404"</p>
             <h1 class="mt-2 text-2xl font-semibold">"There is no page here"</h1>
             <p class="mt-2 text-sm text-slate-500 dark:text-slate-400">"Check the address, or go back to the overview."</p>
-            <a href="/" class="mt-4 inline-block text-sm font-medium text-indigo-600 hover:underline">"Overview"</a>
+            <a href="/" class="mt-4 inline-block text-sm font-medium text-indigo-600 dark:text-indigo-400 hover:underline">"Overview"</a>
         </div>
     }
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 pub fn DataTable(headers: Vec<&'static str>, children: Children) -> impl IntoView {
     view! {
         <div class="overflow-x-auto rounded-lg border border-slate-200 dark:border-slate-800">
-            <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
+            <table class="stack min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800">
                 <thead class="sticky top-0 bg-slate-50 dark:bg-slate-900">
                     <tr>
                         {headers

@@ -108,7 +108,7 @@ pub fn VaultPage() -> impl IntoView {
         <div class="space-y-6">
             <div>
                 <h1 class="text-2xl font-semibold tracking-tight">"Token vault"</h1>
-                <p class="text-sm text-slate-500">
+                <p class="text-sm text-slate-500 dark:text-slate-400">
                     "Keycloak offline and refresh tokens, sealed with AES-256-GCM. Services mint access tokens from them with "
                     <code>"POST /v1/access-token?id=…"</code> "."
                 </p>
@@ -202,7 +202,7 @@ fn VaultBody(
         {picker}
         <Card title=format!("Stored tokens of {name}")>
             <div class="mb-3 flex items-center justify-between gap-3">
-                <p class="text-sm text-slate-500">"An offline token keeps working after you sign out; revoke it when nothing needs it."</p>
+                <p class="text-sm text-slate-500 dark:text-slate-400">"An offline token keeps working after you sign out; revoke it when nothing needs it."</p>
                 {can_add.then(|| view! {
                     <Button kind=ButtonKind::Primary test_id="vault-add-offline" disabled=consent.pending()
                         on_click=move |_| { consent.dispatch(StartVaultConsent {}); }>
@@ -219,12 +219,12 @@ fn VaultBody(
                             let id = t.id.clone();
                             view! {
                                 <tr data-testid="vault-token-row">
-                                    <td class="px-3 py-2"><Badge tone=if t.kind == "offline" { Tone::Info } else { Tone::Neutral }>{t.kind.clone()}</Badge></td>
-                                    <td class="px-3 py-2 font-mono text-xs" title=t.id.clone()>{short(&t.id)} "…"</td>
-                                    <td class="px-3 py-2 font-mono text-xs" title=t.session_state.clone()>{short(&t.session_state)}</td>
-                                    <td class="px-3 py-2 text-xs">{t.key_id}</td>
-                                    <td class="px-3 py-2">{crate::ui::time::minutes(t.created_at)}</td>
-                                    <td class="px-3 py-2">{crate::ui::time::minutes_or(t.last_used_at, "never")}</td>
+                                    <td data-label="Kind" class="px-3 py-2"><Badge tone=if t.kind == "offline" { Tone::Info } else { Tone::Neutral }>{t.kind.clone()}</Badge></td>
+                                    <td data-label="Id" class="px-3 py-2 font-mono text-xs" title=t.id.clone()>{short(&t.id)} "…"</td>
+                                    <td data-label="Keycloak session" class="px-3 py-2 font-mono text-xs" title=t.session_state.clone()>{short(&t.session_state)}</td>
+                                    <td data-label="Key" class="px-3 py-2 text-xs">{t.key_id}</td>
+                                    <td data-label="Created" class="px-3 py-2">{crate::ui::time::minutes(t.created_at)}</td>
+                                    <td data-label="Last used" class="px-3 py-2">{crate::ui::time::minutes_or(t.last_used_at, "never")}</td>
                                     <td class="px-3 py-2 text-right">
                                         <Button kind=ButtonKind::Ghost test_id="vault-token-revoke"
                                             on_click=move |_| ask(Pending::Token(id.clone()))>"Revoke"</Button>
@@ -247,12 +247,12 @@ fn VaultBody(
                             let (id, offline) = (s.id.clone(), s.offline);
                             view! {
                                 <tr data-testid="vault-session-row">
-                                    <td class="px-3 py-2">{if s.offline { "offline" } else { "online" }}</td>
-                                    <td class="px-3 py-2 font-mono text-xs" title=s.id.clone()>{short(&s.id)}</td>
-                                    <td class="px-3 py-2 text-xs">{s.ip}</td>
-                                    <td class="px-3 py-2">{crate::ui::time::minutes_or(s.started, "")}</td>
-                                    <td class="px-3 py-2">{crate::ui::time::minutes_or(s.last_access, "")}</td>
-                                    <td class="px-3 py-2 text-xs">{s.clients.join(", ")}</td>
+                                    <td data-label="Kind" class="px-3 py-2">{if s.offline { "offline" } else { "online" }}</td>
+                                    <td data-label="Id" class="px-3 py-2 font-mono text-xs" title=s.id.clone()>{short(&s.id)}</td>
+                                    <td data-label="From" class="px-3 py-2 text-xs">{s.ip}</td>
+                                    <td data-label="Started" class="px-3 py-2">{crate::ui::time::minutes_or(s.started, "")}</td>
+                                    <td data-label="Last access" class="px-3 py-2">{crate::ui::time::minutes_or(s.last_access, "")}</td>
+                                    <td data-label="Clients" class="px-3 py-2 text-xs">{s.clients.join(", ")}</td>
                                     <td class="px-3 py-2 text-right">
                                         <Button kind=ButtonKind::Ghost test_id="vault-session-end"
                                             on_click=move |_| ask(Pending::Session { id: id.clone(), offline })>"End"</Button>

@@ -16,7 +16,7 @@ use app::rest::doc::{Auth, Op};
 use app::state::AppState;
 
 /// Every section's table, in the order the page shows them.
-pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 10] {
+pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 11] {
     [
         ("api", "This document", DOC),
         (
@@ -58,6 +58,11 @@ pub fn sections() -> [(&'static str, &'static str, &'static [Op]); 10] {
             "catalog",
             "The service catalog: the IDP-portal seed's services, actions and executor callbacks",
             app::catalog::rest::DOC,
+        ),
+        (
+            "home",
+            "The home page's counts for the caller, live",
+            app::home::rest::DOC,
         ),
         (
             "metrics",
@@ -176,15 +181,15 @@ fn escape(s: &str) -> String {
 /// The browsable page: every section, operation, parameter and answer, no script.
 async fn docs_page(State(state): State<AppState>) -> Html<String> {
     let mut html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Heimdall API</title>\
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Heimdall API</title>\
          <link rel=\"stylesheet\" href=\"/pkg/heimdall.css\"></head><body class=\"bg-slate-50 text-slate-900\">\
-         <main class=\"mx-auto max-w-5xl space-y-6 p-6\"><h1 class=\"text-2xl font-semibold\">Heimdall API {}</h1>\
+         <main class=\"mx-auto max-w-5xl space-y-6 break-words p-4 md:p-6\"><h1 class=\"text-2xl font-semibold\">Heimdall API {}</h1>\
          <p>The machine-readable document is <a class=\"underline\" href=\"/openapi.json\">/openapi.json</a> (OpenAPI 3.1).</p>",
         escape(&state.build.version)
     );
     for (tag, description, ops) in sections() {
         html.push_str(&format!(
-            "<section id=\"{tag}\"><h2 class=\"text-xl font-semibold\">{tag}</h2><p class=\"text-sm text-slate-500\">{}</p><ul>",
+            "<section id=\"{tag}\"><h2 class=\"text-xl font-semibold\">{tag}</h2><p class=\"text-sm text-slate-600\">{}</p><ul>",
             escape(description)
         ));
         for op in ops {
@@ -195,7 +200,7 @@ async fn docs_page(State(state): State<AppState>) -> Html<String> {
                 Auth::MetricsToken => "the metrics token",
             };
             html.push_str(&format!(
-                "<li class=\"mt-3\" data-testid=\"api-op\"><code class=\"font-mono font-semibold\">{} {}</code> — {} <span class=\"text-xs text-slate-500\">({auth})</span>",
+                "<li class=\"mt-3\" data-testid=\"api-op\"><code class=\"font-mono font-semibold break-all\">{} {}</code> — {} <span class=\"text-xs text-slate-600\">({auth})</span>",
                 op.method,
                 escape(op.path),
                 escape(op.summary)
@@ -204,7 +209,7 @@ async fn docs_page(State(state): State<AppState>) -> Html<String> {
                 html.push_str("<ul class=\"ml-6 text-sm\">");
                 for p in op.query {
                     html.push_str(&format!(
-                        "<li><code>?{}</code>{} — {}</li>",
+                        "<li><code class=\"break-all\">?{}</code>{} — {}</li>",
                         escape(p.name),
                         if p.required { " (required)" } else { "" },
                         escape(p.description)
@@ -216,7 +221,10 @@ async fn docs_page(State(state): State<AppState>) -> Html<String> {
                 html.push_str("</ul>");
             }
             if let Some(body) = op.body {
-                html.push_str(&format!("<pre class=\"ml-6 text-xs\">{}</pre>", escape(body)));
+                html.push_str(&format!(
+                    "<pre class=\"ml-6 overflow-x-auto whitespace-pre-wrap break-all text-xs\">{}</pre>",
+                    escape(body)
+                ));
             }
             html.push_str("</li>");
         }

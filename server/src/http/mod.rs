@@ -41,7 +41,8 @@ pub fn router(state: AppState, metrics_token: Option<secrecy::SecretString>) -> 
         .merge(app::flink::rest::routes())
         .merge(app::vault::rest::routes())
         .merge(app::pipelines::rest::routes(&state.pipelines))
-        .merge(app::catalog::rest::routes());
+        .merge(app::catalog::rest::routes())
+        .merge(app::home::rest::routes());
     let rest = match cors::layer(&state.cors) {
         Some(layer) => rest.layer(layer),
         None => rest,

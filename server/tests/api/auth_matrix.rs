@@ -70,6 +70,9 @@ const MATRIX: &[Case] = &[
     sf("/_srv/get_viewer", "", EVERYONE),
     sf("/_srv/get_overview", "", SIGNED_IN),
     sf("/_srv/check_database", "", SIGNED_IN),
+    // The home page's counts: each domain filters what the caller sees (tested beside them).
+    sf("/_srv/get_home", "", SIGNED_IN),
+    rest("STREAM", "/api/home/events", "", SIGNED_IN),
     // Sign-in (wrong credentials for everyone; registration is off)
     sf(
         "/_srv/login",
@@ -422,6 +425,7 @@ const MATRIX: &[Case] = &[
     rest("PAGE", "/", "", [303, 200, 200, 200, 200]),
     rest("PAGE", "/account", "", [303, 200, 200, 200, 200]),
     rest("PAGE", "/admin/users", "", [303, 200, 200, 200, 200]),
+    rest("PAGE", "/admin/system", "", [303, 200, 200, 200, 200]),
     rest("PAGE", "/login", "", EVERYONE),
     // Ending a session (fresh sign-in per caller)
     ending("POST", "/_srv/logout", [401, 200, 200, 200, 200]),

@@ -11,7 +11,7 @@ pub(super) fn NewServicePage() -> impl IntoView {
     view! {
         <Title text="New service"/>
         <div class="space-y-6">
-            <a href="/catalog" class="text-sm text-indigo-600 hover:underline">"← Service catalog"</a>
+            <a href="/catalog" class="text-sm text-indigo-600 dark:text-indigo-400 hover:underline">"← Service catalog"</a>
             <h1 class="text-2xl font-semibold tracking-tight">"New service"</h1>
             <Transition fallback=|| view! { <Loading label="Loading"/> }>
                 {move || list.get().map(|r| match r {
@@ -101,7 +101,7 @@ pub(super) fn ServiceForm(service: Option<Service>, tenants: Vec<String>) -> imp
                     <Button kind=ButtonKind::Primary submit=true test_id="service-save" disabled=save.pending()>
                         {if editing { "Save" } else { "Register service" }}
                     </Button>
-                    {service.as_ref().map(|s| view! { <a href=format!("/catalog/{}", s.id) class="text-sm text-slate-500 hover:underline">"Cancel"</a> })}
+                    {service.as_ref().map(|s| view! { <a href=format!("/catalog/{}", s.id) class="text-sm text-slate-500 dark:text-slate-400 hover:underline">"Cancel"</a> })}
                     <FormError message=Signal::derive(move || match save.value().get() {
                         // A field's own error is shown beside it.
                         Some(Err(AppError::Invalid { .. })) => Some("Some fields need attention.".to_owned()),

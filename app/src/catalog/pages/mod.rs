@@ -120,7 +120,7 @@ pub fn CatalogPage() -> impl IntoView {
         <div class="space-y-6">
             <div>
                 <h1 class="text-2xl font-semibold tracking-tight">"Service catalog"</h1>
-                <p class="text-sm text-slate-500">
+                <p class="text-sm text-slate-500 dark:text-slate-400">
                     "Your tenants' services: provision an environment, deploy, tear it down."
                 </p>
             </div>
@@ -194,16 +194,16 @@ fn CatalogListBody(l: CatalogList) -> impl IntoView {
                 <DataTable headers=vec!["Service", "Tenant", "Team", "Runtime", "Tier", "Environments", "Provisioning"]>
                     {l.services.into_iter().map(|s| view! {
                         <tr data-testid="service-row">
-                            <td class="px-3 py-2">
-                                <a href=format!("/catalog/{}", s.id) class="font-medium text-indigo-600 hover:underline" data-testid="service-link">{s.name.clone()}</a>
-                                <p class="text-xs text-slate-500">{s.description.clone()}</p>
+                            <td data-label="Service" class="px-3 py-2">
+                                <a href=format!("/catalog/{}", s.id) class="font-medium text-indigo-600 dark:text-indigo-400 hover:underline" data-testid="service-link">{s.name.clone()}</a>
+                                <p class="text-xs text-slate-500 dark:text-slate-400">{s.description.clone()}</p>
                             </td>
-                            <td class="px-3 py-2 text-xs">{s.tenant.clone()}</td>
-                            <td class="px-3 py-2">{s.owner_team.clone()}</td>
-                            <td class="px-3 py-2">{s.runtime.clone()}</td>
-                            <td class="px-3 py-2">{s.tier.clone()}</td>
-                            <td class="px-3 py-2 text-xs">{s.environments.join(", ")}</td>
-                            <td class="px-3 py-2"><Badge tone=status_tone(&s.provision_status)>{status_label(&s.provision_status)}</Badge></td>
+                            <td data-label="Tenant" class="px-3 py-2 text-xs">{s.tenant.clone()}</td>
+                            <td data-label="Team" class="px-3 py-2">{s.owner_team.clone()}</td>
+                            <td data-label="Runtime" class="px-3 py-2">{s.runtime.clone()}</td>
+                            <td data-label="Tier" class="px-3 py-2">{s.tier.clone()}</td>
+                            <td data-label="Environments" class="px-3 py-2 text-xs">{s.environments.join(", ")}</td>
+                            <td data-label="Provisioning" class="px-3 py-2"><Badge tone=status_tone(&s.provision_status)>{status_label(&s.provision_status)}</Badge></td>
                         </tr>
                     }).collect_view()}
                 </DataTable>

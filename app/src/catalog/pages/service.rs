@@ -150,9 +150,9 @@ pub(super) fn ServiceBody(
         <Title text=s.name.clone()/>
         <div class="flex flex-wrap items-start justify-between gap-3">
             <div>
-                <a href="/catalog" class="text-sm text-indigo-600 hover:underline">"← Service catalog"</a>
+                <a href="/catalog" class="text-sm text-indigo-600 dark:text-indigo-400 hover:underline">"← Service catalog"</a>
                 <h1 class="text-2xl font-semibold tracking-tight" data-testid="service-title">{s.name.clone()}</h1>
-                <p class="text-sm text-slate-500">{s.description.clone()}</p>
+                <p class="text-sm text-slate-500 dark:text-slate-400">{s.description.clone()}</p>
             </div>
             {p.can_write.then(|| view! {
                 <div class="flex gap-2">
@@ -165,14 +165,14 @@ pub(super) fn ServiceBody(
         <Card title="Details">
             <dl class="grid gap-x-6 gap-y-1 text-sm md:grid-cols-3">
                 {details.into_iter().map(|(k, v)| view! {
-                    <div><dt class="text-xs text-slate-500">{k}</dt><dd>{if v.is_empty() { "—".to_owned() } else { v }}</dd></div>
+                    <div><dt class="text-xs text-slate-500 dark:text-slate-400">{k}</dt><dd>{if v.is_empty() { "—".to_owned() } else { v }}</dd></div>
                 }).collect_view()}
-                <div><dt class="text-xs text-slate-500">"Repository"</dt>
-                    <dd><a href=s.repo_url.clone() rel="noopener noreferrer" class="text-indigo-600 hover:underline break-all">{s.repo_url.clone()}</a></dd></div>
+                <div><dt class="text-xs text-slate-500 dark:text-slate-400">"Repository"</dt>
+                    <dd><a href=s.repo_url.clone() rel="noopener noreferrer" class="text-indigo-600 dark:text-indigo-400 hover:underline break-all">{s.repo_url.clone()}</a></dd></div>
             </dl>
             <ul class="mt-3 flex flex-wrap gap-3 text-sm" data-testid="service-link-list">
-                {s.observability_dashboard_url.clone().map(|u| view! { <li><a href=u rel="noopener noreferrer" class="text-indigo-600 hover:underline">"Dashboard"</a></li> })}
-                {s.links.iter().map(|l| view! { <li><a href=l.url.clone() rel="noopener noreferrer" class="text-indigo-600 hover:underline">{l.title.clone()}</a></li> }).collect_view()}
+                {s.observability_dashboard_url.clone().map(|u| view! { <li><a href=u rel="noopener noreferrer" class="text-indigo-600 dark:text-indigo-400 hover:underline">"Dashboard"</a></li> })}
+                {s.links.iter().map(|l| view! { <li><a href=l.url.clone() rel="noopener noreferrer" class="text-indigo-600 dark:text-indigo-400 hover:underline">{l.title.clone()}</a></li> }).collect_view()}
             </ul>
         </Card>
         <Card title="Environments">
@@ -263,9 +263,9 @@ pub(super) fn EnvironmentCard(
                 <span data-testid="env-provision">{chip(e.provision.as_ref(), "not requested")}</span></p>
             <p class="mt-1 flex items-center gap-2 text-sm">"Deployed: "
                 <span data-testid="env-deploy">{chip(e.deploy.as_ref(), "never")}</span></p>
-            {deploy_detail.map(|d| view! { <p class="mt-1 text-xs text-slate-500 break-all" data-testid="env-deploy-detail">{d}</p> })}
+            {deploy_detail.map(|d| view! { <p class="mt-1 text-xs text-slate-500 dark:text-slate-400 break-all" data-testid="env-deploy-detail">{d}</p> })}
             {pipeline.map(|id| view! {
-                <p class="mt-1 text-xs"><a href=format!("/pipelines/{id}") class="text-indigo-600 hover:underline" data-testid="env-approval">"Waiting for approval: open the pipeline"</a></p>
+                <p class="mt-1 text-xs"><a href=format!("/pipelines/{id}") class="text-indigo-600 dark:text-indigo-400 hover:underline" data-testid="env-approval">"Waiting for approval: open the pipeline"</a></p>
             })}
             {can_act.then(|| view! {
                 <div class="mt-3 flex flex-wrap gap-2">
@@ -288,12 +288,12 @@ pub(super) fn History(history: Vec<ActionRecord>) -> impl IntoView {
         <DataTable headers=vec!["When", "Action", "Environment", "Status", "By", "Detail"]>
             {history.into_iter().map(|a| { let status = a.status.clone(); view! {
                 <tr data-testid="history-row" data-status=status>
-                    <td class="px-3 py-2 text-xs">{crate::ui::time::seconds(a.created_at)}</td>
-                    <td class="px-3 py-2">{a.action.as_str()}</td>
-                    <td class="px-3 py-2">{a.environment.clone().unwrap_or_else(|| "all".into())}</td>
-                    <td class="px-3 py-2"><Badge tone=status_tone(&a.status)>{status_label(&a.status)}</Badge></td>
-                    <td class="px-3 py-2">{a.requested_by.clone()}</td>
-                    <td class="px-3 py-2 text-xs break-all">{a.detail}</td>
+                    <td data-label="When" class="px-3 py-2 text-xs">{crate::ui::time::seconds(a.created_at)}</td>
+                    <td data-label="Action" class="px-3 py-2">{a.action.as_str()}</td>
+                    <td data-label="Environment" class="px-3 py-2">{a.environment.clone().unwrap_or_else(|| "all".into())}</td>
+                    <td data-label="Status" class="px-3 py-2"><Badge tone=status_tone(&a.status)>{status_label(&a.status)}</Badge></td>
+                    <td data-label="By" class="px-3 py-2">{a.requested_by.clone()}</td>
+                    <td data-label="Detail" class="px-3 py-2 text-xs break-all">{a.detail}</td>
                 </tr>
             }}).collect_view()}
         </DataTable>

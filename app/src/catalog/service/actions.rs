@@ -176,4 +176,31 @@ impl CatalogService {
         self.row(principal, id).await?;
         Ok(self.store.history(id, 200).await?)
     }
+
+    /// The caller's own actions since `since`, on services they may still see, newest first.
+    #[tracing::instrument(name = "catalog.actions_of_requester", skip_all)]
+    pub async fn actions_of_requester(
+        &self,
+        principal: &Principal,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ActionRecord>> {
+        principal.authorize(Permission::Read)?;
+        if principal.actor_id().is_none() {
+            return Ok(Vec::new());
+        }
+        let me = principal.display_name();
+        let (actions, services) = tokio::join!(
+            self.store.actions_by(&me, since, 200),
+            self.store.list(),
+        );
+        let visible: Vec<i64> = services?
+            .into_iter()
+            .filter(|row| Self::visible(principal, row))
+            .map(|row| row.id)
+            .collect();
+        Ok(actions?
+            .into_iter()
+            .filter(|a| visible.contains(&a.service_id))
+            .collect())
+    }
 }

@@ -124,6 +124,21 @@ impl CatalogStore {
         }))
     }
 
+    /// What `requested_by` asked for since `since`, newest first (the home page's counts).
+    pub async fn actions_by(
+        &self,
+        requested_by: &str,
+        since: chrono::DateTime<chrono::Utc>,
+        limit: i64,
+    ) -> Result<Vec<ActionRecord>> {
+        let sql = format!(
+            "SELECT {ACTION_COLUMNS} FROM catalog_actions WHERE requested_by = $1 AND updated_at >= $2 \
+             ORDER BY id DESC LIMIT $3"
+        );
+        let rows: Vec<ActionRow> = with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(requested_by).bind(since).bind(limit).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// A service's actions, newest first.
     pub async fn history(&self, service_id: i64, limit: i64) -> Result<Vec<ActionRecord>> {
         let sql = format!(

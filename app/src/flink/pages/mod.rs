@@ -258,7 +258,7 @@ fn jobs_list(list: List, jobs: Signal<Option<JobsView>>) -> AnyView {
                     <Button
                         kind=ButtonKind::Ghost
                         test_id="view-cards"
-                        label="Card view"
+                        label="Cards view"
                         on_click=move |_| url.set(&[("view", "cards".to_owned())])
                     >
                         <span aria-hidden="true" class=move || if cards() { "font-semibold text-indigo-600 dark:text-indigo-400" } else { "" }>"Cards"</span>

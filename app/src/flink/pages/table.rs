@@ -228,7 +228,7 @@ pub(super) fn JobTable(
 ) -> impl IntoView {
     view! {
         <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
-            <table class="min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="jobs-table">
+            <table class="stack min-w-full divide-y divide-slate-200 text-sm dark:divide-slate-800" data-testid="jobs-table">
                 <thead class="bg-slate-50 dark:bg-slate-900">
                     <tr>
                         <SortHeader label="Flink job" key=SortKey::Name url/>
@@ -253,7 +253,7 @@ pub(super) fn JobTable(
                                 on:click=move |_| open()
                                 on:keydown=move |ev| if ev.key() == "Enter" { open_key() }
                             >
-                                <td class="px-3 py-2 align-top">
+                                <td data-label="Flink job" class="px-3 py-2 align-top">
                                     <div class="flex items-start gap-2">
                                         <TypeBadge job_type=job.job_type/>
                                         <div class="min-w-0">
@@ -263,16 +263,16 @@ pub(super) fn JobTable(
                                         </div>
                                     </div>
                                 </td>
-                                <td class="px-3 py-2 align-top text-slate-600 dark:text-slate-300">{job.namespace.clone()}</td>
-                                <td class="px-3 py-2 align-top"><StatusDot status=job.status.clone()/></td>
-                                <td class="px-3 py-2 align-top text-xs">
+                                <td data-label="Namespace" class="px-3 py-2 align-top text-slate-600 dark:text-slate-300">{job.namespace.clone()}</td>
+                                <td data-label="Status" class="px-3 py-2 align-top"><StatusDot status=job.status.clone()/></td>
+                                <td data-label="Resources" class="px-3 py-2 align-top text-xs">
                                     <p>{resources_line("JobManager", job.resources.jm.replicas, &job.resources.jm.cpu, &job.resources.jm.mem)}</p>
                                     {(job.resources.tm.replicas > 0).then(|| view! {
                                         <p>{resources_line("TaskManager", job.resources.tm.replicas, &job.resources.tm.cpu, &job.resources.tm.mem)}</p>
                                     })}
                                 </td>
-                                <td class="whitespace-nowrap px-3 py-2 align-top text-xs" data-testid="job-started">{when(job.start_time)}</td>
-                                <td class="px-3 py-2 align-top text-xs"><Links job=job.clone()/></td>
+                                <td data-label="Started" class="whitespace-nowrap px-3 py-2 align-top text-xs" data-testid="job-started">{when(job.start_time)}</td>
+                                <td data-label="Endpoints" class="px-3 py-2 align-top text-xs"><Links job=job.clone()/></td>
                             </tr>
                         }
                     }).collect_view()}

@@ -159,13 +159,13 @@ pub(super) fn PipelineBody(
         <Title text=s.slug.clone()/>
         <div class="flex flex-wrap items-start justify-between gap-3">
             <div>
-                <a href="/pipelines" class="text-sm text-indigo-600 hover:underline">"← Pipelines"</a>
+                <a href="/pipelines" class="text-sm text-indigo-600 dark:text-indigo-400 hover:underline">"← Pipelines"</a>
                 <h1 class="text-2xl font-semibold tracking-tight" data-testid="pipeline-title">{s.slug.clone()}</h1>
-                <p class="text-sm text-slate-500">{s.intent.clone()}</p>
+                <p class="text-sm text-slate-500 dark:text-slate-400">{s.intent.clone()}</p>
                 <p class="mt-1 flex flex-wrap items-center gap-2 text-sm">
                     <Badge tone=status_tone(s.status)><span data-testid="pipeline-status">{status_label(s.status)}</span></Badge>
                     <span>"at " <strong data-testid="pipeline-stage">{s.stage.clone()}</strong></span>
-                    <span class="text-slate-500">{format!("· tenant {} · requested by {} · id {}", s.tenant.clone().unwrap_or_else(|| "none".into()), s.requested_by, id)}</span>
+                    <span class="text-slate-500 dark:text-slate-400">{format!("· tenant {} · requested by {} · id {}", s.tenant.clone().unwrap_or_else(|| "none".into()), s.requested_by, id)}</span>
                 </p>
             </div>
             {(can_operate && !ended).then(|| view! {
@@ -225,11 +225,11 @@ pub(super) fn PipelineBody(
                             let hash = a.sha256.as_deref().map(|h| h.chars().take(12).collect::<String>()).unwrap_or_default();
                             view! {
                             <tr data-testid="artifact-row">
-                                <td class="px-3 py-2">{a.stage}</td>
-                                <td class="px-3 py-2">{a.name}</td>
-                                <td class="px-3 py-2 font-mono text-xs break-all">{a.uri}</td>
-                                <td class="px-3 py-2">{a.size_bytes.map(|b| format!("{b} B")).unwrap_or_default()}</td>
-                                <td class="px-3 py-2 font-mono text-xs" title=a.sha256>{hash}</td>
+                                <td data-label="Stage" class="px-3 py-2">{a.stage}</td>
+                                <td data-label="Name" class="px-3 py-2">{a.name}</td>
+                                <td data-label="Where" class="px-3 py-2 font-mono text-xs break-all">{a.uri}</td>
+                                <td data-label="Size" class="px-3 py-2">{a.size_bytes.map(|b| format!("{b} B")).unwrap_or_default()}</td>
+                                <td data-label="SHA-256" class="px-3 py-2 font-mono text-xs" title=a.sha256>{hash}</td>
                             </tr>
                         }}).collect_view()}
                     </DataTable>

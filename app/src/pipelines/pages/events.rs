@@ -18,11 +18,11 @@ pub(super) fn EventLog(events: RwSignal<Vec<EventView>>, live: RwSignal<Option<b
                 {move || {
                     let list = events.get();
                     if list.is_empty() {
-                        view! { <li class="text-slate-500">"No events yet."</li> }.into_any()
+                        view! { <li class="text-slate-500 dark:text-slate-400">"No events yet."</li> }.into_any()
                     } else {
                         list.into_iter().map(|e| view! {
                             <li data-testid="event" data-kind=e.kind.clone() data-id=e.id>
-                                <span class="text-slate-500">{crate::ui::time::seconds(e.at)}</span>
+                                <span class="text-slate-500 dark:text-slate-400">{crate::ui::time::seconds(e.at)}</span>
                                 " " <span class="font-semibold">{e.kind.clone()}</span>
                                 {e.stage.map(|s| format!(" [{s}]"))}
                                 " " {e.message}

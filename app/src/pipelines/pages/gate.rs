@@ -35,7 +35,7 @@ pub(super) fn GateCard(
                 {due_at.map(|t| format!(" · its timer acts at {}", crate::ui::time::seconds(t)))}
             </p>
         }.into_any(),
-        (None, false) => view! { <p class="text-sm text-slate-500">"Not reached yet."</p> }.into_any(),
+        (None, false) => view! { <p class="text-sm text-slate-500 dark:text-slate-400">"Not reached yet."</p> }.into_any(),
     };
     let needed = config.approvals_needed;
     let progress = (needed > 1).then(|| {
@@ -74,14 +74,14 @@ pub(super) fn GateCard(
                 </div>
             }.into_any()
         }
-        (true, Some(why)) => view! { <p class="mt-2 text-sm text-slate-500" data-testid="gate-why-not">{format!("You cannot approve: {why}.")}</p> }.into_any(),
+        (true, Some(why)) => view! { <p class="mt-2 text-sm text-slate-500 dark:text-slate-400" data-testid="gate-why-not">{format!("You cannot approve: {why}.")}</p> }.into_any(),
         (false, _) => ().into_any(),
     };
     view! {
         <section class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm dark:border-slate-800 dark:bg-slate-900"
             data-testid="gate-card" data-stage=stage>
             <h2 class="text-sm font-semibold">{format!("Gate: {stage}")}</h2>
-            <p class="mb-2 text-xs text-slate-500" data-testid="gate-who">{format!("Who decides: {who_may_decide}")}</p>
+            <p class="mb-2 text-xs text-slate-500 dark:text-slate-400" data-testid="gate-who">{format!("Who decides: {who_may_decide}")}</p>
             {state}
             {progress.map(|p| view! { <p class="mt-1 text-xs" data-testid="gate-progress">{p}</p> })}
             {decide}

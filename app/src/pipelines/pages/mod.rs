@@ -72,8 +72,15 @@ pub fn PipelinesPage() -> impl IntoView {
     let param = move |name: &str| query.with(|q| q.get(name)).filter(|v| !v.is_empty());
     let create = ServerAction::<CreatePipeline>::new();
     let list = Resource::new(
-        move || (param("status"), param("tenant"), param("waiting").is_some()),
-        |(status, tenant, waiting)| list_pipelines(status, tenant, waiting),
+        move || {
+            (
+                param("status"),
+                param("tenant"),
+                param("waiting").is_some(),
+                param("mine").is_some(),
+            )
+        },
+        |(status, tenant, waiting, mine)| list_pipelines(status, tenant, waiting, Some(mine)),
     );
     let navigate = use_navigate();
     // A created pipeline opens its own page.
@@ -89,7 +96,7 @@ pub fn PipelinesPage() -> impl IntoView {
             <div class="flex flex-wrap items-end justify-between gap-3">
                 <div>
                     <h1 class="text-2xl font-semibold tracking-tight">"Pipelines"</h1>
-                    <p class="text-sm text-slate-500">
+                    <p class="text-sm text-slate-500 dark:text-slate-400">
                         "Stages run by workers through the API; gates wait for the right people to approve or reject."
                     </p>
                 </div>
@@ -106,7 +113,7 @@ pub fn PipelinesPage() -> impl IntoView {
 
 /// Rewrites one filter in the address (the list follows the address).
 fn filter_href(query: &leptos_router::params::ParamsMap, name: &str, value: &str) -> String {
-    let mut parts: Vec<String> = ["status", "tenant", "waiting"]
+    let mut parts: Vec<String> = ["status", "tenant", "waiting", "mine"]
         .into_iter()
         .filter(|k| *k != name)
         .filter_map(|k| query.get(k).filter(|v| !v.is_empty()).map(|v| format!("{k}={v}")))
@@ -134,12 +141,14 @@ fn PipelineListBody(
         navigate(&href, NavigateOptions::default());
     };
     let current = move |name: &str| query.with_untracked(|q| q.get(name)).unwrap_or_default();
-    let (status_now, tenant_now, waiting_now) = (
+    let (status_now, tenant_now, waiting_now, mine_now) = (
         current("status"),
         current("tenant"),
         !current("waiting").is_empty(),
+        !current("mine").is_empty(),
     );
-    let filters_on = !status_now.is_empty() || !tenant_now.is_empty() || waiting_now;
+    let filters_on = !status_now.is_empty() || !tenant_now.is_empty() || waiting_now || mine_now;
+    let go_mine = go.clone();
     let tenants = l.tenants.clone();
     let form_tenants = l.tenants.clone();
     let go_status = go.clone();
@@ -171,6 +180,15 @@ fn PipelineListBody(
                 />
                 "Waiting for my approval"
             </label>
+            <label class="flex items-center gap-2 pb-1.5 text-sm">
+                <input
+                    type="checkbox"
+                    data-testid="filter-mine"
+                    prop:checked=mine_now
+                    on:change=move |ev| go_mine("mine", if event_target_checked(&ev) { "1".into() } else { String::new() })
+                />
+                "Mine"
+            </label>
             {l.can_create.then(|| view! {
                 <div class="ml-auto">
                     <Button kind=ButtonKind::Primary test_id="pipeline-new" on_click=move |_| show_form.update(|s| *s = !*s)>
@@ -194,24 +212,24 @@ fn PipelineListBody(
                 <DataTable headers=vec!["Pipeline", "Tenant", "Status", "Stage", "Requested by", "Updated"]>
                     {l.pipelines.into_iter().map(|p| view! {
                         <tr data-testid="pipeline-row">
-                            <td class="px-3 py-2">
-                                <a href=format!("/pipelines/{}", p.id) class="font-medium text-indigo-600 hover:underline" data-testid="pipeline-link">{p.slug.clone()}</a>
-                                <p class="text-xs text-slate-500">{p.intent.clone()}</p>
+                            <td data-label="Pipeline" class="px-3 py-2">
+                                <a href=format!("/pipelines/{}", p.id) class="font-medium text-indigo-600 dark:text-indigo-400 hover:underline" data-testid="pipeline-link">{p.slug.clone()}</a>
+                                <p class="text-xs text-slate-500 dark:text-slate-400">{p.intent.clone()}</p>
                             </td>
-                            <td class="px-3 py-2 text-xs">{p.tenant.clone().unwrap_or_else(|| "—".into())}</td>
-                            <td class="px-3 py-2">
+                            <td data-label="Tenant" class="px-3 py-2 text-xs">{p.tenant.clone().unwrap_or_else(|| "—".into())}</td>
+                            <td data-label="Status" class="px-3 py-2">
                                 <Badge tone=status_tone(p.status)><span data-testid="pipeline-status">{status_label(p.status)}</span></Badge>
                                 {p.waiting_for_you.then(|| view! { <span class="ml-1"><Badge tone=Tone::Danger>"your approval"</Badge></span> })}
                             </td>
-                            <td class="px-3 py-2">{p.stage.clone()}</td>
-                            <td class="px-3 py-2">{p.requested_by.clone()}</td>
-                            <td class="px-3 py-2">{crate::ui::time::minutes(p.updated_at)}</td>
+                            <td data-label="Stage" class="px-3 py-2">{p.stage.clone()}</td>
+                            <td data-label="Requested by" class="px-3 py-2">{p.requested_by.clone()}</td>
+                            <td data-label="Updated" class="px-3 py-2">{crate::ui::time::minutes(p.updated_at)}</td>
                         </tr>
                     }).collect_view()}
                 </DataTable>
             }.into_any()
         }}
-        {l.truncated.then(|| view! { <p class="text-xs text-slate-500">"Showing the newest 200; narrow the filters to see older ones."</p> })}
+        {l.truncated.then(|| view! { <p class="text-xs text-slate-500 dark:text-slate-400">"Showing the newest 200; narrow the filters to see older ones."</p> })}
     }
 }
 

@@ -5,6 +5,7 @@ mod assets;
 mod bootstrap;
 mod hardening;
 mod health;
+mod home;
 mod metrics;
 mod openapi;
 mod pages;
