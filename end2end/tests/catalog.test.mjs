@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { launchBrowser, signInWithPassword, srv, createUser, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
+import { launchBrowser, openHydrated, signInWithPassword, srv, createUser, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
 
 const KUBECONFIG = process.env.HEIMDALL_TEST_ADMIN_KUBECONFIG;
 
@@ -41,11 +41,13 @@ async function chipIs(page, name, which, text) {
   );
 }
 
-/** Opens the confirmation with `button` and confirms it with `label`. */
-async function confirm(page, button, label) {
+/** Opens the confirmation with `button`, fills its `fields` (test id → value), and confirms it
+ * with `label`. */
+async function confirm(page, button, label, fields = {}) {
   await button.click();
   const dialog = page.getByRole('alertdialog');
   await dialog.waitFor();
+  for (const [id, value] of Object.entries(fields)) await dialog.getByTestId(id).fill(value);
   await dialog.getByRole('button', { name: label }).click();
   await dialog.waitFor({ state: 'detached' });
 }
@@ -82,6 +84,13 @@ test('a deploy to prod waits for approval in another browser, then the Deploymen
   await admin.waitForURL(/\/catalog\/\d+$/, { timeout: 15_000 });
   const id = new URL(admin.url()).pathname.split('/').pop();
   await admin.getByTestId('service-title').waitFor();
+  // The audit log names the service it kept by number, and links it; its filters are labelled.
+  const { page: auditPage } = await openHydrated(adminContext, '/admin/audit');
+  await auditPage.getByLabel('Action').fill('catalog.service.created');
+  const target = auditPage.getByTestId('audit-row').first().getByTestId('audit-target');
+  await auditPage.waitForFunction((name) => document.querySelector('[data-testid="audit-row"] [data-testid="audit-target"]')?.textContent === name, service);
+  assert.equal(await target.getAttribute('href'), `/catalog/${id}`);
+  assert.equal(await target.getAttribute('title'), id);
   await adminContext.close();
 
   // Dora finds it by searching, opens it, and provisions prod.
@@ -96,15 +105,25 @@ test('a deploy to prod waits for approval in another browser, then the Deploymen
   await page.waitForURL(new RegExp(`/catalog/${id}$`));
   await page.waitForFunction(() => document.querySelector('[data-testid="history-feed"]')?.textContent.includes('live'), null, { timeout: 15_000 });
   await chipIs(page, 'prod', 'provision', 'not requested');
+  // A deploy to an environment never provisioned is questioned first (and Escape sends none).
+  await env(page, 'prod').getByTestId('deploy').click();
+  const warning = page.getByRole('alertdialog').getByTestId('deploy-warning');
+  assert.match(await warning.textContent(), /^prod was never provisioned: .*Provision it first, or deploy anyway\.$/);
+  await page.keyboard.press('Escape');
+  await page.getByRole('alertdialog').waitFor({ state: 'detached' });
+  await chipIs(page, 'prod', 'deploy', 'never');
   await confirm(page, env(page, 'prod').getByTestId('provision'), 'Provision');
   await chipIs(page, 'prod', 'provision', 'succeeded');
   const ns = JSON.parse(kubectl(['get', 'namespace', namespace, '-o', 'json']));
   assert.equal(ns.metadata.labels['heimdall.io/tenant'], tenantSlug);
 
-  // The deploy to prod waits: nothing is applied yet.
-  await page.getByTestId('deploy-image').fill('registry.example.com/shop');
-  await page.getByTestId('deploy-version').fill('3.1.0');
-  await confirm(page, env(page, 'prod').getByTestId('deploy'), 'Deploy');
+  // The deploy to prod (image and version asked in its question, no warning now) waits:
+  // nothing is applied yet.
+  await env(page, 'prod').getByTestId('deploy').click();
+  assert.equal(await page.getByRole('alertdialog').getByTestId('deploy-warning').count(), 0);
+  await page.keyboard.press('Escape');
+  await confirm(page, env(page, 'prod').getByTestId('deploy'), 'Deploy',
+    { 'deploy-image': 'registry.example.com/shop', 'deploy-version': '3.1.0' });
   await chipIs(page, 'prod', 'deploy', '⟳ awaiting approval');
   assert.equal(deploymentOf(namespace, service), null, 'nothing before approval');
   const approval = await env(page, 'prod').getByTestId('env-approval').getAttribute('href');
@@ -125,11 +144,14 @@ test('a deploy to prod waits for approval in another browser, then the Deploymen
     status: { observedGeneration: applied.metadata.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 },
   })]);
   await chipIs(page, 'prod', 'deploy', 'succeeded');
+  // The history says who let it through, linking the pipeline where it was decided.
+  const decided = page.locator('[data-testid="history-row"][data-status="succeeded"]').getByTestId('history-decided');
+  assert.equal((await decided.textContent()).trim(), `approved by ${arno.name}`);
+  assert.equal(await decided.locator('a').getAttribute('href'), approval);
   await page.screenshot({ path: `${RESULTS_DIR}catalog-deployed.png`, fullPage: true });
 
   // The next version is rejected with notes: rejected on Dora's page, the cluster unchanged.
-  await page.getByTestId('deploy-version').fill('3.2.0');
-  await confirm(page, env(page, 'prod').getByTestId('deploy'), 'Deploy');
+  await confirm(page, env(page, 'prod').getByTestId('deploy'), 'Deploy', { 'deploy-version': '3.2.0' });
   await chipIs(page, 'prod', 'deploy', '⟳ awaiting approval');
   const second = await env(page, 'prod').getByTestId('env-approval').getAttribute('href');
   await arnoPage.goto(`${BASE_URL}${second}`);
@@ -139,6 +161,7 @@ test('a deploy to prod waits for approval in another browser, then the Deploymen
   await confirm(arnoPage, secondGate.getByTestId('gate-reject'), 'Reject');
   await chipIs(page, 'prod', 'deploy', 'rejected');
   await page.waitForFunction(() => document.querySelector('[data-testid="history-row"]')?.textContent.includes('change freeze'), null, { timeout: 15_000 });
+  assert.equal((await page.locator('[data-testid="history-row"]').first().getByTestId('history-decided').textContent()).trim(), `rejected by ${arno.name}`);
   assert.equal(deploymentOf(namespace, service).spec.template.spec.containers[0].image, 'registry.example.com/shop:3.1.0', 'a rejected deploy applies nothing');
 
   // Deprovision, after a confirmation that Escape first cancels.

@@ -102,10 +102,44 @@ pub async fn list_tenant_members(slug: String) -> Result<Vec<String>, AppError> 
     Ok(result?)
 }
 
+/// A page of the audit log (newest first, `AUDIT_PAGE_SIZE` at most), its targets named.
 #[server(prefix = "/_srv", endpoint = "list_audit")]
 pub async fn list_audit(filter: AuditFilter) -> Result<Vec<AuditEntry>, AppError> {
+    use super::audit_names::{Names, name, pipeline_ids};
+    use crate::request::service as domain;
     let ctx = admin_context().await?;
-    Ok(service()?.list_audit(&ctx.principal, &filter).await?)
+    let mut entries = service()?.list_audit(&ctx.principal, &filter).await?;
+    // One statement per kind of name, whatever the page's length (and only the admin gets here).
+    let ids: Vec<String> = pipeline_ids(&entries).into_iter().map(str::to_owned).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let pipelines = domain::<crate::pipelines::PipelineService>()?;
+    let catalog = domain::<crate::catalog::CatalogService>()?;
+    let identity = domain::<crate::identity::IdentityService>()?;
+    let (tenants, services, slugs) = tokio::join!(
+        identity.tenant_slugs(),
+        catalog.store().list(),
+        pipelines.store().slugs_of(&ids),
+    );
+    let names = Names {
+        tenants: tenants?.into_iter().collect(),
+        services: services
+            .map_err(AppError::internal)?
+            .into_iter()
+            .map(|s| {
+                (
+                    s.id,
+                    if s.display_name.is_empty() {
+                        s.name
+                    } else {
+                        s.display_name
+                    },
+                )
+            })
+            .collect(),
+        pipelines: slugs.map_err(AppError::internal)?.into_iter().collect(),
+    };
+    name(&mut entries, &names);
+    Ok(entries)
 }
 
 /// This domain's service, from the server's composition root.

@@ -13,6 +13,7 @@ pub use pages::{AdminAuditPage, AdminRoute, AdminTenantsPage, AdminUsersPage};
 
 // Server-only: one gate for everything that runs on the server.
 ssr! {
+    mod audit_names;
     mod error;
     pub mod rest;
     mod service;

@@ -273,7 +273,10 @@ fn UserRow(
                 }}
             </td>
             <td data-label="Sign-in" class="px-3 py-2 text-xs">{sign_in}</td>
-            <td data-label="Last login" class="px-3 py-2 text-xs">{when(user.last_login_at)}</td>
+            <td data-label="Last login" class="px-3 py-2 text-xs">{match user.last_login_at {
+                Some(at) => view! { <crate::ui::time::Ago at/> }.into_any(),
+                None => "never".into_any(),
+            }}</td>
             <td data-label="Actions" class="px-3 py-2 md:whitespace-nowrap">
                 <Show when=move || changed.get()>
                     <Button kind=ButtonKind::Primary test_id="user-save" disabled=Signal::derive(move || set_role.pending().get() || set_tenants.pending().get()) on_click=save>"Save"</Button>
@@ -337,60 +340,112 @@ pub fn AdminTenantsPage() -> impl IntoView {
     }
 }
 
+/// The audit page's time ranges: hours (0: any time) and their names.
+const AUDIT_RANGES: [(u32, &str); 5] = [
+    (0, "any time"),
+    (1, "the last hour"),
+    (24, "the last 24 hours"),
+    (24 * 7, "the last 7 days"),
+    (24 * 30, "the last 30 days"),
+];
+
 #[component]
 pub fn AdminAuditPage() -> impl IntoView {
     let action = RwSignal::new(String::new());
     let actor = RwSignal::new(String::new());
     let outcome = RwSignal::new(String::new());
+    let since_hours = RwSignal::new(0_u32);
+    // The pages walked back so far: each is the id the next older page starts before.
+    let cursors = RwSignal::new(Vec::<i64>::new());
     let entries = Resource::new(
         move || AuditFilter {
             action: action.get(),
             actor: actor.get(),
             outcome: outcome.get(),
+            since_hours: since_hours.get(),
+            before: cursors.with(|c| c.last().copied().unwrap_or(0)),
         },
         list_audit,
     );
+    // A new filter starts from the newest entries.
+    let refilter = move |set: &dyn Fn()| {
+        cursors.set(Vec::new());
+        set();
+    };
     view! {
         <Title text="Audit log"/>
         <div class="space-y-6">
-            <header class="flex flex-wrap items-end justify-between gap-4">
-                <div>
-                    <h1 class="text-2xl font-semibold tracking-tight">"Audit log"</h1>
-                    <p class="text-sm text-slate-500 dark:text-slate-400">"Sign-ins, failures, role changes, tokens — newest first."</p>
-                </div>
-                <div class="flex flex-wrap gap-2">
-                    <input class=INPUT_CLASS placeholder="Action, e.g. login" aria-label="Filter by action" on:input=move |ev| action.set(event_target_value(&ev))/>
-                    <input class=INPUT_CLASS placeholder="Actor" aria-label="Filter by actor" on:input=move |ev| actor.set(event_target_value(&ev))/>
-                    <select class=INPUT_CLASS aria-label="Filter by outcome" on:change=move |ev| outcome.set(event_target_value(&ev))>
-                        <option value="">"any outcome"</option>
-                        {Outcome::ALL.into_iter().map(|o| view! { <option value=o.as_str()>{o.as_str()}</option> }).collect_view()}
-                    </select>
-                </div>
+            <header>
+                <h1 class="text-2xl font-semibold tracking-tight">"Audit log"</h1>
+                <p class="text-sm text-slate-500 dark:text-slate-400">"Sign-ins, failures, role changes, tokens, decisions — newest first."</p>
             </header>
+            <form role="search" aria-label="Filter the audit log" data-testid="audit-filters"
+                class="flex flex-wrap items-end gap-3" on:submit=move |ev| ev.prevent_default()>
+                <label class="text-sm">"Action"
+                    <input class=INPUT_CLASS placeholder="e.g. login" aria-label="Filter by action"
+                        on:input=move |ev| { let v = event_target_value(&ev); refilter(&|| action.set(v.clone())) }/></label>
+                <label class="text-sm">"Actor"
+                    <input class=INPUT_CLASS placeholder="a username" aria-label="Filter by actor"
+                        on:input=move |ev| { let v = event_target_value(&ev); refilter(&|| actor.set(v.clone())) }/></label>
+                <label class="text-sm">"Outcome"
+                    <select class=INPUT_CLASS aria-label="Filter by outcome"
+                        on:change=move |ev| { let v = event_target_value(&ev); refilter(&|| outcome.set(v.clone())) }>
+                        <option value="">"any"</option>
+                        {Outcome::ALL.into_iter().map(|o| view! { <option value=o.as_str()>{o.as_str()}</option> }).collect_view()}
+                    </select></label>
+                <label class="text-sm">"When"
+                    <select class=INPUT_CLASS data-testid="audit-range"
+                        on:change=move |ev| { let v = event_target_value(&ev).parse().unwrap_or(0); refilter(&|| since_hours.set(v)) }>
+                        {AUDIT_RANGES.into_iter().map(|(hours, label)| view! { <option value=hours>{label}</option> }).collect_view()}
+                    </select></label>
+            </form>
             <Transition fallback=|| view! { <Loading label="Loading the audit log"/> }>
                 {move || entries.get().map(|r| match r {
                     Err(e) => view! { <ErrorNotice error=e/> }.into_any(),
                     Ok(list) if list.is_empty() => view! { <EmptyState title="Nothing recorded" hint="No entry matches these filters."/> }.into_any(),
-                    Ok(list) => view! {
-                        <DataTable headers=vec!["When", "Actor", "Action", "Target", "Outcome", "From", "Detail"]>
-                            {list.into_iter().map(|e| {
-                                let tone = match e.outcome { Outcome::Success => Tone::Success, Outcome::Failure => Tone::Warning, Outcome::Denied => Tone::Danger };
-                                view! {
-                                    <tr data-testid="audit-row">
-                                        <td data-label="When" class="px-3 py-2 whitespace-nowrap text-xs">{crate::ui::time::seconds(e.created_at)}</td>
-                                        <td data-label="Actor" class="px-3 py-2">{e.actor}</td>
-                                        <td data-label="Action" class="px-3 py-2 font-mono text-xs">{e.action}</td>
-                                        <td data-label="Target" class="px-3 py-2">{e.target}</td>
-                                        <td data-label="Outcome" class="px-3 py-2"><Badge tone>{e.outcome.as_str()}</Badge></td>
-                                        <td data-label="From" class="px-3 py-2 text-xs">{e.ip}</td>
-                                        <td data-label="Detail" class="px-3 py-2 text-xs text-slate-500 dark:text-slate-400">{e.detail}</td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </DataTable>
-                    }.into_any(),
+                    Ok(list) => {
+                        let older = (list.len() >= crate::audit::AUDIT_PAGE_SIZE).then(|| list.last().map(|e| e.id)).flatten();
+                        view! {
+                            <AuditTable list/>
+                            <nav class="flex items-center justify-between gap-3 text-sm" aria-label="Audit log pages" data-testid="audit-pager">
+                                <Button test_id="audit-newer" disabled=Signal::derive(move || cursors.with(Vec::is_empty))
+                                    on_click=move |_| cursors.update(|c| { c.pop(); })>"← Newer"</Button>
+                                <span class="text-slate-600 dark:text-slate-400">{move || format!("Page {}", cursors.with(Vec::len) + 1)}</span>
+                                <Button test_id="audit-older" disabled=older.is_none()
+                                    on_click=move |_| if let Some(id) = older { cursors.update(|c| c.push(id)) }>"Older →"</Button>
+                            </nav>
+                        }.into_any()
+                    }
                 })}
             </Transition>
         </div>
+    }
+}
+
+#[component]
+fn AuditTable(list: Vec<crate::audit::AuditEntry>) -> impl IntoView {
+    view! {
+        <DataTable headers=vec!["When", "Actor", "Action", "Target", "Outcome", "From", "Detail"]>
+            {list.into_iter().map(|e| {
+                let tone = match e.outcome { Outcome::Success => Tone::Success, Outcome::Failure => Tone::Warning, Outcome::Denied => Tone::Danger };
+                // The target by name where the log kept an id, linking its page; the raw value on hover.
+                let shown = e.target_label.clone().unwrap_or_else(|| e.target.clone());
+                let target = match e.target_href.clone() {
+                    Some(href) => view! { <a href=href title=e.target.clone() data-testid="audit-target" class="text-indigo-700 hover:underline dark:text-indigo-300">{shown}</a> }.into_any(),
+                    None => view! { <span title=e.target.clone() data-testid="audit-target">{shown}</span> }.into_any(),
+                };
+                view! {
+                    <tr data-testid="audit-row">
+                        <td data-label="When" class="px-3 py-2 whitespace-nowrap text-xs">{crate::ui::time::seconds(e.created_at)}</td>
+                        <td data-label="Actor" class="px-3 py-2">{e.actor}</td>
+                        <td data-label="Action" class="px-3 py-2 font-mono text-xs">{e.action}</td>
+                        <td data-label="Target" class="px-3 py-2 break-all">{target}</td>
+                        <td data-label="Outcome" class="px-3 py-2"><Badge tone>{e.outcome.as_str()}</Badge></td>
+                        <td data-label="From" class="px-3 py-2 text-xs">{e.ip}</td>
+                        <td data-label="Detail" class="px-3 py-2 text-xs text-slate-600 dark:text-slate-400">{e.detail}</td>
+                    </tr>
+                }
+            }).collect_view()}
+        </DataTable>
     }
 }

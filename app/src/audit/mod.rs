@@ -6,7 +6,7 @@
 
 mod model;
 
-pub use model::{AuditAction, AuditEntry, AuditFilter, Outcome};
+pub use model::{AUDIT_PAGE_SIZE, AuditAction, AuditEntry, AuditFilter, Outcome};
 
 // Server-only: one gate for everything that runs on the server.
 ssr! {

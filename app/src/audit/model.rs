@@ -210,12 +210,24 @@ pub struct AuditEntry {
     pub actor: String,
     pub action: String,
     pub target: String,
+    /// The target by name, where its id is not one (a service's, a pipeline's), filled in when
+    /// the admin page reads the log; never stored.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    pub target_label: Option<String>,
+    /// The page of the target, when it has one.
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    pub target_href: Option<String>,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub outcome: Outcome,
     pub ip: String,
     pub detail: String,
     pub created_at: DateTime<Utc>,
 }
+
+/// The entries one page of the audit log holds; a full page has older ones after it.
+pub const AUDIT_PAGE_SIZE: usize = 100;
 
 /// Filters of the audit page; empty fields match everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,6 +238,13 @@ pub struct AuditFilter {
     pub actor: String,
     #[serde(default)]
     pub outcome: String,
+    /// Only entries of the last this many hours (0: any time).
+    #[serde(default)]
+    pub since_hours: u32,
+    /// Only entries older than this id (0: the newest): the next page starts after the last
+    /// entry of this one.
+    #[serde(default)]
+    pub before: i64,
 }
 
 #[cfg(test)]

@@ -93,7 +93,7 @@ impl CatalogService {
             let detail = format!("Approved by {}; deployment queued", decided.by);
             if !self
                 .store()
-                .settle(action.id, AWAITING, "queued", &detail)
+                .settle_decided(action.id, AWAITING, "queued", &detail, Some(&decided.by))
                 .await?
             {
                 return Ok(()); // Another replica took it.
@@ -126,7 +126,7 @@ impl CatalogService {
                 tracing::warn!(pipeline = pipeline_id, error = %e, "the approval pipeline did not end");
             }
             self.store()
-                .settle(action.id, AWAITING, "rejected", &detail)
+                .settle_decided(action.id, AWAITING, "rejected", &detail, Some(&decided.by))
                 .await?;
         }
         Ok(())

@@ -114,6 +114,9 @@ pub struct ActionRecord {
     pub pipeline_id: Option<String>,
     /// What a deploy applies (`repository:version`).
     pub image: Option<String>,
+    /// Who decided its approval gate (a deploy to a protected environment), once decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -112,6 +112,21 @@ impl FlinkJob {
     pub fn key(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
     }
+
+    /// The state the pages show, filter and count by: `status`, except for a session cluster,
+    /// which runs no job of its own and so has no job state (the seed's `UNKNOWN`): it shows
+    /// its JobManager deployment's (`READY`, `DEPLOYING`, `ERROR` …), so a healthy one reads as
+    /// healthy. The seeds' APIs keep `status` as they had it.
+    pub fn shown_status(&self) -> &str {
+        match (
+            self.job_type,
+            self.status.as_str(),
+            self.job_manager_deployment_status.as_deref(),
+        ) {
+            (JobType::Session, "UNKNOWN", Some(jm)) if !jm.is_empty() => jm,
+            _ => &self.status,
+        }
+    }
 }
 
 /// What developers and admins may do to a job.
@@ -242,7 +257,7 @@ pub fn compare(a: &FlinkJob, b: &FlinkJob, key: SortKey, descending: bool) -> st
                 .then_with(tie),
         ),
         SortKey::Namespace => flip(a.namespace.cmp(&b.namespace).then_with(tie)),
-        SortKey::Status => flip(a.status.cmp(&b.status).then_with(tie)),
+        SortKey::Status => flip(a.shown_status().cmp(b.shown_status()).then_with(tie)),
         SortKey::Resources => flip(
             a.resources
                 .total_replicas()
@@ -327,7 +342,7 @@ impl JobQuery {
 
     fn matches(&self, job: &FlinkJob, q: &str) -> bool {
         (q.is_empty() || job.display_name.to_lowercase().contains(q) || job.name.to_lowercase().contains(q))
-            && (self.status.is_empty() || job.status == self.status)
+            && (self.status.is_empty() || job.shown_status() == self.status)
             && (self.ns.is_empty() || job.namespace == self.ns)
     }
 
@@ -363,7 +378,7 @@ impl JobQuery {
         let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
         let mut namespaces: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
         for job in all {
-            *by_status.entry(&job.status).or_default() += 1;
+            *by_status.entry(job.shown_status()).or_default() += 1;
             namespaces.insert(&job.namespace);
         }
         let mut statuses: Vec<(String, usize)> =
@@ -392,8 +407,9 @@ impl JobQuery {
 pub fn status_tone(status: &str) -> crate::ui::Tone {
     use crate::ui::Tone;
     match status {
-        "RUNNING" => Tone::Success,
-        "FAILED" => Tone::Danger,
+        // A session cluster's JobManager deployment (`FlinkJob::shown_status`) too.
+        "RUNNING" | "READY" => Tone::Success,
+        "FAILED" | "ERROR" | "MISSING" => Tone::Danger,
         "FINISHED" | "UNKNOWN" => Tone::Neutral,
         _ => Tone::Warning,
     }
@@ -440,6 +456,37 @@ mod tests {
 
     fn names(view: &JobsView) -> Vec<&str> {
         view.jobs.iter().map(|j| j.name.as_str()).collect()
+    }
+
+    #[test]
+    fn a_session_cluster_shows_counts_and_filters_by_its_jobmanager_state() {
+        let session = |name: &str, jm: Option<&str>| FlinkJob {
+            job_type: JobType::Session,
+            job_manager_deployment_status: jm.map(str::to_owned),
+            ..job("flink", name, "UNKNOWN")
+        };
+        let jobs = vec![
+            session("ready", Some("READY")),
+            session("broken", Some("ERROR")),
+            session("new", None),
+            job("flink", "app", "UNKNOWN"),
+        ];
+        let shown: Vec<&str> = jobs.iter().map(FlinkJob::shown_status).collect();
+        assert_eq!(shown, ["READY", "ERROR", "UNKNOWN", "UNKNOWN"]);
+        assert_eq!(jobs[0].status, "UNKNOWN", "the seeds' field is unchanged");
+        assert_eq!(status_tone("READY"), crate::ui::Tone::Success);
+        assert_eq!(status_tone("ERROR"), crate::ui::Tone::Danger);
+        let query = JobQuery {
+            status: "READY".into(),
+            ..Default::default()
+        };
+        let view = query.view(&jobs, live());
+        assert_eq!(names(&view), ["ready"]);
+        assert!(
+            view.statuses.contains(&("UNKNOWN".to_owned(), 2)),
+            "{:?}",
+            view.statuses
+        );
     }
 
     /// 25 jobs `job-00` … `job-24` in two namespaces, every fifth FAILED.

@@ -13,6 +13,9 @@ pub fn ConfirmDialog(
     #[prop(into)] message: String,
     #[prop(into)] confirm_label: String,
     on_confirm: Callback<()>,
+    /// What the question needs besides its message: a warning, the fields of what to do.
+    #[prop(optional)]
+    children: Option<ChildrenFn>,
 ) -> impl IntoView {
     let (title, message, confirm_label) = (
         StoredValue::new(title),
@@ -59,6 +62,7 @@ pub fn ConfirmDialog(
                 >
                     <h2 id="confirm-title" class="text-lg font-semibold">{title.get_value()}</h2>
                     <p class="mt-2 text-sm text-slate-600 dark:text-slate-300">{message.get_value()}</p>
+                    {children.clone().map(|c| view! { <div class="mt-3 space-y-3">{c()}</div> })}
                     <div class="mt-4 flex justify-end gap-2">
                         <Button on_click=move |_| open.set(false)>"Cancel"</Button>
                         <Button

@@ -3,10 +3,11 @@
 
 use super::*;
 
-/// What the confirmation would do.
+/// What the confirmation would do: an action on an environment (with what to warn about
+/// first), or deleting the service.
 #[derive(Clone, PartialEq)]
 pub enum Ask {
-    Act(&'static str, String),
+    Act(&'static str, String, Option<String>),
     Delete,
 }
 
@@ -49,7 +50,7 @@ pub(super) fn ServicePageView(id: i64) -> impl IntoView {
         }
     });
     let confirm = Callback::new(move |()| match asking.get_untracked() {
-        Some(Ask::Act(action, environment)) => {
+        Some(Ask::Act(action, environment, _)) => {
             let text =
                 |s: RwSignal<String>| Some(s.get_untracked().trim().to_owned()).filter(|v| !v.is_empty());
             let deploy = action == "deploy";
@@ -68,31 +69,26 @@ pub(super) fn ServicePageView(id: i64) -> impl IntoView {
     });
     let (title, message, label) = (
         Signal::derive(move || match asking.get() {
-            Some(Ask::Act(action, env)) => format!("{}{} {env}?", action[..1].to_uppercase(), &action[1..]),
+            Some(Ask::Act(action, env, _)) => {
+                format!("{}{} {env}?", action[..1].to_uppercase(), &action[1..])
+            }
             _ => "Delete this service?".to_owned(),
         }),
         Signal::derive(move || match asking.get() {
-            Some(Ask::Act("provision", env)) => {
+            Some(Ask::Act("provision", env, _)) => {
                 format!("Creates the {env} environment: its namespace, quota and your tenant's access.")
             }
-            Some(Ask::Act("deprovision", env)) => {
+            Some(Ask::Act("deprovision", env, _)) => {
                 format!("Removes the {env} environment and everything deployed in it.")
             }
-            Some(Ask::Act(_, env)) => format!("Rolls out {} to {env}.", {
-                let i = image.get_untracked();
-                let v = version.get_untracked();
-                match (i.trim(), v.trim()) {
-                    ("", "") => "the default image".to_owned(),
-                    ("", v) => format!("version {v}"),
-                    (i, "") => i.to_owned(),
-                    (i, v) => format!("{i}:{v}"),
-                }
-            }),
+            Some(Ask::Act(_, env, _)) => format!(
+                "Rolls out the image and version below to {env}; left empty, the service's configured image."
+            ),
             _ => "Its history goes with it. Environments already provisioned stay until deprovisioned."
                 .to_owned(),
         }),
         Signal::derive(move || match asking.get() {
-            Some(Ask::Act(action, _)) => format!("{}{}", action[..1].to_uppercase(), &action[1..]),
+            Some(Ask::Act(action, _, _)) => format!("{}{}", action[..1].to_uppercase(), &action[1..]),
             _ => "Delete".to_owned(),
         }),
     );
@@ -115,11 +111,13 @@ pub(super) fn ServicePageView(id: i64) -> impl IntoView {
                         <Title text=format!("Edit {}", p.service.name)/>
                         <ServiceForm service=Some(p.service) tenants=p.form_tenants/>
                     }.into_any(),
-                    Ok(p) => view! { <ServiceBody p=p asking=asking open=open image=image version=version live=live/> }.into_any(),
+                    Ok(p) => view! { <ServiceBody p=p asking=asking open=open live=live/> }.into_any(),
                 })}
             </Transition>
             {move || open.get().then(|| view! {
-                <ConfirmDialog open=open title=title.get() message=message.get() confirm_label=label.get() on_confirm=confirm/>
+                <ConfirmDialog open=open title=title.get() message=message.get() confirm_label=label.get() on_confirm=confirm>
+                    <DeployFields asking image version/>
+                </ConfirmDialog>
             })}
         </div>
     }
@@ -130,8 +128,6 @@ pub(super) fn ServiceBody(
     p: ServicePage,
     asking: RwSignal<Option<Ask>>,
     open: RwSignal<bool>,
-    image: RwSignal<String>,
-    version: RwSignal<String>,
     live: RwSignal<Option<bool>>,
 ) -> impl IntoView {
     let s = p.service.clone();
@@ -176,14 +172,6 @@ pub(super) fn ServiceBody(
             </ul>
         </Card>
         <Card title="Environments">
-            {p.can_act.then(|| view! {
-                <div class="mb-3 flex flex-wrap gap-3 text-sm">
-                    <label>"Image " <input class=INPUT_CLASS data-testid="deploy-image" placeholder="registry.example.com/payments"
-                        prop:value=move || image.get() on:input=move |ev| image.set(event_target_value(&ev))/></label>
-                    <label>"Version " <input class=INPUT_CLASS data-testid="deploy-version" placeholder="latest"
-                        prop:value=move || version.get() on:input=move |ev| version.set(event_target_value(&ev))/></label>
-                </div>
-            })}
             <div class="grid gap-3 md:grid-cols-2" data-testid="environments">
                 {p.environments.into_iter().map(|e| view! { <EnvironmentCard e=e can_act=p.can_act ask=ask/> }).collect_view()}
             </div>
@@ -234,11 +222,29 @@ pub(super) fn EnvironmentCard(
     let name = e.name.clone();
     let busy = e.provision.as_ref().is_some_and(|a| action_is_open(&a.status))
         || e.deploy.as_ref().is_some_and(|a| action_is_open(&a.status));
+    // A deploy to an environment that is not provisioned lands nowhere useful: say so first.
+    let provisioned = e
+        .provision
+        .as_ref()
+        .is_some_and(|a| a.action == crate::catalog::ActionKind::Provision && a.status == "succeeded");
+    let warning = (!provisioned).then(|| match e.provision.as_ref() {
+        None => format!(
+            "{} was never provisioned: it has no namespace, quota or access yet. Provision it first, or deploy anyway.",
+            e.name
+        ),
+        Some(a) => format!(
+            "{} is not provisioned (its last {} {}). Provision it first, or deploy anyway.",
+            e.name,
+            a.action.as_str(),
+            status_label(&a.status)
+        ),
+    });
     let button = move |action: &'static str, label: &'static str, kind: ButtonKind| {
         let env = name.clone();
+        let warning = if action == "deploy" { warning.clone() } else { None };
         view! {
             <Button kind=kind test_id=action disabled=Signal::derive(move || busy)
-                on_click=move |_| ask(Ask::Act(action, env.clone()))>{label}</Button>
+                on_click=move |_| ask(Ask::Act(action, env.clone(), warning.clone()))>{label}</Button>
         }
     };
     let deploy_detail = e.deploy.as_ref().map(|a| {
@@ -279,6 +285,34 @@ pub(super) fn EnvironmentCard(
     .into_any()
 }
 
+/// The Deploy question's own part: the warning for an environment that is not provisioned, and
+/// the image and version to roll out (kept between questions, so a second deploy starts from
+/// the last one). Nothing for the other questions.
+#[component]
+fn DeployFields(
+    asking: RwSignal<Option<Ask>>,
+    image: RwSignal<String>,
+    version: RwSignal<String>,
+) -> impl IntoView {
+    let Some(Ask::Act("deploy", _, warning)) = asking.get_untracked() else {
+        return ().into_any();
+    };
+    view! {
+        {warning.map(|w| view! {
+            <p role="alert" data-testid="deploy-warning" class="rounded-md border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">{w}</p>
+        })}
+        <div class="grid gap-3 sm:grid-cols-2">
+            <label class="text-sm">"Image"
+                <input class=INPUT_CLASS data-testid="deploy-image" placeholder="registry.example.com/payments"
+                    prop:value=move || image.get() on:input=move |ev| image.set(event_target_value(&ev))/></label>
+            <label class="text-sm">"Version"
+                <input class=INPUT_CLASS data-testid="deploy-version" placeholder="latest"
+                    prop:value=move || version.get() on:input=move |ev| version.set(event_target_value(&ev))/></label>
+        </div>
+    }
+    .into_any()
+}
+
 #[component]
 pub(super) fn History(history: Vec<ActionRecord>) -> impl IntoView {
     if history.is_empty() {
@@ -286,13 +320,28 @@ pub(super) fn History(history: Vec<ActionRecord>) -> impl IntoView {
     }
     view! {
         <DataTable headers=vec!["When", "Action", "Environment", "Status", "By", "Detail"]>
-            {history.into_iter().map(|a| { let status = a.status.clone(); view! {
+            {history.into_iter().map(|a| { let status = a.status.clone(); let rejected = a.status == "rejected"; view! {
                 <tr data-testid="history-row" data-status=status>
-                    <td data-label="When" class="px-3 py-2 text-xs">{crate::ui::time::seconds(a.created_at)}</td>
+                    <td data-label="When" class="px-3 py-2 text-xs"><crate::ui::time::Ago at=a.created_at/></td>
                     <td data-label="Action" class="px-3 py-2">{a.action.as_str()}</td>
                     <td data-label="Environment" class="px-3 py-2">{a.environment.clone().unwrap_or_else(|| "all".into())}</td>
                     <td data-label="Status" class="px-3 py-2"><Badge tone=status_tone(&a.status)>{status_label(&a.status)}</Badge></td>
-                    <td data-label="By" class="px-3 py-2">{a.requested_by.clone()}</td>
+                    <td data-label="By" class="px-3 py-2">
+                        {a.requested_by.clone()}
+                        // Who let a protected deploy through (or stopped it), linking its pipeline.
+                        {a.decided_by.clone().map(|by| {
+                            let verb = if rejected { "rejected by" } else { "approved by" };
+                            let text = format!("{verb} {by}");
+                            view! {
+                                <p class="text-xs" data-testid="history-decided">
+                                    {match a.pipeline_id.clone() {
+                                        Some(id) => view! { <a href=format!("/pipelines/{id}") class="text-indigo-700 hover:underline dark:text-indigo-300">{text}</a> }.into_any(),
+                                        None => view! { <span>{text}</span> }.into_any(),
+                                    }}
+                                </p>
+                            }
+                        })}
+                    </td>
                     <td data-label="Detail" class="px-3 py-2 text-xs break-all">{a.detail}</td>
                 </tr>
             }}).collect_view()}

@@ -60,15 +60,28 @@ impl CatalogStore {
     /// Moves an action from `from` to `to` (with `detail`) only if it is still in `from`: of
     /// replicas settling the same approval, one wins. Returns whether this call did.
     pub async fn settle(&self, id: i64, from: &str, to: &str, detail: &str) -> Result<bool> {
+        self.settle_decided(id, from, to, detail, None).await
+    }
+
+    /// `settle`, recording who decided the action's approval gate (kept when `None`).
+    pub async fn settle_decided(
+        &self,
+        id: i64,
+        from: &str,
+        to: &str,
+        detail: &str,
+        decided_by: Option<&str>,
+    ) -> Result<bool> {
         let service: Option<i64> = with_pool!(&self.db, pool => sqlx::query_scalar(
-            "UPDATE catalog_actions SET status = $3, detail = $4, updated_at = $5 WHERE id = $1 AND status = $2 \
-             RETURNING service_id",
+            "UPDATE catalog_actions SET status = $3, detail = $4, updated_at = $5, \
+             decided_by = COALESCE($6, decided_by) WHERE id = $1 AND status = $2 RETURNING service_id",
         )
         .bind(id)
         .bind(from)
         .bind(to)
         .bind(detail)
         .bind(Utc::now())
+        .bind(decided_by)
         .fetch_optional(pool)
         .await?);
         if let Some(service) = service {

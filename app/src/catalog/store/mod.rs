@@ -67,6 +67,7 @@ struct ActionRow {
     requested_by: String,
     pipeline_id: Option<String>,
     image: Option<String>,
+    decided_by: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -84,6 +85,7 @@ impl From<ActionRow> for ActionRecord {
             requested_by: r.requested_by,
             pipeline_id: r.pipeline_id,
             image: r.image,
+            decided_by: r.decided_by,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -126,7 +128,7 @@ pub struct NewAction<'a> {
 const SERVICE_SELECT: &str = "SELECT s.id, s.tenant_id, t.slug AS tenant, s.name, s.display_name, s.repo_url, s.owner_team, s.runtime, \
      s.tier, s.environments, s.observability_enabled, s.description, s.links, s.tags, s.provision_status, \
      s.provision_detail, s.created_at, s.updated_at FROM catalog_services s JOIN tenants t ON t.id = s.tenant_id";
-const ACTION_COLUMNS: &str = "id, service_id, action, environment, status, detail, execution_ref, requested_by, pipeline_id, image, created_at, updated_at";
+const ACTION_COLUMNS: &str = "id, service_id, action, environment, status, detail, execution_ref, requested_by, pipeline_id, image, decided_by, created_at, updated_at";
 
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())

@@ -104,7 +104,7 @@ pub(super) fn JobDrawer(job: FlinkJob, url: UrlState, state: DrawerState) -> imp
                 <Button kind=ButtonKind::Ghost label="Close" test_id="close-drawer" on_click=move |_| url.set(&[("job", String::new())])>"✕"</Button>
             </div>
             <div class="flex flex-wrap items-center gap-3">
-                <StatusDot status=job.status.clone()/>
+                <StatusDot status=job.shown_status().to_owned()/>
                 {job.lifecycle_state.clone().map(|s| view! { <Badge tone=Tone::Info>{format!("lifecycle {s}")}</Badge> })}
                 {job.desired_state.clone().map(|s| view! { <Badge tone=Tone::Neutral>{format!("desired {s}")}</Badge> })}
             </div>

@@ -4,6 +4,13 @@
 use super::*;
 
 /// `2026-11-24 16:53:07 UTC` from epoch milliseconds.
+/// A moment the operator recorded (epoch milliseconds) as "3 d ago", exact on hover; nothing
+/// when there is none.
+pub(super) fn ago(ms: Option<i64>) -> impl IntoView {
+    ms.and_then(chrono::DateTime::from_timestamp_millis)
+        .map(|at| view! { <crate::ui::time::Ago at/> })
+}
+
 pub(super) fn when(ms: Option<i64>) -> String {
     ms.and_then(chrono::DateTime::from_timestamp_millis)
         .map(|d| format!("{} UTC", crate::ui::time::seconds(d)))
@@ -264,14 +271,14 @@ pub(super) fn JobTable(
                                     </div>
                                 </td>
                                 <td data-label="Namespace" class="px-3 py-2 align-top text-slate-600 dark:text-slate-300">{job.namespace.clone()}</td>
-                                <td data-label="Status" class="px-3 py-2 align-top"><StatusDot status=job.status.clone()/></td>
+                                <td data-label="Status" class="px-3 py-2 align-top"><StatusDot status=job.shown_status().to_owned()/></td>
                                 <td data-label="Resources" class="px-3 py-2 align-top text-xs">
                                     <p>{resources_line("JobManager", job.resources.jm.replicas, &job.resources.jm.cpu, &job.resources.jm.mem)}</p>
                                     {(job.resources.tm.replicas > 0).then(|| view! {
                                         <p>{resources_line("TaskManager", job.resources.tm.replicas, &job.resources.tm.cpu, &job.resources.tm.mem)}</p>
                                     })}
                                 </td>
-                                <td data-label="Started" class="whitespace-nowrap px-3 py-2 align-top text-xs" data-testid="job-started">{when(job.start_time)}</td>
+                                <td data-label="Started" class="whitespace-nowrap px-3 py-2 align-top text-xs" data-testid="job-started">{ago(job.start_time)}</td>
                                 <td data-label="Endpoints" class="px-3 py-2 align-top text-xs"><Links job=job.clone()/></td>
                             </tr>
                         }
@@ -326,10 +333,10 @@ pub(super) fn JobCards(
                             </div>
                             <TypeBadge job_type=job.job_type/>
                         </div>
-                        <StatusDot status=job.status.clone()/>
+                        <StatusDot status=job.shown_status().to_owned()/>
                         <ErrorLine error=job.error.clone()/>
                         <JobFacts job=job.clone() settings/>
-                        <p class="text-xs text-slate-500 dark:text-slate-400">"Started " {when(job.start_time)}</p>
+                        <p class="text-xs text-slate-500 dark:text-slate-400">"Started " {ago(job.start_time)}</p>
                         <div class="text-xs"><Links job/></div>
                     </article>
                 }

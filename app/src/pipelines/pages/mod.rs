@@ -223,7 +223,7 @@ fn PipelineListBody(
                             </td>
                             <td data-label="Stage" class="px-3 py-2">{p.stage.clone()}</td>
                             <td data-label="Requested by" class="px-3 py-2">{p.requested_by.clone()}</td>
-                            <td data-label="Updated" class="px-3 py-2">{crate::ui::time::minutes(p.updated_at)}</td>
+                            <td data-label="Updated" class="px-3 py-2"><crate::ui::time::Ago at=p.updated_at/></td>
                         </tr>
                     }).collect_view()}
                 </DataTable>

@@ -130,6 +130,23 @@ impl PipelineStore {
         Ok(with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?))
     }
 
+    /// The slugs of several pipelines by id, one query whatever their number (the audit log
+    /// names the pipelines its entries are about). Unknown ids are left out.
+    pub async fn slugs_of(&self, ids: &[&str]) -> Result<Vec<(String, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (1..=ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!("SELECT id, slug FROM pipelines WHERE id IN ({list})");
+        Ok(with_pool!(&self.db, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await?
+        }))
+    }
+
     pub async fn gates(&self, pipeline_id: &str) -> Result<Vec<GateRow>> {
         let sql = format!("SELECT {GATE_COLUMNS} FROM pipeline_gates WHERE pipeline_id = $1 ORDER BY stage");
         Ok(with_pool!(&self.db, pool => sqlx::query_as(&sql).bind(pipeline_id).fetch_all(pool).await?))

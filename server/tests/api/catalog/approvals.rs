@@ -82,6 +82,8 @@ async fn a_deploy_to_prod_waits_for_approval_and_a_rejection_applies_nothing() {
     })
     .await;
     assert_eq!(handed["execution_ref"], format!("exec-{first}"));
+    // Who decided stays on the action after its detail moves on with the rollout.
+    assert_eq!(handed["decided_by"], "alice", "{handed}");
     let got = received.recv().await.expect("the executor was called");
     assert_eq!(
         (got["deployment_id"].as_i64(), got["environment"].as_str()),
@@ -114,6 +116,7 @@ async fn a_deploy_to_prod_waits_for_approval_and_a_rejection_applies_nothing() {
     })
     .await;
     assert_eq!(rejected["detail"], "Rejected by alice: not on a Friday");
+    assert_eq!(rejected["decided_by"], "alice");
     assert!(
         received.try_recv().is_err(),
         "a rejected deploy never reaches the executor"
