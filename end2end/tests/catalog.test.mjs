@@ -126,6 +126,13 @@ test('a deploy to prod waits for approval in another browser, then the Deploymen
     { 'deploy-image': 'registry.example.com/shop', 'deploy-version': '3.1.0' });
   await chipIs(page, 'prod', 'deploy', '⟳ awaiting approval');
   assert.equal(deploymentOf(namespace, service), null, 'nothing before approval');
+  // Dora's home page counts her deploy under way and leads to the service; it follows live.
+  const { page: doraHome } = await openHydrated(doraContext, '/');
+  const underWay = doraHome.getByTestId('tile-my-actions');
+  assert.equal(await underWay.getAttribute('data-count'), '1');
+  assert.equal(await underWay.getAttribute('href'), `/catalog/${id}`);
+  assert.match(await underWay.getByTestId('tile-detail').textContent(), /^newest: deploy to prod · awaiting approval$/);
+  await doraHome.waitForFunction(() => document.querySelector('[data-testid="home-feed"]')?.textContent === 'Live');
   const approval = await env(page, 'prod').getByTestId('env-approval').getAttribute('href');
   assert.match(approval, /^\/pipelines\/[0-9a-f-]{36}$/);
 
@@ -144,6 +151,7 @@ test('a deploy to prod waits for approval in another browser, then the Deploymen
     status: { observedGeneration: applied.metadata.generation, replicas: 1, updatedReplicas: 1, readyReplicas: 1, availableReplicas: 1 },
   })]);
   await chipIs(page, 'prod', 'deploy', 'succeeded');
+  await doraHome.waitForFunction(() => document.querySelector('[data-testid="tile-my-actions"]')?.dataset.count === '0', null, { timeout: 15_000 });
   // The history says who let it through, linking the pipeline where it was decided.
   const decided = page.locator('[data-testid="history-row"][data-status="succeeded"]').getByTestId('history-decided');
   assert.equal((await decided.textContent()).trim(), `approved by ${arno.name}`);
@@ -160,6 +168,10 @@ test('a deploy to prod waits for approval in another browser, then the Deploymen
   await secondGate.getByTestId('gate-notes-input').fill('change freeze');
   await confirm(arnoPage, secondGate.getByTestId('gate-reject'), 'Reject');
   await chipIs(page, 'prod', 'deploy', 'rejected');
+  // The rejection counts among Dora's failed actions, live, and opens the service.
+  await doraHome.waitForFunction(() => document.querySelector('[data-testid="tile-my-actions-failed"]')?.dataset.count === '1', null, { timeout: 15_000 });
+  await doraHome.getByTestId('tile-my-actions-failed').click();
+  await doraHome.waitForURL(new RegExp(`/catalog/${id}$`));
   await page.waitForFunction(() => document.querySelector('[data-testid="history-row"]')?.textContent.includes('change freeze'), null, { timeout: 15_000 });
   assert.equal((await page.locator('[data-testid="history-row"]').first().getByTestId('history-decided').textContent()).trim(), `rejected by ${arno.name}`);
   assert.equal(deploymentOf(namespace, service).spec.template.spec.containers[0].image, 'registry.example.com/shop:3.1.0', 'a rejected deploy applies nothing');

@@ -85,6 +85,7 @@ test('the job list follows the cluster live, without a reload', async () => {
   assert.equal(await ui.getAttribute('href'), `https://flink.example.com/${NS_A}/orders/`);
   assert.equal(await ui.getAttribute('target'), '_blank');
   assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
+  await page.close();
 });
 
 test('filters, sort and page are in the URL and survive a reload', async () => {
@@ -120,6 +121,7 @@ test('filters, sort and page are in the URL and survive a reload', async () => {
   await page.getByTestId('view-cards').click();
   await page.waitForURL(/view=cards/);
   assert.equal(await page.getByTestId('job-card').count(), 1);
+  await page.close();
 });
 
 test('the drawer shows a job and a suspend needs a confirmation', async () => {
@@ -151,6 +153,7 @@ test('the drawer shows a job and a suspend needs a confirmation', async () => {
   await drawer.waitFor({ state: 'detached' });
   assert.doesNotMatch(page.url(), /job=/);
   assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
+  await page.close();
 });
 
 test('the overview counts the failed job, says why, opens the filtered list and follows a change live', async () => {
@@ -170,6 +173,9 @@ test('the overview counts the failed job, says why, opens the filtered list and 
   assert.match(await system.getByTestId('job-counts').textContent(), /^\d+ jobs · .*FAILED 2/);
   setStatus(NS_A, 'orders', { jobStatus: { state: 'RUNNING' }, error: null });
   assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
+  // Each open page holds a live stream, and a browser opens at most six connections to one
+  // HTTP/1.1 origin: every test here closes its pages.
+  await Promise.all([page.close(), system.close()]);
 });
 
 test('a few dozen jobs in mixed states, in light and dark (the README screenshots)', async () => {
@@ -203,6 +209,7 @@ test('a few dozen jobs in mixed states, in light and dark (the README screenshot
   await page.screenshot({ path: `${RESULTS_DIR}flink-dark.png` });
   await page.getByTestId('theme-toggle').click();
   assert.deepEqual(errors, [], `browser errors: ${errors.join('; ')}`);
+  await page.close();
 });
 
 test('when the API server goes away the page keeps its list, says it is stale, and recovers', async () => {
@@ -215,9 +222,15 @@ test('when the API server goes away the page keeps its list, says it is stale, a
   await page.locator(`[data-key="${NS_A}/orders"]`).waitFor();
   let navigations = 0;
   page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1; });
+  // The home page, open meanwhile, gains a "not in sync" count and loses it again, live.
+  const { page: home } = await openHydrated(context, '/');
+  await home.waitForFunction(() => document.querySelector('[data-testid="home-feed"]')?.textContent === 'Live');
+  assert.equal(await home.getByTestId('tile-flink-sync').count(), 0);
 
   await fetch(`${relay}/stop`, { method: 'POST' });
   await state('stale');
+  await home.getByTestId('tile-flink-sync').waitFor({ timeout: 45_000 });
+  assert.equal(await home.getByTestId('tile-flink-sync').getAttribute('href'), '/flink');
   assert.equal(await page.locator(`[data-key="${NS_A}/orders"]`).count(), 1, 'the last list stays');
   await page.screenshot({ path: `${RESULTS_DIR}flink-stale.png` });
 
@@ -227,4 +240,6 @@ test('when the API server goes away the page keeps its list, says it is stale, a
   await state('live');
   await page.locator(`[data-key="${NS_A}/after-outage"]`).waitFor({ timeout: 30_000 });
   assert.equal(navigations, 0, 'no reload happened');
+  await home.getByTestId('tile-flink-sync').waitFor({ state: 'detached', timeout: 45_000 });
+  await Promise.all([page.close(), home.close()]);
 });

@@ -177,4 +177,39 @@ async fn each_person_sees_what_waits_for_them_and_what_they_asked_for_and_nothin
         pushed = next_home().await;
     }
     assert_eq!(tile(&pushed, "pipelines-failed").map(|t| t.0), Some(0));
+
+    // Another one fails at its first stage: broken for alpha, nothing for beta.
+    let created: Value = rita
+        .post(app.url("/api/v1/jobs"))
+        .json(&json!({ "slug": "episode-4", "intent": "history" }))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("JSON");
+    let id = created["id"].as_str().expect("an id").to_owned();
+    for (step, outcome) in [("claim", "succeeded"), ("stages/outline/report", "failed")] {
+        let response = rita
+            .post(app.url(&format!("/api/v1/jobs/{id}/{step}")))
+            .json(&json!({ "outcome": outcome }))
+            .send()
+            .await
+            .expect(step);
+        assert_eq!(response.status(), 200, "{step}");
+    }
+    let mut pushed = next_home().await;
+    while tile(&pushed, "pipelines-failed").map(|t| t.0) != Some(1) {
+        pushed = next_home().await;
+    }
+    assert_eq!(
+        tile(&pushed, "pipelines-failed").map(|t| t.1).as_deref(),
+        Some("/pipelines?status=failed")
+    );
+    assert_eq!(
+        tile(&home(&app, &otto).await, "pipelines-failed").map(|t| t.0),
+        Some(0)
+    );
+    let failed = list_pipelines(&app, &arno, "status=failed&waiting=false").await;
+    assert_eq!(failed, ["episode-4"]);
 }
