@@ -49,10 +49,13 @@ impl Sources<'_> {
                 Some(PipelineStatus::Queued | PipelineStatus::Running | PipelineStatus::NeedsApproval | PipelineStatus::Paused)
             )
         };
-        let mine_under_way = pipelines
+        // All of the caller's, as the list it opens (`?mine=1`) shows them; how many are under way
+        // colours it and says so.
+        let mine: Vec<_> = pipelines
             .iter()
-            .filter(|p| me.is_some() && p.requested_by_id == me && under_way(p.status()))
-            .count();
+            .filter(|p| me.is_some() && p.requested_by_id == me)
+            .collect();
+        let mine_under_way = mine.iter().filter(|p| under_way(p.status())).count();
         let failed_lately = pipelines
             .iter()
             .filter(|p| p.status() == Some(PipelineStatus::Failed) && p.updated_at >= since)
@@ -85,11 +88,11 @@ impl Sources<'_> {
         if me.is_some() {
             needs_you.push(Tile {
                 key: "my-pipelines".into(),
-                label: "Your pipelines under way".into(),
-                count: count(mine_under_way),
+                label: "Your pipelines".into(),
+                count: count(mine.len()),
                 tone: tone(mine_under_way, HomeTone::Info),
                 href: "/pipelines?mine=1".into(),
-                detail: None,
+                detail: (mine_under_way > 0).then(|| format!("{mine_under_way} under way")),
             });
             needs_you.push(Tile {
                 key: "my-actions".into(),

@@ -149,6 +149,11 @@ async fn each_person_sees_what_waits_for_them_and_what_they_asked_for_and_nothin
         assert_eq!(tile(&h, "approvals").map(|t| t.0), Some(approvals), "{who}: {h}");
         assert_eq!(tile(&h, "my-pipelines").map(|t| t.0), Some(mine), "{who}: {h}");
         assert_eq!(recent(&h) == ["episode-3"], sees_it, "{who}: {h}");
+        if mine == 1 {
+            let tiles = h["needs_you"].as_array().expect("tiles");
+            let own = tiles.iter().find(|t| t["key"] == "my-pipelines").expect("tile");
+            assert_eq!(own["detail"], "1 under way", "{who}: {own}");
+        }
         // The count is the list it opens.
         let listed = list_pipelines(&app, client, "waiting=false&mine=true").await;
         assert_eq!(
@@ -177,6 +182,20 @@ async fn each_person_sees_what_waits_for_them_and_what_they_asked_for_and_nothin
         pushed = next_home().await;
     }
     assert_eq!(tile(&pushed, "pipelines-failed").map(|t| t.0), Some(0));
+    // Rita's count is still the list it opens (hers: one, canceled), no longer "under way".
+    let hers = home(&app, &rita).await;
+    let mine = hers["needs_you"]
+        .as_array()
+        .expect("tiles")
+        .iter()
+        .find(|t| t["key"] == "my-pipelines")
+        .expect("her pipelines")
+        .clone();
+    assert_eq!(
+        (mine["count"].as_u64(), &mine["detail"]),
+        (Some(1), &Value::Null),
+        "{mine}"
+    );
 
     // Another one fails at its first stage: broken for alpha, nothing for beta.
     let created: Value = rita
