@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { launchBrowser, openHydrated, signInWithPassword, srv, createUser, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
+import { launchBrowser, openHydrated, signInWithPassword, srv, createUser, ADMIN, BASE_URL, RESULTS_DIR, bearer } from './browser.mjs';
 
 const KUBECONFIG = process.env.HEIMDALL_TEST_ADMIN_KUBECONFIG;
 const [NS] = (process.env.HEIMDALL_E2E_FLINK_NAMESPACES ?? '').split(',');
@@ -52,16 +52,6 @@ async function json(method, path, token, body) {
   const answer = await response.json();
   assert.ok(response.ok, `${method} ${path}: ${response.status} ${JSON.stringify(answer)}`);
   return answer;
-}
-
-async function bearer(username, password) {
-  const response = await fetch(`${BASE_URL}/auth/jwt/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username, password }),
-  });
-  assert.equal(response.status, 200);
-  return (await response.json()).access_token;
 }
 
 let browser;

@@ -114,6 +114,17 @@ export async function signInWithKeycloak(context, username, password) {
   return { page, errors };
 }
 
+/** A bearer JWT for `username` from the seed's `/auth/jwt/login`. */
+export async function bearer(username, password) {
+  const response = await fetch(`${BASE_URL}/auth/jwt/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username, password }),
+  });
+  assert.equal(response.status, 200);
+  return (await response.json()).access_token;
+}
+
 /** A server function called from `page` (its session, same origin). */
 export async function srv(page, name, body) {
   return page.evaluate(async ([name, body]) => {

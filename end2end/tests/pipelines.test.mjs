@@ -5,7 +5,7 @@
 // Then a rejection with notes pauses it, and Rita resumes it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openHydrated, signInWithPassword, srv, createUser, ADMIN, BASE_URL, RESULTS_DIR } from './browser.mjs';
+import { launchBrowser, openHydrated, signInWithPassword, srv, createUser, ADMIN, BASE_URL, RESULTS_DIR, bearer } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -21,16 +21,6 @@ async function worker(token, method, path, body) {
   const json = await response.json();
   assert.equal(response.status, 200, `${method} ${path}: ${JSON.stringify(json)}`);
   return json;
-}
-
-async function bearer(username, password) {
-  const response = await fetch(`${BASE_URL}/auth/jwt/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ username, password }),
-  });
-  assert.equal(response.status, 200);
-  return (await response.json()).access_token;
 }
 
 const gateCard = (page, stage) => page.locator(`[data-testid="gate-card"][data-stage="${stage}"]`);

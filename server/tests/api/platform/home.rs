@@ -40,6 +40,31 @@ fn recent(home: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Creates the pipeline `slug` as `client` and sends the worker's `steps` (path, outcome) in
+/// order, each answered 200; its id.
+async fn run(app: &TestApp, client: &reqwest::Client, slug: &str, steps: &[(&str, &str)]) -> String {
+    let created: Value = client
+        .post(app.url("/api/v1/jobs"))
+        .json(&json!({ "slug": slug, "intent": "history" }))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("JSON");
+    let id = created["id"].as_str().expect("an id").to_owned();
+    for (step, outcome) in steps {
+        let response = client
+            .post(app.url(&format!("/api/v1/jobs/{id}/{step}")))
+            .json(&json!({ "outcome": outcome }))
+            .send()
+            .await
+            .expect("a worker's step");
+        assert_eq!(response.status(), 200, "{step}");
+    }
+    id
+}
+
 async fn list_pipelines(app: &TestApp, client: &reqwest::Client, body: &str) -> Vec<String> {
     let response = call_server_fn(client, &app.url("/_srv/list_pipelines"), body).await;
     assert_eq!(response.status(), 200);
@@ -110,25 +135,17 @@ async fn each_person_sees_what_waits_for_them_and_what_they_asked_for_and_nothin
     assert_eq!(tile(&next_home().await, "approvals").map(|t| t.0), Some(0));
 
     // Rita starts one and a worker runs it to its gate.
-    let created: Value = rita
-        .post(app.url("/api/v1/jobs"))
-        .json(&json!({ "slug": "episode-3", "intent": "history" }))
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("JSON");
-    let id = created["id"].as_str().expect("an id").to_owned();
-    for step in ["claim", "stages/outline/report", "stages/research/report"] {
-        let response = rita
-            .post(app.url(&format!("/api/v1/jobs/{id}/{step}")))
-            .json(&json!({ "outcome": "succeeded" }))
-            .send()
-            .await
-            .expect(step);
-        assert_eq!(response.status(), 200, "{step}");
-    }
+    let id = run(
+        &app,
+        &rita,
+        "episode-3",
+        &[
+            ("claim", "succeeded"),
+            ("stages/outline/report", "succeeded"),
+            ("stages/research/report", "succeeded"),
+        ],
+    )
+    .await;
 
     // Arno's feed says it waits for him, without asking (counts are sent only when they change,
     // so the message that says 1 is the one after the gate opened).
@@ -198,25 +215,13 @@ async fn each_person_sees_what_waits_for_them_and_what_they_asked_for_and_nothin
     );
 
     // Another one fails at its first stage: broken for alpha, nothing for beta.
-    let created: Value = rita
-        .post(app.url("/api/v1/jobs"))
-        .json(&json!({ "slug": "episode-4", "intent": "history" }))
-        .send()
-        .await
-        .expect("create")
-        .json()
-        .await
-        .expect("JSON");
-    let id = created["id"].as_str().expect("an id").to_owned();
-    for (step, outcome) in [("claim", "succeeded"), ("stages/outline/report", "failed")] {
-        let response = rita
-            .post(app.url(&format!("/api/v1/jobs/{id}/{step}")))
-            .json(&json!({ "outcome": outcome }))
-            .send()
-            .await
-            .expect(step);
-        assert_eq!(response.status(), 200, "{step}");
-    }
+    run(
+        &app,
+        &rita,
+        "episode-4",
+        &[("claim", "succeeded"), ("stages/outline/report", "failed")],
+    )
+    .await;
     let mut pushed = next_home().await;
     while tile(&pushed, "pipelines-failed").map(|t| t.0) != Some(1) {
         pushed = next_home().await;
